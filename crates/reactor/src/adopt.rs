@@ -1,0 +1,89 @@
+//! Bringing established sockets into a loop: accepted streams, and the per-connection idle timer.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use mio::net::TcpStream;
+
+use crate::conn_id::{ConnId, MAX_CONNECTIONS_PER_LOOP};
+use crate::connection::{ConnOptions, Connection, Phase};
+use crate::event_loop::EventLoop;
+use crate::handler::{CloseReason, Handler};
+use crate::metrics::LoopMetrics;
+
+impl EventLoop {
+    /// Registers an already-connected, non-blocking stream with this loop, driven by `handler`.
+    /// `on_connect` runs before this returns. **Loop thread only.**
+    ///
+    /// This is what [`TcpServer`](crate::TcpServer) does with every accepted stream; call it
+    /// yourself to hand a socket you obtained elsewhere to a loop.
+    pub fn adopt_stream(
+        &mut self,
+        stream: TcpStream,
+        handler: Box<dyn Handler>,
+        opts: Arc<ConnOptions>,
+    ) -> io::Result<ConnId> {
+        self.adopt(stream, None, handler, opts, None)
+    }
+
+    pub(crate) fn adopt(
+        &mut self,
+        stream: TcpStream,
+        peer: Option<SocketAddr>,
+        handler: Box<dyn Handler>,
+        opts: Arc<ConnOptions>,
+        limit: Option<Arc<AtomicUsize>>,
+    ) -> io::Result<ConnId> {
+        let index = self.conns.vacant_key();
+        if index >= MAX_CONNECTIONS_PER_LOOP {
+            return Err(io::Error::other("too many connections on one loop"));
+        }
+        if opts.nodelay {
+            stream.set_nodelay(true)?;
+        }
+        let id = self.next_conn_id(index);
+        let mut c = Connection::new(id, stream, Phase::Connected, opts);
+        c.peer = peer.or_else(|| c.stream.peer_addr().ok());
+        c.handler = Some(handler);
+        c.limit = limit;
+        self.registry()
+            .register(&mut c.stream, id.token(), mio::Interest::READABLE)?;
+        c.registered = Some(mio::Interest::READABLE);
+        let idle = c.opts.idle_timeout;
+        self.conns.insert(c);
+        LoopMetrics::add(&self.shared().metrics.accepted, 1);
+        tracing::debug!(conn = %id, peer = ?peer, "connection established");
+        if let Some(timeout) = idle {
+            self.arm_idle_timer(id, timeout);
+        }
+        self.call_handler(id, |h, conn| h.on_connect(conn));
+        Ok(id)
+    }
+
+    pub(crate) fn arm_idle_timer(&mut self, id: ConnId, after: Duration) {
+        let timer = self.run_after(after, move |el| el.check_idle(id));
+        if let Some(c) = self.slot(id) {
+            c.idle_timer = Some(timer);
+        }
+    }
+
+    /// Idle check with one timer per connection, re-armed lazily: activity only stamps
+    /// `last_active`; when the timer fires it either closes or re-arms for the time remaining.
+    fn check_idle(&mut self, id: ConnId) {
+        let Some(c) = self.slot(id) else { return };
+        c.idle_timer = None;
+        let Some(timeout) = c.opts.idle_timeout else {
+            return;
+        };
+        let idle = c.last_active.elapsed();
+        if idle >= timeout {
+            tracing::debug!(conn = %id, ?idle, "closing idle connection");
+            self.close(id, CloseReason::IdleTimeout);
+        } else {
+            self.arm_idle_timer(id, timeout - idle);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `Conn`: the loop-thread view of one connection that callbacks receive.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::conn_handle::ConnHandle;
+use crate::conn_id::ConnId;
+use crate::connection::Phase;
+use crate::event_loop::EventLoop;
+
+/// A connection as seen from its loop thread: what a [`Handler`](crate::Handler) callback, a
+/// functor or a timer uses to send, shut down, pause reading, or reach the loop.
+///
+/// It borrows the [`EventLoop`], so it only exists on the loop thread and every method is
+/// **loop-thread-only**. From other threads use a [`ConnHandle`] (see [`Conn::handle`]).
+pub struct Conn<'a> {
+    pub(crate) el: &'a mut EventLoop,
+    pub(crate) id: ConnId,
+}
+
+impl Conn<'_> {
+    /// The connection's id.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// Sends `data`: written to the socket at once if no output is pending, the rest buffered and
+    /// written when the socket becomes writable. Returns false (and sends nothing) if the
+    /// connection is closed, closing, or already shut down for writing.
+    pub fn send(&mut self, data: &[u8]) -> bool {
+        self.el.send_on(self.id, data)
+    }
+
+    /// Half-closes: once pending output is written, sends FIN. Reading continues until the peer
+    /// closes too, then the connection closes (Muduo's `shutdown`). Further sends return false.
+    pub fn shutdown(&mut self) {
+        self.el.shutdown_on(self.id);
+    }
+
+    /// Closes now, discarding pending output. `on_close` runs after the current callback returns.
+    pub fn force_close(&mut self) {
+        self.el.close(self.id, crate::CloseReason::Forced);
+    }
+
+    /// Stops reading from the socket (backpressure): the kernel buffer fills and TCP flow control
+    /// slows the peer. No `on_message` is called until [`resume_read`](Self::resume_read).
+    pub fn pause_read(&mut self) {
+        self.el.pause_read_on(self.id);
+    }
+
+    /// Resumes reading after [`pause_read`](Self::pause_read); input already buffered is offered
+    /// to `on_message` again.
+    pub fn resume_read(&mut self) {
+        self.el.resume_read_on(self.id);
+    }
+
+    /// Is reading paused?
+    pub fn is_read_paused(&mut self) -> bool {
+        self.el.slot(self.id).is_some_and(|c| c.read_paused)
+    }
+
+    /// Bytes queued for writing and not yet accepted by the kernel.
+    pub fn output_len(&mut self) -> usize {
+        self.el.slot(self.id).map_or(0, |c| c.output.len())
+    }
+
+    /// Changes this connection's high-water mark (see [`ConnOptions`](crate::ConnOptions)).
+    pub fn set_high_water_mark(&mut self, bytes: usize) {
+        if let Some(c) = self.el.slot(self.id) {
+            let mut opts = (*c.opts).clone();
+            opts.high_water_mark = bytes;
+            c.opts = Arc::new(opts);
+        }
+    }
+
+    /// Is the connection established and not yet closing?
+    pub fn is_connected(&mut self) -> bool {
+        self.el
+            .slot(self.id)
+            .is_some_and(|c| c.phase == Phase::Connected && !c.closing)
+    }
+
+    /// The peer's address (`None` once the connection is gone).
+    pub fn peer_addr(&mut self) -> Option<SocketAddr> {
+        self.el.slot(self.id).and_then(|c| c.peer)
+    }
+
+    /// The local address of the socket.
+    pub fn local_addr(&mut self) -> io::Result<SocketAddr> {
+        match self.el.slot(self.id) {
+            Some(c) => c.stream.local_addr(),
+            None => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    /// A thread-safe handle to this connection, for sending from other threads.
+    pub fn handle(&mut self) -> ConnHandle {
+        let loop_handle = self.el.handle();
+        let open = self.el.slot(self.id).map(|c| c.open.clone());
+        ConnHandle::new(loop_handle, self.id, open)
+    }
+
+    /// The loop that owns this connection: timers, other connections, `quit`.
+    pub fn event_loop(&mut self) -> &mut EventLoop {
+        self.el
+    }
+}

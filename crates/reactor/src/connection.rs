@@ -1,0 +1,150 @@
+//! The loop-owned state of one TCP connection, and the options that shape it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use mio::net::TcpStream;
+use mio::{Interest, Registry};
+
+use crate::client::ClientShared;
+use crate::conn_id::ConnId;
+use crate::handler::Handler;
+use crate::timer::TimerId;
+
+/// Per-connection options, shared by every connection a server or client makes.
+#[derive(Debug, Clone)]
+pub struct ConnOptions {
+    /// Pending output size at which [`Handler::on_high_water_mark`] fires (crossing upwards).
+    /// Default 64 MiB, as Muduo.
+    pub high_water_mark: usize,
+    /// Bytes read from one connection per readiness event before the loop moves on to the other
+    /// ready connections (it comes back to this one in the next iteration without blocking), so
+    /// one busy peer cannot starve the rest. Default 256 KiB.
+    pub read_budget: usize,
+    /// Close a connection after this long without reading or writing a byte. Default: none.
+    pub idle_timeout: Option<Duration>,
+    /// Set `TCP_NODELAY` (disable Nagle). Default: on, as request/response protocols want.
+    pub nodelay: bool,
+}
+
+impl Default for ConnOptions {
+    fn default() -> Self {
+        ConnOptions {
+            high_water_mark: 64 * 1024 * 1024,
+            read_budget: 256 * 1024,
+            idle_timeout: None,
+            nodelay: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// A client socket whose non-blocking `connect` has not completed.
+    Connecting,
+    Connected,
+}
+
+pub(crate) struct Connection {
+    pub(crate) id: ConnId,
+    pub(crate) stream: TcpStream,
+    pub(crate) phase: Phase,
+    pub(crate) peer: Option<SocketAddr>,
+    /// `None` while one of its callbacks runs (it is taken out so the callback can borrow the
+    /// loop), and after a callback panicked.
+    pub(crate) handler: Option<Box<dyn Handler>>,
+    /// True while a callback of this connection runs: closing is then deferred until it returns.
+    pub(crate) in_callback: bool,
+    pub(crate) input: BytesMut,
+    pub(crate) output: BytesMut,
+    pub(crate) registered: Option<Interest>,
+    pub(crate) read_paused: bool,
+    /// The peer's FIN was read (EOF).
+    pub(crate) read_closed: bool,
+    /// epoll reported RDHUP: a short read no longer proves the socket is drained.
+    pub(crate) rdhup_seen: bool,
+    pub(crate) shutdown_requested: bool,
+    pub(crate) write_closed: bool,
+    /// `close` has started; nothing more is sent or read.
+    pub(crate) closing: bool,
+    /// A write-complete callback is already queued for this connection.
+    pub(crate) write_complete_queued: bool,
+    /// Cleared on close; [`ConnHandle`](crate::ConnHandle)s read it to answer "is it still open?".
+    pub(crate) open: Arc<AtomicBool>,
+    pub(crate) opts: Arc<ConnOptions>,
+    pub(crate) last_active: Instant,
+    pub(crate) idle_timer: Option<TimerId>,
+    /// The server-wide count of open connections, decremented on close (for `max_connections`).
+    pub(crate) limit: Option<Arc<AtomicUsize>>,
+    /// The client that made this connection, told when it closes (for reconnecting).
+    pub(crate) client: Option<Arc<ClientShared>>,
+}
+
+impl Connection {
+    pub(crate) fn new(id: ConnId, stream: TcpStream, phase: Phase, opts: Arc<ConnOptions>) -> Self {
+        Connection {
+            id,
+            stream,
+            phase,
+            peer: None,
+            handler: None,
+            in_callback: false,
+            input: BytesMut::new(),
+            output: BytesMut::new(),
+            registered: None,
+            read_paused: false,
+            read_closed: false,
+            rdhup_seen: false,
+            shutdown_requested: false,
+            write_closed: false,
+            closing: false,
+            write_complete_queued: false,
+            open: Arc::new(AtomicBool::new(true)),
+            opts,
+            last_active: Instant::now(),
+            idle_timer: None,
+            limit: None,
+            client: None,
+        }
+    }
+
+    /// Can the application still queue bytes on this connection?
+    pub(crate) fn can_send(&self) -> bool {
+        self.phase == Phase::Connected
+            && !self.closing
+            && !self.shutdown_requested
+            && !self.write_closed
+    }
+
+    /// Registers exactly the interest this connection needs now: READABLE while the peer may still
+    /// send, WRITABLE only while output is pending (or a connect is in progress). Reading paused
+    /// by the application keeps READABLE registered: resuming re-reads until `WouldBlock`, so no
+    /// edge is lost, and pausing costs no `epoll_ctl`.
+    pub(crate) fn update_interest(&mut self, registry: &Registry) {
+        let readable = !self.read_closed && self.phase == Phase::Connected;
+        let writable = !self.output.is_empty() || self.phase == Phase::Connecting;
+        let wanted = match (readable, writable) {
+            (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
+            (true, false) => Some(Interest::READABLE),
+            (false, true) => Some(Interest::WRITABLE),
+            (false, false) => None,
+        };
+        if wanted == self.registered {
+            return;
+        }
+        let token = self.id.token();
+        let result = match (self.registered, wanted) {
+            (None, Some(i)) => registry.register(&mut self.stream, token, i),
+            (Some(_), Some(i)) => registry.reregister(&mut self.stream, token, i),
+            (Some(_), None) => registry.deregister(&mut self.stream),
+            (None, None) => Ok(()),
+        };
+        match result {
+            Ok(()) => self.registered = wanted,
+            Err(e) => tracing::warn!(conn = %self.id, error = %e, "epoll_ctl failed"),
+        }
+    }
+}

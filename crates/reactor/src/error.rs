@@ -1,0 +1,26 @@
+//! The reactor's error type.
+
+use std::io;
+
+/// Errors returned by the reactor's constructors and builders.
+///
+/// Runtime I/O failures on a connection are not returned to anyone: they close that connection
+/// and are reported through [`Handler::on_close`](crate::Handler::on_close) and `tracing`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An operating-system call failed (bind, listen, epoll, eventfd, thread spawn...).
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// `EventLoop::new` was called on a thread that already runs an event loop.
+    ///
+    /// One loop per thread is what makes "am I on the loop thread?" a cheap, exact question
+    /// (Muduo enforces the same rule).
+    #[error("this thread already owns an EventLoop")]
+    LoopExists,
+    /// A builder was given a value it cannot use.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+}
+
+/// `Result` with the reactor's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

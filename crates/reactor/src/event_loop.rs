@@ -1,0 +1,476 @@
+//! `EventLoop`: one thread's epoll, wake-up queue, timers and connections (Muduo's `EventLoop`).
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mio::{Events, Poll, Token, Waker};
+use slab::Slab;
+
+use crate::conn::Conn;
+use crate::conn_id::ConnId;
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::handler::{CloseReason, Handler};
+use crate::loop_handle::{CURRENT_LOOP, Functor, LOCAL_QUEUE, LoopHandle, Shared};
+use crate::metrics::LoopMetrics;
+use crate::timer::{TimerCallback, TimerId, TimerQueue, next_period};
+
+const WAKER_TOKEN: Token = Token(usize::MAX);
+static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
+
+/// Handler events raised while a callback borrows the loop, run as soon as it returns (Muduo
+/// queues write-complete and high-water-mark callbacks the same way).
+pub(crate) enum Deferred {
+    WriteComplete(ConnId),
+    HighWater(ConnId, usize),
+    Close(ConnId, CloseReason),
+    /// Pass buffered input to `on_message` again (after `resume_read`).
+    Input(ConnId),
+}
+
+/// One reactor: a `mio::Poll`, a waker, a queue of functors posted from other threads, a timer
+/// queue, and the connections registered with it.
+///
+/// An `EventLoop` belongs to the thread that created it (it is neither `Send` nor `Sync`: handlers
+/// may hold loop-local state), and at most one exists per thread. Other threads reach it through
+/// a [`LoopHandle`]. Every `&mut self` method here is **loop-thread-only** by construction: only the
+/// owning thread can hold `&mut EventLoop` (in callbacks, functors and timers it is handed to you).
+///
+/// ```
+/// use std::time::Duration;
+/// use kvs_reactor::EventLoop;
+///
+/// let mut el = EventLoop::new().unwrap();
+/// el.run_after(Duration::from_millis(5), |el| el.quit());
+/// el.run(); // returns once the timer quits the loop
+/// ```
+pub struct EventLoop {
+    pub(crate) poll: Poll,
+    events: Events,
+    shared: Arc<Shared>,
+    pub(crate) conns: Slab<Connection>,
+    next_serial: u64,
+    pub(crate) timers: TimerQueue,
+    pub(crate) deferred: VecDeque<Deferred>,
+    /// Connections whose read budget ran out with data possibly left in the socket.
+    pub(crate) ready_again: Vec<ConnId>,
+    /// Graceful shutdown in progress: close everything still open at this instant and quit.
+    drain_deadline: Option<Instant>,
+    ready: Vec<(Token, ReadyFlags)>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+#[derive(Clone, Copy)]
+struct ReadyFlags {
+    readable: bool,
+    writable: bool,
+    read_closed: bool,
+    error: bool,
+}
+
+impl EventLoop {
+    /// Creates the loop owned by the calling thread.
+    ///
+    /// Fails with [`Error::LoopExists`] if this thread already owns one, or with an I/O error if
+    /// epoll or the eventfd cannot be created.
+    pub fn new() -> Result<EventLoop> {
+        if CURRENT_LOOP.with(|c| c.get()) != 0 {
+            return Err(Error::LoopExists);
+        }
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let id = NEXT_LOOP_ID.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::new(Shared {
+            id,
+            pending: Mutex::new(Vec::new()),
+            wake_pending: AtomicBool::new(false),
+            waker,
+            quit: AtomicBool::new(false),
+            next_timer_id: AtomicU64::new(1),
+            metrics: LoopMetrics::default(),
+        });
+        CURRENT_LOOP.with(|c| c.set(id));
+        tracing::debug!(loop_id = id, "event loop created");
+        Ok(EventLoop {
+            poll,
+            events: Events::with_capacity(1024),
+            shared,
+            conns: Slab::new(),
+            next_serial: 0,
+            timers: TimerQueue::default(),
+            deferred: VecDeque::new(),
+            ready_again: Vec::new(),
+            drain_deadline: None,
+            ready: Vec::with_capacity(1024),
+            _not_send: std::marker::PhantomData,
+        })
+    }
+
+    /// A thread-safe handle for posting work to this loop from anywhere.
+    pub fn handle(&self) -> LoopHandle {
+        LoopHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// This loop's id (the same as [`LoopHandle::id`]).
+    pub fn id(&self) -> u32 {
+        self.shared.id
+    }
+
+    /// Number of connections this loop holds (connected or connecting).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Makes [`run`](Self::run) return after the current iteration.
+    pub fn quit(&mut self) {
+        self.shared.quit.store(true, Ordering::Release);
+    }
+
+    /// Runs the loop on the calling (owning) thread until [`quit`](Self::quit) or
+    /// [`LoopHandle::quit`] is called. Each iteration: wait for I/O (the timeout is the next timer's
+    /// deadline, zero if work is already queued), handle ready connections, continue connections
+    /// whose read budget ran out, fire due timers, then run the functors posted from other
+    /// threads. Returns an error only if `epoll_wait` itself fails.
+    pub fn run(&mut self) -> Result<()> {
+        let span = tracing::debug_span!("event_loop", loop_id = self.shared.id);
+        let _enter = span.enter();
+        while !self.shared.quit.load(Ordering::Acquire) {
+            self.drain_deferred();
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e.into());
+            }
+            LoopMetrics::add(&self.shared.metrics.iterations, 1);
+            self.ready.clear();
+            for ev in self.events.iter() {
+                self.ready.push((
+                    ev.token(),
+                    ReadyFlags {
+                        readable: ev.is_readable(),
+                        writable: ev.is_writable(),
+                        read_closed: ev.is_read_closed(),
+                        error: ev.is_error(),
+                    },
+                ));
+            }
+            for i in 0..self.ready.len() {
+                let (token, flags) = self.ready[i];
+                if token == WAKER_TOKEN {
+                    LoopMetrics::add(&self.shared.metrics.wakeups, 1);
+                } else {
+                    self.handle_event(token, flags);
+                    self.drain_deferred();
+                }
+            }
+            self.continue_budgeted_reads();
+            self.fire_timers();
+            self.do_pending_functors();
+            self.check_drain();
+        }
+        Ok(())
+    }
+
+    fn poll_timeout(&mut self) -> Option<Duration> {
+        let busy = !self.ready_again.is_empty()
+            || !self.deferred.is_empty()
+            || LOCAL_QUEUE.with(|q| !q.borrow().is_empty())
+            || !self.shared.lock_pending().is_empty();
+        if busy {
+            return Some(Duration::ZERO);
+        }
+        let now = Instant::now();
+        let mut timeout = self.timers.next_timeout(now);
+        if let Some(deadline) = self.drain_deadline {
+            let left = deadline.saturating_duration_since(now);
+            timeout = Some(timeout.map_or(left, |t| t.min(left)));
+        }
+        timeout
+    }
+
+    fn handle_event(&mut self, token: Token, f: ReadyFlags) {
+        let (index, serial_bits) = ConnId::split_token(token);
+        let Some(c) = self.conns.get(index) else {
+            return;
+        };
+        if !c.id.matches_token_serial(serial_bits) {
+            return; // an event for a connection that closed earlier in this batch
+        }
+        let id = c.id;
+        if c.phase == crate::connection::Phase::Connecting {
+            if f.writable || f.error || f.read_closed {
+                self.finish_connect(id);
+            }
+            return;
+        }
+        if f.writable {
+            self.handle_writable(id);
+        }
+        if f.readable || f.read_closed || f.error {
+            self.handle_readable(id, f.read_closed);
+        }
+    }
+
+    fn continue_budgeted_reads(&mut self) {
+        if self.ready_again.is_empty() {
+            return;
+        }
+        let again = std::mem::take(&mut self.ready_again);
+        for id in again {
+            self.handle_readable(id, false);
+            self.drain_deferred();
+        }
+    }
+
+    /// Muduo's `doPendingFunctors`: swap the queue out under the lock, then run it unlocked, so
+    /// functors may post more work (it runs in the next iteration) without deadlock.
+    fn do_pending_functors(&mut self) {
+        // Clear before taking: a post that lands after the take must wake us again.
+        self.shared.wake_pending.store(false, Ordering::Release);
+        let functors = std::mem::take(&mut *self.shared.lock_pending());
+        for f in functors {
+            self.run_functor(f);
+            self.drain_deferred();
+        }
+    }
+
+    fn run_functor(&mut self, f: Functor) {
+        if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
+            tracing::error!(
+                loop_id = self.shared.id,
+                "a functor posted to the loop panicked; loop continues"
+            );
+        }
+    }
+
+    /// Runs what callbacks left behind: `run_in_loop` functors from this thread, then handler
+    /// events (write-complete, high-water mark, deferred closes), until both are empty.
+    pub(crate) fn drain_deferred(&mut self) {
+        loop {
+            let local = LOCAL_QUEUE.with(|q| std::mem::take(&mut *q.borrow_mut()));
+            let had_local = !local.is_empty();
+            for f in local {
+                self.run_functor(f);
+            }
+            let Some(ev) = self.deferred.pop_front() else {
+                if had_local {
+                    continue;
+                }
+                return;
+            };
+            match ev {
+                Deferred::WriteComplete(id) => {
+                    if let Some(c) = self.slot(id) {
+                        c.write_complete_queued = false;
+                    }
+                    self.call_handler(id, |h, conn| h.on_write_complete(conn));
+                }
+                Deferred::HighWater(id, n) => {
+                    self.call_handler(id, |h, conn| h.on_high_water_mark(conn, n));
+                }
+                Deferred::Close(id, reason) => self.close(id, reason),
+                Deferred::Input(id) => self.dispatch_input(id),
+            }
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some((id, deadline, callback)) = self.timers.pop_expired(now) {
+            match callback {
+                TimerCallback::Once(f) => {
+                    if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
+                        tracing::error!(loop_id = self.shared.id, "a timer callback panicked");
+                    }
+                }
+                TimerCallback::Every(mut f, period) => {
+                    self.timers.begin_firing(id);
+                    let ok = catch_unwind(AssertUnwindSafe(|| f(self))).is_ok();
+                    let cancelled = self.timers.end_firing();
+                    if !ok {
+                        tracing::error!(
+                            loop_id = self.shared.id,
+                            "a repeating timer panicked; cancelled"
+                        );
+                    } else if !cancelled {
+                        let next = next_period(deadline, period, Instant::now());
+                        self.timers
+                            .insert(id, next, TimerCallback::Every(f, period));
+                    }
+                }
+            }
+            self.drain_deferred();
+        }
+    }
+
+    pub(crate) fn insert_timer(&mut self, id: TimerId, when: Instant, callback: TimerCallback) {
+        self.timers.insert(id.0, when, callback);
+    }
+
+    /// Runs `f` once at `when` on this loop. **Loop thread only.**
+    pub fn run_at(&mut self, when: Instant, f: impl FnOnce(&mut EventLoop) + 'static) -> TimerId {
+        let id = self.handle().next_timer_id();
+        self.insert_timer(id, when, TimerCallback::Once(Box::new(f)));
+        id
+    }
+
+    /// Runs `f` once after `delay`. **Loop thread only.**
+    pub fn run_after(
+        &mut self,
+        delay: Duration,
+        f: impl FnOnce(&mut EventLoop) + 'static,
+    ) -> TimerId {
+        self.run_at(Instant::now() + delay, f)
+    }
+
+    /// Runs `f` every `period` (the first time one period from now) until cancelled; a zero period
+    /// is raised to 1 ms. **Loop thread only.**
+    pub fn run_every(
+        &mut self,
+        period: Duration,
+        f: impl FnMut(&mut EventLoop) + 'static,
+    ) -> TimerId {
+        let period = period.max(Duration::from_millis(1));
+        let id = self.handle().next_timer_id();
+        self.insert_timer(
+            id,
+            Instant::now() + period,
+            TimerCallback::Every(Box::new(f), period),
+        );
+        id
+    }
+
+    /// Cancels a timer; it will not run again, even if called from the timer's own callback.
+    /// Returns false if it had already fired (one-shot) or been cancelled. **Loop thread only.**
+    pub fn cancel(&mut self, id: TimerId) -> bool {
+        self.timers.cancel(id.0)
+    }
+
+    /// Number of timers still pending on this loop.
+    pub fn timer_count(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// A loop-thread view of connection `id`, if it is still open on this loop.
+    pub fn connection(&mut self, id: ConnId) -> Option<Conn<'_>> {
+        self.slot(id)?;
+        Some(Conn { el: self, id })
+    }
+
+    /// Calls `f` with connection `id`'s handler, downcast to its concrete type `H`, and a view of
+    /// the connection — how work posted from other threads reaches per-connection state (the kv
+    /// server posts storage replies this way). Returns `None` if the connection is gone, its
+    /// handler is not an `H`, or one of its callbacks is running right now. **Loop thread only.**
+    pub fn with_handler<H: Handler, R>(
+        &mut self,
+        id: ConnId,
+        f: impl FnOnce(&mut H, &mut Conn<'_>) -> R,
+    ) -> Option<R> {
+        self.call_handler(id, |h, conn| {
+            (h as &mut dyn Any).downcast_mut::<H>().map(|h| f(h, conn))
+        })
+        .flatten()
+    }
+
+    /// Takes the handler out of its slot for the duration of a callback so the callback can
+    /// borrow the loop; a panic in the callback drops the handler and closes the connection.
+    pub(crate) fn call_handler<R>(
+        &mut self,
+        id: ConnId,
+        f: impl FnOnce(&mut dyn Handler, &mut Conn<'_>) -> R,
+    ) -> Option<R> {
+        let c = self.slot(id)?;
+        let mut handler = c.handler.take()?;
+        c.in_callback = true;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            f(&mut *handler, &mut Conn { el: self, id })
+        }));
+        let c = self.slot(id)?; // still there: closing is deferred while in_callback
+        c.in_callback = false;
+        match result {
+            Ok(r) => {
+                c.handler = Some(handler);
+                Some(r)
+            }
+            Err(_) => {
+                tracing::error!(conn = %id, "connection handler panicked; closing the connection");
+                drop(handler);
+                self.close(id, CloseReason::HandlerPanicked);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn slot(&mut self, id: ConnId) -> Option<&mut Connection> {
+        self.conns
+            .get_mut(id.index as usize)
+            .filter(|c| c.id.serial == id.serial)
+    }
+
+    pub(crate) fn registry(&self) -> &mio::Registry {
+        self.poll.registry()
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn next_conn_id(&mut self, index: usize) -> ConnId {
+        self.next_serial += 1;
+        ConnId {
+            loop_id: self.shared.id,
+            index: index as u32,
+            serial: self.next_serial,
+        }
+    }
+
+    /// Begins a graceful stop: every connection is shut down (pending output flushed, then FIN);
+    /// whatever is still open at `deadline` is force-closed and the loop quits. It also quits as
+    /// soon as no connection is left. **Loop thread only.**
+    pub fn close_all_and_quit(&mut self, deadline: Instant) {
+        self.drain_deadline = Some(deadline);
+        let ids: Vec<ConnId> = self.conns.iter().map(|(_, c)| c.id).collect();
+        for id in ids {
+            if let Some(mut conn) = self.connection(id) {
+                conn.shutdown();
+            }
+        }
+    }
+
+    fn check_drain(&mut self) {
+        let Some(deadline) = self.drain_deadline else {
+            return;
+        };
+        if !self.conns.is_empty() && Instant::now() < deadline {
+            return;
+        }
+        self.close_everything();
+        self.quit();
+    }
+
+    fn close_everything(&mut self) {
+        let ids: Vec<ConnId> = self.conns.iter().map(|(_, c)| c.id).collect();
+        for id in ids {
+            self.close(id, CloseReason::Forced);
+        }
+        self.drain_deferred();
+    }
+}
+
+impl Drop for EventLoop {
+    fn drop(&mut self) {
+        self.close_everything();
+        CURRENT_LOOP.with(|c| c.set(0));
+        LOCAL_QUEUE.with(|q| q.borrow_mut().clear());
+        tracing::debug!(loop_id = self.shared.id, "event loop dropped");
+    }
+}

@@ -1,0 +1,69 @@
+//! `kvs-reactor`: a Muduo-style multi-threaded reactor, hand-built on [mio].
+//!
+//! One **acceptor thread** accepts connections and hands each to one of **N looper threads**.
+//! Each looper runs an [`EventLoop`]: its own epoll instance, a wake-up queue of functors posted
+//! from any thread (woken through mio's `Waker`, once per batch), a timer queue, and the
+//! connections it owns. Only the owning loop thread ever touches a socket; other threads use
+//! [`LoopHandle`] and [`ConnHandle`], which post work to it.
+//!
+//! Applications implement [`Handler`] (per-connection callbacks: connect, message, write
+//! complete, high-water mark, read-closed, close) and pass a factory to [`TcpServer`] or
+//! [`TcpClient`].
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use kvs_reactor::{Conn, Handler, TcpServer};
+//!
+//! struct Echo;
+//! impl Handler for Echo {
+//!     fn on_message(&mut self, conn: &mut Conn<'_>, input: &mut BytesMut) {
+//!         conn.send(&input.split()); // consume everything, send it back
+//!     }
+//! }
+//! let server = TcpServer::builder("127.0.0.1:0").loopers(2).start(|| Echo).unwrap();
+//! println!("echo on {}", server.local_addr());
+//! server.shutdown(std::time::Duration::from_secs(1));
+//! ```
+//!
+//! Threading rules, stated on every public method: *thread-safe* methods may be called from any
+//! thread; *loop-thread-only* methods need `&mut EventLoop` or a [`Conn`], which only the loop
+//! thread can hold.
+//!
+//! [mio]: https://docs.rs/mio
+#![deny(missing_docs)]
+
+mod acceptor;
+mod adopt;
+mod client;
+mod conn;
+mod conn_handle;
+mod conn_id;
+mod connection;
+mod error;
+mod event_loop;
+mod handler;
+mod io;
+mod loop_handle;
+mod looper;
+mod metrics;
+mod server;
+mod timer;
+
+pub use acceptor::{LooperSelector, RejectHook, RoundRobin};
+pub use client::{ClientOptions, ClientState, TcpClient};
+pub use conn::Conn;
+pub use conn_handle::ConnHandle;
+pub use conn_id::ConnId;
+pub use connection::ConnOptions;
+pub use error::{Error, Result};
+pub use event_loop::EventLoop;
+pub use handler::{CloseReason, Handler, HandlerFactory};
+pub use loop_handle::LoopHandle;
+pub use looper::EventLoopThread;
+pub use metrics::Metrics;
+pub use server::{Server, ServerBuilder, TcpServer};
+pub use timer::TimerId;
+
+/// Re-exported so applications name the same `bytes` and `mio` types the reactor uses.
+pub use bytes;
+pub use mio;

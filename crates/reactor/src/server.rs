@@ -1,0 +1,256 @@
+//! `TcpServer`: one acceptor thread plus N looper threads (Muduo's `TcpServer` with an
+//! `EventLoopThreadPool`).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::acceptor::{AcceptorConfig, AcceptorThread, LooperSelector, RejectHook, RoundRobin};
+use crate::connection::ConnOptions;
+use crate::error::{Error, Result};
+use crate::handler::HandlerFactory;
+use crate::loop_handle::LoopHandle;
+use crate::looper::EventLoopThread;
+use crate::metrics::Metrics;
+
+/// Entry point for building a server: `TcpServer::builder(addr)...start(factory)`.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use kvs_reactor::{Conn, Handler, TcpServer};
+/// use std::io::{Read, Write};
+///
+/// struct Echo;
+/// impl Handler for Echo {
+///     fn on_message(&mut self, conn: &mut Conn<'_>, input: &mut BytesMut) {
+///         conn.send(&input.split());
+///     }
+/// }
+///
+/// let server = TcpServer::builder("127.0.0.1:0").loopers(2).start(|| Echo).unwrap();
+/// let mut client = std::net::TcpStream::connect(server.local_addr()).unwrap();
+/// client.write_all(b"hello").unwrap();
+/// let mut buf = [0u8; 5];
+/// client.read_exact(&mut buf).unwrap();
+/// assert_eq!(&buf, b"hello");
+/// server.shutdown(std::time::Duration::from_secs(1));
+/// ```
+pub struct TcpServer;
+
+impl TcpServer {
+    /// Starts building a server that will listen on `addr` (e.g. `"127.0.0.1:4000"`, `"[::1]:0"`).
+    pub fn builder(addr: impl ToSocketAddrs) -> ServerBuilder {
+        let addr = addr.to_socket_addrs().ok().and_then(|mut a| a.next());
+        ServerBuilder {
+            addr,
+            name: "kvs".to_string(),
+            loopers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            backlog: 1024,
+            reuse_addr: true,
+            conn: ConnOptions::default(),
+            max_connections: None,
+            selector: Box::new(RoundRobin::default()),
+            on_reject: None,
+        }
+    }
+}
+
+/// Options for a [`TcpServer`]; every setter is optional.
+pub struct ServerBuilder {
+    addr: Option<SocketAddr>,
+    name: String,
+    loopers: usize,
+    backlog: i32,
+    reuse_addr: bool,
+    conn: ConnOptions,
+    max_connections: Option<usize>,
+    selector: Box<dyn LooperSelector>,
+    on_reject: Option<RejectHook>,
+}
+
+impl ServerBuilder {
+    /// Thread name prefix (`NAME-acceptor`, `NAME-looper-0`, ...). Default `kvs`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Number of looper threads (at least 1). Default: the number of CPUs.
+    pub fn loopers(mut self, n: usize) -> Self {
+        self.loopers = n;
+        self
+    }
+
+    /// `listen(2)` backlog. Default 1024.
+    pub fn backlog(mut self, backlog: i32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// `SO_REUSEADDR`, so a restarted server can bind while old connections sit in TIME_WAIT.
+    /// Default on.
+    pub fn reuse_addr(mut self, on: bool) -> Self {
+        self.reuse_addr = on;
+        self
+    }
+
+    /// Options applied to every accepted connection.
+    pub fn conn_options(mut self, opts: ConnOptions) -> Self {
+        self.conn = opts;
+        self
+    }
+
+    /// Shorthand for `ConnOptions::idle_timeout`.
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.conn.idle_timeout = timeout;
+        self
+    }
+
+    /// Shorthand for `ConnOptions::high_water_mark`.
+    pub fn high_water_mark(mut self, bytes: usize) -> Self {
+        self.conn.high_water_mark = bytes;
+        self
+    }
+
+    /// Shorthand for `ConnOptions::nodelay`.
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.conn.nodelay = on;
+        self
+    }
+
+    /// Most connections open at once. Further connections are accepted and closed at once (after
+    /// the reject hook, if any, wrote to them), so the backlog never fills and nothing spins.
+    pub fn max_connections(mut self, max: Option<usize>) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// What to write to a connection refused by `max_connections` before closing it.
+    pub fn on_reject(
+        mut self,
+        hook: impl Fn(&mut dyn std::io::Write) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_reject = Some(Arc::new(hook));
+        self
+    }
+
+    /// How accepted connections are spread over loopers. Default [`RoundRobin`].
+    pub fn selector(mut self, selector: impl LooperSelector) -> Self {
+        self.selector = Box::new(selector);
+        self
+    }
+
+    /// Binds, listens, starts the looper threads and the acceptor thread.
+    pub fn start(self, factory: impl HandlerFactory) -> Result<Server> {
+        let addr = self
+            .addr
+            .ok_or_else(|| Error::InvalidConfig("listen address did not resolve".into()))?;
+        if self.loopers == 0 {
+            return Err(Error::InvalidConfig("at least one looper is needed".into()));
+        }
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(self.reuse_addr)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(self.backlog)?;
+        let std_listener: std::net::TcpListener = socket.into();
+        let local_addr = std_listener.local_addr()?;
+        let listener = mio::net::TcpListener::from_std(std_listener);
+
+        let mut loopers = Vec::with_capacity(self.loopers);
+        for i in 0..self.loopers {
+            loopers.push(EventLoopThread::spawn(format!("{}-looper-{i}", self.name))?);
+        }
+        let active = Arc::new(AtomicUsize::new(0));
+        let rejected = Arc::new(AtomicU64::new(0));
+        let cfg = AcceptorConfig {
+            listener,
+            loopers: loopers.iter().map(|l| l.handle().clone()).collect(),
+            selector: self.selector,
+            factory: Arc::new(factory),
+            conn_opts: Arc::new(self.conn),
+            max_connections: self.max_connections,
+            on_reject: self.on_reject,
+            active: active.clone(),
+            rejected: rejected.clone(),
+        };
+        let acceptor = AcceptorThread::spawn(cfg, format!("{}-acceptor", self.name))?;
+        tracing::info!(addr = %local_addr, loopers = loopers.len(), "server listening");
+        Ok(Server {
+            local_addr,
+            loopers,
+            acceptor: Some(acceptor),
+            active,
+            rejected,
+        })
+    }
+}
+
+/// A running server. Dropping it shuts it down with a one-second grace period.
+pub struct Server {
+    local_addr: SocketAddr,
+    loopers: Vec<EventLoopThread>,
+    acceptor: Option<AcceptorThread>,
+    active: Arc<AtomicUsize>,
+    rejected: Arc<AtomicU64>,
+}
+
+impl Server {
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Handles to the looper threads' loops, e.g. for posting work or timers to them.
+    pub fn loop_handles(&self) -> Vec<LoopHandle> {
+        self.loopers.iter().map(|l| l.handle().clone()).collect()
+    }
+
+    /// Connections open right now, as the acceptor counts them for `max_connections`.
+    pub fn active_connections(&self) -> usize {
+        self.active.load(Ordering::Acquire)
+    }
+
+    /// Counters summed over all loopers, plus the acceptor's rejections. **Thread-safe.**
+    pub fn metrics(&self) -> Metrics {
+        let mut m = self
+            .loopers
+            .iter()
+            .map(|l| l.handle().metrics())
+            .fold(Metrics::default(), |a, b| a + b);
+        m.rejected = self.rejected.load(Ordering::Relaxed);
+        m
+    }
+
+    /// Stops accepting, shuts every connection down gracefully (pending output flushed, FIN
+    /// sent), force-closes what is still open after `grace`, and joins every thread.
+    pub fn shutdown(mut self, grace: Duration) {
+        self.shutdown_inner(grace);
+    }
+
+    fn shutdown_inner(&mut self, grace: Duration) {
+        if let Some(mut acceptor) = self.acceptor.take() {
+            acceptor.stop();
+        }
+        let deadline = Instant::now() + grace;
+        for l in &self.loopers {
+            l.handle()
+                .queue_in_loop(move |el| el.close_all_and_quit(deadline));
+        }
+        for l in self.loopers.drain(..) {
+            l.join();
+        }
+        tracing::info!(addr = %self.local_addr, "server stopped");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if !self.loopers.is_empty() {
+            self.shutdown_inner(Duration::from_secs(1));
+        }
+    }
+}

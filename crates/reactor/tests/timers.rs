@@ -1,0 +1,134 @@
+//! Timers: order, cancellation, repetition, and posting from other threads.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use kvs_reactor::{EventLoop, EventLoopThread};
+
+#[test]
+fn one_shot_timers_fire_in_deadline_order_and_cancelled_ones_never() {
+    let mut el = EventLoop::new().unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    for (delay, name) in [(30, "c"), (10, "a"), (20, "b"), (25, "cancelled")] {
+        let log = log.clone();
+        let id = el.run_after(Duration::from_millis(delay), move |_| {
+            log.borrow_mut().push(name)
+        });
+        if name == "cancelled" {
+            assert!(el.cancel(id));
+            assert!(
+                !el.cancel(id),
+                "a cancelled timer cannot be cancelled twice"
+            );
+        }
+    }
+    let start = Instant::now();
+    el.run_after(Duration::from_millis(60), |el| el.quit());
+    el.run().unwrap();
+    assert_eq!(*log.borrow(), ["a", "b", "c"]);
+    assert!(start.elapsed() >= Duration::from_millis(60));
+    assert_eq!(el.timer_count(), 0);
+}
+
+#[test]
+fn a_fired_timer_cannot_be_cancelled_or_run_again() {
+    let mut el = EventLoop::new().unwrap();
+    let count = Rc::new(RefCell::new(0));
+    let c = count.clone();
+    let id = el.run_after(Duration::from_millis(1), move |_| *c.borrow_mut() += 1);
+    el.run_after(Duration::from_millis(20), |el| el.quit());
+    el.run().unwrap();
+    assert_eq!(*count.borrow(), 1);
+    assert!(!el.cancel(id));
+}
+
+#[test]
+fn run_every_fires_until_it_cancels_itself() {
+    let mut el = EventLoop::new().unwrap();
+    let count = Rc::new(RefCell::new(0u32));
+    let id_cell: Rc<RefCell<Option<kvs_reactor::TimerId>>> = Rc::default();
+    let (c, idc) = (count.clone(), id_cell.clone());
+    let id = el.run_every(Duration::from_millis(5), move |el| {
+        *c.borrow_mut() += 1;
+        if *c.borrow() == 5 {
+            // Cancelling from inside its own callback stops it for good.
+            el.cancel(idc.borrow().expect("id set"));
+        }
+    });
+    *id_cell.borrow_mut() = Some(id);
+    el.run_after(Duration::from_millis(150), |el| el.quit());
+    el.run().unwrap();
+    assert_eq!(*count.borrow(), 5);
+}
+
+#[test]
+fn only_one_loop_per_thread() {
+    let _el = EventLoop::new().unwrap();
+    assert!(matches!(
+        EventLoop::new(),
+        Err(kvs_reactor::Error::LoopExists)
+    ));
+}
+
+#[test]
+fn timers_and_functors_posted_from_other_threads_run_on_the_loop_thread() {
+    let looper = EventLoopThread::spawn("timer-test").unwrap();
+    let handle = looper.handle().clone();
+    let (tx, rx) = mpsc::channel();
+    let loop_thread = {
+        let (t2, r2) = mpsc::channel();
+        handle.queue_in_loop(move |_| t2.send(std::thread::current().id()).unwrap());
+        r2.recv_timeout(Duration::from_secs(5)).unwrap()
+    };
+    let tx2 = tx.clone();
+    handle.run_after(Duration::from_millis(20), move |_| {
+        tx2.send(("after", std::thread::current().id())).unwrap()
+    });
+    let cancelled = handle.run_after(Duration::from_millis(30), move |_| {
+        panic!("cancelled timer ran")
+    });
+    handle.cancel(cancelled);
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let t = ticks.clone();
+    let every = handle.run_every(Duration::from_millis(5), move |_| {
+        t.fetch_add(1, Ordering::SeqCst);
+    });
+    let (name, thread) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(name, "after");
+    assert_eq!(thread, loop_thread);
+    assert!(common::wait_until(Duration::from_secs(5), || ticks
+        .load(Ordering::SeqCst)
+        >= 3));
+    handle.cancel(every);
+    // After the cancel has been processed, the count stops moving.
+    let (t3, r3) = mpsc::channel();
+    handle.queue_in_loop(move |el| t3.send(el.timer_count()).unwrap());
+    assert_eq!(r3.recv_timeout(Duration::from_secs(5)).unwrap(), 0);
+    let frozen = ticks.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(30));
+    assert_eq!(ticks.load(Ordering::SeqCst), frozen);
+    assert!(handle.metrics().wakeups >= 1);
+}
+
+#[test]
+fn run_in_loop_from_the_loop_thread_runs_before_queued_work() {
+    let looper = EventLoopThread::spawn("order-test").unwrap();
+    let handle = looper.handle().clone();
+    let (tx, rx) = mpsc::channel();
+    let h2 = handle.clone();
+    handle.queue_in_loop(move |_| {
+        let (a, b) = (tx.clone(), tx.clone());
+        h2.queue_in_loop(move |_| a.send("queued").unwrap());
+        h2.run_in_loop(move |_| b.send("run_in_loop").unwrap());
+        tx.send("functor").unwrap();
+    });
+    let order: Vec<_> = (0..3)
+        .map(|_| rx.recv_timeout(Duration::from_secs(5)).unwrap())
+        .collect();
+    assert_eq!(order, ["functor", "run_in_loop", "queued"]);
+}
