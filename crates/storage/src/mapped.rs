@@ -1,0 +1,172 @@
+//! Read-only memory maps of files: [`MappedFile`] for sealed files shared by readers, and
+//! [`FileView`] for a temporary map of a [`DBFile`](crate::DBFile) (`docs/storage-format.md` §8).
+//!
+//! Reads decode in place: [`MappedFile::record_at`] returns a [`RecordRef`] borrowing the
+//! mapped pages, with the same decoder ([`decode_frame`]) that checks `pread` buffers.
+
+use std::fs::File;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+
+use crate::dbfile::check_header;
+use crate::dir::file_path;
+use crate::error::{Result, StorageError};
+use crate::format::{DataCodec, Fid, FileKind, HEADER_LEN, RecordCodec, RecordRef, decode_frame};
+use crate::scan::RecordIter;
+
+/// A whole file mapped read-only, header validated. `Send + Sync`; share it in an `Arc`.
+///
+/// Only files that are never written again are mapped this way: sealed data and hint files.
+/// Deleting the file while mapped is safe (the pages live until the map is dropped);
+/// truncating it is not, which is why sealed files are never truncated (§8, §10).
+#[derive(Debug)]
+pub struct MappedFile {
+    map: Mmap,
+    len: usize,
+    path: PathBuf,
+    kind: FileKind,
+    fid: Fid,
+}
+
+impl MappedFile {
+    /// Opens and maps the sealed file `dir/<name of kind, fid>`, validating its header.
+    pub fn open(dir: &Path, kind: FileKind, fid: Fid) -> Result<MappedFile> {
+        let path = file_path(dir, kind, fid);
+        let file = File::open(&path).map_err(|e| StorageError::io("open", &path, e))?;
+        let mapped = Self::map_file(&file, &path, kind, fid, u64::MAX)?;
+        check_header(&path, mapped.header_bytes(), kind, fid)?;
+        Ok(mapped)
+    }
+
+    /// Maps `file`, exposing at most `len` bytes. The caller has validated the header or
+    /// validates it next.
+    pub(crate) fn map_file(
+        file: &File,
+        path: &Path,
+        kind: FileKind,
+        fid: Fid,
+        len: u64,
+    ) -> Result<MappedFile> {
+        // SAFETY: mapping a file is only sound while nobody changes the mapped bytes or shrinks
+        // the file. This crate maps only (a) sealed files, which it never writes or truncates
+        // again, and (b) files borrowed by a `FileView`, whose `&DBFile` borrow rules out
+        // writes and truncation through that handle for the view's lifetime. Other writers
+        // (other processes, other handles on the same path) are outside the contract (§8).
+        let map = unsafe { Mmap::map(file) }.map_err(|e| StorageError::io("mmap", path, e))?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX).min(map.len());
+        Ok(MappedFile {
+            map,
+            len,
+            path: path.to_path_buf(),
+            kind,
+            fid,
+        })
+    }
+
+    fn header_bytes(&self) -> &[u8] {
+        let bytes = self.bytes();
+        bytes.get(..HEADER_LEN).unwrap_or(bytes)
+    }
+
+    /// Path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Kind of the file.
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+
+    /// Fid of the file.
+    pub fn fid(&self) -> Fid {
+        self.fid
+    }
+
+    /// Mapped length in bytes, header included.
+    pub fn len(&self) -> u64 {
+        self.len as u64
+    }
+
+    /// True if the file holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.len <= HEADER_LEN
+    }
+
+    /// The whole file, header included.
+    pub fn bytes(&self) -> &[u8] {
+        self.map.get(..self.len).unwrap_or_default()
+    }
+
+    /// Iterates over all records from the end of the header (§9). Fails only if `C` is not
+    /// this file's kind.
+    pub fn records<C: RecordCodec>(&self) -> Result<RecordIter<'_, C>> {
+        self.check_kind::<C>()?;
+        Ok(RecordIter::new(self.bytes(), &self.path))
+    }
+
+    /// Decodes and verifies the data record at `offset`, zero-copy.
+    pub fn record_at(&self, offset: u64) -> Result<RecordRef<'_>> {
+        self.decode_at::<DataCodec>(offset)
+    }
+
+    /// Decodes and verifies the record of kind `C` at `offset`.
+    pub fn decode_at<C: RecordCodec>(&self, offset: u64) -> Result<C::Ref<'_>> {
+        self.check_kind::<C>()?;
+        let rest = usize::try_from(offset)
+            .ok()
+            .filter(|&o| o >= HEADER_LEN)
+            .and_then(|o| self.bytes().get(o..))
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| StorageError::OutOfBounds {
+                path: self.path.clone(),
+                offset,
+                len: self.len(),
+            })?;
+        decode_frame::<C>(rest)
+            .map(|(rec, _)| rec)
+            .map_err(|e| StorageError::from_decode(&self.path, offset, e))
+    }
+
+    fn check_kind<C: RecordCodec>(&self) -> Result<()> {
+        if C::KIND != self.kind {
+            return Err(StorageError::KindMismatch {
+                path: self.path.clone(),
+                file: self.kind,
+                codec: C::KIND,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A read-only map of a [`DBFile`](crate::DBFile) that borrows it, so the file cannot be
+/// written or truncated while the map exists. Dereferences to [`MappedFile`].
+///
+/// Used to scan a file that is still open for writing, e.g. the active data file or the
+/// MANIFEST during recovery.
+#[derive(Debug)]
+pub struct FileView<'a> {
+    inner: MappedFile,
+    _file: PhantomData<&'a crate::DBFile>,
+}
+
+impl FileView<'_> {
+    pub(crate) fn new(inner: MappedFile) -> Self {
+        FileView {
+            inner,
+            _file: PhantomData,
+        }
+    }
+}
+
+impl Deref for FileView<'_> {
+    type Target = MappedFile;
+
+    fn deref(&self) -> &MappedFile {
+        &self.inner
+    }
+}
