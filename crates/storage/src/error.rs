@@ -26,6 +26,11 @@ pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Corruption {
+    /// The index pointed at a record of another key, or at a tombstone: an internal bug or a
+    /// file changed behind the store's back.
+    #[error("the index points at a record that does not hold the key")]
+    IndexMismatch,
+
     /// The stored CRC32 does not match the bytes it covers.
     #[error("checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     ChecksumMismatch {
@@ -165,6 +170,34 @@ pub enum DecodeError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StorageError {
+    /// `remove` of a key that does not exist (the talent-plan `KvsEngine` contract).
+    #[error("Key not found")]
+    KeyNotFound,
+
+    /// The store has been shut down; the command was not executed.
+    #[error("the store is closed")]
+    Closed,
+
+    /// Another process (or another store in this process that is not this one) holds the
+    /// directory's lock file.
+    #[error("{}: the store directory is locked by another process", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+
+    /// An earlier write or fsync failed: what reached the disk is unknown, so the store refuses
+    /// writes until it is reopened (§9.3), rather than pretend.
+    #[error("writes refused after an earlier I/O failure ({reason}); restart the store")]
+    WritesRefused {
+        /// The failure that poisoned the store.
+        reason: String,
+    },
+
+    /// A read-modify-write found a value it cannot operate on (e.g. INCR of a non-integer).
+    #[error("{0}")]
+    InvalidOperation(String),
+
     /// An operating-system error, with the operation and the path it concerned.
     #[error("{op} {}: {source}", path.display())]
     Io {

@@ -67,9 +67,22 @@ pub mod dbfile;
 pub mod dir;
 pub mod error;
 pub mod format;
+pub mod index;
 pub mod manifest;
 pub mod mapped;
 pub mod scan;
+
+mod compactor;
+mod fileset;
+mod kv_store;
+mod lock;
+mod options;
+mod reader;
+mod recovery;
+mod shared;
+mod store;
+mod txn;
+mod writer;
 
 pub use dbfile::{Access, DBFile};
 pub use dir::{file_name, file_path, list_files, parse_file_name, sync_dir};
@@ -81,3 +94,15 @@ pub use format::{
 pub use manifest::{Manifest, ManifestState};
 pub use mapped::{FileView, MappedFile};
 pub use scan::{Damage, RecordIter, ScanReport};
+
+pub use compactor::CompactionReport;
+pub use fileset::Value;
+pub use kv_store::{KvStore, KvsEngine};
+pub use lock::LOCK_FILE;
+pub use options::{FsyncPolicy, Options, now_ms};
+pub use reader::{ReadFn, Reader};
+pub use recovery::RecoveryReport;
+pub use shared::FileStats;
+pub use store::{Store, StoreStats};
+pub use txn::Txn;
+pub use writer::{Completion, TxnFn};

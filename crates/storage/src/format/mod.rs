@@ -64,7 +64,12 @@ pub const FLAG_TOMBSTONE: u8 = 0x01;
 pub const FLAG_EXPIRES: u8 = 0x02;
 
 /// All flag bits defined by format version 1; the others must be zero.
-pub const KNOWN_FLAGS: u8 = FLAG_TOMBSTONE | FLAG_EXPIRES;
+pub const KNOWN_FLAGS: u8 = FLAG_TOMBSTONE | FLAG_EXPIRES | FLAG_BATCH_OPEN;
+
+/// Data record flag (§4.2): more records of the same atomic write batch follow this one. The
+/// last record of a batch has it clear, so a batch cut short by a crash is recognised and
+/// dropped whole on recovery.
+pub const FLAG_BATCH_OPEN: u8 = 0x04;
 
 /// CRC-32 used everywhere (§1): IEEE 802.3 / ISO-HDLC polynomial, as computed by
 /// `crc32fast` (the same as zlib's `crc32`).

@@ -19,8 +19,8 @@
 use crate::error::{Corruption, DecodeError};
 use crate::format::codec::{RecordCodec, decode_frame, seal_crc};
 use crate::format::{
-    Cursor, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, check_flags, check_key_len, check_value_len,
-    flags_byte,
+    Cursor, FLAG_BATCH_OPEN, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, check_flags, check_key_len,
+    check_value_len, flags_byte,
 };
 
 /// Length of the fixed part of a data record (CRC, lengths, flags, seq), §4.
@@ -43,6 +43,8 @@ pub struct RecordRef<'a> {
     pub key: &'a [u8],
     /// The value (empty for a tombstone).
     pub value: &'a [u8],
+    /// More records of the same atomic batch follow this one (§4.2).
+    pub batch_open: bool,
 }
 
 impl<'a> RecordRef<'a> {
@@ -54,6 +56,7 @@ impl<'a> RecordRef<'a> {
             expire_at_ms: None,
             key,
             value,
+            batch_open: false,
         }
     }
 
@@ -65,6 +68,7 @@ impl<'a> RecordRef<'a> {
             expire_at_ms: None,
             key,
             value: &[],
+            batch_open: false,
         }
     }
 
@@ -78,7 +82,16 @@ impl<'a> RecordRef<'a> {
 
     /// The flags byte this record encodes to (§4).
     pub fn flags(&self) -> u8 {
-        flags_byte(self.tombstone, self.expire_at_ms.is_some())
+        let batch = if self.batch_open { FLAG_BATCH_OPEN } else { 0 };
+        flags_byte(self.tombstone, self.expire_at_ms.is_some()) | batch
+    }
+
+    /// The same record marked as not the last of its atomic batch (§4.2).
+    pub fn in_open_batch(self, open: bool) -> Self {
+        RecordRef {
+            batch_open: open,
+            ..self
+        }
     }
 
     /// Bytes before the key: fixed fields plus the optional expiry.
@@ -195,6 +208,7 @@ impl RecordCodec for DataCodec {
             expire_at_ms,
             key,
             value,
+            batch_open: f.flags & FLAG_BATCH_OPEN != 0,
         })
     }
 
@@ -230,6 +244,7 @@ pub struct RecordBuf {
     seq: u64,
     tombstone: bool,
     expire_at_ms: Option<u64>,
+    batch_open: bool,
     key_start: usize,
     key_len: usize,
 }
@@ -242,6 +257,7 @@ impl RecordBuf {
             seq: r.seq,
             tombstone: r.tombstone,
             expire_at_ms: r.expire_at_ms,
+            batch_open: r.batch_open,
             key_start: r.header_len(),
             key_len: r.key.len(),
             buf: Vec::new(),
@@ -258,6 +274,7 @@ impl RecordBuf {
             expire_at_ms: self.expire_at_ms,
             key: self.key(),
             value: self.value(),
+            batch_open: self.batch_open,
         }
     }
 

@@ -23,6 +23,7 @@ impl Rec {
             expire_at_ms: self.expire_at_ms,
             key: &self.key,
             value: &self.value,
+            batch_open: false,
         }
     }
 

@@ -1,0 +1,435 @@
+//! The compactor thread: rewrites sealed files whose dead-byte ratio passed the threshold into
+//! new files plus hint files, commits the swap with one MANIFEST edit, repoints the index by
+//! compare-and-swap, and deletes the inputs (docs/storage-format.md §10, compaction).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::dbfile::DBFile;
+use crate::error::{Result, StorageError};
+use crate::fileset::FileSet;
+use crate::format::header::HEADER_LEN;
+use crate::format::{DataCodec, Fid, FileKind, HintCodec, HintEntry, RecordRef};
+use crate::index::IndexEntry;
+use crate::mapped::MappedFile;
+use crate::options::now_ms;
+use crate::shared::{FileStats, Shared, lock};
+use crate::writer::WriterMsg;
+
+/// What one compaction did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactionReport {
+    /// Files rewritten and deleted.
+    pub inputs: Vec<Fid>,
+    /// Files written.
+    pub outputs: Vec<Fid>,
+    /// Bytes of the inputs.
+    pub bytes_before: u64,
+    /// Bytes of the outputs (data files; hint files not counted).
+    pub bytes_after: u64,
+    /// Records copied (live values and tombstones that must stay).
+    pub records_kept: u64,
+    /// Records dropped (overwritten, deleted, expired, damaged).
+    pub records_dropped: u64,
+}
+
+pub(crate) type CompactionSink = Box<dyn FnOnce(Result<CompactionReport>) + Send>;
+
+pub(crate) enum CompactorMsg {
+    /// Compact every sealed file with any dead bytes (explicit request, e.g. BGREWRITEAOF).
+    Compact(CompactionSink),
+    /// Write the hint file of a sealed data file that has none (after rotation or recovery),
+    /// so the next open loads its keys without reading values.
+    WriteHints(Fid),
+    /// Stop (sent by the store on close; the writer holds a sender too, so the channel alone
+    /// would never disconnect).
+    Stop,
+}
+
+pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<CompactorMsg>, writer: Sender<WriterMsg>) {
+    let _span = tracing::debug_span!("compactor").entered();
+    let interval = shared
+        .opts
+        .compaction_interval
+        .unwrap_or(Duration::from_secs(3600 * 24 * 365));
+    // A deadline, checked before every message: hint-file requests arrive after every rotation,
+    // and with a per-message timeout (or a backlog of them) the automatic compaction would be
+    // pushed back forever under steady writes.
+    let mut next_auto = Instant::now() + interval;
+    loop {
+        if Instant::now() >= next_auto {
+            if shared.opts.compaction_interval.is_some()
+                && let Err(e) = compact(&shared, &writer, shared.opts.compaction_threshold)
+            {
+                tracing::error!(error = %e, "automatic compaction failed");
+            }
+            next_auto = Instant::now() + interval;
+        }
+        match rx.recv_timeout(next_auto.saturating_duration_since(Instant::now())) {
+            Ok(CompactorMsg::Compact(sink)) => sink(compact(&shared, &writer, 0.0)),
+            Ok(CompactorMsg::WriteHints(fid)) => {
+                if let Err(e) = write_hints(&shared, fid) {
+                    tracing::warn!(fid, error = %e, "could not write a hint file");
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {} // the automatic compaction is due: see above
+            Ok(CompactorMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    tracing::debug!("compactor stopped");
+}
+
+/// Sealed files whose dead fraction is above `threshold` (any dead byte when it is 0).
+fn pick(
+    stats: &std::collections::BTreeMap<Fid, FileStats>,
+    files: &FileSet,
+    threshold: f64,
+) -> Vec<Fid> {
+    stats
+        .iter()
+        .filter(|(fid, _)| files.sealed.contains_key(fid))
+        .filter(|(_, s)| {
+            let body = s.total.saturating_sub(HEADER_LEN as u64);
+            body > 0 && s.dead > 0 && s.dead as f64 / body as f64 >= threshold
+        })
+        .map(|(fid, _)| *fid)
+        .collect()
+}
+
+/// One output data file being written, with the hint entries for it.
+struct Output<'a> {
+    file: DBFile,
+    hints: Vec<HintEntry<'a>>,
+    /// Records not written yet, each with its slot in `Outputs::moves` if it is a live value.
+    pending: Vec<(RecordRef<'a>, Option<usize>)>,
+    pending_bytes: usize,
+    stats: FileStats,
+}
+
+const WRITE_CHUNK: usize = 1 << 20;
+
+struct Outputs<'a> {
+    shared: &'a Shared,
+    current: Option<Output<'a>>,
+    done: Vec<Output<'a>>,
+    /// (key, old location, new entry) for every live record moved.
+    moves: Vec<(&'a [u8], Fid, u64, IndexEntry)>,
+}
+
+impl<'a> Outputs<'a> {
+    fn push(&mut self, rec: RecordRef<'a>, move_slot: Option<usize>) -> Result<()> {
+        let len = rec.encoded_len();
+        let full = self.current.as_ref().is_some_and(|o| {
+            o.file.len() + (o.pending_bytes + len) as u64 > self.shared.opts.max_file_size
+                && o.file.len() + o.pending_bytes as u64 > HEADER_LEN as u64
+        });
+        if full {
+            self.finish_current()?;
+        }
+        if self.current.is_none() {
+            let fid = lock(&self.shared.manifest).allocate_fid()?;
+            let file = DBFile::create(&self.shared.dir, FileKind::Data, fid)?;
+            self.current = Some(Output {
+                file,
+                hints: Vec::new(),
+                pending: Vec::new(),
+                pending_bytes: 0,
+                stats: FileStats::default(),
+            });
+        }
+        if let Some(o) = self.current.as_mut() {
+            o.stats.note_seq(rec.seq);
+            o.pending.push((rec.in_open_batch(false), move_slot));
+            o.pending_bytes += len;
+            if o.pending_bytes >= WRITE_CHUNK {
+                Self::flush(o, &mut self.moves)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered records with one `pwrite` and notes where each landed.
+    fn flush(o: &mut Output<'a>, moves: &mut Vec<(&'a [u8], Fid, u64, IndexEntry)>) -> Result<()> {
+        if o.pending.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<RecordRef<'a>> = o.pending.iter().map(|(r, _)| *r).collect();
+        let positions = o.file.write_records::<DataCodec>(&refs)?;
+        let fid = o.file.fid();
+        for ((rec, slot), pos) in o.pending.drain(..).zip(positions) {
+            o.hints.push(HintEntry::for_record(&rec, pos));
+            if let Some(m) = slot.and_then(|i| moves.get_mut(i)) {
+                m.3 = IndexEntry {
+                    fid,
+                    offset: pos.offset,
+                    len: pos.len,
+                    seq: rec.seq,
+                    expire_at_ms: rec.expire_at_ms,
+                };
+            }
+        }
+        o.pending_bytes = 0;
+        Ok(())
+    }
+
+    fn finish_current(&mut self) -> Result<()> {
+        if let Some(mut o) = self.current.take() {
+            Self::flush(&mut o, &mut self.moves)?;
+            o.file.sync()?;
+            let mut hint = DBFile::create(&self.shared.dir, FileKind::Hint, o.file.fid())?;
+            hint.write_records::<HintCodec>(&o.hints)?;
+            hint.sync()?;
+            o.file.seal()?;
+            o.stats.total = o.file.len();
+            self.done.push(o);
+        }
+        Ok(())
+    }
+}
+
+/// Writes `fid.hint` for a sealed data file from a scan of it: to a temporary name first, then
+/// fsync, rename and directory fsync, so a hint file is either complete or absent (§5).
+fn write_hints(shared: &Shared, fid: Fid) -> Result<()> {
+    let _guard = lock(&shared.compaction); // the file must not be compacted away meanwhile
+    let files = shared.files.load_full();
+    let Some(mf) = files.sealed.get(&fid) else {
+        return Ok(());
+    };
+    let final_path = crate::dir::file_path(&shared.dir, FileKind::Hint, fid);
+    if final_path.exists() {
+        return Ok(());
+    }
+    let mut hints = Vec::new();
+    let mut iter = mf.records::<DataCodec>()?;
+    for (offset, rec) in iter.by_ref() {
+        if let Ok(rec) = rec {
+            let pos = crate::format::RecordPos {
+                offset,
+                len: rec.encoded_len() as u32,
+            };
+            hints.push(HintEntry::for_record(&rec, pos));
+        }
+    }
+    if !iter.report().is_clean() {
+        return Ok(()); // a damaged file keeps being scanned on open, so its damage is reported
+    }
+    let tmp_dir = shared.dir.join("hint.tmp");
+    let _ = std::fs::remove_dir_all(&tmp_dir);
+    std::fs::create_dir(&tmp_dir).map_err(|e| StorageError::io("create directory", &tmp_dir, e))?;
+    let mut hint = DBFile::create(&tmp_dir, FileKind::Hint, fid)?;
+    hint.write_records::<HintCodec>(&hints)?;
+    hint.sync()?;
+    let tmp_path = hint.path().to_path_buf();
+    drop(hint);
+    std::fs::rename(&tmp_path, &final_path)
+        .map_err(|e| StorageError::io("rename", &final_path, e))?;
+    let _ = std::fs::remove_dir(&tmp_dir);
+    crate::dir::sync_dir(&shared.dir)?;
+    tracing::debug!(fid, entries = hints.len(), "hint file written");
+    Ok(())
+}
+
+/// Deletes a data file and its hint file, if present (best effort, logged).
+pub(crate) fn remove_files(dir: &Path, fid: Fid) {
+    for kind in [FileKind::Data, FileKind::Hint] {
+        let path = crate::dir::file_path(dir, kind, fid);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not delete file"),
+        }
+    }
+}
+
+/// Runs one compaction of the sealed files past `threshold`.
+pub(crate) fn compact(
+    shared: &Shared,
+    writer: &Sender<WriterMsg>,
+    threshold: f64,
+) -> Result<CompactionReport> {
+    let guard = lock(&shared.compaction);
+    if let Some(e) = shared.refused() {
+        return Err(e);
+    }
+    let files = shared.files.load_full();
+    let mut stats = lock(&shared.stats).clone();
+    // Expired records are garbage too, though nothing has marked them dead yet: without this a
+    // file holding only live and expired records would never be picked.
+    let now = now_ms();
+    shared.index.for_each(|_, e| {
+        if crate::shared::is_expired(e, now) {
+            Shared::mark_dead(&mut stats, e.fid, u64::from(e.len));
+        }
+    });
+    let inputs = pick(&stats, &files, threshold);
+    if inputs.is_empty() {
+        return Ok(CompactionReport::default());
+    }
+    let input_set: BTreeSet<Fid> = inputs.iter().copied().collect();
+    // A tombstone (or an expired record) may vanish only if no file left outside this compaction
+    // can hold an older record of its key: all of them must be newer than it (§10).
+    let oldest_outside = stats
+        .iter()
+        .filter(|(fid, s)| !input_set.contains(fid) && s.min_seq > 0)
+        .map(|(_, s)| s.min_seq)
+        .min()
+        .unwrap_or(u64::MAX);
+    let mut report = CompactionReport {
+        inputs: inputs.clone(),
+        ..Default::default()
+    };
+    let mut outputs = Outputs {
+        shared,
+        current: None,
+        done: Vec::new(),
+        moves: Vec::new(),
+    };
+    let mut expired: Vec<(&[u8], Fid, u64)> = Vec::new();
+    for &fid in &inputs {
+        let Some(mf) = files.sealed.get(&fid) else {
+            continue;
+        };
+        report.bytes_before += mf.len();
+        let mut iter = mf.records::<DataCodec>()?;
+        for (offset, rec) in iter.by_ref() {
+            let Ok(rec) = rec else {
+                report.records_dropped += 1;
+                continue; // damage is logged by the scan; nothing there can be live
+            };
+            let entry = shared.index.get(rec.key);
+            let live = entry.is_some_and(|e| e.fid == fid && e.offset == offset);
+            let gone = rec.tombstone || (live && rec.expire_at_ms.is_some_and(|t| t <= now));
+            if gone {
+                if live {
+                    expired.push((rec.key, fid, offset));
+                }
+                if rec.seq < oldest_outside {
+                    report.records_dropped += 1;
+                } else {
+                    // Keep it as a tombstone: an older record of the key may still exist.
+                    outputs.push(RecordRef::delete(rec.seq, rec.key), None)?;
+                    report.records_kept += 1;
+                }
+            } else if live {
+                let slot = outputs.moves.len();
+                let placeholder = IndexEntry {
+                    fid: 0,
+                    offset: 0,
+                    len: 0,
+                    seq: 0,
+                    expire_at_ms: None,
+                };
+                outputs.moves.push((rec.key, fid, offset, placeholder));
+                outputs.push(rec, Some(slot))?;
+                report.records_kept += 1;
+            } else {
+                report.records_dropped += 1;
+            }
+        }
+        for d in iter.report().mid_file_damage() {
+            tracing::error!(
+                fid,
+                offset = d.offset,
+                len = d.len,
+                "compaction skipped damaged bytes"
+            );
+        }
+    }
+    outputs.finish_current()?;
+    let out_fids: Vec<Fid> = outputs.done.iter().map(|o| o.file.fid()).collect();
+    crate::dir::sync_dir(&shared.dir)?;
+    // Records that superseded the ones dropped here must be durable before the drop is. The
+    // writer may be waiting for the compaction lock (FLUSHALL) before it gets to this sync:
+    // release it meanwhile, and check below that the inputs are still live.
+    drop(guard);
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    writer
+        .send(WriterMsg::Sync(Box::new(move |r| {
+            let _ = tx.send(r);
+        })))
+        .map_err(|_| StorageError::Closed)?;
+    rx.recv().map_err(|_| StorageError::Closed)??;
+    let _guard = lock(&shared.compaction);
+    if !inputs
+        .iter()
+        .all(|f| lock(&shared.manifest).live_files().contains(f))
+    {
+        // A FLUSHALL dropped the inputs meanwhile: the outputs are stale, never made live.
+        for o in &outputs.done {
+            remove_files(&shared.dir, o.file.fid());
+        }
+        tracing::info!("compaction abandoned: a FLUSHALL ran meanwhile");
+        return Ok(CompactionReport::default());
+    }
+    // Commit point.
+    lock(&shared.manifest).add_or_remove(&out_fids, &inputs)?;
+    let mut mapped = Vec::new();
+    for o in &outputs.done {
+        mapped.push((
+            o.file.fid(),
+            Arc::new(MappedFile::open(&shared.dir, FileKind::Data, o.file.fid())?),
+        ));
+        report.bytes_after += o.file.len();
+    }
+    // Readers may now find a record in the outputs or the inputs; repoint, then retire inputs.
+    shared.update_files(|cur| {
+        let mut sealed = cur.sealed.clone();
+        sealed.extend(mapped.iter().cloned());
+        FileSet {
+            sealed,
+            active: cur.active.clone(),
+        }
+    });
+    let mut out_stats: std::collections::BTreeMap<Fid, FileStats> = outputs
+        .done
+        .iter()
+        .map(|o| (o.file.fid(), o.stats))
+        .collect();
+    for (key, old_fid, old_offset, new) in &outputs.moves {
+        if !shared
+            .index
+            .compare_and_repoint(key, *old_fid, *old_offset, *new)
+        {
+            // A write replaced the key meanwhile: the copy is dead on arrival.
+            Shared::mark_dead(&mut out_stats, new.fid, u64::from(new.len));
+        }
+    }
+    for (key, fid, offset) in expired {
+        shared.index.remove_if_at(key, fid, offset);
+    }
+    shared.update_files(|cur| {
+        let mut sealed = cur.sealed.clone();
+        for f in &inputs {
+            sealed.remove(f);
+        }
+        FileSet {
+            sealed,
+            active: cur.active.clone(),
+        }
+    });
+    {
+        let mut stats = lock(&shared.stats);
+        for f in &inputs {
+            stats.remove(f);
+        }
+        stats.extend(out_stats);
+    }
+    drop(files);
+    for &f in &inputs {
+        remove_files(&shared.dir, f);
+    }
+    crate::dir::sync_dir(&shared.dir)?;
+    report.outputs = out_fids;
+    shared.counters.compactions.fetch_add(1, Relaxed);
+    shared.counters.bytes_reclaimed.fetch_add(
+        report.bytes_before.saturating_sub(report.bytes_after),
+        Relaxed,
+    );
+    tracing::info!(?report.inputs, ?report.outputs, report.bytes_before, report.bytes_after, "compaction done");
+    Ok(report)
+}

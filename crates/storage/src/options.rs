@@ -1,0 +1,72 @@
+//! How a store is configured.
+
+use std::time::Duration;
+
+/// When the writer makes appended records durable (Redis' `appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsyncPolicy {
+    /// `fdatasync` after every write batch, before any of its writes is acknowledged
+    /// (group commit: one fsync per batch, however many writes it holds).
+    Always,
+    /// `fdatasync` about once a second; a crash loses at most the last second or so. The default,
+    /// as in Redis.
+    #[default]
+    EverySec,
+    /// Never fsync explicitly; the OS writes back when it likes.
+    No,
+}
+
+impl std::str::FromStr for FsyncPolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Ok(FsyncPolicy::Always),
+            "everysec" => Ok(FsyncPolicy::EverySec),
+            "no" => Ok(FsyncPolicy::No),
+            other => Err(format!(
+                "unknown fsync policy '{other}' (always, everysec, no)"
+            )),
+        }
+    }
+}
+
+/// Store options. `Options::default()` is what `KvStore::open` uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Durability of writes. Default [`FsyncPolicy::EverySec`].
+    pub fsync: FsyncPolicy,
+    /// The active data file is sealed and a new one started once it reaches this size.
+    /// Default 64 MiB; must stay below 4 GiB (index offsets are 32-bit).
+    pub max_file_size: u64,
+    /// Reader threads serving [`Store::submit_read`](crate::Store::submit_read). Default 2.
+    pub readers: usize,
+    /// Most write commands the writer takes into one batch (one write, at most one fsync).
+    /// Default 1024.
+    pub max_batch: usize,
+    /// A sealed file is compacted once this fraction of its bytes is dead. Default 0.5.
+    pub compaction_threshold: f64,
+    /// How often the compactor looks for files past the threshold (it also runs on request).
+    /// `None` disables automatic compaction. Default 10 s.
+    pub compaction_interval: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fsync: FsyncPolicy::EverySec,
+            max_file_size: 64 << 20,
+            readers: 2,
+            max_batch: 1024,
+            compaction_threshold: 0.5,
+            compaction_interval: Some(Duration::from_secs(10)),
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of every expiry time.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

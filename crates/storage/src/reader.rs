@@ -1,0 +1,148 @@
+//! Lock-free reads: the [`Reader`] view any thread may use, and the reader threads that run
+//! read commands sent over a channel.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
+
+use crossbeam_channel::Receiver;
+
+use crate::error::Result;
+use crate::fileset::Value;
+use crate::options::now_ms;
+use crate::shared::{Shared, is_expired};
+
+/// A read command: runs on a reader thread with a [`Reader`] and hands its result on itself.
+pub type ReadFn = Box<dyn FnOnce(&Reader<'_>) + Send>;
+
+/// Read access to the committed state of the store. No locks: an index lookup, an atomic
+/// load of the file set, and a read from an mmap'd file (or `pread` of the active one).
+///
+/// Every write whose completion has run is visible to every read that starts afterwards, on any
+/// thread. Expired keys are invisible.
+pub struct Reader<'a> {
+    pub(crate) shared: &'a Shared,
+}
+
+impl Reader<'_> {
+    /// Another view of the same store.
+    pub fn clone_view(&self) -> Reader<'_> {
+        Reader {
+            shared: self.shared,
+        }
+    }
+
+    /// The value of `key`, or `None` if absent or expired.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.shared.read(key)?.map(|v| v.data))
+    }
+
+    /// The value of `key` with its expiry.
+    pub fn get_value(&self, key: &[u8]) -> Result<Option<Value>> {
+        self.shared.read(key)
+    }
+
+    /// The values of several keys as of one moment: no write batch is seen half-applied (an MSET
+    /// is seen whole or not at all). Retries while the writer is publishing a batch (a seqlock).
+    pub fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Value>>> {
+        let seq = &self.shared.publishing;
+        loop {
+            let before = seq.load(SeqCst);
+            if before % 2 == 1 {
+                std::hint::spin_loop();
+                std::thread::yield_now();
+                continue;
+            }
+            let values = keys
+                .iter()
+                .map(|k| self.shared.read(k))
+                .collect::<Result<Vec<_>>>()?;
+            if seq.load(SeqCst) == before {
+                return Ok(values);
+            }
+        }
+    }
+
+    /// Does `key` exist (unexpired)? Index only; no file is read.
+    pub fn exists(&self, key: &[u8]) -> bool {
+        let now = now_ms();
+        self.shared
+            .index
+            .get(key)
+            .is_some_and(|e| !is_expired(&e, now))
+    }
+
+    /// `Some(expiry)` if `key` exists (expiry `None` = no TTL), `None` if it does not.
+    pub fn expire_at_ms(&self, key: &[u8]) -> Option<Option<u64>> {
+        let now = now_ms();
+        self.shared
+            .index
+            .get(key)
+            .filter(|e| !is_expired(e, now))
+            .map(|e| e.expire_at_ms)
+    }
+
+    /// Length of the value of `key` (0 if absent), from the index alone.
+    pub fn value_len(&self, key: &[u8]) -> Result<usize> {
+        Ok(self.shared.read(key)?.map_or(0, |v| v.data.len()))
+    }
+
+    /// Number of keys, including expired keys not collected yet (like Redis' DBSIZE).
+    pub fn key_count(&self) -> usize {
+        self.shared.index.len()
+    }
+
+    /// One step of a cursor scan (Redis SCAN semantics: start at 0, stop when 0 comes back; a key
+    /// present for the whole scan is returned at least once). Expired keys are skipped.
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
+        let now = now_ms();
+        let mut keys = Vec::new();
+        let next = self.shared.index.scan(cursor, count.max(1), |k, e| {
+            if !is_expired(e, now) {
+                keys.push(k.to_vec());
+            }
+        });
+        (next, keys)
+    }
+
+    /// A random unexpired key, if any. Random probes first; if they only hit expired keys (not
+    /// deleted yet), a scan finds a live one, so `None` always means there is none.
+    pub fn random_key(&self) -> Option<Vec<u8>> {
+        let now = now_ms();
+        for _ in 0..16 {
+            let k = self.shared.index.random_key()?;
+            if self
+                .shared
+                .index
+                .get(&k)
+                .is_some_and(|e| !is_expired(&e, now))
+            {
+                return Some(k);
+            }
+        }
+        let mut cursor = 0;
+        loop {
+            let (next, keys) = self.scan(cursor, 256);
+            if let Some(k) = keys.into_iter().next() {
+                return Some(k);
+            }
+            if next == 0 {
+                return None;
+            }
+            cursor = next;
+        }
+    }
+}
+
+pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<Vec<ReadFn>>, n: usize) {
+    let _span = tracing::debug_span!("reader", n).entered();
+    let reader = Reader { shared: &shared };
+    for batch in rx.iter() {
+        for f in batch {
+            if catch_unwind(AssertUnwindSafe(|| f(&reader))).is_err() {
+                tracing::error!("a read command panicked");
+            }
+        }
+    }
+    tracing::debug!("reader stopped");
+}

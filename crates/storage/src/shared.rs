@@ -1,0 +1,134 @@
+//! State shared by the store's threads: the index, the published file set, per-file statistics.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use arc_swap::ArcSwap;
+
+use crate::error::{Result, StorageError};
+use crate::fileset::{FileSet, Value};
+use crate::format::Fid;
+use crate::index::{Index, IndexEntry};
+use crate::manifest::Manifest;
+use crate::options::{Options, now_ms};
+
+/// What the compactor needs to know about one data file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileStats {
+    /// File length in bytes, header included.
+    pub total: u64,
+    /// Bytes of records no key points at any more (overwritten, deleted, tombstones, expired
+    /// and dropped).
+    pub dead: u64,
+    /// Smallest and largest record seq in the file (0 if none): decides when a tombstone may be
+    /// dropped (§10).
+    pub min_seq: u64,
+    /// See `min_seq`.
+    pub max_seq: u64,
+}
+
+impl FileStats {
+    pub(crate) fn note_seq(&mut self, seq: u64) {
+        if self.min_seq == 0 || seq < self.min_seq {
+            self.min_seq = seq;
+        }
+        self.max_seq = self.max_seq.max(seq);
+    }
+}
+
+/// Counters readable through [`Store::stats`](crate::Store::stats).
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) write_batches: AtomicU64,
+    pub(crate) writes: AtomicU64,
+    pub(crate) fsyncs: AtomicU64,
+    pub(crate) compactions: AtomicU64,
+    pub(crate) bytes_reclaimed: AtomicU64,
+    pub(crate) last_save_ms: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub(crate) dir: PathBuf,
+    pub(crate) opts: Options,
+    pub(crate) index: Index,
+    pub(crate) files: ArcSwap<FileSet>,
+    /// Serialises changes to `files` (writer rotation vs compactor); readers never take it.
+    pub(crate) files_update: Mutex<()>,
+    pub(crate) stats: Mutex<BTreeMap<Fid, FileStats>>,
+    pub(crate) manifest: Mutex<Manifest>,
+    /// Next record seq; only the writer hands them out, the compactor reads it.
+    pub(crate) next_seq: AtomicU64,
+    /// Set after a failed write or fsync: the reason writes are refused (§9.3).
+    pub(crate) poisoned: Mutex<Option<String>>,
+    /// Held for a whole compaction, and by FLUSHALL, so their MANIFEST edits never interleave.
+    pub(crate) compaction: Mutex<()>,
+    pub(crate) counters: Counters,
+    /// Seqlock over index publication: odd while the writer is publishing a batch, so a
+    /// multi-key read can tell whether it saw a batch whole (see `Reader::get_many`).
+    pub(crate) publishing: AtomicU64,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn poison(&self, reason: String) {
+        tracing::error!(%reason, "store refuses writes from now on");
+        *lock(&self.poisoned) = Some(reason);
+    }
+
+    pub(crate) fn refused(&self) -> Option<StorageError> {
+        lock(&self.poisoned)
+            .as_ref()
+            .map(|reason| StorageError::WritesRefused {
+                reason: reason.clone(),
+            })
+    }
+
+    /// Reads `key` as of now: index, then the file the entry points at. Lock-free: an index
+    /// lookup and an `ArcSwap` load. Retries if a compaction moved the record in between.
+    pub(crate) fn read(&self, key: &[u8]) -> Result<Option<Value>> {
+        let now = now_ms();
+        for _ in 0..16 {
+            let Some(e) = self.index.get(key) else {
+                return Ok(None);
+            };
+            if is_expired(&e, now) {
+                return Ok(None);
+            }
+            let files = self.files.load();
+            if let Some(v) = files.read(&e, key)? {
+                return Ok(Some(v));
+            }
+            std::thread::yield_now();
+        }
+        Err(StorageError::InvalidOperation(
+            "record moved too often while reading".into(),
+        ))
+    }
+
+    /// Adds `len` dead bytes to `fid`'s statistics.
+    pub(crate) fn mark_dead(stats: &mut BTreeMap<Fid, FileStats>, fid: Fid, len: u64) {
+        if let Some(s) = stats.get_mut(&fid) {
+            s.dead = s.dead.saturating_add(len);
+        }
+    }
+
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq.load(Relaxed)
+    }
+
+    /// Replaces the published file set with `f(current)`.
+    pub(crate) fn update_files(&self, f: impl FnOnce(&FileSet) -> FileSet) {
+        let _guard = lock(&self.files_update);
+        let current = self.files.load_full();
+        self.files.store(Arc::new(f(&current)));
+    }
+}
+
+pub(crate) fn is_expired(e: &IndexEntry, now: u64) -> bool {
+    e.expire_at_ms.is_some_and(|t| t <= now)
+}

@@ -1,0 +1,468 @@
+//! The writer thread: the only appender. Drains its channel into a batch, runs each command's
+//! [`Txn`], appends all records with one `pwrite`, fsyncs per policy (at most once per batch),
+//! updates the index, and only then completes the commands — the completion is the commit point.
+
+use std::collections::BTreeSet;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+use crate::dbfile::DBFile;
+use crate::error::{Result, StorageError};
+use crate::fileset::{ActiveFile, FileSet};
+use crate::format::header::HEADER_LEN;
+use crate::format::{DataCodec, FileKind, RecordRef};
+use crate::index::IndexEntry;
+use crate::options::{FsyncPolicy, now_ms};
+use crate::shared::{FileStats, Shared, lock};
+use crate::txn::{Pending, Txn};
+
+/// Called once a write command has committed (`Ok`) or failed; runs on the writer thread, so it
+/// should only hand the result on (e.g. post it to a network loop).
+pub type Completion = Box<dyn FnOnce(Result<()>) + Send>;
+
+/// A write command: runs on the writer thread against a [`Txn`] and returns what to do once its
+/// records are committed.
+pub type TxnFn = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
+
+pub(crate) enum WriterMsg {
+    Txns(Vec<TxnFn>),
+    /// Make everything written so far durable, then call back.
+    Sync(Completion),
+    /// Drop every key: one MANIFEST edit replaces all files with a new, empty one.
+    FlushAll(Completion),
+}
+
+pub(crate) struct Writer {
+    shared: Arc<Shared>,
+    /// Told about each file the writer seals, to write its hint file off the write path.
+    compactor: Option<crossbeam_channel::Sender<crate::compactor::CompactorMsg>>,
+    active: DBFile,
+    rx: Receiver<WriterMsg>,
+    next_seq: u64,
+    dirty: bool,
+    last_sync: Instant,
+    /// Keys with a TTL by expiry time: the writer deletes them when due (Redis' active expiry),
+    /// so they stop taking memory and DBSIZE drops. Entries whose key changed since are skipped.
+    expiries: BTreeSet<(u64, Vec<u8>)>,
+}
+
+/// Most expired keys deleted in one go, so a mass expiry cannot stall writes for long.
+const EXPIRE_BATCH: usize = 1024;
+
+/// A copy of a batch failure for each command of the batch.
+fn failure(e: &StorageError) -> StorageError {
+    match e {
+        StorageError::WritesRefused { reason } => StorageError::WritesRefused {
+            reason: reason.clone(),
+        },
+        other => StorageError::WritesRefused {
+            reason: other.to_string(),
+        },
+    }
+}
+
+impl Writer {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        active: DBFile,
+        rx: Receiver<WriterMsg>,
+        compactor: crossbeam_channel::Sender<crate::compactor::CompactorMsg>,
+    ) -> Writer {
+        let next_seq = shared.next_seq();
+        let mut expiries = BTreeSet::new();
+        shared.index.for_each(|k, e| {
+            if let Some(at) = e.expire_at_ms {
+                expiries.insert((at, k.to_vec()));
+            }
+        });
+        Writer {
+            shared,
+            compactor: Some(compactor),
+            active,
+            rx,
+            next_seq,
+            dirty: false,
+            last_sync: Instant::now(),
+            expiries,
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        let _span = tracing::debug_span!("writer").entered();
+        loop {
+            let mut timeout = if self.dirty && self.shared.opts.fsync == FsyncPolicy::EverySec {
+                Duration::from_secs(1).saturating_sub(self.last_sync.elapsed())
+            } else {
+                Duration::from_secs(3600)
+            };
+            if let Some((at, _)) = self.expiries.first() {
+                timeout = timeout.min(Duration::from_millis(at.saturating_sub(now_ms())));
+            }
+            let first = match self.rx.recv_timeout(timeout) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.expire_due();
+                    self.sync_if_due();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            let mut msgs = vec![first];
+            let mut n = 0usize;
+            while n < self.shared.opts.max_batch {
+                match self.rx.try_recv() {
+                    Ok(m) => {
+                        n += match &m {
+                            WriterMsg::Txns(v) => v.len(),
+                            _ => 1,
+                        };
+                        msgs.push(m);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(msgs);
+            self.expire_due();
+            self.sync_if_due();
+        }
+        // Dropping the store flushes: whatever the policy, the last writes reach the disk.
+        if self.dirty
+            && let Err(e) = self.active.sync()
+        {
+            tracing::error!(error = %e, "final fsync failed");
+        }
+        tracing::debug!("writer stopped");
+    }
+
+    /// Deletes keys whose TTL has passed (tombstones, like any delete).
+    fn expire_due(&mut self) {
+        let now = now_ms();
+        let mut records = Vec::new();
+        while records.len() < EXPIRE_BATCH {
+            match self.expiries.first() {
+                Some((at, _)) if *at <= now => {}
+                _ => break,
+            }
+            let Some((at, key)) = self.expiries.pop_first() else {
+                break;
+            };
+            if self
+                .shared
+                .index
+                .get(&key)
+                .is_some_and(|e| e.expire_at_ms == Some(at))
+            {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                records.push(Pending {
+                    key,
+                    value: Vec::new(),
+                    expire_at_ms: None,
+                    tombstone: true,
+                    seq,
+                    batch_open: false,
+                });
+            }
+        }
+        if !records.is_empty() {
+            tracing::trace!(n = records.len(), "expiring keys");
+            if let Err(e) = self.commit(&mut records, false) {
+                tracing::warn!(error = %e, "could not delete expired keys");
+            }
+        }
+    }
+
+    fn sync_if_due(&mut self) {
+        if self.dirty
+            && self.shared.opts.fsync == FsyncPolicy::EverySec
+            && self.last_sync.elapsed() >= Duration::from_secs(1)
+            && let Err(e) = self.sync()
+        {
+            self.shared.poison(e.to_string());
+        }
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        self.active.sync()?;
+        self.dirty = false;
+        self.last_sync = Instant::now();
+        self.shared.counters.fsyncs.fetch_add(1, Relaxed);
+        self.shared.counters.last_save_ms.store(now_ms(), Relaxed);
+        Ok(())
+    }
+
+    fn process(&mut self, msgs: Vec<WriterMsg>) {
+        let mut overlay = HashMap::new();
+        let mut records: Vec<Pending> = Vec::new();
+        let mut completions: Vec<Completion> = Vec::new();
+        let mut syncs: Vec<Completion> = Vec::new();
+        let now = now_ms();
+        for msg in msgs {
+            match msg {
+                WriterMsg::Txns(txns) => {
+                    for f in txns {
+                        if let Some(c) = self.run_txn(f, &mut overlay, &mut records, now) {
+                            completions.push(c);
+                        }
+                    }
+                }
+                WriterMsg::Sync(c) => syncs.push(c),
+                WriterMsg::FlushAll(c) => {
+                    // Commit what came before, in order, then flush.
+                    let result = self.commit(&mut records, !syncs.is_empty());
+                    finish(&result, completions.drain(..).chain(syncs.drain(..)));
+                    overlay.clear();
+                    c(self.flush_all());
+                }
+            }
+        }
+        let result = self.commit(&mut records, !syncs.is_empty());
+        finish(&result, completions.into_iter().chain(syncs));
+    }
+
+    fn run_txn(
+        &mut self,
+        f: TxnFn,
+        overlay: &mut HashMap<Vec<u8>, Option<crate::fileset::Value>>,
+        records: &mut Vec<Pending>,
+        now: u64,
+    ) -> Option<Completion> {
+        let start = records.len();
+        let mut next_seq = self.next_seq;
+        let mut txn = Txn {
+            shared: &self.shared,
+            overlay,
+            records,
+            next_seq: &mut next_seq,
+            now_ms: now,
+            undo: Vec::new(),
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut txn)));
+        let undo = std::mem::take(&mut txn.undo);
+        drop(txn);
+        match outcome {
+            Ok(c) => {
+                self.next_seq = next_seq;
+                let end = records.len();
+                // A command that wrote several records is one atomic batch (§4.2).
+                for r in records.iter_mut().take(end.saturating_sub(1)).skip(start) {
+                    r.batch_open = true;
+                }
+                Some(c)
+            }
+            Err(_) => {
+                tracing::error!("a write command panicked; its writes are discarded");
+                records.truncate(start);
+                Txn::roll_back(overlay, undo);
+                None
+            }
+        }
+    }
+
+    /// Appends `records` (one write), fsyncs if asked or if the policy says so, updates the index.
+    fn commit(&mut self, records: &mut Vec<Pending>, force_sync: bool) -> Result<()> {
+        if let Some(e) = self.shared.refused() {
+            records.clear();
+            return Err(e);
+        }
+        if records.is_empty() {
+            if force_sync && self.dirty {
+                return self
+                    .sync()
+                    .inspect_err(|e| self.shared.poison(e.to_string()));
+            }
+            return Ok(());
+        }
+        let refs: Vec<RecordRef<'_>> = records
+            .iter()
+            .map(|p| {
+                let mut r = if p.tombstone {
+                    RecordRef::delete(p.seq, &p.key)
+                } else {
+                    RecordRef::put(p.seq, &p.key, &p.value)
+                };
+                if let Some(t) = p.expire_at_ms {
+                    r = r.with_expiry(t);
+                }
+                r.in_open_batch(p.batch_open)
+            })
+            .collect();
+        let bytes: u64 = refs.iter().map(|r| r.encoded_len() as u64).sum();
+        if self.active.len() > HEADER_LEN as u64
+            && self.active.len() + bytes > self.shared.opts.max_file_size
+        {
+            self.rotate()
+                .inspect_err(|e| self.shared.poison(e.to_string()))?;
+        }
+        let positions = match self.active.write_records::<DataCodec>(&refs) {
+            Ok(p) => p,
+            Err(e) => {
+                self.shared.poison(e.to_string());
+                return Err(e);
+            }
+        };
+        drop(refs);
+        self.dirty = true;
+        if force_sync || self.shared.opts.fsync == FsyncPolicy::Always {
+            self.sync()
+                .inspect_err(|e| self.shared.poison(e.to_string()))?;
+        }
+        // Publish: from here on every reader sees the batch. The seqlock is odd meanwhile, so
+        // multi-key reads see the whole batch or none of it.
+        let fid = self.active.fid();
+        let mut stats = lock(&self.shared.stats);
+        self.shared.publishing.fetch_add(1, SeqCst);
+        for (p, pos) in records.iter().zip(&positions) {
+            let s = stats.entry(fid).or_default();
+            s.note_seq(p.seq);
+            let old = if p.tombstone {
+                Shared::mark_dead(&mut stats, fid, u64::from(pos.len));
+                self.shared.index.remove(&p.key)
+            } else {
+                let e = IndexEntry {
+                    fid,
+                    offset: pos.offset,
+                    len: pos.len,
+                    seq: p.seq,
+                    expire_at_ms: p.expire_at_ms,
+                };
+                self.shared.index.insert(&p.key, e)
+            };
+            if let Some(old) = old {
+                Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
+            }
+            if let Some(at) = p.expire_at_ms {
+                self.expiries.insert((at, p.key.clone()));
+            }
+        }
+        self.shared.publishing.fetch_add(1, SeqCst);
+        if let Some(s) = stats.get_mut(&fid) {
+            s.total = self.active.len();
+        }
+        drop(stats);
+        self.shared.next_seq.store(self.next_seq, Relaxed);
+        self.shared.counters.write_batches.fetch_add(1, Relaxed);
+        self.shared
+            .counters
+            .writes
+            .fetch_add(records.len() as u64, Relaxed);
+        records.clear();
+        Ok(())
+    }
+
+    /// Seals the active file, maps it for readers, and starts a new one (§10, rotation).
+    fn rotate(&mut self) -> Result<()> {
+        let old_fid = self.active.fid();
+        self.sync()?;
+        let new = new_active_file(&self.shared)?;
+        let mut old = std::mem::replace(&mut self.active, new);
+        old.seal()?;
+        let mapped = Arc::new(old.into_mapped()?);
+        let new_active = Arc::new(ActiveFile::open(&self.shared.dir, self.active.fid())?);
+        self.shared.update_files(|cur| {
+            let mut sealed = cur.sealed.clone();
+            sealed.insert(old_fid, mapped);
+            FileSet {
+                sealed,
+                active: new_active,
+            }
+        });
+        tracing::debug!(
+            old = old_fid,
+            new = self.active.fid(),
+            "rotated the active data file"
+        );
+        if let Some(c) = &self.compactor {
+            let _ = c.send(crate::compactor::CompactorMsg::WriteHints(old_fid));
+        }
+        Ok(())
+    }
+
+    fn flush_all(&mut self) -> Result<()> {
+        if let Some(e) = self.shared.refused() {
+            return Err(e);
+        }
+        // No compaction may edit the file set meanwhile.
+        let shared = self.shared.clone();
+        let _compaction = lock(&shared.compaction);
+        let result = self.flush_all_locked();
+        if let Err(e) = &result {
+            self.shared.poison(e.to_string());
+        }
+        result
+    }
+
+    fn flush_all_locked(&mut self) -> Result<()> {
+        let dir = self.shared.dir.clone();
+        let fid = {
+            let mut m = lock(&self.shared.manifest);
+            m.raise_next_seq(self.next_seq)?;
+            m.allocate_fid()?
+        };
+        let new = DBFile::create(&dir, FileKind::Data, fid)?;
+        crate::dir::sync_dir(&dir)?;
+        let old: Vec<_> = lock(&self.shared.manifest)
+            .live_files()
+            .iter()
+            .copied()
+            .collect();
+        lock(&self.shared.manifest).add_or_remove(&[fid], &old)?;
+        // Committed. Everything below only makes memory and the directory agree with it.
+        self.shared.index.clear();
+        self.expiries.clear();
+        let active = Arc::new(ActiveFile::open(&dir, fid)?);
+        self.shared.update_files(|_| FileSet {
+            sealed: Default::default(),
+            active,
+        });
+        *lock(&self.shared.stats) = [(
+            fid,
+            FileStats {
+                total: new.len(),
+                ..Default::default()
+            },
+        )]
+        .into();
+        self.active = new;
+        self.dirty = false;
+        for f in old {
+            crate::compactor::remove_files(&dir, f);
+        }
+        crate::dir::sync_dir(&dir)?;
+        tracing::info!("flushed all keys");
+        Ok(())
+    }
+}
+
+fn finish(result: &Result<()>, completions: impl Iterator<Item = Completion>) {
+    for c in completions {
+        let r = match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(failure(e)),
+        };
+        if catch_unwind(AssertUnwindSafe(|| c(r))).is_err() {
+            tracing::error!("a write completion panicked");
+        }
+    }
+}
+
+/// Allocates a fid, creates its data file, and makes it live (§10, new active data file).
+pub(crate) fn new_active_file(shared: &Shared) -> Result<DBFile> {
+    let fid = lock(&shared.manifest).allocate_fid()?;
+    let file = DBFile::create(&shared.dir, FileKind::Data, fid)?;
+    crate::dir::sync_dir(&shared.dir)?;
+    lock(&shared.manifest).add_or_remove(&[fid], &[])?;
+    lock(&shared.stats).insert(
+        fid,
+        FileStats {
+            total: file.len(),
+            ..Default::default()
+        },
+    );
+    Ok(file)
+}
