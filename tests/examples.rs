@@ -32,21 +32,31 @@ fn example_path(name: &str) -> PathBuf {
 }
 
 /// Starts an example on a free loopback port and reads the address it reports on stderr.
-fn start(name: &str, loopers: &str) -> Example {
+fn start(name: &str, second_arg: &str) -> Example {
     let mut child = Command::new(example_path(name))
-        .args(["127.0.0.1:0", loopers])
+        .args(["127.0.0.1:0", second_arg])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("start example {name}: {e} (built by `cargo test`?)"));
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.trim_end_matches([';', ',']).parse().ok())
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    // The first line that names a socket address is the one reporting where it listens.
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "example {name} exited without reporting its address"
+        );
+        if let Some(a) = line
+            .split_whitespace()
+            .find_map(|w| w.trim_end_matches([';', ',']).parse().ok())
+        {
+            break a;
+        }
+    };
+    // Keep draining stderr so the example never blocks on a full pipe.
+    std::thread::spawn(move || for _ in stderr.lines() {});
     Example { child, addr }
 }
 
@@ -97,4 +107,32 @@ fn chat_example_broadcasts_across_loopers() {
         // Earlier members may first hear later members' "joined" lines.
         while !read_line(m).ends_with(": hello from 2\n") {}
     }
+}
+
+#[test]
+fn kv_server_example_answers_in_order_and_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |lines: &[u8]| {
+        let server = start("kv_server", data.to_str().unwrap());
+        let mut c = BufReader::new(connect(server.addr));
+        c.get_mut().write_all(lines).unwrap();
+        let n = lines.iter().filter(|&&b| b == b'\n').count();
+        (0..n).map(|_| read_line(&mut c)).collect::<Vec<_>>()
+    };
+    let replies = run(b"SET a 1\nGET a\nSET b two words\nDEL a\nGET a\nDEL a\nNOPE\n");
+    assert_eq!(
+        replies,
+        [
+            "OK\n",
+            "1\n",
+            "OK\n",
+            "1\n",
+            "(nil)\n",
+            "0\n",
+            "ERR use SET key value | GET key | DEL key\n"
+        ]
+    );
+    // A second run of the example on the same directory sees the data.
+    assert_eq!(run(b"GET b\n"), ["two words\n"]);
 }

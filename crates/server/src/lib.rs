@@ -1,6 +1,25 @@
-//! `kvs-server`: the RESP2/RESP3 key-value server built on `kvs-reactor` and `kvs-storage`.
+//! `kvs-server`: a Redis-compatible (RESP2/RESP3) key-value server on `kvs-reactor` and
+//! `kvs-storage`.
 //!
-//! What will live here (see issue 5): the RESP frame parser and encoder, one module per command,
-//! the looper-side connection state that orders replies coming back from the storage threads, and
-//! the `kvs-server`, `kvs-client` and `kvs-bench` binaries.
+//! The data path: a looper reads and parses every complete command in its input
+//! ([`resp::Parser`]), batches them per destination and sends them over channels to the storage
+//! reader threads (reads) and the writer thread (writes and read-modify-writes); the storage
+//! threads encode the replies and post them back to the owning looper, which writes them in
+//! request order ([`session`]). Storage threads never touch a socket.
 #![deny(missing_docs)]
+
+pub mod client;
+pub mod cmd;
+pub mod config;
+pub mod ctx;
+pub mod pattern;
+pub mod resp;
+pub mod server;
+pub mod session;
+
+pub use config::Config;
+pub use server::{KvServer, ServerError};
+
+/// The Redis version kvs reports (`INFO server`, `HELLO`): the command set and error texts it
+/// follows.
+pub const REDIS_COMPAT_VERSION: &str = "7.2.0";

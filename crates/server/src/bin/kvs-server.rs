@@ -1,0 +1,105 @@
+//! `kvs-server`: the kv server binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use kvs_server::{Config, KvServer};
+use kvs_storage::FsyncPolicy;
+
+/// A persistent, Redis-compatible key-value server.
+#[derive(Parser, Debug)]
+#[command(name = "kvs-server", version, about)]
+struct Args {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    addr: SocketAddr,
+    /// Storage engine (recorded in the data directory; another engine on the same directory fails).
+    #[arg(long, default_value = "kvs")]
+    engine: String,
+    /// Data directory (created if missing).
+    #[arg(long, default_value = "kvs-data")]
+    dir: PathBuf,
+    /// Looper (network) threads.
+    #[arg(long, default_value_t = 2)]
+    loopers: usize,
+    /// Storage reader threads.
+    #[arg(long, default_value_t = 2)]
+    readers: usize,
+    /// When writes are fsync'd: always (before the reply), everysec, no.
+    #[arg(long, default_value = "everysec")]
+    fsync: FsyncPolicy,
+    /// Password clients must AUTH with.
+    #[arg(long)]
+    requirepass: Option<String>,
+    /// Most clients connected at once.
+    #[arg(long, default_value_t = 10_000)]
+    maxclients: usize,
+    /// Close clients idle for this many seconds (0: never).
+    #[arg(long, default_value_t = 0)]
+    timeout: u64,
+    /// Data file size (MiB) at which the active file is sealed and a new one started.
+    #[arg(long, default_value_t = 64)]
+    max_file_mb: u64,
+    /// Log level (error, warn, info, debug, trace) or a tracing filter.
+    #[arg(long, default_value = "info")]
+    log_level: String,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&args.log_level)
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config {
+        addr: args.addr,
+        dir: args.dir,
+        engine: args.engine,
+        loopers: args.loopers,
+        readers: args.readers,
+        fsync: args.fsync,
+        requirepass: args.requirepass,
+        maxclients: args.maxclients,
+        timeout: args.timeout,
+        max_file_size: args.max_file_mb.max(1) << 20,
+        ..Config::default()
+    };
+    let server = match KvServer::start(config) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("kvs-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // SIGINT / SIGTERM stop the server like SHUTDOWN does.
+    match signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ]) {
+        Ok(mut signals) => {
+            let ctx = server.ctx().clone();
+            std::thread::spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    tracing::info!(signal = sig, "signal received; shutting down");
+                    ctx.request_shutdown();
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "could not install signal handlers"),
+    }
+    server.wait();
+    match server.shutdown(Duration::from_secs(2)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kvs-server: shutdown: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Argument parsing shared by the commands, with Redis' exact error texts.
+
+use bytes::Bytes;
+
+/// `ERR syntax error`.
+pub const SYNTAX: &str = "ERR syntax error";
+/// What Redis says for a bad integer argument.
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// What Redis says for a bad float argument.
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+
+/// `ERR wrong number of arguments for 'NAME' command`.
+pub fn wrong_arity(name: &str) -> String {
+    format!("ERR wrong number of arguments for '{name}' command")
+}
+
+/// Parses a signed 64-bit integer the way Redis' `string2ll` does: optional '-', digits, no
+/// '+', no spaces, no leading zeros (except "0" itself), and it must fit.
+pub fn parse_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    match digits {
+        [] => return None,
+        [b'0'] => return if neg { None } else { Some(0) },
+        [b'0', ..] => return None,
+        _ => {}
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(d - b'0');
+        v = if neg {
+            v.checked_mul(10)?.checked_sub(d)?
+        } else {
+            v.checked_mul(10)?.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
+/// [`parse_i64`] with Redis' error text.
+pub fn int(b: &[u8]) -> Result<i64, String> {
+    parse_i64(b).ok_or_else(|| NOT_INTEGER.to_string())
+}
+
+/// Parses a float like Redis' `string2ld`: no spaces, no NaN; "inf" is allowed.
+pub fn parse_f64(b: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(b).ok()?;
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    if v.is_nan() { None } else { Some(v) }
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+pub fn is(arg: &Bytes, name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// Formats a float the way Redis prints INCRBYFLOAT results: plain decimal, no exponent, no
+/// trailing zeros. Redis computes in `long double` and prints 17 digits, so binary noise in the
+/// last bits of an `f64` (0.1 + 0.2) does not show there; rounding to 15 significant digits first
+/// gives the same text for such sums.
+pub fn format_float(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let rounded: f64 = format!("{v:.14e}").parse().unwrap_or(v);
+    let s = format!("{rounded}");
+    if s == "-0" { "0".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_parse_like_string2ll() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"01",
+            b"-0",
+            b"9223372036854775808",
+            b"1.5",
+            b"abc",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn floats_print_like_redis() {
+        assert_eq!(format_float(10.5), "10.5");
+        assert_eq!(format_float(3.0), "3");
+        assert_eq!(format_float(5.0e3), "5000");
+        // Redis computes in long double: 0.1 + 0.2 prints as 0.3 there, not 0.30000000000000004.
+        assert_eq!(format_float(0.1 + 0.2), "0.3");
+        assert_eq!(format_float(10.5 + 0.1), "10.6");
+        assert_eq!(format_float(-0.0), "0");
+        assert_eq!(format_float(1e20), "100000000000000000000");
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+    }
+}

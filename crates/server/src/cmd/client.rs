@@ -1,0 +1,159 @@
+//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | HELP.
+
+use bytes::{Bytes, BytesMut};
+
+use super::args::{SYNTAX, is};
+use super::{After, Cmd};
+use crate::ctx::ServerCtx;
+use crate::resp::encode;
+use crate::session::SessionState;
+
+/// A parsed CLIENT subcommand.
+#[derive(Debug)]
+pub enum ClientCmd {
+    /// CLIENT ID
+    Id,
+    /// CLIENT SETNAME name
+    SetName(Bytes),
+    /// CLIENT GETNAME
+    GetName,
+    /// CLIENT SETINFO LIB-NAME|LIB-VER value
+    SetInfo(Bytes, Bytes),
+    /// CLIENT LIST [TYPE normal] / CLIENT INFO
+    List { only_me: bool },
+    /// CLIENT HELP
+    Help,
+    /// CLIENT NO-EVICT / NO-TOUCH / REPLY ON: accepted, nothing to do here.
+    Noop,
+}
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let sub = &args[1];
+    let n = args.len();
+    let bad_arity = || {
+        format!(
+            "ERR wrong number of arguments for 'client|{}' command",
+            String::from_utf8_lossy(sub).to_lowercase()
+        )
+    };
+    let exact = |want: usize| if n == want { Ok(()) } else { Err(bad_arity()) };
+    let cmd = if is(sub, "ID") {
+        exact(2)?;
+        ClientCmd::Id
+    } else if is(sub, "SETNAME") {
+        if n != 3 {
+            return Err(bad_arity());
+        }
+        ClientCmd::SetName(args[2].clone())
+    } else if is(sub, "GETNAME") {
+        exact(2)?;
+        ClientCmd::GetName
+    } else if is(sub, "SETINFO") {
+        if n != 4 {
+            return Err(bad_arity());
+        }
+        if !is(&args[2], "LIB-NAME") && !is(&args[2], "LIB-VER") {
+            return Err(format!(
+                "ERR Unrecognized option '{}'",
+                String::from_utf8_lossy(&args[2])
+            ));
+        }
+        ClientCmd::SetInfo(args[2].clone(), args[3].clone())
+    } else if is(sub, "LIST") {
+        if n != 2 && !(n == 4 && is(&args[2], "TYPE") && is(&args[3], "normal")) {
+            return Err(SYNTAX.into());
+        }
+        ClientCmd::List { only_me: false }
+    } else if is(sub, "INFO") {
+        exact(2)?;
+        ClientCmd::List { only_me: true }
+    } else if is(sub, "HELP") {
+        exact(2)?;
+        ClientCmd::Help
+    } else if is(sub, "NO-EVICT") || is(sub, "NO-TOUCH") || is(sub, "REPLY") {
+        ClientCmd::Noop
+    } else {
+        return Err(format!(
+            "ERR unknown subcommand '{}'. Try CLIENT HELP.",
+            String::from_utf8_lossy(sub)
+        ));
+    };
+    Ok(Cmd::Client(cmd))
+}
+
+/// Redis refuses names with spaces, newlines or other special characters.
+pub fn check_name(name: &[u8]) -> Result<(), &'static str> {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err("ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+    Ok(())
+}
+
+pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) -> After {
+    match cmd {
+        ClientCmd::Id => encode::integer(out, st.client_id as i64),
+        ClientCmd::SetName(name) => match check_name(&name) {
+            Err(e) => encode::error(out, e),
+            Ok(()) => {
+                st.name = if name.is_empty() { None } else { Some(name) };
+                st.publish(ctx);
+                encode::simple(out, "OK");
+            }
+        },
+        ClientCmd::GetName => match &st.name {
+            Some(n) => encode::bulk(out, n),
+            None => encode::null(out, st.proto),
+        },
+        ClientCmd::SetInfo(attr, value) => {
+            if value.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+                let attr = String::from_utf8_lossy(&attr).to_string();
+                encode::error(
+                    out,
+                    &format!("ERR {attr} cannot contain spaces, newlines or special characters."),
+                );
+            } else {
+                if is(&attr, "LIB-NAME") {
+                    st.lib_name = Some(value);
+                } else {
+                    st.lib_ver = Some(value);
+                }
+                st.publish(ctx);
+                encode::simple(out, "OK");
+            }
+        }
+        ClientCmd::List { only_me } => {
+            st.publish(ctx);
+            let text = if only_me {
+                ctx.client_line(st.client_id).unwrap_or_default()
+            } else {
+                ctx.client_list()
+            };
+            encode::verbatim(out, "txt", text.as_bytes(), st.proto);
+        }
+        ClientCmd::Help => {
+            let lines = [
+                "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "ID",
+                "    Return the ID of the current connection.",
+                "GETNAME",
+                "    Return the name of the current connection.",
+                "SETNAME <name>",
+                "    Assign the name <name> to the current connection.",
+                "SETINFO <option> <value>",
+                "    Set client meta attr (LIB-NAME, LIB-VER).",
+                "LIST",
+                "    Return information about client connections.",
+                "INFO",
+                "    Return information about the current client connection.",
+                "HELP",
+                "    Print this help.",
+            ];
+            encode::array_len(out, lines.len());
+            for l in lines {
+                encode::simple(out, l);
+            }
+        }
+        ClientCmd::Noop => encode::simple(out, "OK"),
+    }
+    After::Continue
+}

@@ -1,0 +1,145 @@
+//! PING, ECHO, AUTH, SELECT, QUIT, RESET, TIME, LASTSAVE: connection commands answered on the
+//! looper.
+
+use bytes::{Bytes, BytesMut};
+
+use super::args::{int, wrong_arity};
+use super::{After, Cmd};
+use crate::ctx::ServerCtx;
+use crate::resp::{Proto, encode};
+use crate::session::SessionState;
+
+/// A connection command.
+#[derive(Debug)]
+pub enum ConnectionCmd {
+    /// PING [message]
+    Ping(Option<Bytes>),
+    /// ECHO message
+    Echo(Bytes),
+    /// AUTH [username] password
+    Auth(Option<Bytes>, Bytes),
+    /// SELECT index
+    Select(Bytes),
+    /// QUIT
+    Quit,
+    /// RESET
+    Reset,
+    /// TIME
+    Time,
+    /// LASTSAVE
+    LastSave,
+}
+
+pub fn parse_ping(args: &[Bytes]) -> Result<Cmd, String> {
+    match args.len() {
+        1 => Ok(Cmd::Connection(ConnectionCmd::Ping(None))),
+        2 => Ok(Cmd::Connection(ConnectionCmd::Ping(Some(args[1].clone())))),
+        _ => Err(wrong_arity("ping")),
+    }
+}
+
+pub fn parse_echo(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Connection(ConnectionCmd::Echo(args[1].clone())))
+}
+
+pub fn parse_auth(args: &[Bytes]) -> Result<Cmd, String> {
+    match args.len() {
+        2 => Ok(Cmd::Connection(ConnectionCmd::Auth(None, args[1].clone()))),
+        3 => Ok(Cmd::Connection(ConnectionCmd::Auth(
+            Some(args[1].clone()),
+            args[2].clone(),
+        ))),
+        _ => Err(super::args::SYNTAX.into()),
+    }
+}
+
+pub fn parse_select(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Connection(ConnectionCmd::Select(args[1].clone())))
+}
+
+pub fn parse_quit(_args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Connection(ConnectionCmd::Quit))
+}
+
+pub fn parse_reset(_args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Connection(ConnectionCmd::Reset))
+}
+
+pub fn parse_time(_args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Connection(ConnectionCmd::Time))
+}
+
+pub fn parse_lastsave(_args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Connection(ConnectionCmd::LastSave))
+}
+
+/// Checks a username/password pair against `requirepass` (the only user is `default`).
+/// Without a password configured, the default user accepts any password (Redis' `nopass`).
+pub fn check_credentials(ctx: &ServerCtx, user: Option<&[u8]>, pass: &[u8]) -> bool {
+    if user.is_some_and(|u| u != b"default") {
+        return false;
+    }
+    match ctx.requirepass() {
+        None => true,
+        Some(p) => constant_time_eq(p.as_bytes(), pass),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `WRONGPASS` text.
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+pub fn exec(
+    cmd: ConnectionCmd,
+    st: &mut SessionState,
+    ctx: &ServerCtx,
+    out: &mut BytesMut,
+) -> After {
+    match cmd {
+        ConnectionCmd::Ping(None) => encode::simple(out, "PONG"),
+        ConnectionCmd::Ping(Some(m)) | ConnectionCmd::Echo(m) => encode::bulk(out, &m),
+        ConnectionCmd::Auth(user, pass) => {
+            if user.is_none() && ctx.requirepass().is_none() {
+                encode::error(
+                    out,
+                    "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+                );
+            } else if check_credentials(ctx, user.as_deref(), &pass) {
+                st.authed = true;
+                encode::simple(out, "OK");
+            } else {
+                encode::error(out, WRONGPASS);
+            }
+        }
+        ConnectionCmd::Select(idx) => match int(&idx) {
+            Err(e) => encode::error(out, &e),
+            Ok(0) => encode::simple(out, "OK"),
+            Ok(_) => encode::error(out, "ERR DB index is out of range"),
+        },
+        ConnectionCmd::Quit => {
+            encode::simple(out, "OK");
+            return After::Close;
+        }
+        ConnectionCmd::Reset => {
+            st.reset(ctx);
+            encode::simple(out, "RESET");
+        }
+        ConnectionCmd::Time => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            encode::array_len(out, 2);
+            encode::bulk(out, now.as_secs().to_string().as_bytes());
+            encode::bulk(out, now.subsec_micros().to_string().as_bytes());
+        }
+        ConnectionCmd::LastSave => encode::integer(
+            out,
+            (ctx.store.stats().last_save_ms / 1000).max(ctx.started_unix) as i64,
+        ),
+    }
+    let _: Proto = st.proto;
+    After::Continue
+}

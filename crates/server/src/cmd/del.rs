@@ -1,0 +1,20 @@
+//! DEL / UNLINK key [key ...]: the number of keys that existed. All deletes are one atomic batch.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use super::Cmd;
+use crate::resp::encode;
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Del(args[1..].to_vec()))
+}
+
+pub fn exec(keys: &[Bytes], txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+    let mut n = 0;
+    for k in keys {
+        n += i64::from(txn.delete(k)?);
+    }
+    encode::integer(out, n);
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! EXISTS key [key ...]: how many of the keys exist (a key named twice counts twice).
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::StorageError;
+
+use super::{Cmd, Db};
+use crate::resp::encode;
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Exists(args[1..].to_vec()))
+}
+
+pub fn exec(keys: &[Bytes], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+    let mut n = 0;
+    for k in keys {
+        n += i64::from(db.exists(k)?);
+    }
+    encode::integer(out, n);
+    Ok(())
+}

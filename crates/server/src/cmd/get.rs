@@ -1,0 +1,24 @@
+//! GET key.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::StorageError;
+
+use super::{Cmd, Db};
+use crate::resp::{Proto, encode};
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Get(args[1].clone()))
+}
+
+pub fn exec(
+    key: &[u8],
+    db: &mut dyn Db,
+    proto: Proto,
+    out: &mut BytesMut,
+) -> Result<(), StorageError> {
+    match db.get(key)? {
+        Some(v) => encode::bulk(out, &v.data),
+        None => encode::null(out, proto),
+    }
+    Ok(())
+}

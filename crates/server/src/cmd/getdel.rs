@@ -1,0 +1,27 @@
+//! GETDEL key: return the value and delete the key, atomically.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use super::Cmd;
+use crate::resp::{Proto, encode};
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::GetDel(args[1].clone()))
+}
+
+pub fn exec(
+    key: &[u8],
+    txn: &mut Txn<'_>,
+    proto: Proto,
+    out: &mut BytesMut,
+) -> Result<(), StorageError> {
+    match txn.get(key)? {
+        Some(v) => {
+            txn.delete(key)?;
+            encode::bulk(out, &v.data);
+        }
+        None => encode::null(out, proto),
+    }
+    Ok(())
+}

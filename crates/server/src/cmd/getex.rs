@@ -1,0 +1,102 @@
+//! GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: get, and change the TTL.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use super::Cmd;
+use super::args::{SYNTAX, is};
+use super::set::{Expiry, expire_arg};
+use crate::resp::{Proto, encode};
+
+/// A parsed GETEX. The option *structure* is checked at parse time (a syntax error whatever
+/// the key), the amount only once the key is found: Redis answers a null for a missing key even
+/// with `EX 0` (t_string.c, getexCommand).
+#[derive(Debug)]
+pub struct GetEx {
+    key: Bytes,
+    change: Change,
+}
+
+#[derive(Debug)]
+enum Change {
+    Keep,
+    Persist,
+    /// (unit, amount as written)
+    Timed(&'static str, Bytes),
+}
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut change = Change::Keep;
+    let mut i = 2;
+    while i < args.len() {
+        let a = &args[i];
+        let unit = ["EX", "PX", "EXAT", "PXAT"].into_iter().find(|u| is(a, u));
+        match (unit, args.get(i + 1), &change) {
+            (None, _, Change::Keep | Change::Persist) if is(a, "PERSIST") => {
+                change = Change::Persist
+            }
+            (Some(u), Some(v), Change::Keep) => {
+                change = Change::Timed(u, v.clone());
+                i += 1;
+            }
+            (Some(u), Some(v), Change::Timed(prev, _)) if *prev == u => {
+                change = Change::Timed(u, v.clone());
+                i += 1;
+            }
+            _ => return Err(SYNTAX.into()),
+        }
+        i += 1;
+    }
+    Ok(Cmd::GetEx(GetEx {
+        key: args[1].clone(),
+        change,
+    }))
+}
+
+/// The TTL change asked for; `None` leaves the TTL alone.
+fn resolve(change: &Change) -> Result<Option<Expiry>, String> {
+    Ok(match change {
+        Change::Keep => None,
+        Change::Persist => Some(Expiry::None),
+        Change::Timed(unit, v) => {
+            let seconds = *unit == "EX" || *unit == "EXAT";
+            let absolute = *unit == "EXAT" || *unit == "PXAT";
+            Some(expire_arg(v, seconds, absolute, "getex")?)
+        }
+    })
+}
+
+pub fn exec(
+    g: &GetEx,
+    txn: &mut Txn<'_>,
+    proto: Proto,
+    out: &mut BytesMut,
+) -> Result<(), StorageError> {
+    let Some(v) = txn.get(&g.key)? else {
+        encode::null(out, proto);
+        return Ok(());
+    };
+    let expiry = match resolve(&g.change) {
+        Ok(e) => e,
+        Err(msg) => {
+            encode::error(out, &msg);
+            return Ok(());
+        }
+    };
+    if let Some(expiry) = expiry {
+        let now = txn.now_ms();
+        match expiry.resolve(now, v.expire_at_ms) {
+            Err(()) => {
+                encode::error(out, "ERR invalid expire time in 'getex' command");
+                return Ok(());
+            }
+            Ok(Some(t)) if t <= now => {
+                txn.delete(&g.key)?;
+            }
+            Ok(t) if t != v.expire_at_ms => txn.put(&g.key, &v.data, t),
+            Ok(_) => {}
+        }
+    }
+    encode::bulk(out, &v.data);
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! GETSET key value: set, returning the old value (the TTL is discarded, as with SET).
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use super::Cmd;
+use crate::resp::{Proto, encode};
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::GetSet(args[1].clone(), args[2].clone()))
+}
+
+pub fn exec(
+    key: &[u8],
+    value: &[u8],
+    txn: &mut Txn<'_>,
+    proto: Proto,
+    out: &mut BytesMut,
+) -> Result<(), StorageError> {
+    let old = txn.get(key)?;
+    txn.put(key, value, None);
+    match old {
+        Some(v) => encode::bulk(out, &v.data),
+        None => encode::null(out, proto),
+    }
+    Ok(())
+}

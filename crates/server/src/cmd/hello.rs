@@ -1,0 +1,96 @@
+//! HELLO [protover [AUTH username password] [SETNAME clientname]]: switches RESP2/RESP3 and
+//! answers with the server's description as a map.
+
+use bytes::{Bytes, BytesMut};
+
+use super::Cmd;
+use super::args::{SYNTAX, int};
+use super::connection::{WRONGPASS, check_credentials};
+use crate::ctx::ServerCtx;
+use crate::resp::{Proto, encode};
+use crate::session::SessionState;
+
+/// A parsed HELLO.
+#[derive(Debug)]
+pub struct Hello {
+    proto: Option<Bytes>,
+    auth: Option<(Bytes, Bytes)>,
+    setname: Option<Bytes>,
+}
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut h = Hello {
+        proto: args.get(1).cloned(),
+        auth: None,
+        setname: None,
+    };
+    let mut i = 2;
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        if super::args::is(&args[i], "AUTH") && more >= 2 {
+            h.auth = Some((args[i + 1].clone(), args[i + 2].clone()));
+            i += 3;
+        } else if super::args::is(&args[i], "SETNAME") && more >= 1 {
+            h.setname = Some(args[i + 1].clone());
+            i += 2;
+        } else {
+            return Err(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[i])
+            ));
+        }
+    }
+    Ok(Cmd::Hello(h))
+}
+
+pub fn exec(h: Hello, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) {
+    let mut proto = st.proto;
+    if let Some(p) = &h.proto {
+        match int(p) {
+            Ok(2) => proto = Proto::Resp2,
+            Ok(3) => proto = Proto::Resp3,
+            Ok(_) => return encode::error(out, "NOPROTO unsupported protocol version"),
+            Err(_) => {
+                return encode::error(
+                    out,
+                    "ERR Protocol version is not an integer or out of range",
+                );
+            }
+        }
+    }
+    if let Some((user, pass)) = &h.auth {
+        if !check_credentials(ctx, Some(user), pass) {
+            return encode::error(out, WRONGPASS);
+        }
+        st.authed = true;
+    }
+    if !st.authed && ctx.requirepass().is_some() {
+        return encode::error(
+            out,
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        );
+    }
+    if let Some(name) = h.setname {
+        if let Err(e) = super::client::check_name(&name) {
+            return encode::error(out, e);
+        }
+        st.name = Some(name);
+    }
+    st.proto = proto;
+    encode::map_len(out, 7, proto);
+    encode::bulk(out, b"server");
+    encode::bulk(out, b"redis");
+    encode::bulk(out, b"version");
+    encode::bulk(out, crate::REDIS_COMPAT_VERSION.as_bytes());
+    encode::bulk(out, b"proto");
+    encode::integer(out, if proto == Proto::Resp3 { 3 } else { 2 });
+    encode::bulk(out, b"id");
+    encode::integer(out, st.client_id as i64);
+    encode::bulk(out, b"mode");
+    encode::bulk(out, b"standalone");
+    encode::bulk(out, b"role");
+    encode::bulk(out, b"master");
+    encode::bulk(out, b"modules");
+    encode::array_len(out, 0);
+    let _ = SYNTAX;
+}

@@ -1,0 +1,148 @@
+//! INFO [section ...]: Redis' field names where they apply, plus kvs' own storage figures.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering::Relaxed;
+
+use bytes::{Bytes, BytesMut};
+
+use super::Cmd;
+use crate::ctx::ServerCtx;
+use crate::resp::{Proto, encode};
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Info(args[1..].to_vec()))
+}
+
+const SECTIONS: [&str; 6] = [
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "keyspace",
+];
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}G", b / (1024.0 * 1024.0 * 1024.0))
+    } else if b >= 1024.0 * 1024.0 {
+        format!("{:.2}M", b / (1024.0 * 1024.0))
+    } else if b >= 1024.0 {
+        format!("{:.2}K", b / 1024.0)
+    } else {
+        format!("{bytes}B")
+    }
+}
+
+/// Resident set size of this process, from /proc.
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Builds the INFO text for the requested sections (all by default).
+pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
+    let wanted: Vec<String> = sections
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).to_lowercase())
+        .collect();
+    let all = wanted.is_empty()
+        || wanted
+            .iter()
+            .any(|w| w == "all" || w == "everything" || w == "default");
+    let want = |s: &str| all || wanted.iter().any(|w| w == s);
+    let stats = ctx.store.stats();
+    let mut t = String::new();
+    for section in SECTIONS.iter().filter(|s| want(s)) {
+        if !t.is_empty() {
+            t.push_str("\r\n");
+        }
+        let _ = write!(t, "# {}{}\r\n", section[..1].to_uppercase(), &section[1..]);
+        match *section {
+            "server" => {
+                let up = ctx.started.elapsed().as_secs();
+                let _ = write!(
+                    t,
+                    "redis_version:{}\r\nkvs_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{up}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:{}\r\nkvs_engine:{}\r\n",
+                    crate::REDIS_COMPAT_VERSION,
+                    env!("CARGO_PKG_VERSION"),
+                    std::env::consts::OS,
+                    std::env::consts::ARCH,
+                    std::process::id(),
+                    ctx.port(),
+                    up / 86400,
+                    std::env::current_exe()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    ctx.config.loopers,
+                    ctx.config.engine,
+                );
+            }
+            "clients" => {
+                let _ = write!(
+                    t,
+                    "connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
+                    ctx.connected_clients(),
+                    ctx.config.maxclients
+                );
+            }
+            "memory" => {
+                let rss = rss_bytes();
+                let _ = write!(
+                    t,
+                    "used_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nkvs_index_bytes:{}\r\nkvs_index_bytes_human:{}\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n",
+                    human(rss),
+                    human(rss),
+                    stats.index_bytes,
+                    human(stats.index_bytes as u64)
+                );
+            }
+            "persistence" => {
+                let _ = write!(
+                    t,
+                    "loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_last_save_time:{}\r\naof_enabled:1\r\naof_rewrite_in_progress:0\r\naof_last_write_status:{}\r\nkvs_fsync:{}\r\nkvs_data_files:{}\r\nkvs_disk_bytes:{}\r\nkvs_dead_bytes:{}\r\nkvs_compactions:{}\r\nkvs_bytes_reclaimed:{}\r\nkvs_write_batches:{}\r\nkvs_fsyncs:{}\r\n",
+                    stats.last_save_ms / 1000,
+                    if stats.refused.is_some() { "err" } else { "ok" },
+                    ctx.fsync_name(),
+                    stats.files.len(),
+                    stats.disk_bytes,
+                    stats.dead_bytes,
+                    stats.compactions,
+                    stats.bytes_reclaimed,
+                    stats.write_batches,
+                    stats.fsyncs,
+                );
+            }
+            "stats" => {
+                let m = ctx.reactor_metrics();
+                let _ = write!(
+                    t,
+                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nkvs_loop_wakeups:{}\r\nkvs_loop_iterations:{}\r\n",
+                    m.accepted,
+                    ctx.commands.load(Relaxed),
+                    m.bytes_in,
+                    m.bytes_out,
+                    m.rejected,
+                    m.wakeups,
+                    m.iterations,
+                );
+            }
+            "keyspace" if stats.keys > 0 => {
+                let _ = write!(t, "db0:keys={},expires=0,avg_ttl=0\r\n", stats.keys);
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+pub fn exec(sections: &[Bytes], ctx: &ServerCtx, proto: Proto, out: &mut BytesMut) {
+    encode::verbatim(out, "txt", text(sections, ctx).as_bytes(), proto);
+}

@@ -1,0 +1,311 @@
+//! The commands: each file parses one command (or one family, like INCR/DECR/INCRBY/DECRBY) into
+//! a [`Cmd`] and executes it. [`Cmd::route`] says where it runs:
+//!
+//! - [`Route::Local`]: on the looper, answered at once (PING, HELLO, AUTH, CLIENT, CONFIG...);
+//! - [`Route::Read`]: on a storage reader thread through the lock-free [`Db`] view;
+//! - [`Route::Write`]: on the storage writer thread, atomically, in a [`Txn`];
+//! - [`Route::Flush`] / [`Route::Save`]: whole-store operations of the writer.
+//!
+//! Replies are encoded where the command runs (on the storage threads for storage commands), so
+//! the looper only copies bytes into the socket.
+
+pub mod args;
+pub mod db;
+pub mod table;
+
+mod append;
+mod client;
+mod command;
+mod config;
+mod connection;
+mod decimal;
+mod del;
+mod exists;
+mod expire;
+mod get;
+mod getdel;
+mod getex;
+mod getrange;
+mod getset;
+mod hello;
+mod incr;
+mod incrbyfloat;
+mod info;
+mod keys;
+mod mget;
+mod mset;
+mod randomkey;
+mod rename;
+mod scan;
+mod server;
+mod set;
+mod setrange;
+mod strlen;
+mod ttl;
+mod type_;
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use crate::ctx::ServerCtx;
+use crate::resp::{Proto, encode};
+use crate::session::SessionState;
+pub use db::Db;
+
+/// Where a command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// On the looper, now.
+    Local,
+    /// On a reader thread (or behind a pending write, on the writer).
+    Read,
+    /// On the writer thread.
+    Write,
+    /// FLUSHALL / FLUSHDB: the writer's one-edit wipe.
+    Flush,
+    /// SAVE: an fsync of everything written so far.
+    Save,
+}
+
+/// What a local command asks of the connection afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// Keep serving.
+    Continue,
+    /// Close once the reply is written (QUIT).
+    Close,
+}
+
+/// A parsed command.
+#[derive(Debug)]
+pub enum Cmd {
+    /// PING / ECHO / SELECT / QUIT / RESET / AUTH / TIME / LASTSAVE ...
+    Connection(connection::ConnectionCmd),
+    /// HELLO.
+    Hello(hello::Hello),
+    /// CLIENT ...
+    Client(client::ClientCmd),
+    /// COMMAND ...
+    Command(command::CommandCmd),
+    /// CONFIG ...
+    Config(config::ConfigCmd),
+    /// INFO [section ...]
+    Info(Vec<Bytes>),
+    /// DBSIZE, SAVE, BGREWRITEAOF, SHUTDOWN, FLUSHALL, FLUSHDB
+    Server(server::ServerCmd),
+    /// GET
+    Get(Bytes),
+    /// MGET
+    MGet(Vec<Bytes>),
+    /// EXISTS
+    Exists(Vec<Bytes>),
+    /// TYPE
+    Type(Bytes),
+    /// TTL / PTTL / EXPIRETIME / PEXPIRETIME
+    Ttl(ttl::Ttl),
+    /// STRLEN
+    Strlen(Bytes),
+    /// GETRANGE / SUBSTR
+    GetRange(getrange::GetRange),
+    /// KEYS
+    Keys(Bytes),
+    /// SCAN
+    Scan(scan::Scan),
+    /// RANDOMKEY
+    RandomKey,
+    /// SET / SETNX / SETEX / PSETEX
+    Set(set::Set),
+    /// GETSET
+    GetSet(Bytes, Bytes),
+    /// GETDEL
+    GetDel(Bytes),
+    /// GETEX
+    GetEx(getex::GetEx),
+    /// MSET / MSETNX
+    MSet(mset::MSet),
+    /// INCR / DECR / INCRBY / DECRBY
+    IncrBy(Bytes, i64),
+    /// INCRBYFLOAT key (increment parsed, increment as written)
+    IncrByFloat(Bytes, f64, Bytes),
+    /// APPEND
+    Append(Bytes, Bytes),
+    /// SETRANGE
+    SetRange(setrange::SetRange),
+    /// DEL / UNLINK
+    Del(Vec<Bytes>),
+    /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT / PERSIST
+    Expire(expire::Expire),
+    /// RENAME / RENAMENX
+    Rename(rename::Rename),
+}
+
+impl Cmd {
+    /// May this command run before the client has authenticated? (AUTH, HELLO, QUIT, RESET, as
+    /// Redis: they are flagged `no_auth`.)
+    pub fn allowed_before_auth(&self) -> bool {
+        use connection::ConnectionCmd::{Auth, Quit, Reset};
+        matches!(
+            self,
+            Cmd::Hello(_) | Cmd::Connection(Auth(..) | Quit | Reset)
+        )
+    }
+
+    /// Where the command runs.
+    pub fn route(&self) -> Route {
+        match self {
+            Cmd::Connection(_)
+            | Cmd::Hello(_)
+            | Cmd::Client(_)
+            | Cmd::Command(_)
+            | Cmd::Config(_)
+            | Cmd::Info(_) => Route::Local,
+            Cmd::Server(s) => s.route(),
+            Cmd::Get(_)
+            | Cmd::MGet(_)
+            | Cmd::Exists(_)
+            | Cmd::Type(_)
+            | Cmd::Ttl(_)
+            | Cmd::Strlen(_)
+            | Cmd::GetRange(_)
+            | Cmd::Keys(_)
+            | Cmd::Scan(_)
+            | Cmd::RandomKey => Route::Read,
+            _ => Route::Write,
+        }
+    }
+}
+
+/// Parses one command from its arguments (`args[0]` is the name). The error is the complete
+/// Redis error text (`ERR unknown command ...`, `ERR wrong number of arguments ...`, ...).
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let Some(name) = args.first() else {
+        return Err("ERR empty command".into());
+    };
+    let Some(spec) = table::lookup(name) else {
+        return Err(unknown_command(name, &args[1..]));
+    };
+    let n = args.len() as i32;
+    if (spec.arity > 0 && n != spec.arity) || (spec.arity < 0 && n < -spec.arity) {
+        return Err(args::wrong_arity(spec.name));
+    }
+    (spec.parse)(args)
+}
+
+/// Redis' text for an unknown command (server.c, processCommand): the name cut at 128 bytes, then
+/// the arguments quoted, each followed by a space, while the argument list is under 128 bytes,
+/// each argument cut to what is left of those 128.
+fn unknown_command(name: &Bytes, rest: &[Bytes]) -> String {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).replace(['\r', '\n'], " ");
+    let mut args = String::new();
+    for a in rest {
+        if args.len() >= 128 {
+            break;
+        }
+        let room = 128 - args.len();
+        args.push_str(&format!("'{}' ", text(&a[..a.len().min(room)])));
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {args}",
+        text(&name[..name.len().min(128)])
+    )
+}
+
+/// Runs a command on the looper.
+pub fn exec_local(cmd: Cmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) -> After {
+    match cmd {
+        Cmd::Connection(c) => connection::exec(c, st, ctx, out),
+        Cmd::Hello(h) => {
+            hello::exec(h, st, ctx, out);
+            After::Continue
+        }
+        Cmd::Client(c) => client::exec(c, st, ctx, out),
+        Cmd::Command(c) => {
+            command::exec(c, st.proto, out);
+            After::Continue
+        }
+        Cmd::Config(c) => {
+            config::exec(c, st.proto, ctx, out);
+            After::Continue
+        }
+        Cmd::Info(sections) => {
+            info::exec(&sections, ctx, st.proto, out);
+            After::Continue
+        }
+        Cmd::Server(s) => server::exec_local(s, st, ctx, out),
+        _ => {
+            encode::error(out, "ERR internal error: storage command routed locally");
+            After::Continue
+        }
+    }
+}
+
+/// Runs a read command against `db`, appending its reply.
+pub fn exec_read(cmd: &Cmd, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) {
+    let r = match cmd {
+        Cmd::Get(k) => get::exec(k, db, proto, out),
+        Cmd::MGet(keys) => mget::exec(keys, db, proto, out),
+        Cmd::Exists(keys) => exists::exec(keys, db, out),
+        Cmd::Type(k) => type_::exec(k, db, out),
+        Cmd::Ttl(t) => ttl::exec(t, db, out),
+        Cmd::Strlen(k) => strlen::exec(k, db, out),
+        Cmd::GetRange(g) => getrange::exec(g, db, out),
+        Cmd::Keys(p) => keys::exec(p, db, out),
+        Cmd::Scan(s) => scan::exec(s, db, out),
+        Cmd::RandomKey => randomkey::exec(db, proto, out),
+        Cmd::Server(server::ServerCmd::DbSize) => {
+            encode::integer(out, db.reader().key_count() as i64);
+            Ok(())
+        }
+        _ => Err(StorageError::InvalidOperation(
+            "ERR internal error: not a read command".into(),
+        )),
+    };
+    if let Err(e) = r {
+        storage_error(&e, out);
+    }
+}
+
+/// Runs any storage command on the writer, appending its reply.
+pub fn exec_write(cmd: &Cmd, txn: &mut Txn<'_>, proto: Proto, out: &mut BytesMut) {
+    let r = match cmd {
+        Cmd::Set(s) => set::exec(s, txn, proto, out),
+        Cmd::GetSet(k, v) => getset::exec(k, v, txn, proto, out),
+        Cmd::GetDel(k) => getdel::exec(k, txn, proto, out),
+        Cmd::GetEx(g) => getex::exec(g, txn, proto, out),
+        Cmd::MSet(m) => mset::exec(m, txn, out),
+        Cmd::IncrBy(k, by) => incr::exec(k, *by, txn, out),
+        Cmd::IncrByFloat(k, by, text) => incrbyfloat::exec(k, *by, text, txn, out),
+        Cmd::Append(k, v) => append::exec(k, v, txn, out),
+        Cmd::SetRange(s) => setrange::exec(s, txn, out),
+        Cmd::Del(keys) => del::exec(keys, txn, out),
+        Cmd::Expire(e) => expire::exec(e, txn, out),
+        Cmd::Rename(r) => rename::exec(r, txn, out),
+        read => {
+            exec_read(read, txn, proto, out);
+            Ok(())
+        }
+    };
+    if let Err(e) = r {
+        storage_error(&e, out);
+    }
+}
+
+/// The reply for a storage failure: command-level errors carry their Redis text; I/O failures
+/// refuse writes the way Redis does when it cannot persist (MISCONF-style).
+pub fn storage_error(e: &StorageError, out: &mut BytesMut) {
+    match e {
+        StorageError::InvalidOperation(msg) => encode::error(out, msg),
+        StorageError::WritesRefused { reason } => encode::error(
+            out,
+            &format!(
+                "MISCONF Errors writing to the data files: {reason}. Commands that may modify the data set are disabled."
+            ),
+        ),
+        other => encode::error(out, &format!("ERR storage error: {other}")),
+    }
+}
+
+/// A command-level error to return from an exec function.
+pub(crate) fn fail(msg: &str) -> StorageError {
+    StorageError::InvalidOperation(msg.to_string())
+}

@@ -1,0 +1,58 @@
+//! MSET / MSETNX key value [key value ...]: all pairs in one atomic batch (all or none after a
+//! crash, docs/storage-format.md §4.2).
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use super::Cmd;
+use super::args::wrong_arity;
+use crate::resp::encode;
+
+/// A parsed MSET or MSETNX.
+#[derive(Debug)]
+pub struct MSet {
+    pairs: Vec<(Bytes, Bytes)>,
+    only_if_none_exist: bool,
+}
+
+fn parse(args: &[Bytes], nx: bool, name: &str) -> Result<Cmd, String> {
+    if args.len() % 2 == 0 {
+        return Err(wrong_arity(name));
+    }
+    let pairs = args[1..]
+        .chunks(2)
+        .map(|p| (p[0].clone(), p[1].clone()))
+        .collect();
+    Ok(Cmd::MSet(MSet {
+        pairs,
+        only_if_none_exist: nx,
+    }))
+}
+
+pub fn parse_mset(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, false, "mset")
+}
+
+pub fn parse_msetnx(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, true, "msetnx")
+}
+
+pub fn exec(m: &MSet, txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+    if m.only_if_none_exist {
+        for (k, _) in &m.pairs {
+            if txn.exists(k)? {
+                encode::integer(out, 0);
+                return Ok(());
+            }
+        }
+    }
+    for (k, v) in &m.pairs {
+        txn.put(k, v, None);
+    }
+    if m.only_if_none_exist {
+        encode::integer(out, 1)
+    } else {
+        encode::simple(out, "OK")
+    }
+    Ok(())
+}

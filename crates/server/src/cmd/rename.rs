@@ -1,0 +1,57 @@
+//! RENAME / RENAMENX key newkey: moves the value and its TTL in one atomic batch.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{StorageError, Txn};
+
+use super::{Cmd, fail};
+use crate::resp::encode;
+
+/// A parsed RENAME or RENAMENX.
+#[derive(Debug)]
+pub struct Rename {
+    from: Bytes,
+    to: Bytes,
+    nx: bool,
+}
+
+pub fn parse_rename(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Rename(Rename {
+        from: args[1].clone(),
+        to: args[2].clone(),
+        nx: false,
+    }))
+}
+
+pub fn parse_renamenx(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Rename(Rename {
+        from: args[1].clone(),
+        to: args[2].clone(),
+        nx: true,
+    }))
+}
+
+pub fn exec(r: &Rename, txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+    let Some(v) = txn.get(&r.from)? else {
+        return Err(fail("ERR no such key"));
+    };
+    if r.from == r.to {
+        if r.nx {
+            encode::integer(out, 0)
+        } else {
+            encode::simple(out, "OK")
+        }
+        return Ok(());
+    }
+    if r.nx && txn.exists(&r.to)? {
+        encode::integer(out, 0);
+        return Ok(());
+    }
+    txn.put(&r.to, &v.data, v.expire_at_ms);
+    txn.delete(&r.from)?;
+    if r.nx {
+        encode::integer(out, 1)
+    } else {
+        encode::simple(out, "OK")
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::StorageError;
+
+use super::args::{SYNTAX, int, is};
+use super::{Cmd, Db};
+use crate::pattern::glob_match;
+use crate::resp::encode;
+
+/// A parsed SCAN.
+#[derive(Debug)]
+pub struct Scan {
+    cursor: u64,
+    pattern: Option<Bytes>,
+    count: usize,
+    /// TYPE other than `string`: nothing matches.
+    no_match: bool,
+}
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let cursor = std::str::from_utf8(&args[1])
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| "ERR invalid cursor".to_string())?;
+    let mut s = Scan {
+        cursor,
+        pattern: None,
+        count: 10,
+        no_match: false,
+    };
+    let mut i = 2;
+    while i < args.len() {
+        let Some(v) = args.get(i + 1) else {
+            return Err(SYNTAX.into());
+        };
+        if is(&args[i], "MATCH") {
+            s.pattern = Some(v.clone());
+        } else if is(&args[i], "COUNT") {
+            let n = int(v)?;
+            if n < 1 {
+                return Err(SYNTAX.into());
+            }
+            s.count = n as usize;
+        } else if is(&args[i], "TYPE") {
+            s.no_match = !is(v, "string");
+        } else {
+            return Err(SYNTAX.into());
+        }
+        i += 2;
+    }
+    Ok(Cmd::Scan(s))
+}
+
+pub fn exec(s: &Scan, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+    let (next, keys) = db.reader().scan(s.cursor, s.count);
+    let keys: Vec<Vec<u8>> = if s.no_match {
+        Vec::new()
+    } else {
+        keys.into_iter()
+            .filter(|k| {
+                s.pattern
+                    .as_ref()
+                    .is_none_or(|p| p.as_ref() == b"*" || glob_match(p, k))
+            })
+            .collect()
+    };
+    encode::array_len(out, 2);
+    encode::bulk(out, next.to_string().as_bytes());
+    encode::array_len(out, keys.len());
+    for k in keys {
+        encode::bulk(out, &k);
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! TTL / PTTL / EXPIRETIME / PEXPIRETIME key: -2 if the key does not exist, -1 if it has no TTL.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::StorageError;
+
+use super::{Cmd, Db};
+use crate::resp::encode;
+
+/// Which form of the answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Unit {
+    /// Remaining seconds (rounded).
+    Seconds,
+    /// Remaining milliseconds.
+    Millis,
+    /// Absolute Unix seconds.
+    AtSeconds,
+    /// Absolute Unix milliseconds.
+    AtMillis,
+}
+
+/// A parsed TTL-family command.
+#[derive(Debug)]
+pub struct Ttl {
+    key: Bytes,
+    unit: Unit,
+}
+
+fn parse(args: &[Bytes], unit: Unit) -> Result<Cmd, String> {
+    Ok(Cmd::Ttl(Ttl {
+        key: args[1].clone(),
+        unit,
+    }))
+}
+pub fn parse_ttl(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, Unit::Seconds)
+}
+pub fn parse_pttl(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, Unit::Millis)
+}
+pub fn parse_expiretime(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, Unit::AtSeconds)
+}
+pub fn parse_pexpiretime(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, Unit::AtMillis)
+}
+
+pub fn exec(t: &Ttl, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+    let Some(v) = db.get(&t.key)? else {
+        encode::integer(out, -2);
+        return Ok(());
+    };
+    let Some(at) = v.expire_at_ms else {
+        encode::integer(out, -1);
+        return Ok(());
+    };
+    let left = at.saturating_sub(kvs_storage::now_ms()) as i64;
+    let n = match t.unit {
+        Unit::Seconds => (left + 500) / 1000,
+        Unit::Millis => left,
+        Unit::AtSeconds => at as i64 / 1000,
+        Unit::AtMillis => at as i64,
+    };
+    encode::integer(out, n);
+    Ok(())
+}

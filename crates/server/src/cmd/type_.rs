@@ -1,0 +1,16 @@
+//! TYPE key: `string` or `none` (kvs stores strings only).
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::StorageError;
+
+use super::{Cmd, Db};
+use crate::resp::encode;
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Type(args[1].clone()))
+}
+
+pub fn exec(key: &[u8], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+    encode::simple(out, if db.exists(key)? { "string" } else { "none" });
+    Ok(())
+}

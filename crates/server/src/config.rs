@@ -1,0 +1,61 @@
+//! Start-up configuration of the server (the `kvs-server` flags).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kvs_storage::FsyncPolicy;
+
+/// How a server is started.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address. Default 127.0.0.1:4000.
+    pub addr: SocketAddr,
+    /// Data directory. Default `./kvs-data`.
+    pub dir: PathBuf,
+    /// Storage engine name (`kvs`).
+    pub engine: String,
+    /// Looper threads.
+    pub loopers: usize,
+    /// Storage reader threads.
+    pub readers: usize,
+    /// fsync policy.
+    pub fsync: FsyncPolicy,
+    /// `requirepass`.
+    pub requirepass: Option<String>,
+    /// `maxclients`.
+    pub maxclients: usize,
+    /// Idle client timeout in seconds (0 = never), Redis' `timeout`.
+    pub timeout: u64,
+    /// Largest bulk string accepted (`proto-max-bulk-len`).
+    pub proto_max_bulk_len: usize,
+    /// Data file size at which the writer rotates.
+    pub max_file_size: u64,
+    /// Compaction check period.
+    pub compaction_interval: Option<Duration>,
+    /// Pending output above which a client's reading is paused.
+    pub output_high_water: usize,
+    /// Pending output at which a client is disconnected (Redis' client-output-buffer-limit).
+    pub output_hard_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            dir: PathBuf::from("kvs-data"),
+            engine: "kvs".into(),
+            loopers: 2,
+            readers: 2,
+            fsync: FsyncPolicy::EverySec,
+            requirepass: None,
+            maxclients: 10_000,
+            timeout: 0,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            max_file_size: 64 << 20,
+            compaction_interval: Some(Duration::from_secs(10)),
+            output_high_water: 8 << 20,
+            output_hard_limit: 512 << 20,
+        }
+    }
+}

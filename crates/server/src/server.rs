@@ -1,0 +1,202 @@
+//! `KvServer`: the storage engine plus the reactor, wired together.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use kvs_reactor::TcpServer;
+use kvs_storage::{Options, Store};
+
+use crate::config::Config;
+use crate::ctx::ServerCtx;
+use crate::session::Session;
+
+/// The file in the data directory that records which engine wrote it.
+pub const ENGINE_FILE: &str = "ENGINE";
+
+/// Errors starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The data directory belongs to another engine.
+    #[error(
+        "data directory {dir} was created by engine '{found}', not '{wanted}'; use --engine {found} or another --dir"
+    )]
+    EngineMismatch {
+        /// The directory.
+        dir: String,
+        /// Engine recorded there.
+        found: String,
+        /// Engine asked for.
+        wanted: String,
+    },
+    /// An engine this build does not have.
+    #[error("unknown engine '{0}' (available: kvs)")]
+    UnknownEngine(String),
+    /// Opening the store failed.
+    #[error("storage: {0}")]
+    Storage(#[from] kvs_storage::StorageError),
+    /// Binding or starting threads failed.
+    #[error("network: {0}")]
+    Reactor(#[from] kvs_reactor::Error),
+    /// Other I/O.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A running kv server.
+pub struct KvServer {
+    ctx: Arc<ServerCtx>,
+    server: Option<kvs_reactor::Server>,
+    stop: Arc<(Mutex<bool>, Condvar)>,
+}
+
+/// Checks (or records) which engine owns `dir`, before anything binds or opens.
+fn claim_engine(dir: &Path, engine: &str) -> Result<(), ServerError> {
+    if engine != "kvs" {
+        return Err(ServerError::UnknownEngine(engine.to_string()));
+    }
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(ENGINE_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(found) if found.trim() == engine => Ok(()),
+        Ok(found) => Err(ServerError::EngineMismatch {
+            dir: dir.display().to_string(),
+            found: found.trim().to_string(),
+            wanted: engine.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut f = std::fs::File::create(&path)?;
+            f.write_all(format!("{engine}\n").as_bytes())?;
+            f.sync_all()?;
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` toward the hard limit so `maxclients` connections fit, as
+/// Redis does at start-up. Returns the soft limit in force.
+pub fn raise_fd_limit(wanted: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 0;
+        }
+        if lim.rlim_cur < wanted {
+            let new = libc::rlimit {
+                rlim_cur: wanted.min(lim.rlim_max),
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &new) == 0 {
+                lim.rlim_cur = new.rlim_cur;
+            }
+        }
+    }
+    lim.rlim_cur
+}
+
+impl KvServer {
+    /// Opens the store and starts listening.
+    pub fn start(config: Config) -> Result<KvServer, ServerError> {
+        claim_engine(&config.dir, &config.engine)?;
+        let fds = raise_fd_limit(config.maxclients as u64 + 64);
+        if fds < config.maxclients as u64 + 32 {
+            tracing::warn!(
+                fds,
+                maxclients = config.maxclients,
+                "open-file limit is below maxclients"
+            );
+        }
+        let opts = Options {
+            fsync: config.fsync,
+            readers: config.readers,
+            max_file_size: config.max_file_size,
+            compaction_interval: config.compaction_interval,
+            ..Options::default()
+        };
+        let store = Store::open_with(&config.dir, opts)?;
+        let ctx = Arc::new(ServerCtx::new(store, config.clone()));
+        let factory_ctx = ctx.clone();
+        let server = TcpServer::builder(config.addr)
+            .name("kvs")
+            .loopers(config.loopers.max(1))
+            .max_connections(Some(config.maxclients))
+            .on_reject(|w| {
+                let _ = w.write_all(b"-ERR max number of clients reached\r\n");
+            })
+            .idle_timeout((config.timeout > 0).then(|| Duration::from_secs(config.timeout)))
+            .high_water_mark(config.output_high_water)
+            .start(move || Session::new(factory_ctx.clone()))?;
+        ctx.set_network(server.local_addr().port(), server.loop_handles());
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let s2 = stop.clone();
+        ctx.on_shutdown(move || {
+            *s2.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            s2.1.notify_all();
+        });
+        tracing::info!(
+            version = env!("CARGO_PKG_VERSION"),
+            engine = %config.engine,
+            addr = %server.local_addr(),
+            dir = %config.dir.display(),
+            fsync = ctx.fsync_name(),
+            "kvs-server ready"
+        );
+        Ok(KvServer {
+            ctx,
+            server: Some(server),
+            stop,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server
+            .as_ref()
+            .map_or_else(|| self.ctx.config.addr, |s| s.local_addr())
+    }
+
+    /// The shared context (store, counters).
+    pub fn ctx(&self) -> &Arc<ServerCtx> {
+        &self.ctx
+    }
+
+    /// Asks the server to stop (like the SHUTDOWN command). Thread-safe.
+    pub fn request_shutdown(&self) {
+        self.ctx.request_shutdown();
+    }
+
+    /// Blocks until SHUTDOWN or [`request_shutdown`](Self::request_shutdown).
+    pub fn wait(&self) {
+        let (lock, cv) = &*self.stop;
+        let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*stopped {
+            stopped = cv.wait(stopped).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Stops accepting, lets connections flush (up to `grace`), closes them, fsyncs the store.
+    pub fn shutdown(mut self, grace: Duration) -> Result<(), ServerError> {
+        if let Some(server) = self.server.take() {
+            server.shutdown(grace);
+        }
+        self.ctx.store.sync()?;
+        tracing::info!("kvs-server stopped; data synced");
+        Ok(())
+    }
+}
+
+impl Drop for KvServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown(Duration::from_secs(1));
+        }
+        let _ = self.ctx.store.sync();
+    }
+}

@@ -1,0 +1,214 @@
+//! The binaries as a user runs them: kvs-server's flags, logging, signals and durability, and
+//! kvs-client's command-line contract.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+/// A kvs-server process, killed and reaped on drop (also when a test fails).
+struct ServerProc {
+    child: Child,
+    addr: SocketAddr,
+    log: Vec<String>,
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(dir: &Path, extra: &[&str]) -> ServerProc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvs-server"))
+        .args(["--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = Vec::new();
+    let addr = loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("kvs-server exited during start-up: {log:?}");
+        }
+        let clean = strip_ansi(&line);
+        log.push(clean.clone());
+        if clean.contains("kvs-server ready") {
+            let addr = clean
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .expect("addr in log");
+            break addr.parse().unwrap();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    ServerProc { child, addr, log }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn client(addr: SocketAddr, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kvs-client"));
+    cmd.args(args);
+    if !args.is_empty() {
+        cmd.args(["--addr", &addr.to_string()]);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn the_client_follows_the_kvs_cli_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &[]);
+    let log = server.log.join("\n");
+    for field in ["version=", "engine=kvs", "addr=", "dir="] {
+        assert!(log.contains(field), "start-up log lacks {field}: {log}");
+    }
+    let a = server.addr;
+    let get = client(a, &["get", "missing"]);
+    assert!(get.status.success());
+    assert_eq!(stdout(&get).trim(), "Key not found");
+    let rm = client(a, &["rm", "missing"]);
+    assert!(!rm.status.success());
+    assert_eq!(String::from_utf8_lossy(&rm.stderr).trim(), "Key not found");
+    assert!(client(a, &["set", "key1", "value1"]).status.success());
+    assert_eq!(stdout(&client(a, &["get", "key1"])).trim(), "value1");
+    assert!(client(a, &["rm", "key1"]).status.success());
+    assert_eq!(stdout(&client(a, &["get", "key1"])).trim(), "Key not found");
+    // Wrong or missing arguments: usage and a non-zero exit.
+    for bad in [
+        &[][..],
+        &["get"],
+        &["set", "k"],
+        &["frobnicate", "k"],
+        &["get", "a", "b"],
+    ] {
+        let out = client(a, bad);
+        assert!(!out.status.success(), "{bad:?} should fail");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .to_lowercase()
+                .contains("usage"),
+            "{bad:?}"
+        );
+    }
+    assert!(client(a, &["-V"]).status.success());
+}
+
+#[test]
+fn data_survives_a_graceful_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &[]);
+    for i in 0..50 {
+        assert!(
+            client(server.addr, &["set", &format!("k{i}"), &format!("v{i}")])
+                .status
+                .success()
+        );
+    }
+    // SIGTERM: stop accepting, flush, fsync, exit 0.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let status =
+        wait_exit(&mut server.child, Duration::from_secs(15)).expect("server exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let server = start_server(dir.path(), &[]);
+    for i in [0, 17, 49] {
+        assert_eq!(
+            stdout(&client(server.addr, &["get", &format!("k{i}")])).trim(),
+            format!("v{i}")
+        );
+    }
+}
+
+#[test]
+fn sigkill_after_an_acknowledged_write_with_fsync_always_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &["--fsync", "always"]);
+    for i in 0..100 {
+        assert!(
+            client(
+                server.addr,
+                &["set", &format!("durable{i}"), &format!("{i}")]
+            )
+            .status
+            .success()
+        );
+    }
+    server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.child.wait().unwrap();
+    let server = start_server(dir.path(), &["--fsync", "always"]);
+    for i in 0..100 {
+        assert_eq!(
+            stdout(&client(server.addr, &["get", &format!("durable{i}")])).trim(),
+            format!("{i}"),
+            "lost durable{i}"
+        );
+    }
+}
+
+#[test]
+fn another_engine_on_the_same_directory_is_refused_before_binding() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ENGINE"), "sled\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kvs-server"))
+        .args(["--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("engine 'sled'"), "{err}");
+}
+
+#[test]
+fn shutdown_command_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &[]);
+    let mut c = kvs_server::client::Client::connect(server.addr, Duration::from_secs(5)).unwrap();
+    c.cmd(&[b"SET", b"x", b"1"]).unwrap();
+    c.send_raw(&kvs_server::client::encode_command(&[b"SHUTDOWN"]))
+        .unwrap();
+    let status =
+        wait_exit(&mut server.child, Duration::from_secs(15)).expect("server exits after SHUTDOWN");
+    assert!(status.success());
+    let server = start_server(dir.path(), &[]);
+    assert_eq!(stdout(&client(server.addr, &["get", "x"])).trim(), "1");
+}

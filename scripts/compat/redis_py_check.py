@@ -1,0 +1,51 @@
+"""redis-py against kvs-server, with the protocol version given on the command line (2 or 3).
+
+redis-py 5 sends HELLO 3 when protocol=3, and CLIENT SETINFO on connect; both must just work.
+"""
+import sys
+import time
+
+import redis
+
+port, proto = int(sys.argv[1]), int(sys.argv[2])
+r = redis.Redis(host="127.0.0.1", port=port, protocol=proto, decode_responses=True, socket_timeout=20)
+prefix = f"py{proto}:"
+
+assert r.ping() is True
+assert r.set(prefix + "a", "1") is True
+assert r.get(prefix + "a") == "1"
+assert r.get(prefix + "missing") is None
+assert r.incr(prefix + "n") == 1 and r.incrby(prefix + "n", 9) == 10 and r.decr(prefix + "n") == 9
+assert r.mset({prefix + "x": "1", prefix + "y": "2"}) is True
+assert r.mget([prefix + "x", prefix + "y", prefix + "nope"]) == ["1", "2", None]
+assert r.set(prefix + "nx", "v", nx=True) is True and r.set(prefix + "nx", "w", nx=True) is None
+assert r.append(prefix + "a", "23") == 3 and r.strlen(prefix + "a") == 3
+assert r.getrange(prefix + "a", 0, 1) == "12"
+assert abs(float(r.incrbyfloat(prefix + "f", 1.5)) - 1.5) < 1e-9
+r.set(prefix + "t", "v", ex=100)
+assert 99 <= r.ttl(prefix + "t") <= 100
+r.set(prefix + "short", "v", px=50)
+time.sleep(0.15)
+assert r.get(prefix + "short") is None and r.exists(prefix + "short") == 0
+assert r.delete(prefix + "x", prefix + "y", prefix + "nope") == 2
+assert r.type(prefix + "a") == "string" and r.type(prefix + "x") == "none"
+assert r.rename(prefix + "a", prefix + "b") is True and r.get(prefix + "b") == "123"
+keys = set(r.scan_iter(match=prefix + "*", count=100))
+assert prefix + "b" in keys and prefix + "a" not in keys, keys
+
+p = r.pipeline(transaction=False)
+for i in range(500):
+    p.set(f"{prefix}p{i}", i)
+p.get(f"{prefix}p499")
+assert p.execute()[-1] == "499"
+
+info = r.info()
+assert "redis_version" in info and "connected_clients" in info
+assert r.client_id() > 0
+assert r.dbsize() > 0
+try:
+    r.execute_command("NOSUCHCOMMAND")
+    raise AssertionError("unknown command accepted")
+except redis.ResponseError as e:
+    assert "unknown command" in str(e)
+print(f"redis-py protocol {proto}: ok")
