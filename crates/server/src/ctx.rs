@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use kvs_reactor::{LoopHandle, Metrics};
-use kvs_storage::{FsyncPolicy, Store};
+use kvs_storage::FsyncPolicy;
+
+use crate::engine::Engine;
 
 use crate::config::Config;
 
@@ -46,7 +48,7 @@ pub struct Runtime {
 /// Shared server state. All methods are thread-safe.
 pub struct ServerCtx {
     /// The storage engine.
-    pub store: Store,
+    pub engine: Arc<dyn Engine>,
     /// Start-up configuration.
     pub config: Config,
     /// When the server started.
@@ -71,14 +73,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl ServerCtx {
     /// A context for `store` and `config`.
-    pub fn new(store: Store, config: Config) -> ServerCtx {
+    pub fn new(engine: Arc<dyn Engine>, config: Config) -> ServerCtx {
         let runtime = Runtime {
             requirepass: config.requirepass.clone(),
             maxclients: config.maxclients,
             timeout: config.timeout,
         };
         ServerCtx {
-            store,
+            engine,
             started: Instant::now(),
             started_unix: kvs_storage::now_ms() / 1000,
             commands: AtomicU64::new(0),
@@ -136,7 +138,7 @@ impl ServerCtx {
 
     /// The fsync policy's Redis name.
     pub fn fsync_name(&self) -> &'static str {
-        match self.store.options().fsync {
+        match self.engine.fsync() {
             FsyncPolicy::Always => "always",
             FsyncPolicy::EverySec => "everysec",
             FsyncPolicy::No => "no",

@@ -12,6 +12,7 @@ pub mod client;
 pub mod cmd;
 pub mod config;
 pub mod ctx;
+pub mod engine;
 pub mod pattern;
 pub mod resp;
 pub mod server;

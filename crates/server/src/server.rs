@@ -9,6 +9,10 @@ use std::time::Duration;
 use kvs_reactor::TcpServer;
 use kvs_storage::{Options, Store};
 
+use crate::engine::Engine;
+use crate::engine::kvs::KvsEngine;
+use crate::engine::sled::SledEngine;
+
 use crate::config::Config;
 use crate::ctx::ServerCtx;
 use crate::session::Session;
@@ -32,7 +36,7 @@ pub enum ServerError {
         wanted: String,
     },
     /// An engine this build does not have.
-    #[error("unknown engine '{0}' (available: kvs)")]
+    #[error("unknown engine '{0}' (available: kvs, sled)")]
     UnknownEngine(String),
     /// Opening the store failed.
     #[error("storage: {0}")]
@@ -54,7 +58,7 @@ pub struct KvServer {
 
 /// Checks (or records) which engine owns `dir`, before anything binds or opens.
 fn claim_engine(dir: &Path, engine: &str) -> Result<(), ServerError> {
-    if engine != "kvs" {
+    if engine != "kvs" && engine != "sled" {
         return Err(ServerError::UnknownEngine(engine.to_string()));
     }
     std::fs::create_dir_all(dir)?;
@@ -120,8 +124,11 @@ impl KvServer {
             compaction_interval: config.compaction_interval,
             ..Options::default()
         };
-        let store = Store::open_with(&config.dir, opts)?;
-        let ctx = Arc::new(ServerCtx::new(store, config.clone()));
+        let engine: Arc<dyn Engine> = match config.engine.as_str() {
+            "sled" => Arc::new(SledEngine::open(&config.dir, config.fsync, config.readers)?),
+            _ => Arc::new(KvsEngine::new(Store::open_with(&config.dir, opts)?)),
+        };
+        let ctx = Arc::new(ServerCtx::new(engine, config.clone()));
         let factory_ctx = ctx.clone();
         let server = TcpServer::builder(config.addr)
             .name("kvs")
@@ -186,7 +193,7 @@ impl KvServer {
         if let Some(server) = self.server.take() {
             server.shutdown(grace);
         }
-        self.ctx.store.sync()?;
+        self.ctx.engine.sync()?;
         tracing::info!("kvs-server stopped; data synced");
         Ok(())
     }
@@ -197,6 +204,6 @@ impl Drop for KvServer {
         if let Some(server) = self.server.take() {
             server.shutdown(Duration::from_secs(1));
         }
-        let _ = self.ctx.store.sync();
+        let _ = self.ctx.engine.sync();
     }
 }

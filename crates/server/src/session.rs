@@ -14,9 +14,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 
+use crate::engine::{ReadJob, WriteJob};
 use bytes::{Bytes, BytesMut};
 use kvs_reactor::{CloseReason, Conn, ConnId, Handler, LoopHandle};
-use kvs_storage::{ReadFn, TxnFn};
 
 use crate::cmd::{self, After, Cmd, Route};
 use crate::ctx::{ClientInfo, ServerCtx};
@@ -129,8 +129,8 @@ pub struct Session {
     held: VecDeque<Batch>,
     /// The batch being filled while parsing one read event.
     current: Option<Batch>,
-    txns: Vec<TxnFn>,
-    reads: Vec<ReadFn>,
+    txns: Vec<WriteJob>,
+    reads: Vec<ReadJob>,
     /// QUIT, a protocol error, or the peer's FIN: close once every reply is written.
     close_when_done: bool,
     /// The FIN has been sent (see `finish_if_done`).
@@ -284,11 +284,10 @@ impl Session {
                             post(slot, Dest::Writer, committed.map(|()| out.freeze()), n)
                         })
                     })),
-                    Dest::Reader => self.reads.push(Box::new(move |reader| {
+                    Dest::Reader => self.reads.push(Box::new(move |db| {
                         let mut out = BytesMut::with_capacity(cmds.len() * 32);
-                        let mut db = reader.clone_view();
                         for c in &cmds {
-                            cmd::exec_read(c, &mut db, proto, &mut out);
+                            cmd::exec_read(c, db, proto, &mut out);
                         }
                         post(slot, Dest::Reader, Ok(out.freeze()), cmds.len());
                     })),
@@ -302,9 +301,9 @@ impl Session {
                         post(slot, Dest::Writer, r.map(|()| out.freeze()), 1);
                     };
                     let sent = if matches!(b.work, Work::Flush) {
-                        self.ctx.store.submit_flush_all(done)
+                        self.ctx.engine.submit_flush_all(Box::new(done))
                     } else {
-                        self.ctx.store.submit_sync(done)
+                        self.ctx.engine.submit_sync(Box::new(done))
                     };
                     if let Err(e) = sent {
                         self.inflight_writes -= 1;
@@ -320,13 +319,13 @@ impl Session {
     fn submit(&mut self) {
         if !self.txns.is_empty() {
             let txns = std::mem::take(&mut self.txns);
-            if let Err(e) = self.ctx.store.submit_writes(txns) {
+            if let Err(e) = self.ctx.engine.submit_writes(txns) {
                 tracing::error!(error = %e, "writer unavailable");
             }
         }
         if !self.reads.is_empty() {
             let reads = std::mem::take(&mut self.reads);
-            if let Err(e) = self.ctx.store.submit_reads(reads) {
+            if let Err(e) = self.ctx.engine.submit_reads(reads) {
                 tracing::error!(error = %e, "readers unavailable");
             }
         }

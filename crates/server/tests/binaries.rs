@@ -212,3 +212,33 @@ fn shutdown_command_stops_the_server_cleanly() {
     let server = start_server(dir.path(), &[]);
     assert_eq!(stdout(&client(server.addr, &["get", "x"])).trim(), "1");
 }
+
+#[test]
+fn the_sled_engine_serves_the_same_commands_and_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &["--engine", "sled", "--fsync", "always"]);
+    let mut c = kvs_server::client::Client::connect(server.addr, Duration::from_secs(5)).unwrap();
+    use kvs_server::client::Reply;
+    assert_eq!(
+        c.cmd(&[b"MSET", b"a", b"1", b"b", b"2"]).unwrap(),
+        Reply::Simple("OK".into())
+    );
+    assert_eq!(c.cmd(&[b"INCRBY", b"a", b"41"]).unwrap(), Reply::Int(42));
+    assert_eq!(c.cmd(&[b"DEL", b"b"]).unwrap(), Reply::Int(1));
+    let info = c.cmd(&[b"INFO", b"server"]).unwrap();
+    assert!(
+        String::from_utf8_lossy(info.as_bytes().unwrap_or_default()).contains("kvs_engine:sled")
+    );
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    assert!(
+        wait_exit(&mut server.child, Duration::from_secs(15))
+            .expect("exits")
+            .success()
+    );
+    let server = start_server(dir.path(), &["--engine", "sled"]);
+    assert_eq!(stdout(&client(server.addr, &["get", "a"])).trim(), "42");
+    assert_eq!(
+        stdout(&client(server.addr, &["get", "b"])).trim(),
+        "Key not found"
+    );
+}

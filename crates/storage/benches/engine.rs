@@ -24,7 +24,8 @@
 //!    get (every engine returns an owned copy of the latest committed value).
 //! 3. **Mixed 90/10** read/write, uniform keys, on the same preloaded stores (writes at the
 //!    `everysec` settings), 1 and 2 threads.
-//! 4. **Recovery (open) time** for `KVS_BENCH_RECOVERY` keys (default `1000000,10000000`), kvs
+//! 4. **Recovery (open) time** for `KVS_BENCH_RECOVERY` keys (default `1000000,5000000`; opening
+//!    10 M keys took ~2 minutes here, too long for a default run: `KVS_BENCH_RECOVERY=10000000`), kvs
 //!    with 64 MiB files, with hint files (waited for) and without (hint files deleted from a
 //!    copy), page cache warm and cold (`posix_fadvise(DONTNEED)`); sled and redb for the sizes in
 //!    `KVS_BENCH_RECOVERY_PEERS` (default `1000000`). Every open runs in a fresh child process.
@@ -841,6 +842,7 @@ fn child(mode: &str, args: &[String]) {
         }
         "open-kvs" => {
             let before = rss_anon();
+            let cpu = cpu_time();
             let t = Instant::now();
             let opts = Options {
                 compaction_interval: None,
@@ -848,11 +850,13 @@ fn child(mode: &str, args: &[String]) {
             };
             let store = Store::open_with(&dir, opts).expect("open");
             let open = t.elapsed();
+            let cpu = cpu_time().saturating_sub(cpu);
             let after = rss_anon();
             let r = store.recovery_report();
             println!(
-                "RESULT open_s={:.3} keys={} files={} from_hints={} scanned={} rss_delta={} per_key_rss={:.1}",
+                "RESULT open_s={:.3} cpu_s={:.3} keys={} files={} from_hints={} scanned={} rss_delta={} per_key_rss={:.1}",
                 open.as_secs_f64(),
+                cpu.as_secs_f64(),
                 r.keys,
                 r.files,
                 r.from_hints,
@@ -1048,9 +1052,9 @@ fn recovery(base: &Path, sizes: &[u64], peers: &[u64], out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "| keys | engine | case | open s (warm cache; median of 3 up to 1 M keys, else 1 run) | open s (cold cache) | files from hints / scanned | anon RSS after open, B/key |"
+        "| keys | engine | case | open s (warm cache; median of 3 up to 1 M keys, else 1 run) | open CPU s (warm) | open s (cold cache) | files from hints / scanned | anon RSS after open, B/key |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
     let mut builds = String::new();
     for &n in sizes {
         let root = tempdir(base, &format!("rec{n}"));
@@ -1096,9 +1100,10 @@ fn recovery(base: &Path, sizes: &[u64], peers: &[u64], out: &mut String) {
             let cold = one(true);
             let _ = writeln!(
                 out,
-                "| {n} | kvs | {} | {:.3} | {:.3} | {} / {} | {:.1} |",
+                "| {n} | kvs | {} | {:.3} | {:.3} | {:.3} | {} / {} | {:.1} |",
                 if hints { "with hints" } else { "no hints" },
                 median(warm),
+                field(&last, "cpu_s"),
                 field(&cold, "open_s"),
                 fstr(&last, "from_hints"),
                 fstr(&last, "scanned"),
@@ -1138,7 +1143,7 @@ fn recovery(base: &Path, sizes: &[u64], peers: &[u64], out: &mut String) {
                 );
                 let _ = writeln!(
                     out,
-                    "| {n} | {eng} | clean close | {:.3} | {:.3} | - | - |",
+                    "| {n} | {eng} | clean close | {:.3} | - | {:.3} | - | - |",
                     median(warm),
                     field(&cold, "open_s")
                 );
@@ -1273,7 +1278,7 @@ fn main() {
         reads_and_mixed(&mut c, &base, &vals, n);
     }
     if sections.contains("recovery") {
-        let sizes = env_list("KVS_BENCH_RECOVERY", "1000000,10000000");
+        let sizes = env_list("KVS_BENCH_RECOVERY", "1000000,5000000");
         let peers = env_list("KVS_BENCH_RECOVERY_PEERS", "1000000");
         recovery(&base, &sizes, &peers, &mut tables);
     }

@@ -107,7 +107,18 @@ fn crash_child() {
         readers: 1,
         ..Options::default()
     };
-    let store = Store::open_with(&dir, opts).unwrap();
+    // The lock of the previous (killed, reaped) child is gone, but a fork by the other test
+    // running in this process can briefly share the parent's open lock file until it execs: retry.
+    let mut tries = 0;
+    let store = loop {
+        match Store::open_with(&dir, opts.clone()) {
+            Err(kvs_storage::StorageError::Locked { .. }) if tries < 200 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other.unwrap(),
+        }
+    };
     ack(format_args!("READY"));
     let mut threads = Vec::new();
     if everysec {

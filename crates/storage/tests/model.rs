@@ -201,7 +201,7 @@ fn run(ops: Vec<Op>) -> Result<Coverage, TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     #[test]
     fn store_matches_btreemap_model(ops in prop::collection::vec(op(), 1..60)) {

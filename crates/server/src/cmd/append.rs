@@ -1,7 +1,9 @@
 //! APPEND key value: returns the new length; keeps the TTL.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::{Cmd, fail};
 use crate::resp::encode;
@@ -19,7 +21,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 pub fn exec(
     key: &[u8],
     value: &[u8],
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
     let (mut data, expire) = match txn.get(key)? {

@@ -137,7 +137,7 @@ pub fn exec(
         }
         ConnectionCmd::LastSave => encode::integer(
             out,
-            (ctx.store.stats().last_save_ms / 1000).max(ctx.started_unix) as i64,
+            (ctx.engine.stats().last_save_ms / 1000).max(ctx.started_unix) as i64,
         ),
     }
     let _: Proto = st.proto;

@@ -1,7 +1,9 @@
 //! DEL / UNLINK key [key ...]: the number of keys that existed. All deletes are one atomic batch.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use crate::resp::encode;
@@ -10,7 +12,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::Del(args[1..].to_vec()))
 }
 
-pub fn exec(keys: &[Bytes], txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+pub fn exec(keys: &[Bytes], txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let mut n = 0;
     for k in keys {
         n += i64::from(txn.delete(k)?);

@@ -1,7 +1,9 @@
 //! EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT key time [NX|XX|GT|LT], and PERSIST key.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use super::args::{int, is};
@@ -115,7 +117,7 @@ pub fn parse_persist(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-pub fn exec(e: &Expire, txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+pub fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let Some(v) = txn.get(&e.key)? else {
         encode::integer(out, 0);
         return Ok(());

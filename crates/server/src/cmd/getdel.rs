@@ -1,7 +1,9 @@
 //! GETDEL key: return the value and delete the key, atomically.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use crate::resp::{Proto, encode};
@@ -12,7 +14,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 
 pub fn exec(
     key: &[u8],
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {

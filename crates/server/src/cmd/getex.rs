@@ -1,7 +1,9 @@
 //! GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: get, and change the TTL.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use super::args::{SYNTAX, is};
@@ -68,7 +70,7 @@ fn resolve(change: &Change) -> Result<Option<Expiry>, String> {
 
 pub fn exec(
     g: &GetEx,
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {

@@ -1,7 +1,9 @@
 //! GETSET key value: set, returning the old value (the TTL is discarded, as with SET).
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use crate::resp::{Proto, encode};
@@ -13,7 +15,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 pub fn exec(
     key: &[u8],
     value: &[u8],
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {

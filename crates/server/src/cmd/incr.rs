@@ -1,7 +1,9 @@
 //! INCR, DECR, INCRBY, DECRBY: integer arithmetic on a string value, keeping its TTL.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::args::{NOT_INTEGER, int, parse_i64};
 use super::{Cmd, fail};
@@ -31,7 +33,7 @@ pub fn parse_decrby(args: &[Bytes]) -> Result<Cmd, String> {
 pub fn exec(
     key: &[u8],
     by: i64,
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
     let old = txn.get(key)?;

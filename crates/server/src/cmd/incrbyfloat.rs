@@ -1,7 +1,9 @@
 //! INCRBYFLOAT key increment.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::args::{NOT_FLOAT, format_float, parse_f64};
 use super::{Cmd, fail};
@@ -16,7 +18,7 @@ pub fn exec(
     key: &[u8],
     by: f64,
     increment: &[u8],
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
     let old = txn.get(key)?;

@@ -58,7 +58,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
             .iter()
             .any(|w| w == "all" || w == "everything" || w == "default");
     let want = |s: &str| all || wanted.iter().any(|w| w == s);
-    let stats = ctx.store.stats();
+    let stats = ctx.engine.stats();
     let mut t = String::new();
     for section in SECTIONS.iter().filter(|s| want(s)) {
         if !t.is_empty() {

@@ -12,12 +12,11 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn exec(pattern: &[u8], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    let reader = db.reader();
     let all = pattern == b"*";
     let mut found = Vec::new();
     let mut cursor = 0;
     loop {
-        let (next, keys) = reader.scan(cursor, 1024);
+        let (next, keys) = db.scan(cursor, 1024);
         found.extend(keys.into_iter().filter(|k| all || glob_match(pattern, k)));
         if next == 0 {
             break;

@@ -3,7 +3,7 @@
 //!
 //! - [`Route::Local`]: on the looper, answered at once (PING, HELLO, AUTH, CLIENT, CONFIG...);
 //! - [`Route::Read`]: on a storage reader thread through the lock-free [`Db`] view;
-//! - [`Route::Write`]: on the storage writer thread, atomically, in a [`Txn`];
+//! - [`Route::Write`]: on the storage writer thread, atomically, through [`WriteDb`];
 //! - [`Route::Flush`] / [`Route::Save`]: whole-store operations of the writer.
 //!
 //! Replies are encoded where the command runs (on the storage threads for storage commands), so
@@ -45,12 +45,12 @@ mod ttl;
 mod type_;
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
 
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
 use crate::session::SessionState;
-pub use db::Db;
+pub use db::{Db, WriteDb};
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,7 +253,7 @@ pub fn exec_read(cmd: &Cmd, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) {
         Cmd::Scan(s) => scan::exec(s, db, out),
         Cmd::RandomKey => randomkey::exec(db, proto, out),
         Cmd::Server(server::ServerCmd::DbSize) => {
-            encode::integer(out, db.reader().key_count() as i64);
+            encode::integer(out, db.key_count() as i64);
             Ok(())
         }
         _ => Err(StorageError::InvalidOperation(
@@ -266,7 +266,7 @@ pub fn exec_read(cmd: &Cmd, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) {
 }
 
 /// Runs any storage command on the writer, appending its reply.
-pub fn exec_write(cmd: &Cmd, txn: &mut Txn<'_>, proto: Proto, out: &mut BytesMut) {
+pub fn exec_write(cmd: &Cmd, txn: &mut dyn WriteDb, proto: Proto, out: &mut BytesMut) {
     let r = match cmd {
         Cmd::Set(s) => set::exec(s, txn, proto, out),
         Cmd::GetSet(k, v) => getset::exec(k, v, txn, proto, out),

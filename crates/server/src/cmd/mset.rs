@@ -2,7 +2,9 @@
 //! crash, docs/storage-format.md §4.2).
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use super::args::wrong_arity;
@@ -37,7 +39,7 @@ pub fn parse_msetnx(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, true, "msetnx")
 }
 
-pub fn exec(m: &MSet, txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+pub fn exec(m: &MSet, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     if m.only_if_none_exist {
         for (k, _) in &m.pairs {
             if txn.exists(k)? {

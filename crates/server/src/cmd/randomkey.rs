@@ -11,7 +11,7 @@ pub fn parse(_args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn exec(db: &mut dyn Db, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
-    match db.reader().random_key() {
+    match db.random_key() {
         Some(k) => encode::bulk(out, &k),
         None => encode::null(out, proto),
     }

@@ -1,7 +1,9 @@
 //! RENAME / RENAMENX key newkey: moves the value and its TTL in one atomic batch.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::{Cmd, fail};
 use crate::resp::encode;
@@ -30,7 +32,7 @@ pub fn parse_renamenx(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-pub fn exec(r: &Rename, txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+pub fn exec(r: &Rename, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let Some(v) = txn.get(&r.from)? else {
         return Err(fail("ERR no such key"));
     };

@@ -53,7 +53,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn exec(s: &Scan, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    let (next, keys) = db.reader().scan(s.cursor, s.count);
+    let (next, keys) = db.scan(s.cursor, s.count);
     let keys: Vec<Vec<u8>> = if s.no_match {
         Vec::new()
     } else {

@@ -82,18 +82,18 @@ pub fn exec_local(
 ) -> After {
     match cmd {
         ServerCmd::BgSave => {
-            let _ = ctx.store.submit_sync(|r| {
+            let _ = ctx.engine.submit_sync(Box::new(|r| {
                 if let Err(e) = r {
                     tracing::error!(error = %e, "BGSAVE fsync failed");
                 }
-            });
+            }));
             encode::simple(out, "Background saving started");
         }
         ServerCmd::BgRewriteAof => {
-            let started = ctx.store.submit_compact(|r| match r {
+            let started = ctx.engine.submit_compact(Box::new(|r| match r {
                 Ok(report) => tracing::info!(?report, "BGREWRITEAOF compaction finished"),
                 Err(e) => tracing::error!(error = %e, "BGREWRITEAOF compaction failed"),
-            });
+            }));
             match started {
                 Ok(()) => encode::simple(out, "Background append only file rewriting started"),
                 Err(e) => super::storage_error(&e, out),

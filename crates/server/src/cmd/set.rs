@@ -2,7 +2,9 @@
 //! PSETEX, which are the same operation with fixed options.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::Cmd;
 use super::args::{SYNTAX, int, is};
@@ -178,7 +180,7 @@ pub fn parse_psetex(args: &[Bytes]) -> Result<Cmd, String> {
 
 pub fn exec(
     s: &Set,
-    txn: &mut Txn<'_>,
+    txn: &mut dyn WriteDb,
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {

@@ -1,7 +1,9 @@
 //! SETRANGE key offset value: overwrite part of a string, zero-padding as needed.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Txn};
+use kvs_storage::StorageError;
+
+use super::db::WriteDb;
 
 use super::append::{MAX_STRING, TOO_BIG};
 use super::args::int;
@@ -28,7 +30,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-pub fn exec(s: &SetRange, txn: &mut Txn<'_>, out: &mut BytesMut) -> Result<(), StorageError> {
+pub fn exec(s: &SetRange, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let old = txn.get(&s.key)?;
     let offset = s.offset as usize;
     if s.value.is_empty() {

@@ -1,0 +1,65 @@
+//! The kvs-storage engine: jobs become its writer's `TxnFn`s and its readers' `ReadFn`s.
+
+use kvs_storage::{CompactionReport, FsyncPolicy, ReadFn, Result, Store, StoreStats, TxnFn};
+
+use super::{Completion, Engine, ReadJob, WriteJob};
+
+/// kvs-storage behind the [`Engine`] trait.
+pub struct KvsEngine {
+    store: Store,
+}
+
+impl KvsEngine {
+    /// Wraps an open store.
+    pub fn new(store: Store) -> KvsEngine {
+        KvsEngine { store }
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl Engine for KvsEngine {
+    fn name(&self) -> &'static str {
+        "kvs"
+    }
+    fn fsync(&self) -> FsyncPolicy {
+        self.store.options().fsync
+    }
+    fn submit_writes(&self, jobs: Vec<WriteJob>) -> Result<()> {
+        let txns: Vec<TxnFn> = jobs
+            .into_iter()
+            .map(|job| -> TxnFn { Box::new(move |txn| job(txn)) })
+            .collect();
+        self.store.submit_writes(txns)
+    }
+    fn submit_reads(&self, jobs: Vec<ReadJob>) -> Result<()> {
+        let reads: Vec<ReadFn> = jobs
+            .into_iter()
+            .map(|job| -> ReadFn {
+                Box::new(move |reader| {
+                    let mut view = reader.clone_view();
+                    job(&mut view)
+                })
+            })
+            .collect();
+        self.store.submit_reads(reads)
+    }
+    fn submit_flush_all(&self, done: Completion) -> Result<()> {
+        self.store.submit_flush_all(done)
+    }
+    fn submit_sync(&self, done: Completion) -> Result<()> {
+        self.store.submit_sync(done)
+    }
+    fn submit_compact(&self, done: Box<dyn FnOnce(Result<CompactionReport>) + Send>) -> Result<()> {
+        self.store.submit_compact(done)
+    }
+    fn sync(&self) -> Result<()> {
+        self.store.sync()
+    }
+    fn stats(&self) -> StoreStats {
+        self.store.stats()
+    }
+}

@@ -1,0 +1,42 @@
+//! The storage engines the server can run on: kvs-storage (the default) and sled (for
+//! comparison). Both take the same jobs — closures over [`Db`] / [`WriteDb`] — so every command
+//! is written once, and both keep the design's shape: one writer thread running write jobs in
+//! order and reader threads running read jobs, each handing results to a caller-supplied
+//! completion (which posts to the owning looper).
+
+pub mod kvs;
+pub mod sled;
+
+use kvs_storage::{CompactionReport, FsyncPolicy, Result, StoreStats};
+
+use crate::cmd::{Db, WriteDb};
+
+/// Called when a write job's effects are committed (or failed).
+pub type Completion = Box<dyn FnOnce(Result<()>) + Send>;
+/// A write job: runs on the writer against a [`WriteDb`], returns what to do once committed.
+pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteDb) -> Completion + Send>;
+/// A read job: runs on a reader thread against a [`Db`].
+pub type ReadJob = Box<dyn FnOnce(&mut dyn Db) + Send>;
+
+/// A storage engine as the server uses it. Every method is thread-safe and non-blocking unless
+/// it says otherwise; results go to the closures given.
+pub trait Engine: Send + Sync {
+    /// The engine's name (`kvs`, `sled`), recorded in the data directory.
+    fn name(&self) -> &'static str;
+    /// The fsync policy it runs with.
+    fn fsync(&self) -> FsyncPolicy;
+    /// Queues write jobs, in order, as one channel message.
+    fn submit_writes(&self, jobs: Vec<WriteJob>) -> Result<()>;
+    /// Queues read jobs as one channel message.
+    fn submit_reads(&self, jobs: Vec<ReadJob>) -> Result<()>;
+    /// Deletes every key, after the writes queued before it.
+    fn submit_flush_all(&self, done: Completion) -> Result<()>;
+    /// Makes everything written so far durable, after the writes queued before it.
+    fn submit_sync(&self, done: Completion) -> Result<()>;
+    /// Starts a compaction (BGREWRITEAOF).
+    fn submit_compact(&self, done: Box<dyn FnOnce(Result<CompactionReport>) + Send>) -> Result<()>;
+    /// Blocking sync (shutdown).
+    fn sync(&self) -> Result<()>;
+    /// Counters for INFO.
+    fn stats(&self) -> StoreStats;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# kvs-server against Redis, driven by redis-benchmark, in one run on this machine.
+#
+#   scripts/bench-vs-redis.sh [ROUNDS] [REQUESTS]     (defaults: 3 rounds, 200000 requests)
+#
+# 1. everysec: redis-server (appendonly yes, appendfsync everysec) vs kvs-server --fsync everysec,
+#    SET and GET at c=50 with P=1 and P=16, -r 1000000 -d 100, servers alternating each round.
+# 2. always: appendfsync always vs --fsync always, SET at c=50 P=1 and P=16.
+# 3. memory: RSS of both servers after loading 1 M distinct keys x 100 B values (redis-cli --pipe).
+# Prints markdown tables (per round, medians, ratio kvs/Redis). Every process it starts is
+# stopped on exit. Loopback only; bounded by ROUNDS x REQUESTS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+N=${2:-200000}
+LOOPERS=${KVS_LOOPERS:-2}
+READERS=${KVS_READERS:-2}
+
+for tool in redis-server redis-benchmark redis-cli python3; do
+  command -v "$tool" >/dev/null || { echo "need $tool" >&2; exit 1; }
+done
+cargo build -q --release --bin kvs-server
+KVS=target/release/kvs-server
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 1 200); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0; sleep 0.05; done; echo "server on $1 did not start" >&2; exit 1; }
+
+# start_redis POLICY -> sets RPORT, RPID
+start_redis() {
+  RPORT=$(free_port); mkdir -p "$WORK/redis-$1"
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK/redis-$1" --save '' --appendonly yes --appendfsync "$1" --daemonize no >"$WORK/redis-$1.log" 2>&1 &
+  RPID=$!; PIDS+=("$RPID"); wait_up "$RPORT"
+}
+# start_kvs POLICY -> sets KPORT, KPID
+start_kvs() {
+  KPORT=$(free_port)
+  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "$1" --loopers "$LOOPERS" --readers "$READERS" --log-level warn >"$WORK/kvs-$1.log" 2>&1 &
+  KPID=$!; PIDS+=("$KPID"); wait_up "$KPORT"
+}
+stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# bench PORT TEST PIPELINE -> "rps p50 p99"
+bench() {
+  redis-benchmark -p "$1" -t "$2" -c 50 -P "$3" -n "$N" -r 1000000 -d 100 --csv 2>/dev/null \
+    | awk -F'","' 'NR==2 { gsub(/"/, "", $0); split($0, f, ","); print f[2], f[5], f[7] }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+run_matrix() { # POLICY TESTS...
+  local policy=$1; shift
+  start_redis "$policy"; start_kvs "$policy"
+  echo
+  echo "### appendfsync/--fsync $policy ($(date -u +%F), $(nproc) cores, $N requests, c=50, -r 1000000 -d 100)"
+  echo
+  echo "| test | P | round | Redis rps | kvs rps | Redis p50 ms | kvs p50 ms | Redis p99 ms | kvs p99 ms |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  local summary=()
+  for t in "$@"; do
+    for p in 1 16; do
+      : >"$WORK/r.txt"; : >"$WORK/k.txt"; : >"$WORK/r99.txt"; : >"$WORK/k99.txt"
+      for round in $(seq 1 "$ROUNDS"); do
+        read -r rr r50 r99 < <(bench "$RPORT" "$t" "$p")
+        read -r kr k50 k99 < <(bench "$KPORT" "$t" "$p")
+        echo "| $t | $p | $round | $rr | $kr | $r50 | $k50 | $r99 | $k99 |"
+        echo "$rr" >>"$WORK/r.txt"; echo "$kr" >>"$WORK/k.txt"; echo "$r99" >>"$WORK/r99.txt"; echo "$k99" >>"$WORK/k99.txt"
+      done
+      local mr mk m99r m99k
+      mr=$(median <"$WORK/r.txt"); mk=$(median <"$WORK/k.txt"); m99r=$(median <"$WORK/r99.txt"); m99k=$(median <"$WORK/k99.txt")
+      summary+=("| $t | $p | $mr | $mk | $(awk -v a="$mk" -v b="$mr" 'BEGIN { printf "%.2f", a / b }') | $m99r | $m99k |")
+    done
+  done
+  echo
+  echo "Medians ($policy):"
+  echo
+  echo "| test | P | Redis rps | kvs rps | kvs/Redis | Redis p99 ms | kvs p99 ms |"
+  echo "|---|---|---|---|---|---|---|"
+  printf '%s\n' "${summary[@]}"
+  stop "$RPID"; stop "$KPID"
+}
+
+run_matrix everysec set get
+run_matrix always set
+
+# Memory after 1 M keys x 100 B.
+python3 - "$WORK/load.txt" <<'PY'
+import sys
+val = b"x" * 100
+with open(sys.argv[1], "wb") as f:
+    for i in range(1_000_000):
+        k = b"key:%010d" % i
+        f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(k), k, val))
+PY
+start_redis everysec; start_kvs everysec
+rss() { awk '/VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
+base_r=$(rss "$RPID"); base_k=$(rss "$KPID")
+redis-cli -p "$RPORT" --pipe <"$WORK/load.txt" >/dev/null
+redis-cli -p "$KPORT" --pipe <"$WORK/load.txt" >/dev/null
+sleep 2
+rr=$(rss "$RPID"); kr=$(rss "$KPID")
+echo
+echo "### RSS after loading 1 M keys x 100 B (redis-cli --pipe)"
+echo
+echo "| server | keys | RSS before | RSS after | kvs/Redis |"
+echo "|---|---|---|---|---|"
+echo "| Redis | $(redis-cli -p "$RPORT" dbsize) | $base_r | $rr | |"
+echo "| kvs | $(redis-cli -p "$KPORT" dbsize) | $base_k | $kr | $(awk -v a="$kr" -v b="$rr" 'BEGIN { printf "%.2f", a / b }') |"
