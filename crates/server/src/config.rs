@@ -37,6 +37,9 @@ pub struct Config {
     pub output_high_water: usize,
     /// Pending output at which a client is disconnected (Redis' client-output-buffer-limit).
     pub output_hard_limit: usize,
+    /// Answer reads on the looper (lock-free, no thread hop) instead of sending them to the
+    /// reader threads. Off by default: the design's path is looper -> readers -> looper.
+    pub inline_reads: bool,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             compaction_interval: Some(Duration::from_secs(10)),
             output_high_water: 8 << 20,
             output_hard_limit: 512 << 20,
+            inline_reads: false,
         }
     }
 }

@@ -106,7 +106,7 @@ impl Batch {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Dest {
     Reader,
     Writer,
@@ -267,6 +267,20 @@ impl Session {
             } else {
                 Dest::Reader
             };
+            if dest == Dest::Reader && self.ctx.config.inline_reads {
+                // --inline-reads: answer here, lock-free, without a thread hop.
+                if let Work::Commands { cmds, proto, .. } = &b.work {
+                    let mut out = BytesMut::with_capacity(cmds.len() * 32);
+                    self.ctx.engine.with_reader(&mut |db| {
+                        for c in cmds {
+                            cmd::exec_read(c, db, *proto, &mut out);
+                        }
+                    });
+                    self.pending_commands = self.pending_commands.saturating_sub(cmds.len());
+                    self.fill(b.slot, out.freeze(), Dest::Reader, false);
+                }
+                continue;
+            }
             match dest {
                 Dest::Writer => self.inflight_writes += 1,
                 Dest::Reader => self.inflight_reads += 1,

@@ -8,11 +8,16 @@ use kvs_storage::FsyncPolicy;
 use redis::Commands;
 
 fn start() -> (KvServer, tempfile::TempDir, String) {
+    start_with(false)
+}
+
+fn start_with(inline_reads: bool) -> (KvServer, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         dir: dir.path().to_path_buf(),
         fsync: FsyncPolicy::No,
+        inline_reads,
         ..Config::default()
     };
     let server = KvServer::start(config).unwrap();
@@ -106,5 +111,27 @@ fn a_write_acknowledged_to_one_client_is_seen_by_every_other() {
             );
         }
     }
+    drop(server);
+}
+
+#[test]
+fn inline_reads_keep_request_order_and_read_your_writes() {
+    let (server, _dir, url) = start_with(true);
+    let mut c = conn(&url);
+    let mut pipe = redis::pipe();
+    for i in 0..500 {
+        pipe.incr("n", 1).get("n");
+    }
+    let replies: Vec<i64> = pipe.query(&mut c).unwrap();
+    for (i, pair) in replies.chunks(2).enumerate() {
+        assert_eq!(
+            pair,
+            [i as i64 + 1, i as i64 + 1],
+            "GET after INCR {i} in one pipeline"
+        );
+    }
+    let _: () = c.mset(&[("a", "1"), ("b", "2")]).unwrap();
+    let got: Vec<Option<String>> = c.mget(&["a", "b", "c"]).unwrap();
+    assert_eq!(got, vec![Some("1".into()), Some("2".into()), None]);
     drop(server);
 }

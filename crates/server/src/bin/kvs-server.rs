@@ -43,6 +43,9 @@ struct Args {
     /// Data file size (MiB) at which the active file is sealed and a new one started.
     #[arg(long, default_value_t = 64)]
     max_file_mb: u64,
+    /// Answer reads on the network threads (lock-free) instead of the storage reader threads.
+    #[arg(long)]
+    inline_reads: bool,
     /// Log level (error, warn, info, debug, trace) or a tracing filter.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         maxclients: args.maxclients,
         timeout: args.timeout,
         max_file_size: args.max_file_mb.max(1) << 20,
+        inline_reads: args.inline_reads,
         ..Config::default()
     };
     let server = match KvServer::start(config) {

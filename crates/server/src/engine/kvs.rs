@@ -62,4 +62,7 @@ impl Engine for KvsEngine {
     fn stats(&self) -> StoreStats {
         self.store.stats()
     }
+    fn with_reader(&self, f: &mut dyn FnMut(&mut dyn crate::cmd::Db)) {
+        f(&mut self.store.reader())
+    }
 }

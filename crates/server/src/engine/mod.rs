@@ -39,4 +39,7 @@ pub trait Engine: Send + Sync {
     fn sync(&self) -> Result<()>;
     /// Counters for INFO.
     fn stats(&self) -> StoreStats;
+    /// Runs `f` with a read view on the calling thread (the `--inline-reads` variant: a looper
+    /// answers reads itself, without the hop to a reader thread).
+    fn with_reader(&self, f: &mut dyn FnMut(&mut dyn Db));
 }

@@ -316,6 +316,11 @@ impl Engine for SledEngine {
     fn sync(&self) -> Result<()> {
         self.db.flush().map(|_| ()).map_err(err)
     }
+    fn with_reader(&self, f: &mut dyn FnMut(&mut dyn Db)) {
+        f(&mut SledReader {
+            db: self.db.clone(),
+        })
+    }
     fn stats(&self) -> StoreStats {
         StoreStats {
             keys: self.db.len(),
