@@ -35,13 +35,13 @@ wait_up() { for _ in $(seq 1 200); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" 
 # start_redis POLICY -> sets RPORT, RPID
 start_redis() {
   RPORT=$(free_port); mkdir -p "$WORK/redis-$1"
-  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK/redis-$1" --save '' --appendonly yes --appendfsync "$1" --daemonize no >"$WORK/redis-$1.log" 2>&1 &
+  redis-server --port "$RPORT" --bind 127.0.0.1 --dir "$WORK/redis-$1" --save '' --appendonly yes --appendfsync "${1/mem/everysec}" --daemonize no >"$WORK/redis-$1.log" 2>&1 &
   RPID=$!; PIDS+=("$RPID"); wait_up "$RPORT"
 }
 # start_kvs POLICY -> sets KPORT, KPID
 start_kvs() {
   KPORT=$(free_port)
-  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "$1" --loopers "$LOOPERS" --readers "$READERS" --log-level warn >"$WORK/kvs-$1.log" 2>&1 &
+  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "${1%-mem}" --loopers "$LOOPERS" --readers "$READERS" --log-level warn >"$WORK/kvs-$1.log" 2>&1 &
   KPID=$!; PIDS+=("$KPID"); wait_up "$KPORT"
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -97,7 +97,8 @@ with open(sys.argv[1], "wb") as f:
         k = b"key:%010d" % i
         f.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$100\r\n%s\r\n" % (len(k), k, val))
 PY
-start_redis everysec; start_kvs everysec
+# Fresh servers and directories: nothing from the throughput runs may be reloaded.
+start_redis mem; start_kvs everysec-mem
 rss() { awk '/VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
 base_r=$(rss "$RPID"); base_k=$(rss "$KPID")
 redis-cli -p "$RPORT" --pipe <"$WORK/load.txt" >/dev/null

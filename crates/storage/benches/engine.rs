@@ -504,7 +504,7 @@ fn seq_writes(
     t.elapsed()
 }
 
-/// kvs writes through `submit_write` without waiting for each (at most 2×512 in flight).
+/// kvs writes through `submit_write` without waiting for each (at most 3×512 in flight).
 fn kvs_pipelined(store: &Store, next: &AtomicU64, iters: u64, vals: &Arc<Vals>) -> Duration {
     let base = next.fetch_add(iters, Relaxed);
     let t = Instant::now();
@@ -1070,7 +1070,7 @@ fn recovery(base: &Path, sizes: &[u64], peers: &[u64], out: &mut String) {
             field(&b, "disk_bytes") / 1e6,
             field(&b, "hint_wait_s")
         );
-        println!("{builds}");
+        println!("{}", builds.lines().last().unwrap_or_default());
         for hints in [true, false] {
             let mut warm = Vec::new();
             let mut last = Vec::new();
@@ -1259,7 +1259,15 @@ fn main() {
         .take(2)
         .collect::<Vec<_>>()
         .join(" ");
-    println!("kvs-storage engine bench: {n} preloaded keys, index.rs says: {index_doc}");
+    // FNV-1a of the index source, to tell which index a run measured (it is being reworked).
+    let fnv = INDEX_SRC.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    println!(
+        "kvs-storage engine bench: {n} preloaded keys, index.rs fnv {fnv:016x} ({} bytes): {index_doc}",
+        INDEX_SRC.len()
+    );
+    println!("load average at start: {:.2}", loadavg());
     let start = Instant::now();
     let mut c = Criterion::default()
         .sample_size(SAMPLES)
