@@ -119,7 +119,7 @@ fn inline_reads_keep_request_order_and_read_your_writes() {
     let (server, _dir, url) = start_with(true);
     let mut c = conn(&url);
     let mut pipe = redis::pipe();
-    for i in 0..500 {
+    for _ in 0..500 {
         pipe.incr("n", 1).get("n");
     }
     let replies: Vec<i64> = pipe.query(&mut c).unwrap();
