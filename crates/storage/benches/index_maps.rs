@@ -6,14 +6,14 @@
 //! * **B/entry** — resident memory per entry *minus the 16 key bytes*: the RSS delta
 //!   (`/proc/self/statm`) over the inserts, after `malloc_trim(0)` so that freed tables count
 //!   as freed. The issue's target is ≤ 64 B.
-//! * **churned** — the same after the get+w phase below (N/2 overwrites, N/2 more keys), per
-//!   key then present: what retired versions and resizes leave behind.
+//! * **churned** — the same after the get+w phase below (N/2 overwrites, N more keys), per
+//!   key then present (2N): what retired versions and resizes leave behind.
 //! * **insert** — one thread inserting `N` fresh keys into an empty map (no pre-sizing: the
 //!   index grows the way it does during recovery).
 //! * **get ×2** — two reader threads, random hits, summed.
-//! * **get+w** — one reader thread (random hits) while one writer thread does a 50/50 mix of
-//!   overwrites of existing keys and inserts of new keys (so the map also resizes); **w** is
-//!   the writer's rate meanwhile.
+//! * **get+w** — one reader thread (random hits) while one writer thread does N/2 overwrites
+//!   of existing keys and N inserts of new keys, interleaved: the map doubles, so every
+//!   candidate resizes while the reader reads. **w** is the writer's rate meanwhile.
 //! * **p999 µs / max µs** — the 99.9th percentile and the slowest wall time of a batch of 256
 //!   gets by that reader: a map whose readers wait for the writer (a shard lock held across a
 //!   resize) shows up here.
@@ -47,7 +47,6 @@ use kvs_storage::index::{Index, IndexEntry};
 const KEY_LEN: usize = 16;
 const GETS_PER_READER: u64 = 2_000_000;
 const STALL_BATCH: u64 = 256;
-const WRITES: u64 = 1_000_000;
 const CHILD_ENV: &str = "KVS_INDEX_BENCH_CHILD";
 
 // ---------------------------------------------------------------------------------------------
@@ -299,6 +298,61 @@ impl<K: Key, V: Val> Map for SccIndex<K, V> {
     }
 }
 
+/// papaya split into 2^BITS shards (as the index is), without the index's packing: what the
+/// sharding alone costs, for a few shard counts, with blocking or incremental resizes.
+struct PapayaSharded<const BITS: u32, const BLOCKING: bool, K, V> {
+    shards: Vec<papaya::HashMap<K, V>>,
+    seed: u64,
+}
+impl<const BITS: u32, const BLOCKING: bool, K: Key, V: Val> PapayaSharded<BITS, BLOCKING, K, V> {
+    fn shard(&self, key: &[u8]) -> &papaya::HashMap<K, V> {
+        // Same kind of cheap seeded hash as index.rs uses.
+        let mut h = self.seed ^ key.len() as u64;
+        for w in key.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..w.len()].copy_from_slice(w);
+            h = (h ^ u64::from_le_bytes(b))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
+        }
+        h ^= h >> 31;
+        h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+        &self.shards[(h >> (64 - BITS)) as usize]
+    }
+}
+impl<const BITS: u32, const BLOCKING: bool, K: Key, V: Val> Map
+    for PapayaSharded<BITS, BLOCKING, K, V>
+{
+    fn new() -> Self {
+        let collector = Arc::new(seize::Collector::new());
+        let shards = (0..1usize << BITS)
+            .map(|_| {
+                papaya::HashMap::builder()
+                    .shared_collector(Arc::clone(&collector))
+                    .resize_mode(if BLOCKING {
+                        papaya::ResizeMode::Blocking
+                    } else {
+                        papaya::ResizeMode::Incremental(64)
+                    })
+                    .build()
+            })
+            .collect();
+        PapayaSharded {
+            shards,
+            seed: 0x1234_5678_9abc_def1,
+        }
+    }
+    fn put(&self, key: &[u8], e: IndexEntry) {
+        self.shard(key).pin().insert(K::from_slice(key), V::pack(e));
+    }
+    fn get(&self, key: &[u8]) -> Option<IndexEntry> {
+        self.shard(key).pin().get(key).map(|v| v.unpack())
+    }
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len()).sum()
+    }
+}
+
 /// The index as implemented, for the record.
 struct Kvs(Index);
 impl Map for Kvs {
@@ -337,6 +391,26 @@ fn variants() -> Vec<(&'static str, Runner)> {
         (
             "papaya   inline24   entry28",
             run::<Papaya<InlineKey, Compact>>,
+        ),
+        (
+            "papaya   inline24   noseq20",
+            run::<Papaya<InlineKey, NoSeq>>,
+        ),
+        (
+            "papaya/64 shards   inline24 entry28",
+            run::<PapayaSharded<6, true, InlineKey, Compact>>,
+        ),
+        (
+            "papaya/256 shards  inline24 entry28",
+            run::<PapayaSharded<8, true, InlineKey, Compact>>,
+        ),
+        (
+            "papaya/1024 shards inline24 entry28",
+            run::<PapayaSharded<10, true, InlineKey, Compact>>,
+        ),
+        (
+            "papaya/1024 shards incremental",
+            run::<PapayaSharded<10, false, InlineKey, Compact>>,
         ),
         (
             "scc::HashMap   Box<[u8]> entry48",
@@ -465,8 +539,9 @@ fn run<M: Map>(n: u64, mem_only: bool) -> Vec<f64> {
         get2 += mops(gets, d);
     }
 
-    // One reader while one writer does WRITES puts: overwrites of random existing keys and
-    // inserts of new keys, alternately (so the map also grows and resizes).
+    // One reader while one writer does N/2 overwrites of random existing keys and inserts N new
+    // keys (interleaved 1:2): the map doubles, so every candidate resizes at least once while
+    // the reader reads.
     let done = Arc::new(AtomicBool::new(false));
     let writer = {
         let (map, done) = (Arc::clone(&map), Arc::clone(&done));
@@ -474,8 +549,9 @@ fn run<M: Map>(n: u64, mem_only: bool) -> Vec<f64> {
             let mut rng = Rng(0xdead_beef);
             let mut fresh = n;
             let t = thread_cpu();
-            for w in 0..WRITES {
-                if w % 2 == 0 {
+            let writes = n / 2 * 3;
+            for w in 0..writes {
+                if w % 3 == 0 {
                     let i = rng.below(n);
                     map.put(&make_key(i), make_entry(i + w));
                 } else {
@@ -485,7 +561,7 @@ fn run<M: Map>(n: u64, mem_only: bool) -> Vec<f64> {
             }
             let d = thread_cpu() - t;
             done.store(true, Ordering::Relaxed);
-            mops(WRITES, d)
+            mops(writes, d)
         })
     };
     let (gets, d, mut batches) = reader(&*map, n, 0x1234_5678, Some(&done));
@@ -600,8 +676,8 @@ fn main() {
         })
         .collect();
     println!(
-        "index map bench: 16-byte keys, {GETS_PER_READER} gets per reader, {WRITES} writes \
-         during get+w; Mops/s; median of {runs} runs"
+        "index map bench: 16-byte keys, {GETS_PER_READER} gets per reader; \
+         Mops per CPU-second; median of {runs} runs"
     );
     for &n in &ns {
         // Round-robin over the variants, so that noise on the box hits all of them alike.
