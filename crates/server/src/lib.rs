@@ -8,6 +8,7 @@
 //! request order ([`session`]). Storage threads never touch a socket.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod client;
 pub mod cmd;
 pub mod config;
