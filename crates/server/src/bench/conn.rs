@@ -55,7 +55,7 @@ pub(crate) fn merge_into(total: &mut Histogram<u64>, h: &Histogram<u32>) {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

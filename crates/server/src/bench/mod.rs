@@ -43,7 +43,8 @@ use clap::Parser;
 use kvs_reactor::{ClientOptions, ClientState, ConnId, EventLoopThread, TcpClient, TimerId};
 
 use conn::{
-    BenchConn, ConnResult, Handshake, Phase, TestShared, merge_into, new_total_histogram, now_ns,
+    BenchConn, ConnResult, Handshake, Phase, TestShared, lock, merge_into, new_total_histogram,
+    now_ns,
 };
 use report::{Latency, TestReport};
 use workload::{DataSpec, TestKind, Written};
@@ -403,31 +404,50 @@ impl Bench {
             .collect();
         let deadline = Instant::now() + CONNECT_TIMEOUT;
         let mut ids: Vec<Option<ConnId>> = vec![None; n];
-        let mut failures: Vec<String> = Vec::new();
+        // (client index, why) for clients that never got a usable connection.
+        let mut unreachable: Vec<(usize, String)> = Vec::new();
         for (idx, c) in clients.iter().enumerate() {
             match c.wait_connected(deadline.saturating_duration_since(Instant::now())) {
                 Some(h) => ids[idx] = Some(h.id()),
                 None => {
+                    c.stop();
+                    // A connection can connect, fail its AUTH and be closed before this thread
+                    // looks at it: then the handshake failure (recorded before the close) is
+                    // the reason, not "cannot connect".
+                    if lock(&shared.handshake)
+                        .failed
+                        .iter()
+                        .any(|(i, _)| *i == idx)
+                    {
+                        continue;
+                    }
                     let why = match (c.state(), c.last_error()) {
                         (ClientState::Connecting, _) => "connect timed out".to_owned(),
                         (_, Some(e)) => e,
                         (_, None) => "connection closed".to_owned(),
                     };
-                    c.stop();
-                    failures.push(format!(
-                        "cannot connect to {} after {CONNECT_ATTEMPTS} attempts: {why}",
-                        self.addr
+                    unreachable.push((
+                        idx,
+                        format!(
+                            "cannot connect to {} after {CONNECT_ATTEMPTS} attempts: {why}",
+                            self.addr
+                        ),
                     ));
                 }
             }
         }
-        let connected = ids.iter().filter(|i| i.is_some()).count();
-        // Wait for every connected handler to finish its handshake.
-        let mut hs = shared
-            .handshake
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while hs.ready.len() + hs.failed.len() < connected {
+        let is_unreachable = |idx: usize| unreachable.iter().any(|(i, _)| *i == idx);
+        let expected = n - unreachable.len();
+        // Wait for every other handler to finish its handshake.
+        let mut hs = lock(&shared.handshake);
+        let outcomes = |hs: &Handshake| {
+            hs.ready.len()
+                + hs.failed
+                    .iter()
+                    .filter(|(i, _)| !is_unreachable(*i))
+                    .count()
+        };
+        while outcomes(&hs) < expected {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -444,10 +464,16 @@ impl Bench {
             .filter_map(|&idx| ids.get(idx).copied().flatten().map(|id| (idx, id)))
             .collect();
         ready.sort_unstable();
-        failures.extend(hs.failed.iter().map(|(_, why)| why.clone()));
-        let unanswered = connected - ready.len() - hs.failed.len().min(connected - ready.len());
+        let answered = outcomes(&hs);
+        let mut failures: Vec<String> = hs
+            .failed
+            .iter()
+            .filter(|(i, _)| !is_unreachable(*i))
+            .map(|(_, why)| why.clone())
+            .collect();
         drop(hs);
-        for _ in 0..unanswered {
+        failures.extend(unreachable.into_iter().map(|(_, why)| why));
+        for _ in answered..expected {
             failures.push("no answer to AUTH".to_owned());
         }
         if ready.is_empty() {
