@@ -168,7 +168,6 @@ impl<'a> Outputs<'a> {
                     fid,
                     offset: pos.offset,
                     len: pos.len,
-                    seq: rec.seq,
                     expire_at_ms: rec.expire_at_ms,
                 };
             }
@@ -321,7 +320,6 @@ pub(crate) fn compact(
                     fid: 0,
                     offset: 0,
                     len: 0,
-                    seq: 0,
                     expire_at_ms: None,
                 };
                 outputs.moves.push((rec.key, fid, offset, placeholder));

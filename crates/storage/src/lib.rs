@@ -1,15 +1,74 @@
-//! `kvs-storage`: a Bitcask-style log-structured key-value store.
+//! `kvs-storage`: a Bitcask-style log-structured key-value store with lock-free reads.
 //!
-//! What will live here (see issue 4 and `docs/storage-format.md`): `DBFile`s with CRC'd headers and
-//! records, the MANIFEST (fid 0) of atomic `AddOrRemove` edits, a lock-free read path over mmap'd
-//! immutable files and a concurrent index, and the reader / writer / compactor threads that take
-//! commands over channels and hand replies to a caller-supplied sink.
+//! A store is one directory of CRC'd, append-only files: data files holding every put and
+//! delete, hint files that let an open rebuild the index without reading values, and a MANIFEST
+//! (fid 0) whose atomic `AddOrRemove` edits say which files are live. Every key lives in an
+//! in-memory [`index`] pointing at its current record. The byte layouts, the replay rules and the
+//! crash-safety argument are in `docs/storage-format.md`; the section numbers (§n) in the code
+//! refer to it. The crate knows nothing of sockets or RESP: `kvs-server` drives it through the
+//! API below, and so can any application.
 //!
-//! # What is here so far: the file layer
+//! # Using it
 //!
-//! Everything on disk, nothing in memory beyond one file at a time. The byte layouts, the
-//! replay rules and the crash-safety argument are in `docs/storage-format.md`; the section
-//! numbers (§n) in the code refer to it.
+//! * [`KvStore`] — the blocking API ([`KvsEngine`]: `set`, `get`, `remove`), durable per the
+//!   [`FsyncPolicy`] once a call returns.
+//! * [`Store`] — the engine under it, `Clone + Send + Sync`. A write command is a closure run on
+//!   the writer thread against a [`Txn`] (atomic read-modify-write; the records of one command
+//!   commit together): [`Store::submit_write`] returns at once and the closure's [`Completion`]
+//!   is called once the batch is committed; [`Store::execute`] waits for it. Reads are lock-free:
+//!   [`Store::reader`] gives a [`Reader`] on the calling thread, [`Store::submit_read`] runs a
+//!   [`ReadFn`] on the reader threads. Also [`Store::sync`] (SAVE), [`Store::flush_all`],
+//!   [`Store::compact`], [`Store::stats`], and [`Options`] to open with.
+//!
+//! ```
+//! use kvs_storage::{KvStore, KvsEngine};
+//!
+//! # fn main() -> Result<(), kvs_storage::StorageError> {
+//! let tmp = tempfile::tempdir().unwrap();
+//! let store = KvStore::open(tmp.path())?;
+//! store.set("k".to_owned(), "1".to_owned())?;
+//!
+//! // A read-modify-write on the writer thread; `execute` waits until it is committed.
+//! let next = store.store().execute(|txn| {
+//!     let n: u64 = match txn.get(b"k")? {
+//!         Some(v) => String::from_utf8_lossy(&v.data).parse().unwrap_or(0),
+//!         None => 0,
+//!     };
+//!     txn.put(b"k", (n + 1).to_string().as_bytes(), None);
+//!     Ok::<_, kvs_storage::StorageError>(n + 1)
+//! })??;
+//! assert_eq!(next, 2);
+//! assert_eq!(store.store().reader().get(b"k")?, Some(b"2".to_vec()));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Threads
+//!
+//! Opening a store ([`Store::open_with`]) takes an exclusive lock on [`LOCK_FILE`] (one process
+//! per directory), recovers (MANIFEST replay, leftover files deleted, the index loaded from hint
+//! files or scans, the torn tail of the last active file truncated: [`RecoveryReport`]), and
+//! starts:
+//!
+//! * one **writer**, the only appender: it drains its channel into a batch, runs each command's
+//!   [`TxnFn`], appends the whole batch with one `pwrite`, fsyncs per policy (at most once per
+//!   batch), updates the index, and only then calls the completions — the completion is the
+//!   commit point. It also seals the active file at [`Options::max_file_size`] and deletes keys
+//!   whose TTL has passed;
+//! * [`Options::readers`] **reader** threads running read commands sent over a channel;
+//! * one **compactor**, which rewrites sealed files with enough dead bytes into new files with
+//!   hint files, commits the swap with one MANIFEST edit, and repoints the index by
+//!   compare-and-swap ([`CompactionReport`]).
+//!
+//! Results go to the caller's closures; the store never knows where they are going. When the last
+//! handle is dropped, the threads stop, the writer fsyncs, and the lock is released.
+//!
+//! [`check`](mod@check) verifies (and repairs) a store offline, as the `kvs-check` binary does.
+//!
+//! # The file layer
+//!
+//! Public too, for tools and tests: everything on disk, nothing in memory beyond one file at a
+//! time.
 //!
 //! * [`format`](mod@format) — pure encoders/decoders over `&[u8]`: the [file header](format::FileHeader),
 //!   [data records](format::RecordRef), [hint entries](format::HintEntry) and
@@ -63,6 +122,7 @@
     )
 )]
 
+pub mod check;
 pub mod dbfile;
 pub mod dir;
 pub mod error;
@@ -75,6 +135,7 @@ pub mod scan;
 mod compactor;
 mod fileset;
 mod kv_store;
+mod loader;
 mod lock;
 mod options;
 mod reader;
@@ -84,6 +145,7 @@ mod store;
 mod txn;
 mod writer;
 
+pub use check::{CheckOptions, CheckReport, CheckStatus, check};
 pub use dbfile::{Access, DBFile};
 pub use dir::{file_name, file_path, list_files, parse_file_name, sync_dir};
 pub use error::{Corruption, DecodeError, EditError, Result, StorageError};

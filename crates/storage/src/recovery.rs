@@ -1,18 +1,22 @@
 //! Opening a store: replay the MANIFEST, delete orphans, rebuild the index from hint files or
 //! scans, repair the torn tail of the last active file (docs/storage-format.md §6, §9, §10, §11).
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::dbfile::{Access, DBFile};
 use crate::dir::{file_path, list_files};
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, Fid, FileKind, HintCodec};
-use crate::index::{Index, IndexEntry};
+use crate::format::{DataCodec, Fid, FileKind, HintCodec, RecordCodec};
+use crate::index::{Index, IndexEntry, SHARDS};
+use crate::loader::{Expiring, Loader};
 use crate::manifest::Manifest;
 use crate::mapped::MappedFile;
+use crate::scan::ScanReport;
 use crate::shared::FileStats;
 
 /// What opening the store found and did.
@@ -32,6 +36,12 @@ pub struct RecoveryReport {
     pub damaged: Vec<(Fid, u64, u64)>,
     /// Orphan files deleted (leftovers of an interrupted compaction or rotation).
     pub orphans_removed: usize,
+    /// Threads that built the index (§11.5).
+    pub load_threads: usize,
+    /// Time spent checking records and sorting them by index shard (phase A, §11.5).
+    pub sort_time: Duration,
+    /// Time spent inserting them into the index (phase B, §11.5).
+    pub insert_time: Duration,
 }
 
 pub(crate) struct Recovered {
@@ -40,33 +50,65 @@ pub(crate) struct Recovered {
     pub(crate) stats: BTreeMap<Fid, FileStats>,
     pub(crate) sealed: HashMap<Fid, Arc<MappedFile>>,
     pub(crate) next_seq: u64,
+    /// Keys with an expiry, by expiry: the writer's active-expiry schedule.
+    pub(crate) expiries: BTreeSet<(u64, Vec<u8>)>,
     pub(crate) report: RecoveryReport,
 }
 
-/// Applies records in any file order: the highest seq wins, and a tombstone hides every older
-/// record of its key (remembered in `tombs` while loading only).
-struct Loader {
-    index: Index,
-    tombs: HashMap<Vec<u8>, u64>,
-    max_seq: u64,
+/// Where a live file's index entries come from.
+enum Source {
+    /// Its hint file (each entry's CRC is checked as it is loaded; a damaged hint file falls
+    /// back to scanning the data file).
+    Hints(MappedFile),
+    /// A scan of the data file itself; `scanned` if pass 1 already scanned it (and reported
+    /// its damage): the last active file.
+    Data { scanned: bool },
 }
 
-impl Loader {
-    fn apply(&mut self, key: &[u8], e: IndexEntry, tombstone: bool) {
-        self.max_seq = self.max_seq.max(e.seq);
-        if tombstone {
-            let t = self.tombs.entry(key.to_vec()).or_insert(0);
-            *t = (*t).max(e.seq);
-            if self.index.get(key).is_some_and(|cur| cur.seq < e.seq) {
-                self.index.remove(key);
-            }
-        } else if self.tombs.get(key).is_none_or(|&t| t <= e.seq) {
-            self.index.insert_if_newer(key, e);
-        }
-    }
+/// One live data file, as planned by the first pass.
+struct Planned {
+    fid: Fid,
+    source: Source,
+    /// Estimated records, for sizing the index and ordering the work.
+    records: u64,
 }
+
+/// What loading one file found.
+struct Loaded {
+    fid: Fid,
+    seqs: FileStats,
+    from_hints: bool,
+    damaged: Vec<(Fid, u64, u64)>,
+}
+
+/// What one loader thread hands back.
+struct LoaderResult {
+    live: Vec<u64>,
+    tombstoned: Vec<Box<[u8]>>,
+    expiring: Vec<Expiring>,
+}
+
+/// What [`load_index`] hands back.
+struct Phases {
+    results: Vec<LoaderResult>,
+    loaded: Vec<Loaded>,
+    sort_time: Duration,
+    insert_time: Duration,
+}
+
+/// Below this many records one thread loads everything: spawning is not worth it.
+const PARALLEL_LOAD_MIN_RECORDS: u64 = 200_000;
+
+/// At most this many loader threads.
+const MAX_LOAD_THREADS: usize = 8;
 
 pub(crate) fn recover(dir: &Path) -> Result<Recovered> {
+    recover_with_threads(dir, None)
+}
+
+/// [`recover`], with the number of index loader threads forced (tests), or chosen from the
+/// record count and the CPUs (`None`).
+fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered> {
     let manifest = Manifest::open_or_create(dir)?;
     let live: Vec<Fid> = manifest.live_files().iter().copied().collect();
     let mut report = RecoveryReport {
@@ -90,13 +132,6 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered> {
             report.orphans_removed += 1;
         }
     }
-    let mut loader = Loader {
-        index: Index::new(),
-        tombs: HashMap::new(),
-        max_seq: 0,
-    };
-    let mut stats = BTreeMap::new();
-    let mut sealed = HashMap::new();
     // The last active file is the newest live data file without a hint file (compaction outputs
     // all have one): the only file that may have a torn tail.
     let last_active = live
@@ -104,139 +139,538 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered> {
         .rev()
         .find(|fid| !file_path(dir, FileKind::Hint, **fid).exists())
         .copied();
+
+    // Pass 1, one file after another (§11.5): repair the torn tail of the last active file,
+    // map every data file and hint file, estimate record counts to size the index.
+    let mut stats = BTreeMap::new();
+    let mut sealed = HashMap::new();
+    let mut plan = Vec::with_capacity(live.len());
     for &fid in &live {
         let mut s = FileStats::default();
-        if file_path(dir, FileKind::Hint, fid).exists()
-            && load_hints(dir, fid, &mut loader, &mut s)?
-        {
-            report.from_hints += 1;
+        let hints = if file_path(dir, FileKind::Hint, fid).exists() {
+            match MappedFile::open(dir, FileKind::Hint, fid) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!(fid, error = %e, "unreadable hint file; scanning the data file");
+                    None
+                }
+            }
         } else {
-            scan_data(
-                dir,
-                fid,
-                Some(fid) == last_active,
-                &mut loader,
-                &mut s,
-                &mut report,
-            )?;
-            report.scanned += 1;
+            None
+        };
+        let mut scanned_records = None;
+        if hints.is_none() && Some(fid) == last_active {
+            scanned_records = Some(scan_data(dir, fid, true, &mut s, &mut report)?);
         }
         let mapped = MappedFile::open(dir, FileKind::Data, fid)?;
         s.total = mapped.len();
+        let (source, records) = match (hints, scanned_records) {
+            (Some(h), _) => {
+                let n = estimate_records::<HintCodec>(&h);
+                (Source::Hints(h), n)
+            }
+            (None, Some(n)) => (Source::Data { scanned: true }, n),
+            (None, None) => (
+                Source::Data { scanned: false },
+                estimate_records::<DataCodec>(&mapped),
+            ),
+        };
         stats.insert(fid, s);
         sealed.insert(fid, Arc::new(mapped));
+        plan.push(Planned {
+            fid,
+            source,
+            records,
+        });
     }
+
+    // Pass 2: build the index on several threads (see load_index).
+    let records: u64 = plan.iter().map(|p| p.records).sum();
+    let index = Index::with_capacity(usize::try_from(records).unwrap_or(usize::MAX));
+    let threads = if let Some(t) = threads {
+        t.max(1)
+    } else if records < PARALLEL_LOAD_MIN_RECORDS {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_LOAD_THREADS)
+            .min(plan.len())
+    };
+    // Biggest files first, so that the threads finish together.
+    plan.sort_by(|a, b| b.records.cmp(&a.records).then(a.fid.cmp(&b.fid)));
+    let fids: Vec<Fid> = live.clone(); // sorted: the MANIFEST's live set is ordered
+    let Phases {
+        results,
+        loaded,
+        sort_time,
+        insert_time,
+    } = load_index(&index, &plan, &sealed, &fids, threads)?;
+    report.sort_time = sort_time;
+    report.insert_time = insert_time;
+
+    let mut live_bytes = vec![0u64; fids.len()];
+    let mut tombstoned = Vec::new();
+    let mut expiring = Vec::new();
+    let mut max_seq = 0u64;
+    let mut damaged = Vec::new();
+    for r in results {
+        for (sum, b) in live_bytes.iter_mut().zip(&r.live) {
+            *sum = sum.wrapping_add(*b);
+        }
+        tombstoned.extend(r.tombstoned);
+        expiring.extend(r.expiring);
+    }
+    for f in loaded {
+        max_seq = max_seq.max(f.seqs.max_seq);
+        if let Some(s) = stats.get_mut(&f.fid) {
+            s.min_seq = f.seqs.min_seq;
+            s.max_seq = f.seqs.max_seq;
+        }
+        if f.from_hints {
+            report.from_hints += 1;
+        } else {
+            report.scanned += 1;
+        }
+        damaged.extend(f.damaged);
+    }
+    damaged.sort_unstable();
+    report.damaged.extend(damaged);
+    Loader::<fn(&IndexEntry) -> u64>::remove_placeholders(&index, &tombstoned);
+    // The writer's schedule of keys to expire: those whose final entry has the expiry met.
+    let expiries: BTreeSet<(u64, Vec<u8>)> = expiring
+        .into_iter()
+        .filter(|(at, k)| index.get(k).and_then(|e| e.expire_at_ms) == Some(*at))
+        .map(|(at, k)| (at, k.into_vec()))
+        .collect();
+
     // Dead bytes = everything in a file that no index entry points at.
-    let mut live_bytes: HashMap<Fid, u64> = HashMap::new();
-    loader
-        .index
-        .for_each(|_, e| *live_bytes.entry(e.fid).or_default() += u64::from(e.len));
-    for (fid, s) in stats.iter_mut() {
-        let body = s.total.saturating_sub(HEADER_LEN as u64);
-        s.dead = body.saturating_sub(live_bytes.get(fid).copied().unwrap_or(0));
+    for (fid, live) in fids.iter().zip(&live_bytes) {
+        if let Some(s) = stats.get_mut(fid) {
+            let body = s.total.saturating_sub(HEADER_LEN as u64);
+            s.dead = body.saturating_sub(*live);
+        }
     }
-    report.keys = loader.index.len();
-    let next_seq = (loader.max_seq + 1).max(manifest.next_seq());
+    report.keys = index.len();
+    report.load_threads = threads;
+    let next_seq = (max_seq + 1).max(manifest.next_seq());
     Ok(Recovered {
         manifest,
-        index: loader.index,
+        index,
         stats,
         sealed,
         next_seq,
+        expiries,
         report,
     })
 }
 
-/// Loads a file's index entries from its hint file. Returns false (and loads nothing) if the
-/// hint file is damaged: the caller scans the data file instead.
-fn load_hints(dir: &Path, fid: Fid, loader: &mut Loader, s: &mut FileStats) -> Result<bool> {
-    let hints = match MappedFile::open(dir, FileKind::Hint, fid) {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!(fid, error = %e, "unreadable hint file; scanning the data file");
-            return Ok(false);
-        }
-    };
-    let mut check = hints.records::<HintCodec>()?;
-    check.by_ref().for_each(drop);
-    if !check.report().is_clean() {
-        tracing::warn!(fid, "damaged hint file; scanning the data file");
-        return Ok(false);
+/// A record to load, packed in 8 bytes: whether it is a hint entry (else a data record), the
+/// index of its file in the plan, and its offset in the hint or data file.
+#[derive(Clone, Copy)]
+struct RecordRef64(u64);
+
+const REF_OFFSET_BITS: u32 = 40;
+const REF_PLAN_BITS: u32 = 23;
+
+impl RecordRef64 {
+    fn new(hint: bool, plan: usize, offset: u64) -> Option<RecordRef64> {
+        let plan = u64::try_from(plan)
+            .ok()
+            .filter(|&p| p < 1 << REF_PLAN_BITS)?;
+        let offset = Some(offset).filter(|&o| o < 1 << REF_OFFSET_BITS)?;
+        Some(RecordRef64(
+            u64::from(hint) << 63 | plan << REF_OFFSET_BITS | offset,
+        ))
     }
-    for (_, h) in hints.records::<HintCodec>()? {
-        let Ok(h) = h else { continue };
-        s.note_seq(h.seq);
-        let e = IndexEntry {
-            fid,
-            offset: h.pos.offset,
-            len: h.pos.len,
-            seq: h.seq,
-            expire_at_ms: h.expire_at_ms,
-        };
-        loader.apply(h.key, e, h.tombstone);
+
+    fn hint(self) -> bool {
+        self.0 >> 63 == 1
     }
-    Ok(true)
+
+    fn plan(self) -> usize {
+        ((self.0 >> REF_OFFSET_BITS) & ((1 << REF_PLAN_BITS) - 1)) as usize
+    }
+
+    fn offset(self) -> u64 {
+        self.0 & ((1 << REF_OFFSET_BITS) - 1)
+    }
 }
 
-/// Scans a data file. Records of an atomic batch (§4.2) are applied only once the batch's last
-/// record is seen; a batch still open at the end was cut by a crash and is dropped.
+/// Records of one file sorted by index shard (`buckets[shard]`), as phase A leaves them.
+type Buckets = Vec<Vec<RecordRef64>>;
+
+/// Builds the index from every planned file on `threads` threads, in two phases (§11.5):
+///
+/// * **A — sort by shard.** Threads take files from a queue, check every hint entry's or
+///   record's CRC (and the atomic-batch rule, §4.2), and append an 8-byte reference to each
+///   record to the bucket of its key's index shard.
+/// * **B — insert shard by shard.** Threads take shards from a queue and insert the records of
+///   each, decoding them again from the mapped files. One shard's table is 1/1024 of the index
+///   and stays in the CPU caches while it fills, so an insert costs cache hits instead of the
+///   two or three DRAM (and TLB) misses of inserting keys in file order — that was ~two thirds
+///   of the time of opening a large store. The key's shard is decided by one thread only, so
+///   phase B has no cross-thread conflicts; the loader's rules still make the outcome
+///   independent of the order.
+///
+/// The references cost 8 bytes per record while loading (80 MB for 10 M keys), freed at the end.
+fn load_index(
+    index: &Index,
+    plan: &[Planned],
+    sealed: &HashMap<Fid, Arc<MappedFile>>,
+    fids: &[Fid],
+    threads: usize,
+) -> Result<Phases> {
+    // Phase A. Buckets sized from the estimates, to spare copies while they grow.
+    let estimate: u64 = plan.iter().map(|p| p.records).sum();
+    let per_bucket = usize::try_from(estimate / (SHARDS * threads.max(1)) as u64)
+        .unwrap_or(0)
+        .saturating_mul(9)
+        / 8;
+    let next = AtomicUsize::new(0);
+    let sort = || -> Result<(Buckets, Vec<Loaded>)> {
+        let mut buckets: Buckets = (0..SHARDS)
+            .map(|_| Vec::with_capacity(per_bucket))
+            .collect();
+        let mut files = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(p) = plan.get(i) else { break };
+            files.push(sort_file(index, i, p, sealed, &mut buckets)?);
+        }
+        Ok((buckets, files))
+    };
+    let t0 = Instant::now();
+    let sorted: Vec<(Buckets, Vec<Loaded>)> = on_threads(threads, sort)?;
+    let sort_time = t0.elapsed();
+    let mut loaded = Vec::new();
+    let mut all_buckets = Vec::with_capacity(sorted.len());
+    for (b, f) in sorted {
+        all_buckets.push(b);
+        loaded.extend(f);
+    }
+
+    // Phase B. The index keeps no seqs: when a key is met again, the present entry's seq is
+    // read from its record (mapped; CRC-checked, so a damaged record counts as oldest).
+    let seq_of = |e: &IndexEntry| {
+        sealed
+            .get(&e.fid)
+            .and_then(|m| m.record_at(e.offset).ok())
+            .map_or(0, |r| r.seq)
+    };
+    let next_shard = AtomicUsize::new(0);
+    let insert = || -> Result<LoaderResult> {
+        let mut loader = Loader::new(index, fids, seq_of);
+        loop {
+            let shard = next_shard.fetch_add(1, Ordering::Relaxed);
+            if shard >= SHARDS {
+                break;
+            }
+            for refs in all_buckets.iter().filter_map(|b| b.get(shard)) {
+                // The records of a shard are scattered over the files: ask for each one a few
+                // records ahead, so that the misses overlap instead of queueing.
+                for (j, &r) in refs.iter().enumerate() {
+                    if let Some(&ahead) = refs.get(j + PREFETCH_DISTANCE) {
+                        prefetch_ref(ahead, plan, sealed);
+                    }
+                    insert_ref(r, plan, sealed, &mut loader)?;
+                }
+            }
+        }
+        let live = loader.live_bytes().to_vec();
+        let (tombstoned, expiring) = loader.into_keys();
+        Ok(LoaderResult {
+            live,
+            tombstoned,
+            expiring,
+        })
+    };
+    let t0 = Instant::now();
+    let results = on_threads(threads, insert)?;
+    Ok(Phases {
+        results,
+        loaded,
+        sort_time,
+        insert_time: t0.elapsed(),
+    })
+}
+
+/// Runs `f` on `threads` scoped threads (or on this one) and collects the results.
+fn on_threads<T: Send>(threads: usize, f: impl Fn() -> Result<T> + Sync) -> Result<Vec<T>> {
+    if threads <= 1 {
+        return Ok(vec![f()?]);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name(format!("kvs-load-{i}"))
+                    .spawn_scoped(scope, &f)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h.join().unwrap_or_else(|_| {
+                    Err(StorageError::InvalidOperation(
+                        "an index loader thread panicked".into(),
+                    ))
+                }),
+                Err(e) => Err(StorageError::Io {
+                    op: "spawn index loader thread",
+                    path: PathBuf::new(),
+                    source: e,
+                }),
+            })
+            .collect()
+    })
+}
+
+/// A file too big for an 8-byte record reference (≥ 1 TiB, or more than 8 M files).
+fn too_big(fid: Fid) -> StorageError {
+    StorageError::InvalidOperation(format!(
+        "data file {fid}: too large to load (offsets must be below 1 TiB)"
+    ))
+}
+
+/// Phase A for one file: checks its hint entries (or, without a sound hint file, its data
+/// records) and files a reference to each under its key's shard.
+fn sort_file(
+    index: &Index,
+    i: usize,
+    p: &Planned,
+    sealed: &HashMap<Fid, Arc<MappedFile>>,
+    buckets: &mut Buckets,
+) -> Result<Loaded> {
+    let fid = p.fid;
+    let mut out = Loaded {
+        fid,
+        seqs: FileStats::default(),
+        from_hints: false,
+        damaged: Vec::new(),
+    };
+    let mut file = |key: &[u8], r: Option<RecordRef64>| -> Result<()> {
+        let r = r.ok_or_else(|| too_big(fid))?;
+        if let Some(b) = buckets.get_mut(index.shard_of(key)) {
+            b.push(r);
+        }
+        Ok(())
+    };
+    let mut scanned = false;
+    if let Source::Hints(h) = &p.source {
+        let mut iter = h.records::<HintCodec>()?;
+        for (offset, h) in iter.by_ref() {
+            let Ok(h) = h else { continue };
+            out.seqs.note_seq(h.seq);
+            file(h.key, RecordRef64::new(true, i, offset))?;
+        }
+        if iter.report().is_clean() {
+            out.from_hints = true;
+            return Ok(out);
+        }
+        // The entries filed so far were each intact: the data file's scan meets the same
+        // records again, which changes nothing (an equal seq keeps the present entry).
+        tracing::warn!(fid, "damaged hint file; scanning the data file");
+        out.seqs = FileStats::default();
+    } else if let Source::Data { scanned: s } = p.source {
+        scanned = s;
+    }
+    let Some(m) = sealed.get(&fid) else {
+        return Ok(out);
+    };
+    let seqs = &mut out.seqs;
+    let mut failed = None;
+    let (scan, _) = committed_records(
+        m,
+        fid,
+        |seq| seqs.note_seq(seq),
+        |key, e, _, _| {
+            if failed.is_none()
+                && let Err(err) = file(key, RecordRef64::new(false, i, e.offset))
+            {
+                failed = Some(err);
+            }
+        },
+    )?;
+    if let Some(err) = failed {
+        return Err(err);
+    }
+    if !scanned {
+        // Pass 1 scanned (and repaired) only the last active file: report damage in the
+        // others here. Sealed files are never truncated (§9).
+        for d in scan.mid_file_damage().chain(scan.tail_damage()) {
+            tracing::error!(fid, offset = d.offset, len = d.len, error = %d.error, "damaged records skipped");
+            out.damaged.push((fid, d.offset, d.len));
+        }
+    }
+    Ok(out)
+}
+
+/// How many records ahead phase B prefetches (measured at 10 M keys: no prefetch 6.0–6.2 s,
+/// 12 ahead 5.0–5.3 s, 32 ahead 4.2–5.1 s, 64 ahead 4.8–5.1 s for phase B, on a loaded VM).
+const PREFETCH_DISTANCE: usize = 32;
+
+/// Hints the CPU to fetch the first bytes of a record into the caches.
+fn prefetch_ref(r: RecordRef64, plan: &[Planned], sealed: &HashMap<Fid, Arc<MappedFile>>) {
+    let Some(p) = plan.get(r.plan()) else { return };
+    let bytes = match &p.source {
+        Source::Hints(h) if r.hint() => h.bytes(),
+        _ => match sealed.get(&p.fid) {
+            Some(m) => m.bytes(),
+            None => return,
+        },
+    };
+    let Some(at) = usize::try_from(r.offset())
+        .ok()
+        .and_then(|o| bytes.get(o..))
+    else {
+        return;
+    };
+    prefetch(at.as_ptr());
+}
+
+#[cfg(target_arch = "x86_64")]
+fn prefetch(p: *const u8) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    // SAFETY: a prefetch is only a hint: it never faults and never reads memory into the
+    // program's view, whatever the address; `p` points into a live mapping anyway.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch(_: *const u8) {}
+
+/// Phase B for one record: decodes it again and hands it to the loader.
+fn insert_ref<F: Fn(&IndexEntry) -> u64>(
+    r: RecordRef64,
+    plan: &[Planned],
+    sealed: &HashMap<Fid, Arc<MappedFile>>,
+    loader: &mut Loader<'_, F>,
+) -> Result<()> {
+    let Some(p) = plan.get(r.plan()) else {
+        return Ok(());
+    };
+    if r.hint() {
+        if let Source::Hints(hints) = &p.source {
+            let h = hints.decode_at::<HintCodec>(r.offset())?;
+            let e = IndexEntry {
+                fid: p.fid,
+                offset: h.pos.offset,
+                len: h.pos.len,
+                expire_at_ms: h.expire_at_ms,
+            };
+            loader.apply(h.key, e, h.seq, h.tombstone);
+        }
+    } else if let Some(m) = sealed.get(&p.fid) {
+        let rec = m.record_at(r.offset())?;
+        let e = IndexEntry {
+            fid: p.fid,
+            offset: r.offset(),
+            len: rec.encoded_len() as u32,
+            expire_at_ms: rec.expire_at_ms,
+        };
+        loader.apply(rec.key, e, rec.seq, rec.tombstone);
+    }
+    Ok(())
+}
+
+/// Estimates the records in a file from the average size of its first few.
+fn estimate_records<C: RecordCodec>(m: &MappedFile) -> u64 {
+    const SAMPLE: usize = 256;
+    let Ok(mut iter) = m.records::<C>() else {
+        return 0;
+    };
+    let n = iter.by_ref().take(SAMPLE).count() as u64;
+    let used = iter.position().saturating_sub(HEADER_LEN as u64);
+    let body = m.len().saturating_sub(HEADER_LEN as u64);
+    if n == 0 || used == 0 {
+        0
+    } else {
+        body.saturating_mul(n) / used
+    }
+}
+
+/// Walks a data file and hands `apply` the records that committed: a record outside an atomic
+/// batch at once, the records of a batch (§4.2) only once the batch's last record is seen; a
+/// batch cut by damage or still open at the end was never committed and is dropped. `seen` gets
+/// every valid record. Returns the scan report and where an uncommitted batch at the end of the
+/// file starts, if there is one (the torn-tail cut must go back there).
+fn committed_records<'m>(
+    file: &'m MappedFile,
+    fid: Fid,
+    mut seen: impl FnMut(u64),
+    mut apply: impl FnMut(&'m [u8], IndexEntry, u64, bool),
+) -> Result<(ScanReport, Option<u64>)> {
+    let mut iter = file.records::<DataCodec>()?;
+    let mut group: Vec<(&[u8], IndexEntry, u64, bool)> = Vec::new();
+    let mut group_start = None;
+    // A batch cut short by damage: its start, and where the damage begins. If that damage is
+    // the torn tail, the cut must go back to the batch's start, or its first records would
+    // stay at the end of the file, with nothing left to tell they were never committed.
+    let mut broken: Option<(u64, u64)> = None;
+    for (offset, rec) in iter.by_ref() {
+        let Ok(rec) = rec else {
+            if !group.is_empty() {
+                tracing::error!(
+                    fid,
+                    offset,
+                    "damage inside an atomic batch; dropping the batch"
+                );
+                group.clear();
+                broken = group_start.take().map(|g| (g, offset));
+            }
+            continue;
+        };
+        seen(rec.seq);
+        let e = IndexEntry {
+            fid,
+            offset,
+            len: rec.encoded_len() as u32,
+            expire_at_ms: rec.expire_at_ms,
+        };
+        group_start.get_or_insert(offset);
+        group.push((rec.key, e, rec.seq, rec.tombstone));
+        if !rec.batch_open {
+            for (key, e, seq, tomb) in group.drain(..) {
+                apply(key, e, seq, tomb);
+            }
+            group_start = None;
+        }
+    }
+    let scan = iter.into_report();
+    let torn = scan.torn_tail_at();
+    let open_batch = group_start.or(broken.filter(|&(_, at)| Some(at) == torn).map(|(g, _)| g));
+    Ok((scan, open_batch))
+}
+
+/// Pass 1 over a data file without a usable hint file: notes seqs, reports damage, truncates
+/// the torn tail of the last active file. Returns the number of committed records.
 fn scan_data(
     dir: &Path,
     fid: Fid,
     may_be_torn: bool,
-    loader: &mut Loader,
     s: &mut FileStats,
     report: &mut RecoveryReport,
-) -> Result<()> {
-    let mut file = DBFile::open(dir, FileKind::Data, fid, Access::ReadWrite)?;
+) -> Result<u64> {
+    let mut file = DBFile::open(
+        dir,
+        FileKind::Data,
+        fid,
+        if may_be_torn {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        },
+    )?;
+    let mut n = 0u64;
     let cut = {
         let view = file.view()?;
-        let mut iter = view.records::<DataCodec>()?;
-        let mut group: Vec<(&[u8], IndexEntry, bool)> = Vec::new();
-        let mut group_start = None;
-        // A batch cut short by damage: its start, and where the damage begins. If that damage is
-        // the torn tail, the cut must go back to the batch's start, or its first records would
-        // stay at the end of the file, with nothing left to tell they were never committed.
-        let mut broken: Option<(u64, u64)> = None;
-        for (offset, rec) in iter.by_ref() {
-            let Ok(rec) = rec else {
-                if !group.is_empty() {
-                    tracing::error!(
-                        fid,
-                        offset,
-                        "damage inside an atomic batch; dropping the batch"
-                    );
-                    group.clear();
-                    broken = group_start.take().map(|g| (g, offset));
-                }
-                continue;
-            };
-            s.note_seq(rec.seq);
-            let len = rec.encoded_len() as u32;
-            let e = IndexEntry {
-                fid,
-                offset,
-                len,
-                seq: rec.seq,
-                expire_at_ms: rec.expire_at_ms,
-            };
-            group_start.get_or_insert(offset);
-            group.push((rec.key, e, rec.tombstone));
-            if !rec.batch_open {
-                for (key, e, tomb) in group.drain(..) {
-                    loader.apply(key, e, tomb);
-                }
-                group_start = None;
-            }
-        }
-        let scan = iter.into_report();
+        let (scan, open_batch) =
+            committed_records(&view, fid, |seq| s.note_seq(seq), |_, _, _, _| n += 1)?;
         for d in scan.mid_file_damage() {
             tracing::error!(fid, offset = d.offset, len = d.len, error = %d.error, "damaged records skipped");
             report.damaged.push((fid, d.offset, d.len));
         }
-        let torn = scan.torn_tail_at();
-        let group_start =
-            group_start.or(broken.filter(|&(_, at)| Some(at) == torn).map(|(g, _)| g));
         if let Some(d) = scan.tail_damage()
             && !may_be_torn
         {
@@ -248,7 +682,7 @@ fn scan_data(
             );
             report.damaged.push((fid, d.offset, d.len));
         }
-        match (torn, group_start) {
+        match (scan.torn_tail_at(), open_batch) {
             (Some(t), Some(g)) => Some(t.min(g)),
             (t, g) => t.or(g),
         }
@@ -266,5 +700,103 @@ fn scan_data(
         file.truncate_to(cut)?;
         report.torn_tails.push((fid, cut, dropped));
     }
-    Ok(())
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Options, Store};
+    use std::collections::BTreeMap;
+
+    /// Every split of the key space between loader threads builds the same index and the same
+    /// per-file dead bytes: overwrites, deletes and re-creations spread over many files, some
+    /// loaded from hint files (compaction outputs) and some scanned.
+    #[test]
+    fn any_number_of_loader_threads_builds_the_same_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = Options {
+            max_file_size: 16 * 1024,
+            compaction_interval: None,
+            ..Options::default()
+        };
+        {
+            let store = Store::open_with(tmp.path(), opts.clone()).unwrap();
+            for round in 0..10u32 {
+                for i in 0..400u32 {
+                    let key = format!("key:{i}");
+                    if (i + round) % 5 == 0 {
+                        store.remove(key.as_bytes()).unwrap();
+                    } else {
+                        store
+                            .set(key.as_bytes(), format!("v{round}:{i}").as_bytes())
+                            .unwrap();
+                    }
+                }
+                if round == 3 {
+                    store.compact().unwrap();
+                }
+            }
+            // Keys 0..10 get a TTL; keys 0..5 then lose it again (SET without EX).
+            let far = crate::now_ms() + 3_600_000;
+            for i in 0..10u32 {
+                let k = format!("ttl:{i}");
+                store
+                    .execute(move |t| t.put(k.as_bytes(), b"v", Some(far + u64::from(i))))
+                    .unwrap();
+            }
+            for i in 0..5u32 {
+                store.set(format!("ttl:{i}").as_bytes(), b"w").unwrap();
+            }
+        }
+        let snapshot = |threads: usize| {
+            let r = recover_with_threads(tmp.path(), Some(threads)).unwrap();
+            assert_eq!(r.report.load_threads, threads);
+            let mut keys = BTreeMap::new();
+            r.index.for_each(|k, e| {
+                keys.insert(k.to_vec(), *e);
+            });
+            let dead: Vec<(Fid, u64)> = r.stats.iter().map(|(f, s)| (*f, s.dead)).collect();
+            let expiring: Vec<Vec<u8>> = r.expiries.iter().map(|(_, k)| k.clone()).collect();
+            let want: Vec<Vec<u8>> = (5..10).map(|i| format!("ttl:{i}").into_bytes()).collect();
+            assert_eq!(expiring, want, "the writer's expiry schedule");
+            (keys, dead, r.report.from_hints, r.report.scanned)
+        };
+        let one = snapshot(1);
+        assert!(
+            one.2 >= 3 && one.3 >= 1,
+            "files from hints / scanned: {} / {}",
+            one.2,
+            one.3
+        );
+        assert_eq!(
+            one.0.len(),
+            400 - 80 + 10,
+            "the keys deleted in the last round are gone"
+        );
+        for threads in [2, 3, 7] {
+            assert_eq!(snapshot(threads), one, "{threads} threads");
+        }
+        // Without every other hint file, those files are scanned: same index, same dead bytes.
+        let mut hints: Vec<_> = list_files(tmp.path())
+            .unwrap()
+            .into_iter()
+            .filter(|(k, _)| *k == FileKind::Hint)
+            .collect();
+        hints.sort();
+        for (_, fid) in hints.iter().step_by(2) {
+            std::fs::remove_file(file_path(tmp.path(), FileKind::Hint, *fid)).unwrap();
+        }
+        let mixed = snapshot(1);
+        assert!(
+            mixed.3 > one.3,
+            "more files scanned: {} / {}",
+            mixed.2,
+            mixed.3
+        );
+        assert_eq!((&mixed.0, &mixed.1), (&one.0, &one.1));
+        for threads in [2, 5] {
+            assert_eq!(snapshot(threads), mixed, "{threads} threads");
+        }
+    }
 }

@@ -318,7 +318,13 @@ impl Inner {
                 .spawn(f)
                 .map_err(|e| StorageError::io("spawn thread", dir, e))
         };
-        let writer = Writer::new(shared.clone(), active, writer_rx, compactor_tx.clone());
+        let writer = Writer::new(
+            shared.clone(),
+            active,
+            writer_rx,
+            compactor_tx.clone(),
+            rec.expiries,
+        );
         threads.push(spawn("kvs-writer".into(), Box::new(move || writer.run()))?);
         for n in 0..shared.opts.readers.max(1) {
             let (s, rx) = (shared.clone(), reader_rx.clone());

@@ -72,14 +72,9 @@ impl Writer {
         active: DBFile,
         rx: Receiver<WriterMsg>,
         compactor: crossbeam_channel::Sender<crate::compactor::CompactorMsg>,
+        expiries: BTreeSet<(u64, Vec<u8>)>,
     ) -> Writer {
         let next_seq = shared.next_seq();
-        let mut expiries = BTreeSet::new();
-        shared.index.for_each(|k, e| {
-            if let Some(at) = e.expire_at_ms {
-                expiries.insert((at, k.to_vec()));
-            }
-        });
         Writer {
             shared,
             compactor: Some(compactor),
@@ -328,7 +323,6 @@ impl Writer {
                     fid,
                     offset: pos.offset,
                     len: pos.len,
-                    seq: p.seq,
                     expire_at_ms: p.expire_at_ms,
                 };
                 self.shared.index.insert(&p.key, e)

@@ -1,7 +1,7 @@
 //! The in-memory index (§11): for every live key, where its current record is.
 //!
 //! An [`Index`] maps a key to an [`IndexEntry`] — data file, offset and length of the record,
-//! its seq (§7) and its expiry. It is shared by every thread of the store:
+//! and its expiry. It is shared by every thread of the store:
 //!
 //! * **readers** (many threads) call [`get`](Index::get), [`scan`](Index::scan),
 //!   [`random_key`](Index::random_key). Reads are **lock-free**: they never wait for a writer,
@@ -12,10 +12,11 @@
 //! * **the compactor** calls [`compare_and_repoint`](Index::compare_and_repoint) and
 //!   [`remove_if_at`](Index::remove_if_at): change an entry only if it still points at the
 //!   record the compactor copied (or dropped), so a concurrent write always wins (§10 step 6).
-//! * **recovery** (one thread, before anything else runs) calls
+//! * **recovery** (before anything else runs) calls
 //!   [`insert_if_newer`](Index::insert_if_newer) and
-//!   [`remove_if_older`](Index::remove_if_older), or uses an [`IndexLoader`], which also
-//!   remembers tombstones so that files can be loaded in any order.
+//!   [`remove_if_older`](Index::remove_if_older) through the crate's loader
+//!   (`loader.rs`), which also remembers tombstones so that files can be loaded in any order,
+//!   and splits the keys between threads by [`shard_of`](Index::shard_of).
 //!
 //! # The map, and why
 //!
@@ -33,12 +34,19 @@
 //! # Entry layout
 //!
 //! Stored compactly: keys of up to [`INLINE_KEY_LEN`] bytes live inline in a 24-byte key (longer
-//! ones in one extra heap block), and the entry takes 32 bytes — fid and offset get 48 bits each
-//! ([`MAX_FID`], [`MAX_OFFSET`]: 2^48 files, 256 TiB files), the record length 32 bits, seq and
-//! expiry 64 bits each. Key and entry together fill a 56-byte block, a 64-byte malloc chunk.
+//! ones in one extra heap block), and the entry takes 24 bytes — fid and offset get 48 bits each
+//! ([`MAX_FID`], [`MAX_OFFSET`]: 2^48 files, 256 TiB files), the record length 32 bits, the
+//! expiry 64 bits. Key and entry together fill a 48-byte block: a 48-byte size class in
+//! jemalloc or mimalloc (which `kvs-server` uses), a 64-byte chunk in glibc's malloc (8 bytes
+//! of chunk header, 16-byte granules).
+//!
+//! The record's seq (§7) is **not** kept: only recovery needs it, to decide which of two
+//! records of a key met in any file order is newer, and it reads the present entry's seq from
+//! its record in the mapped file then (`insert_if_newer` and `remove_if_older` take a
+//! `seq_of` function). At run time the writer's order is the commit order and the compactor
+//! compares locations, so 8 bytes per key are saved for the life of the store.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -65,9 +73,10 @@ pub const MAX_FID: Fid = (1 << 48) - 1;
 /// `MAX_OFFSET`, past the end of any file, with the same effect as for [`MAX_FID`].
 pub const MAX_OFFSET: u64 = (1 << 48) - 1;
 
-/// Estimated bytes per entry besides heap-allocated key bytes: the 64-byte block holding key
-/// and entry, plus table slots (9 bytes each) at a typical load factor (measured, §11).
-const BYTES_PER_ENTRY: usize = 64 + 16;
+/// Estimated bytes per entry besides heap-allocated key bytes: the 48-byte block holding key
+/// and entry, plus table slots (9 bytes each) at a typical load factor (measured, §11.1). glibc's
+/// malloc rounds the block up to a 64-byte chunk; size-class allocators do not.
+const BYTES_PER_ENTRY: usize = 48 + 16;
 
 /// Where a key's current record is, and what the index needs to know about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,8 +87,6 @@ pub struct IndexEntry {
     pub offset: u64,
     /// Length of the whole record.
     pub len: u32,
-    /// Sequence number of the record (§7).
-    pub seq: u64,
     /// Absolute expiry, Unix milliseconds, if the key has a TTL. `Some(0)` reads back as
     /// `Some(1)`: both are long past.
     pub expire_at_ms: Option<u64>,
@@ -108,7 +115,7 @@ enum Key {
 }
 
 const _: () = assert!(std::mem::size_of::<Key>() == 24);
-const _: () = assert!(std::mem::size_of::<Slot>() == 32);
+const _: () = assert!(std::mem::size_of::<Slot>() == 24);
 
 impl Key {
     fn new(key: &[u8]) -> Key {
@@ -167,7 +174,7 @@ impl std::fmt::Debug for Key {
     }
 }
 
-/// [`IndexEntry`] as stored: 32 bytes.
+/// [`IndexEntry`] as stored: 24 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot {
     /// Low 32 bits of the fid.
@@ -175,7 +182,6 @@ struct Slot {
     len: u32,
     /// Offset in the low 48 bits, bits 32..48 of the fid in the high 16.
     loc: u64,
-    seq: u64,
     /// 0 = no expiry.
     expire: u64,
 }
@@ -188,7 +194,6 @@ impl Slot {
             fid_lo: fid as u32,
             len: e.len,
             loc: offset | (fid >> 32) << 48,
-            seq: e.seq,
             expire: e.expire_at_ms.map_or(0, |t| t.max(1)),
         }
     }
@@ -198,7 +203,6 @@ impl Slot {
             fid: u64::from(self.fid_lo) | (self.loc >> 48) << 32,
             offset: self.loc & MAX_OFFSET,
             len: self.len,
-            seq: self.seq,
             expire_at_ms: (self.expire != 0).then_some(self.expire),
         }
     }
@@ -257,6 +261,13 @@ impl Index {
     /// An empty index. Allocates the shard headers and length counters (~0.5 MB in all on 2
     /// CPUs); each shard's table is allocated with its first key (~0.4 KB).
     pub fn new() -> Index {
+        Index::with_capacity(0)
+    }
+
+    /// An empty index with room for about `keys` keys before any table grows. Recovery sizes
+    /// it from the record counts of the files it loads: growing a table copies it, and while
+    /// loading millions of keys the copies cost as much as the inserts (storage-format §11.5).
+    pub fn with_capacity(keys: usize) -> Index {
         let hasher = RandomState::new();
         // One collector for all shards: retired entries are batched per thread, not per shard.
         let collector = Arc::new(seize::Collector::new());
@@ -264,11 +275,19 @@ impl Index {
         // is 1/SHARDS of the index: ~5 k entries at 5 M keys, tens of µs), while readers keep
         // reading the old table. No resize is left half done for readers and scans to wade
         // through, and the old table is freed at once.
+        // Shards fill evenly (the shard hash is seeded and mixed), plus a margin for the spread.
+        let per_shard = if keys == 0 {
+            0
+        } else {
+            let even = keys.div_ceil(SHARDS);
+            even.saturating_add(even / 8).saturating_add(16)
+        };
         let new_shard = || {
             papaya::HashMap::builder()
                 .hasher(hasher.clone())
                 .shared_collector(Arc::clone(&collector))
                 .resize_mode(papaya::ResizeMode::Blocking)
+                .capacity(per_shard)
                 .build()
         };
         let first = new_shard();
@@ -315,6 +334,13 @@ impl Index {
         i.checked_sub(1)
             .and_then(|j| self.rest.get(j))
             .unwrap_or(&self.first)
+    }
+
+    /// Which of the [`SHARDS`] shards `key` belongs to (`0..SHARDS`). Stable for the life of
+    /// this index (the hash is seeded per index). Recovery splits keys between its threads by
+    /// it, so that every key is loaded by exactly one thread.
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        self.shard_index(key)
     }
 
     fn shard(&self, key: &[u8]) -> &Shard {
@@ -368,14 +394,22 @@ impl Index {
         old
     }
 
-    /// Recovery: sets the entry for `key` only if there is none or the present one has a
-    /// lower seq (§7: the highest seq wins, whatever order files are loaded in). An equal seq
-    /// (the same record met twice) keeps the present entry.
-    pub fn insert_if_newer(&self, key: &[u8], e: IndexEntry) -> InsertOutcome {
+    /// Recovery: sets the entry for `key` (a record with seq `seq`) only if there is none or
+    /// the present one has a lower seq (§7: the highest seq wins, whatever order files are
+    /// loaded in). An equal seq (the same record met twice) keeps the present entry. The index
+    /// does not store seqs: `seq_of` tells the present entry's (read from its record; see the
+    /// module docs), and is only called when the key is already there.
+    pub fn insert_if_newer(
+        &self,
+        key: &[u8],
+        e: IndexEntry,
+        seq: u64,
+        seq_of: impl Fn(&IndexEntry) -> u64,
+    ) -> InsertOutcome {
         let new = Slot::pack(&e);
         let pinned = self.shard(key).pin();
         let outcome = pinned.compute(Key::new(key), |cur| match cur {
-            Some((_, cur)) if cur.seq >= e.seq => Operation::Abort(*cur),
+            Some((_, cur)) if seq_of(&cur.unpack()) >= seq => Operation::Abort(*cur),
             _ => Operation::Insert(new),
         });
         match outcome {
@@ -412,10 +446,22 @@ impl Index {
     }
 
     /// Recovery: applies a tombstone with seq `seq` — removes `key` if its present entry is
-    /// older (lower seq). Returns the removed entry. A tombstone must also hide records of
-    /// the key with lower seqs that are loaded *later*; [`IndexLoader`] remembers that.
-    pub fn remove_if_older(&self, key: &[u8], seq: u64) -> Option<IndexEntry> {
-        self.remove_if(key, |s| s.seq < seq)
+    /// older (lower seq, as told by `seq_of`; see [`insert_if_newer`](Index::insert_if_newer)).
+    /// Returns the removed entry. A tombstone must also hide records of the key with lower
+    /// seqs that are loaded *later*; recovery's loader remembers that.
+    pub fn remove_if_older(
+        &self,
+        key: &[u8],
+        seq: u64,
+        seq_of: impl Fn(&IndexEntry) -> u64,
+    ) -> Option<IndexEntry> {
+        self.remove_if(key, |s| seq_of(&s.unpack()) < seq)
+    }
+
+    /// Recovery: removes `key` if its entry has length 0 — a tombstone placeholder of the
+    /// loader (`loader.rs`); real records are never that short. Returns whether it did.
+    pub(crate) fn remove_if_len_zero(&self, key: &[u8]) -> bool {
+        self.remove_if(key, |s| s.len == 0).is_some()
     }
 
     /// The compactor: removes `key` only if its entry still points at `(fid, offset)` (an
@@ -546,488 +592,5 @@ impl Index {
     }
 }
 
-/// Builds an [`Index`] from records met in **any order** (recovery, §7): the highest seq of a
-/// key wins, whether it is a put or a tombstone.
-///
-/// A tombstone removes the key's older entry at once, but it must also hide an older put of the
-/// key that is only met later (in a file loaded after the tombstone's). So while loading, the
-/// loader keeps a side map of key → highest tombstone seq; a put whose seq is below its key's
-/// tombstone seq is dead on arrival. The side map costs memory only during the load (one entry
-/// per deleted key still on disk) and is dropped by [`finish`](IndexLoader::finish).
-#[derive(Debug, Default)]
-pub struct IndexLoader {
-    index: Index,
-    tombstones: HashMap<Box<[u8]>, u64>,
-    max_seq: u64,
-}
-
-impl IndexLoader {
-    /// An empty loader.
-    pub fn new() -> IndexLoader {
-        IndexLoader::default()
-    }
-
-    /// A put record (or hint entry) of `key`. Returns what happened to it;
-    /// `InsertOutcome::Stale` also when a newer tombstone was met before.
-    pub fn put(&mut self, key: &[u8], e: IndexEntry) -> InsertOutcome {
-        self.max_seq = self.max_seq.max(e.seq);
-        match self.tombstones.get(key) {
-            // The outcome's entry is the put itself: there is no entry to name.
-            Some(&t) if t > e.seq => InsertOutcome::Stale(e),
-            _ => self.index.insert_if_newer(key, e),
-        }
-    }
-
-    /// A tombstone of `key` with seq `seq`. Returns the entry it removed, if any.
-    pub fn delete(&mut self, key: &[u8], seq: u64) -> Option<IndexEntry> {
-        self.max_seq = self.max_seq.max(seq);
-        match self.tombstones.get_mut(key) {
-            Some(t) => *t = (*t).max(seq),
-            None => {
-                self.tombstones.insert(key.into(), seq);
-            }
-        }
-        self.index.remove_if_older(key, seq)
-    }
-
-    /// The highest seq met so far, puts and tombstones alike (for `next_seq`, §7).
-    pub fn max_seq(&self) -> u64 {
-        self.max_seq
-    }
-
-    /// The index built so far.
-    pub fn index(&self) -> &Index {
-        &self.index
-    }
-
-    /// The finished index; the tombstone side map is dropped.
-    pub fn finish(self) -> Index {
-        self.index
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-    use std::sync::atomic::AtomicBool;
-    use std::thread;
-
-    fn entry(fid: Fid, offset: u64, seq: u64) -> IndexEntry {
-        IndexEntry {
-            fid,
-            offset,
-            len: 30,
-            seq,
-            expire_at_ms: None,
-        }
-    }
-
-    fn key(i: u64) -> Vec<u8> {
-        format!("key:{i:08}").into_bytes()
-    }
-
-    #[test]
-    fn key_inline_and_heap_round_trip() {
-        for len in [0usize, 1, 21, 22, 23, 100, 5000] {
-            let k: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let stored = Key::new(&k);
-            assert_eq!(stored.as_bytes(), &k[..]);
-            assert_eq!(matches!(stored, Key::Inline { .. }), len <= INLINE_KEY_LEN);
-            // Hash must agree with [u8]'s for `Borrow` lookups.
-            let h = RandomState::new();
-            assert_eq!(h.hash_one(&stored), h.hash_one(&k[..]));
-        }
-    }
-
-    #[test]
-    fn slot_round_trips_and_saturates() {
-        let cases = [
-            entry(1, 24, 1),
-            IndexEntry {
-                fid: MAX_FID,
-                offset: MAX_OFFSET,
-                len: u32::MAX,
-                seq: u64::MAX,
-                expire_at_ms: Some(u64::MAX),
-            },
-            IndexEntry {
-                fid: (1 << 40) + 7,
-                offset: (1 << 33) + 5,
-                len: 0,
-                seq: 0,
-                expire_at_ms: Some(1_700_000_000_000),
-            },
-        ];
-        for e in cases {
-            assert_eq!(Slot::pack(&e).unpack(), e);
-        }
-        let big = IndexEntry {
-            fid: u64::MAX,
-            offset: u64::MAX,
-            ..entry(0, 0, 1)
-        };
-        let back = Slot::pack(&big).unpack();
-        assert_eq!((back.fid, back.offset), (MAX_FID, MAX_OFFSET));
-        let zero = IndexEntry {
-            expire_at_ms: Some(0),
-            ..entry(1, 24, 1)
-        };
-        assert_eq!(Slot::pack(&zero).unpack().expire_at_ms, Some(1));
-    }
-
-    #[test]
-    fn insert_get_remove() {
-        let idx = Index::new();
-        assert!(idx.is_empty());
-        let long = vec![b'x'; 300];
-        for k in [&b""[..], b"a", &long] {
-            assert_eq!(idx.insert(k, entry(1, 24, 1)), None);
-            assert_eq!(idx.insert(k, entry(2, 48, 2)), Some(entry(1, 24, 1)));
-            assert_eq!(idx.get(k), Some(entry(2, 48, 2)));
-            assert!(idx.contains_key(k));
-        }
-        assert_eq!(idx.len(), 3);
-        assert!(idx.approx_memory_bytes() >= 3 * 64 + 300);
-        assert_eq!(idx.remove(&long), Some(entry(2, 48, 2)));
-        assert_eq!(idx.remove(&long), None);
-        assert_eq!(idx.get(&long), None);
-        assert_eq!(idx.len(), 2);
-        idx.clear();
-        assert!(idx.is_empty());
-        assert_eq!(idx.get(b"a"), None);
-    }
-
-    #[test]
-    fn insert_if_newer_by_seq() {
-        let idx = Index::new();
-        assert_eq!(
-            idx.insert_if_newer(b"k", entry(3, 100, 5)),
-            InsertOutcome::Inserted
-        );
-        assert_eq!(
-            idx.insert_if_newer(b"k", entry(1, 24, 2)),
-            InsertOutcome::Stale(entry(3, 100, 5))
-        );
-        // The same record met twice (equal seq) keeps the first.
-        assert_eq!(
-            idx.insert_if_newer(b"k", entry(9, 24, 5)),
-            InsertOutcome::Stale(entry(3, 100, 5))
-        );
-        assert_eq!(
-            idx.insert_if_newer(b"k", entry(2, 50, 7)),
-            InsertOutcome::Replaced(entry(3, 100, 5))
-        );
-        assert_eq!(idx.get(b"k"), Some(entry(2, 50, 7)));
-    }
-
-    #[test]
-    fn conditional_removes() {
-        let idx = Index::new();
-        idx.insert(b"k", entry(2, 50, 7));
-        assert_eq!(idx.remove_if_older(b"k", 7), None, "equal seq is not older");
-        assert_eq!(idx.remove_if_older(b"k", 3), None);
-        assert_eq!(idx.remove_if_at(b"k", 2, 51), None);
-        assert_eq!(idx.remove_if_at(b"k", 1, 50), None);
-        assert_eq!(idx.remove_if_at(b"k", 2, 50), Some(entry(2, 50, 7)));
-        idx.insert(b"k", entry(2, 50, 7));
-        assert_eq!(idx.remove_if_older(b"k", 8), Some(entry(2, 50, 7)));
-        assert_eq!(idx.remove_if_older(b"missing", 8), None);
-        assert!(idx.is_empty());
-    }
-
-    #[test]
-    fn compare_and_repoint_only_from_the_expected_place() {
-        let idx = Index::new();
-        let moved = entry(9, 24, 7);
-        assert!(
-            !idx.compare_and_repoint(b"k", 2, 50, moved),
-            "absent key is not created"
-        );
-        assert_eq!(idx.get(b"k"), None);
-        idx.insert(b"k", entry(2, 50, 7));
-        assert!(!idx.compare_and_repoint(b"k", 2, 51, moved));
-        assert!(!idx.compare_and_repoint(b"k", 3, 50, moved));
-        assert_eq!(idx.get(b"k"), Some(entry(2, 50, 7)));
-        assert!(idx.compare_and_repoint(b"k", 2, 50, moved));
-        assert_eq!(idx.get(b"k"), Some(moved));
-        assert!(
-            !idx.compare_and_repoint(b"k", 2, 50, entry(10, 24, 7)),
-            "already moved"
-        );
-    }
-
-    /// The compactor's CAS against the writer's unconditional inserts: whatever the
-    /// interleaving, a CAS only ever copies the entry it read, so each key ends with the seq
-    /// of its last write — a copy never hides a newer write.
-    #[test]
-    fn cas_races_with_writer() {
-        let idx = Arc::new(Index::new());
-        let keys = 200u64;
-        for i in 0..keys {
-            idx.insert(&key(i), entry(1, i * 100 + 24, i + 1));
-        }
-        let writer = {
-            let idx = Arc::clone(&idx);
-            thread::spawn(move || {
-                let mut last: Vec<u64> = (1..=keys).collect();
-                let mut seq = keys + 1;
-                for round in 0..20u64 {
-                    for i in (0..keys).filter(|i| (i + round) % 3 == 0) {
-                        idx.insert(&key(i), entry(5, seq * 100, seq));
-                        last[i as usize] = seq;
-                        seq += 1;
-                    }
-                }
-                last
-            })
-        };
-        let mut moved = 0;
-        for round in 0..20u64 {
-            for i in 0..keys {
-                let Some(cur) = idx.get(&key(i)) else {
-                    continue;
-                };
-                // A "compaction output" fid 1000 + round, keeping the record's seq.
-                let new = IndexEntry {
-                    fid: 1000 + round,
-                    offset: i * 100 + 24,
-                    ..cur
-                };
-                if idx.compare_and_repoint(&key(i), cur.fid, cur.offset, new) {
-                    moved += 1;
-                }
-            }
-        }
-        let last = writer.join().unwrap();
-        assert!(moved > 0);
-        for i in 0..keys {
-            assert_eq!(idx.get(&key(i)).unwrap().seq, last[i as usize], "key {i}");
-        }
-    }
-
-    #[test]
-    fn readers_see_old_or_new_never_nothing() {
-        let idx = Arc::new(Index::new());
-        let keys = 2_000u64;
-        for i in 0..keys {
-            idx.insert(&key(i), entry(1, 24, 1));
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let readers: Vec<_> = (0..2)
-            .map(|_| {
-                let (idx, stop) = (Arc::clone(&idx), Arc::clone(&stop));
-                thread::spawn(move || {
-                    let mut reads = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
-                        for i in 0..keys {
-                            let e = idx.get(&key(i)).expect("a key present throughout");
-                            assert_eq!(e.offset, e.seq * 10 + 14, "torn entry {e:?}");
-                            reads += 1;
-                        }
-                    }
-                    reads
-                })
-            })
-            .collect();
-        // Overwrite existing keys and insert many new ones (forcing resizes) meanwhile.
-        let mut seq = 1;
-        for round in 0..5u64 {
-            for i in 0..keys {
-                seq += 1;
-                idx.insert(
-                    &key(i),
-                    IndexEntry {
-                        fid: 2,
-                        offset: seq * 10 + 14,
-                        len: 1,
-                        seq,
-                        expire_at_ms: None,
-                    },
-                );
-            }
-            for j in 0..4_000u64 {
-                idx.insert(&key(keys + round * 4_000 + j), entry(3, 24, 1));
-            }
-        }
-        stop.store(true, Ordering::Relaxed);
-        for r in readers {
-            assert!(r.join().unwrap() > 0);
-        }
-        assert_eq!(idx.len() as u64, keys + 5 * 4_000);
-    }
-
-    #[test]
-    fn scan_visits_every_key_once() {
-        let idx = Index::new();
-        for i in 0..5_000u64 {
-            idx.insert(&key(i), entry(1, 24, i + 1));
-        }
-        for count in [1usize, 10, 1000, usize::MAX] {
-            let mut seen = Vec::new();
-            let mut cursor = 0;
-            let mut steps = 0;
-            loop {
-                let before = seen.len();
-                cursor = idx.scan(cursor, count, |k, e| seen.push((k.to_vec(), *e)));
-                steps += 1;
-                if cursor == 0 {
-                    break;
-                }
-                assert!(
-                    seen.len() - before >= count,
-                    "a step passes at least `count` keys"
-                );
-            }
-            assert!(steps <= SHARDS);
-            assert_eq!(seen.len(), 5_000);
-            let set: HashSet<_> = seen.iter().map(|(k, _)| k.clone()).collect();
-            assert_eq!(set.len(), 5_000);
-            for (k, e) in &seen {
-                assert_eq!(idx.get(k), Some(*e));
-            }
-        }
-        assert_eq!(
-            idx.scan(SHARDS as u64, 10, |_, _| panic!("nothing after the end")),
-            0
-        );
-        assert_eq!(Index::new().scan(0, 10, |_, _| panic!("empty")), 0);
-    }
-
-    #[test]
-    fn scan_complete_under_concurrent_inserts_and_removes() {
-        let idx = Arc::new(Index::new());
-        let stable = 3_000u64;
-        for i in 0..stable {
-            idx.insert(&key(i), entry(1, 24, 1));
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let rounds = Arc::new(AtomicU64::new(0));
-        let writer = {
-            let (idx, stop, rounds) = (Arc::clone(&idx), Arc::clone(&stop), Arc::clone(&rounds));
-            thread::spawn(move || {
-                // Other keys come and go while the scans run: the tables grow and fill with
-                // tombstones, so they are resized (copied) under the scan's feet.
-                while !stop.load(Ordering::Relaxed) {
-                    for j in stable..stable + 8_000 {
-                        idx.insert(&key(j), entry(2, 24, 1));
-                    }
-                    for j in stable..stable + 8_000 {
-                        idx.remove(&key(j));
-                    }
-                    rounds.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        };
-        let mut scans = 0;
-        while scans < 3 || rounds.load(Ordering::Relaxed) < 2 {
-            scans += 1;
-            let mut seen = HashSet::new();
-            let mut cursor = 0;
-            loop {
-                cursor = idx.scan(cursor, 7, |k, _| {
-                    seen.insert(k.to_vec());
-                });
-                if cursor == 0 {
-                    break;
-                }
-                thread::yield_now();
-            }
-            for i in 0..stable {
-                assert!(seen.contains(&key(i)), "scan missed a stable key {i}");
-            }
-        }
-        stop.store(true, Ordering::Relaxed);
-        writer.join().unwrap();
-    }
-
-    #[test]
-    fn for_each_and_random_key() {
-        let idx = Index::new();
-        assert_eq!(idx.random_key(), None);
-        for i in 0..3_000u64 {
-            idx.insert(&key(i), entry(1, 24, i + 1));
-        }
-        let mut n = 0;
-        idx.for_each(|k, e| {
-            assert_eq!(idx.get(k), Some(*e));
-            n += 1;
-        });
-        assert_eq!(n, 3_000);
-        let mut distinct = HashSet::new();
-        for _ in 0..500 {
-            let k = idx.random_key().unwrap();
-            assert!(idx.get(&k).is_some());
-            distinct.insert(k);
-        }
-        assert!(
-            distinct.len() > 400,
-            "random_key is far from uniform: {}",
-            distinct.len()
-        );
-        idx.clear();
-        idx.insert(b"only", entry(1, 24, 1));
-        assert_eq!(idx.random_key().as_deref(), Some(&b"only"[..]));
-    }
-
-    #[test]
-    fn shards_are_balanced() {
-        let idx = Index::new();
-        let mut counts = vec![0usize; SHARDS];
-        for i in 0..(SHARDS as u64 * 64) {
-            counts[idx.shard_index(&key(i))] += 1;
-        }
-        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
-        assert!(
-            *min > 20 && *max < 120,
-            "shard sizes {min}..{max} for a mean of 64"
-        );
-    }
-
-    #[test]
-    fn loader_any_order() {
-        // key a: put 1, put 3, delete 4 → gone. key b: put 2, delete 5, put 6 → put 6.
-        // key c: delete 7 then an older put 1 met later → gone.
-        let records: Vec<(&[u8], u64, bool)> = vec![
-            (b"a", 1, false),
-            (b"a", 3, false),
-            (b"a", 4, true),
-            (b"b", 2, false),
-            (b"b", 5, true),
-            (b"b", 6, false),
-            (b"c", 7, true),
-            (b"c", 1, false),
-        ];
-        // Every rotation and the reverse: the outcome must not depend on the order.
-        let mut orders: Vec<Vec<_>> = (0..records.len())
-            .map(|r| {
-                let mut v = records.clone();
-                v.rotate_left(r);
-                v
-            })
-            .collect();
-        orders.push(records.iter().rev().cloned().collect());
-        for order in orders {
-            let mut loader = IndexLoader::new();
-            for (k, seq, tomb) in &order {
-                if *tomb {
-                    loader.delete(k, *seq);
-                } else {
-                    loader.put(k, entry(1, 24 + seq, *seq));
-                }
-            }
-            assert_eq!(loader.max_seq(), 7);
-            let idx = loader.finish();
-            assert_eq!(idx.get(b"a"), None, "{order:?}");
-            assert_eq!(idx.get(b"b"), Some(entry(1, 30, 6)), "{order:?}");
-            assert_eq!(idx.get(b"c"), None, "{order:?}");
-            assert_eq!(idx.len(), 1);
-        }
-    }
-
-    #[test]
-    fn index_is_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<Index>();
-    }
-}
+mod tests;
