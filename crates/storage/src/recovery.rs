@@ -638,7 +638,9 @@ fn committed_records<'m>(
         }
     }
     let scan = iter.into_report();
-    let torn = scan.torn_tail_at();
+    // Damage that runs to the end of the file: in the last active file, a torn write (even if
+    // bit rot elsewhere in the file was skipped too).
+    let torn = scan.tail_damage().map(|d| d.offset);
     let open_batch = group_start.or(broken.filter(|&(_, at)| Some(at) == torn).map(|(g, _)| g));
     Ok((scan, open_batch))
 }
@@ -682,7 +684,7 @@ fn scan_data(
             );
             report.damaged.push((fid, d.offset, d.len));
         }
-        match (scan.torn_tail_at(), open_batch) {
+        match (scan.tail_damage().map(|d| d.offset), open_batch) {
             (Some(t), Some(g)) => Some(t.min(g)),
             (t, g) => t.or(g),
         }

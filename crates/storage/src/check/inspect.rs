@@ -269,9 +269,10 @@ fn inspect_data(
     }
     let scan = scan_data(bytes, &path);
 
-    // Where recovery cuts the last active file (§9.2, §4.2): the torn tail, moved back to the
-    // start of an atomic batch it interrupted or that is still open at the end.
-    let torn = scan.report.torn_tail_at();
+    // Where recovery cuts the last active file (§9.2, §4.2): damage running to the end (a torn
+    // write, also when bit rot earlier in the file was skipped), moved back to the start of an
+    // atomic batch it interrupted or that is still open at the end.
+    let torn = scan.report.tail_damage().map(|d| d.offset);
     let cut = [
         torn,
         scan.batches
