@@ -178,6 +178,18 @@ pub enum StorageError {
     #[error("the store is closed")]
     Closed,
 
+    /// A write command produced a key or value over the format's limits (§8): the command was
+    /// refused and nothing of it written; the store goes on.
+    #[error("{what} too large: {len} bytes (the limit is {max})")]
+    TooLarge {
+        /// "key" or "value".
+        what: &'static str,
+        /// Its length.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+
     /// Another process (or another store in this process that is not this one) holds the
     /// directory's lock file.
     #[error("{}: the store directory is locked by another process", path.display())]

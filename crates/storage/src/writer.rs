@@ -15,7 +15,7 @@ use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, FileKind, RecordRef};
+use crate::format::{DataCodec, FileKind, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::index::IndexEntry;
 use crate::options::{FsyncPolicy, now_ms};
 use crate::shared::{FileStats, Shared, lock};
@@ -64,6 +64,22 @@ fn failure(e: &StorageError) -> StorageError {
             reason: other.to_string(),
         },
     }
+}
+
+/// The error for a record over the format's limits (§8), if it is.
+fn too_large(p: &Pending) -> Option<StorageError> {
+    let (what, len, max) = if p.key.len() as u64 > u64::from(MAX_KEY_LEN) {
+        ("key", p.key.len(), MAX_KEY_LEN)
+    } else if p.value.len() as u64 > u64::from(MAX_VALUE_LEN) {
+        ("value", p.value.len(), MAX_VALUE_LEN)
+    } else {
+        return None;
+    };
+    Some(StorageError::TooLarge {
+        what,
+        len: len as u64,
+        max: u64::from(max),
+    })
 }
 
 impl Writer {
@@ -242,6 +258,18 @@ impl Writer {
         drop(txn);
         match outcome {
             Ok(c) => {
+                // Over-limit keys or values (§8) would fail the whole batch's encoding, which
+                // is treated as an I/O failure: refuse the one command instead, before it
+                // takes effect.
+                if let Some(e) = records
+                    .get(start..)
+                    .and_then(|new| new.iter().find_map(too_large))
+                {
+                    records.truncate(start);
+                    Txn::roll_back(overlay, undo);
+                    c(Err(e));
+                    return None;
+                }
                 self.next_seq = next_seq;
                 let end = records.len();
                 // A command that wrote several records is one atomic batch (§4.2).

@@ -228,3 +228,36 @@ fn last_handle_dropped_inside_a_completion() {
         }
     });
 }
+
+/// A key over the format's limit (§8) fails that one write with `TooLarge`; the store keeps
+/// taking writes (it used to refuse every write after it, as after an I/O failure), and an
+/// atomic command with one oversized record writes none of its records.
+#[test]
+fn an_oversized_key_fails_only_its_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let big = vec![b'k'; kvs_storage::format::MAX_KEY_LEN as usize + 1];
+    let err = store.set(&big, b"v").unwrap_err();
+    assert!(
+        matches!(err, StorageError::TooLarge { what: "key", .. }),
+        "{err}"
+    );
+    let err = store
+        .execute(move |t| {
+            t.put(b"first", b"1", None);
+            t.put(&big, b"2", None);
+        })
+        .unwrap_err();
+    assert!(matches!(err, StorageError::TooLarge { .. }), "{err}");
+    assert_eq!(
+        store.get(b"first").unwrap(),
+        None,
+        "half a command was applied"
+    );
+    store.set(b"after", b"ok").unwrap();
+    assert_eq!(store.get(b"after").unwrap().as_deref(), Some(&b"ok"[..]));
+    drop(store);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.get(b"after").unwrap().as_deref(), Some(&b"ok"[..]));
+    assert_eq!(store.get(b"first").unwrap(), None);
+}
