@@ -18,6 +18,14 @@ pub(crate) struct Pending {
     pub(crate) batch_open: bool,
 }
 
+/// What the commands of the current batch wrote, by key: the index in the batch's records of the
+/// key's latest record (a put or a tombstone). Values are not copied: a read in the batch reads
+/// them from the pending record.
+pub(crate) type Overlay = HashMap<Vec<u8>, usize>;
+
+/// An overlay change to undo: the record that made it, and the key's previous overlay entry.
+pub(crate) type Undo = (usize, Option<usize>);
+
 /// One write command's view of the store, on the writer thread.
 ///
 /// Everything a `Txn` does is atomic: it runs alone (the writer is one thread), its records are
@@ -26,12 +34,13 @@ pub(crate) struct Pending {
 /// earlier commands of the same batch wrote; expired keys are invisible.
 pub struct Txn<'a> {
     pub(crate) shared: &'a Shared,
-    pub(crate) overlay: &'a mut HashMap<Vec<u8>, Option<Value>>,
+    pub(crate) overlay: &'a mut Overlay,
     pub(crate) records: &'a mut Vec<Pending>,
     pub(crate) next_seq: &'a mut u64,
     pub(crate) now_ms: u64,
-    /// Overlay entries this txn replaced, to roll back if its closure panics.
-    pub(crate) undo: Vec<(Vec<u8>, Option<Option<Value>>)>,
+    /// Overlay entries this txn replaced, to roll back if its closure panics (the writer's
+    /// vector, reused: empty when the txn starts).
+    pub(crate) undo: &'a mut Vec<Undo>,
 }
 
 impl Txn<'_> {
@@ -42,11 +51,21 @@ impl Txn<'_> {
 
     /// The current value of `key` and its expiry, or `None` if absent or expired.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Value>> {
-        if let Some(v) = self.overlay.get(key) {
+        if let Some(p) = self.pending(key) {
             let now = self.now_ms;
-            return Ok(v.clone().filter(|v| v.expire_at_ms.is_none_or(|t| t > now)));
+            return Ok(
+                (!p.tombstone && p.expire_at_ms.is_none_or(|t| t > now)).then(|| Value {
+                    data: p.value.clone(),
+                    expire_at_ms: p.expire_at_ms,
+                }),
+            );
         }
         self.shared.read(key)
+    }
+
+    /// The latest record of `key` written by this batch, if any.
+    fn pending(&self, key: &[u8]) -> Option<&Pending> {
+        self.overlay.get(key).and_then(|&i| self.records.get(i))
     }
 
     /// A lock-free reader of the committed state (for scans and counts; it does not see what
@@ -59,11 +78,9 @@ impl Txn<'_> {
 
     /// Does `key` exist (and is it unexpired)?
     pub fn exists(&mut self, key: &[u8]) -> Result<bool> {
-        if let Some(v) = self.overlay.get(key) {
+        if let Some(p) = self.pending(key) {
             let now = self.now_ms;
-            return Ok(v
-                .as_ref()
-                .is_some_and(|v| v.expire_at_ms.is_none_or(|t| t > now)));
+            return Ok(!p.tombstone && p.expire_at_ms.is_none_or(|t| t > now));
         }
         let now = self.now_ms;
         Ok(self
@@ -76,33 +93,27 @@ impl Txn<'_> {
     /// Sets `key` to `value`, with an absolute expiry (Unix ms) or none.
     pub fn put(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>) {
         self.push(key, value, expire_at_ms, false);
-        self.set_overlay(
-            key,
-            Some(Value {
-                data: value.to_vec(),
-                expire_at_ms,
-            }),
-        );
     }
 
     /// Deletes `key`. Returns whether it existed (unexpired). A key that is not in the store at
     /// all costs no record.
     pub fn delete(&mut self, key: &[u8]) -> Result<bool> {
         let existed = self.exists(key)?;
-        let present = match self.overlay.get(key) {
-            Some(v) => v.is_some(),
+        let present = match self.pending(key) {
+            Some(p) => !p.tombstone,
             None => self.shared.index.get(key).is_some(),
         };
         if present {
             self.push(key, &[], None, true);
-            self.set_overlay(key, None);
         }
         Ok(existed)
     }
 
+    /// Appends a record to the batch and points the key's overlay entry at it.
     fn push(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>, tombstone: bool) {
         let seq = *self.next_seq;
         *self.next_seq += 1;
+        let i = self.records.len();
         self.records.push(Pending {
             key: key.to_vec(),
             value: value.to_vec(),
@@ -111,23 +122,34 @@ impl Txn<'_> {
             seq,
             batch_open: false,
         });
+        // A key written twice in one batch keeps its overlay key: no second copy.
+        let previous = match self.overlay.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, i)),
+            None => {
+                self.overlay.insert(key.to_vec(), i);
+                None
+            }
+        };
+        self.undo.push((i, previous));
     }
 
-    fn set_overlay(&mut self, key: &[u8], v: Option<Value>) {
-        let previous = self.overlay.insert(key.to_vec(), v);
-        self.undo.push((key.to_vec(), previous));
-    }
-
-    /// Reverts the overlay after the txn's closure panicked.
-    pub(crate) fn roll_back(
-        overlay: &mut HashMap<Vec<u8>, Option<Value>>,
-        undo: Vec<(Vec<u8>, Option<Option<Value>>)>,
-    ) {
-        for (key, previous) in undo.into_iter().rev() {
-            match previous {
-                Some(v) => overlay.insert(key, v),
-                None => overlay.remove(&key),
+    /// Reverts the overlay changes in `undo` (a txn whose closure panicked or that was
+    /// refused). Call it **before** dropping the txn's records from `records`.
+    pub(crate) fn roll_back(overlay: &mut Overlay, records: &[Pending], undo: &mut Vec<Undo>) {
+        for (i, previous) in undo.drain(..).rev() {
+            let Some(key) = records.get(i).map(|p| p.key.as_slice()) else {
+                continue;
             };
+            match previous {
+                Some(p) => {
+                    if let Some(slot) = overlay.get_mut(key) {
+                        *slot = p;
+                    }
+                }
+                None => {
+                    overlay.remove(key);
+                }
+            }
         }
     }
 }

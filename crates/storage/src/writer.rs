@@ -3,7 +3,6 @@
 //! updates the index, and only then completes the commands — the completion is the commit point.
 
 use std::collections::BTreeSet;
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
@@ -19,7 +18,7 @@ use crate::format::{DataCodec, FileKind, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::index::IndexEntry;
 use crate::options::{FsyncPolicy, now_ms};
 use crate::shared::{FileStats, Shared, lock};
-use crate::txn::{Pending, Txn};
+use crate::txn::{Overlay, Pending, Txn, Undo};
 
 /// Called once a write command has committed (`Ok`) or failed; runs on the writer thread, so it
 /// should only hand the result on (e.g. post it to a network loop).
@@ -49,6 +48,8 @@ pub(crate) struct Writer {
     /// Keys with a TTL by expiry time: the writer deletes them when due (Redis' active expiry),
     /// so they stop taking memory and DBSIZE drops. Entries whose key changed since are skipped.
     expiries: BTreeSet<(u64, Vec<u8>)>,
+    /// The current txn's undo log, kept to reuse its allocation.
+    undo: Vec<Undo>,
 }
 
 /// Most expired keys deleted in one go, so a mass expiry cannot stall writes for long.
@@ -100,6 +101,7 @@ impl Writer {
             dirty: false,
             last_sync: Instant::now(),
             expiries,
+            undo: Vec::new(),
         }
     }
 
@@ -208,7 +210,7 @@ impl Writer {
     }
 
     fn process(&mut self, msgs: Vec<WriterMsg>) {
-        let mut overlay = HashMap::new();
+        let mut overlay = Overlay::new();
         let mut records: Vec<Pending> = Vec::new();
         let mut completions: Vec<Completion> = Vec::new();
         let mut syncs: Vec<Completion> = Vec::new();
@@ -239,23 +241,39 @@ impl Writer {
     fn run_txn(
         &mut self,
         f: TxnFn,
-        overlay: &mut HashMap<Vec<u8>, Option<crate::fileset::Value>>,
+        overlay: &mut Overlay,
         records: &mut Vec<Pending>,
         now: u64,
     ) -> Option<Completion> {
         let start = records.len();
         let mut next_seq = self.next_seq;
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.clear();
         let mut txn = Txn {
             shared: &self.shared,
             overlay,
             records,
             next_seq: &mut next_seq,
             now_ms: now,
-            undo: Vec::new(),
+            undo: &mut undo,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut txn)));
-        let undo = std::mem::take(&mut txn.undo);
-        drop(txn);
+        let c = self.finish_txn(outcome, start, next_seq, overlay, records, &mut undo);
+        self.undo = undo;
+        c
+    }
+
+    /// Keeps a txn's records, or drops them and rolls its overlay changes back (it panicked, or
+    /// wrote something over the limits).
+    fn finish_txn(
+        &mut self,
+        outcome: std::thread::Result<Completion>,
+        start: usize,
+        next_seq: u64,
+        overlay: &mut Overlay,
+        records: &mut Vec<Pending>,
+        undo: &mut Vec<Undo>,
+    ) -> Option<Completion> {
         match outcome {
             Ok(c) => {
                 // Over-limit keys or values (§8) would fail the whole batch's encoding, which
@@ -265,8 +283,8 @@ impl Writer {
                     .get(start..)
                     .and_then(|new| new.iter().find_map(too_large))
                 {
+                    Txn::roll_back(overlay, records, undo);
                     records.truncate(start);
-                    Txn::roll_back(overlay, undo);
                     c(Err(e));
                     return None;
                 }
@@ -280,8 +298,8 @@ impl Writer {
             }
             Err(_) => {
                 tracing::error!("a write command panicked; its writes are discarded");
+                Txn::roll_back(overlay, records, undo);
                 records.truncate(start);
-                Txn::roll_back(overlay, undo);
                 None
             }
         }

@@ -261,3 +261,76 @@ fn an_oversized_key_fails_only_its_command() {
     assert_eq!(store.get(b"after").unwrap().as_deref(), Some(&b"ok"[..]));
     assert_eq!(store.get(b"first").unwrap(), None);
 }
+
+/// Within one batch, a command that panics or is refused leaves no trace for the commands after
+/// it: they read what the commands before it wrote (the overlay is rolled back).
+#[test]
+fn a_failed_command_in_a_batch_is_invisible_to_the_next() {
+    use kvs_storage::{Completion, Result as StorageResult, Txn, TxnFn};
+    use std::sync::mpsc;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let (tx, rx) = mpsc::channel::<(usize, StorageResult<Option<Vec<u8>>>)>();
+    let big = vec![b'x'; kvs_storage::format::MAX_KEY_LEN as usize + 1];
+    type Body = Box<dyn FnOnce(&mut Txn<'_>) -> Option<Vec<u8>> + Send>;
+    let mk = |n: usize, f: Body| -> TxnFn {
+        let tx = tx.clone();
+        Box::new(move |t: &mut Txn<'_>| {
+            let seen = f(t);
+            Box::new(move |r: StorageResult<()>| {
+                let _ = tx.send((n, r.map(|()| seen)));
+            }) as Completion
+        })
+    };
+    let fs = vec![
+        mk(
+            1,
+            Box::new(|t| {
+                t.put(b"k", b"1", None);
+                None
+            }),
+        ),
+        mk(
+            2,
+            Box::new(|t| {
+                t.put(b"k", b"2", None);
+                t.delete(b"k").unwrap();
+                panic!("command 2 fails after writing");
+            }),
+        ),
+        mk(
+            3,
+            Box::new(move |t| {
+                t.put(b"k", b"3", None);
+                t.put(&big, b"too big", None);
+                None
+            }),
+        ),
+        mk(4, Box::new(|t| t.get(b"k").unwrap().map(|v| v.data))),
+    ];
+    store.submit_writes(fs).unwrap();
+    drop(tx);
+    let mut got: Vec<_> = rx
+        .iter()
+        .map(|(n, r)| (n, r.map_err(|e| e.to_string())))
+        .collect();
+    got.sort_by_key(|(n, _)| *n);
+    assert_eq!(
+        got.len(),
+        3,
+        "the panicking command gets no completion: {got:?}"
+    );
+    assert_eq!(got[0], (1, Ok(None)));
+    assert_eq!(got[1].0, 3);
+    assert!(
+        got[1].1.as_ref().unwrap_err().contains("too large"),
+        "{got:?}"
+    );
+    assert_eq!(
+        got[2],
+        (4, Ok(Some(b"1".to_vec()))),
+        "command 4 reads command 1's value"
+    );
+    assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"1"[..]));
+}
