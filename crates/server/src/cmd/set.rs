@@ -184,7 +184,10 @@ pub fn exec(
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
-    let old = txn.get(&s.key)?;
+    // A plain SET needs nothing of the old value: skip the read (an index lookup and a record
+    // read from the data file) unless a condition, GET or KEEPTTL looks at it.
+    let needs_old = s.cond != Cond::Always || s.reply == Reply::Old || s.expiry == Expiry::Keep;
+    let old = if needs_old { txn.get(&s.key)? } else { None };
     let ok = match s.cond {
         Cond::Always => true,
         Cond::IfAbsent => old.is_none(),
