@@ -61,11 +61,6 @@ use redb::{ReadableDatabase, TableDefinition};
 
 const VAL_LEN: usize = 100;
 const SAMPLES: usize = 10;
-/// `--features mimalloc`: measure under the allocator kvs-server ships with.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const CHILD_ENV: &str = "KVS_ENGINE_BENCH_CHILD";
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
 const INDEX_SRC: &str = include_str!("../src/index/mod.rs");

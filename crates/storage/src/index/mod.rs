@@ -37,7 +37,7 @@
 //! ones in one extra heap block), and the entry takes 24 bytes — fid and offset get 48 bits each
 //! ([`MAX_FID`], [`MAX_OFFSET`]: 2^48 files, 256 TiB files), the record length 32 bits, the
 //! expiry 64 bits. Key and entry together fill a 48-byte block: a 48-byte size class in
-//! jemalloc or mimalloc (which `kvs-server` uses), a 64-byte chunk in glibc's malloc (8 bytes
+//! jemalloc or mimalloc, a 64-byte chunk in glibc's malloc (8 bytes
 //! of chunk header, 16-byte granules).
 //!
 //! The record's seq (§7) is **not** kept: only recovery needs it, to decide which of two
