@@ -75,6 +75,7 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<CompactorMsg>, writer: Sende
             Ok(CompactorMsg::WriteHints(fid)) => {
                 if let Err(e) = write_hints(&shared, fid) {
                     tracing::warn!(fid, error = %e, "could not write a hint file");
+                    refuse_after_sync_failure(&shared, &e);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {} // the automatic compaction is due: see above
@@ -132,7 +133,11 @@ impl<'a> Outputs<'a> {
             self.finish_current()?;
         }
         if self.current.is_none() {
-            let fid = lock(&self.shared.manifest).allocate_fid()?;
+            // A failed MANIFEST edit poisons the MANIFEST handle: no file set can change any
+            // more, so the store refuses writes (the writer would at its next rotation).
+            let fid = lock(&self.shared.manifest)
+                .allocate_fid()
+                .inspect_err(|e| self.shared.poison(e.to_string()))?;
             let file = DBFile::create(&self.shared.dir, FileKind::Data, fid)?;
             self.current = Some(Output {
                 file,
@@ -177,17 +182,35 @@ impl<'a> Outputs<'a> {
     }
 
     fn finish_current(&mut self) -> Result<()> {
-        if let Some(mut o) = self.current.take() {
-            Self::flush(&mut o, &mut self.moves)?;
-            o.file.sync()?;
-            let mut hint = DBFile::create(&self.shared.dir, FileKind::Hint, o.file.fid())?;
-            hint.write_records::<HintCodec>(&o.hints)?;
-            hint.sync()?;
-            o.file.seal()?;
-            o.stats.total = o.file.len();
-            self.done.push(o);
-        }
+        // The output stays in `current` until it is complete, so that `discard` finds it.
+        let Some(o) = self.current.as_mut() else {
+            return Ok(());
+        };
+        Self::flush(o, &mut self.moves)?;
+        o.file.sync()?;
+        let mut hint = DBFile::create(&self.shared.dir, FileKind::Hint, o.file.fid())?;
+        hint.write_records::<HintCodec>(&o.hints)?;
+        hint.sync()?;
+        o.file.seal()?;
+        o.stats.total = o.file.len();
+        self.done.extend(self.current.take());
         Ok(())
+    }
+
+    /// Deletes every output written so far (data and hint files): for a compaction that failed
+    /// before its commit point, when nothing refers to them. Without this they would stay
+    /// until the next open deletes them as orphans — disk space a full disk cannot spare.
+    fn discard(&mut self) {
+        for fid in self
+            .done
+            .iter()
+            .chain(self.current.as_ref())
+            .map(|o| o.file.fid())
+        {
+            remove_files(&self.shared.dir, fid);
+        }
+        self.done.clear();
+        self.current = None;
     }
 }
 
@@ -195,6 +218,9 @@ impl<'a> Outputs<'a> {
 /// fsync, rename and directory fsync, so a hint file is either complete or absent (§5).
 fn write_hints(shared: &Shared, fid: Fid) -> Result<()> {
     let _guard = lock(&shared.compaction); // the file must not be compacted away meanwhile
+    if shared.refused().is_some() {
+        return Ok(()); // a store that refuses writes writes no files; the next open scans it
+    }
     let files = shared.files.load_full();
     let Some(mf) = files.sealed.get(&fid) else {
         return Ok(());
@@ -219,18 +245,30 @@ fn write_hints(shared: &Shared, fid: Fid) -> Result<()> {
     }
     let tmp_dir = shared.dir.join("hint.tmp");
     let _ = std::fs::remove_dir_all(&tmp_dir);
-    std::fs::create_dir(&tmp_dir).map_err(|e| StorageError::io("create directory", &tmp_dir, e))?;
-    let mut hint = DBFile::create(&tmp_dir, FileKind::Hint, fid)?;
-    hint.write_records::<HintCodec>(&hints)?;
-    hint.sync()?;
-    let tmp_path = hint.path().to_path_buf();
-    drop(hint);
-    std::fs::rename(&tmp_path, &final_path)
-        .map_err(|e| StorageError::io("rename", &final_path, e))?;
-    let _ = std::fs::remove_dir(&tmp_dir);
+    let written = write_hint_file(&tmp_dir, &final_path, fid, &hints);
+    let _ = std::fs::remove_dir_all(&tmp_dir);
+    written?;
     crate::dir::sync_dir(&shared.dir)?;
     tracing::debug!(fid, entries = hints.len(), "hint file written");
     Ok(())
+}
+
+/// Writes `hints` to a hint file in `tmp_dir`, fsyncs it and renames it to `final_path`.
+fn write_hint_file(
+    tmp_dir: &Path,
+    final_path: &Path,
+    fid: Fid,
+    hints: &[HintEntry<'_>],
+) -> Result<()> {
+    crate::faults::create_dir(tmp_dir)
+        .map_err(|e| StorageError::io("create directory", tmp_dir, e))?;
+    let mut hint = DBFile::create(tmp_dir, FileKind::Hint, fid)?;
+    hint.write_records::<HintCodec>(hints)?;
+    hint.sync()?;
+    let tmp_path = hint.path().to_path_buf();
+    drop(hint);
+    crate::faults::rename(&tmp_path, final_path)
+        .map_err(|e| StorageError::io("rename", final_path, e))
 }
 
 /// Deletes a data file and its hint file, if present (best effort, logged).
@@ -245,8 +283,43 @@ pub(crate) fn remove_files(dir: &Path, fid: Fid) {
     }
 }
 
+/// If `e` is a failed fsync (of a file or of the directory), makes the store refuse writes.
+///
+/// After a failed fsync what is on disk is unknown: the kernel may have dropped the dirty pages
+/// and will not report it again (PostgreSQL's "fsyncgate"). The compactor abandons its own
+/// files anyway, but the disk is failing under the store, so it refuses writes from then on,
+/// exactly as after a failed fsync of the active file (§9.3). Other failures (a file that
+/// cannot be created, a write that fails) only fail the compaction: its outputs are deleted and
+/// it may be retried.
+fn refuse_after_sync_failure(shared: &Shared, e: &StorageError) {
+    // The `op` names are those of `DBFile::{sync, create, truncate_to}` and `sync_dir`.
+    let sync_failed = matches!(
+        e,
+        StorageError::Io {
+            op: "fdatasync" | "fsync" | "fsync directory",
+            ..
+        } | StorageError::Poisoned { .. }
+    );
+    if sync_failed {
+        shared.poison(e.to_string());
+    }
+}
+
 /// Runs one compaction of the sealed files past `threshold`.
+///
+/// Fails without changing the file set if anything goes wrong before the commit point (the
+/// outputs are deleted again); the store then refuses writes only if an fsync or the MANIFEST
+/// failed. A failure at or after the commit point always makes it refuse writes: whether the
+/// edit is on disk, or whether memory still matches it, is then unknown.
 pub(crate) fn compact(
+    shared: &Shared,
+    writer: &Sender<WriterMsg>,
+    threshold: f64,
+) -> Result<CompactionReport> {
+    compact_locked(shared, writer, threshold).inspect_err(|e| refuse_after_sync_failure(shared, e))
+}
+
+fn compact_locked(
     shared: &Shared,
     writer: &Sender<WriterMsg>,
     threshold: f64,
@@ -289,69 +362,37 @@ pub(crate) fn compact(
         moves: Vec::new(),
     };
     let mut expired: Vec<(&[u8], Fid, u64)> = Vec::new();
-    for &fid in &inputs {
-        let Some(mf) = files.sealed.get(&fid) else {
-            continue;
-        };
-        report.bytes_before += mf.len();
-        let mut iter = mf.records::<DataCodec>()?;
-        for (offset, rec) in iter.by_ref() {
-            let Ok(rec) = rec else {
-                report.records_dropped += 1;
-                continue; // damage is logged by the scan; nothing there can be live
-            };
-            let entry = shared.index.get(rec.key);
-            let live = entry.is_some_and(|e| e.fid == fid && e.offset == offset);
-            let gone = rec.tombstone || (live && rec.expire_at_ms.is_some_and(|t| t <= now));
-            if gone {
-                if live {
-                    expired.push((rec.key, fid, offset));
-                }
-                if rec.seq < oldest_outside {
-                    report.records_dropped += 1;
-                } else {
-                    // Keep it as a tombstone: an older record of the key may still exist.
-                    outputs.push(RecordRef::delete(rec.seq, rec.key), None)?;
-                    report.records_kept += 1;
-                }
-            } else if live {
-                let slot = outputs.moves.len();
-                let placeholder = IndexEntry {
-                    fid: 0,
-                    offset: 0,
-                    len: 0,
-                    expire_at_ms: None,
-                };
-                outputs.moves.push((rec.key, fid, offset, placeholder));
-                outputs.push(rec, Some(slot))?;
-                report.records_kept += 1;
-            } else {
-                report.records_dropped += 1;
-            }
-        }
-        for d in iter.report().mid_file_damage() {
-            tracing::error!(
-                fid,
-                offset = d.offset,
-                len = d.len,
-                "compaction skipped damaged bytes"
-            );
-        }
+    // Before the commit point nothing refers to the outputs: on failure they are deleted again.
+    let written = copy_live(
+        &files,
+        &inputs,
+        (oldest_outside, now),
+        &mut outputs,
+        &mut expired,
+        &mut report,
+    )
+    .and_then(|()| outputs.finish_current())
+    .and_then(|()| crate::dir::sync_dir(&shared.dir));
+    if let Err(e) = written {
+        outputs.discard();
+        return Err(e);
     }
-    outputs.finish_current()?;
     let out_fids: Vec<Fid> = outputs.done.iter().map(|o| o.file.fid()).collect();
-    crate::dir::sync_dir(&shared.dir)?;
     // Records that superseded the ones dropped here must be durable before the drop is. The
     // writer may be waiting for the compaction lock (FLUSHALL) before it gets to this sync:
     // release it meanwhile, and check below that the inputs are still live.
     drop(guard);
     let (tx, rx) = crossbeam_channel::bounded(1);
-    writer
+    let synced = writer
         .send(WriterMsg::Sync(Box::new(move |r| {
             let _ = tx.send(r);
         })))
-        .map_err(|_| StorageError::Closed)?;
-    rx.recv().map_err(|_| StorageError::Closed)??;
+        .map_err(|_| StorageError::Closed)
+        .and_then(|()| rx.recv().map_err(|_| StorageError::Closed)?);
+    if let Err(e) = synced {
+        outputs.discard();
+        return Err(e);
+    }
     let _guard = lock(&shared.compaction);
     if !inputs
         .iter()
@@ -364,14 +405,18 @@ pub(crate) fn compact(
         tracing::info!("compaction abandoned: a FLUSHALL ran meanwhile");
         return Ok(CompactionReport::default());
     }
-    // Commit point.
-    lock(&shared.manifest).add_or_remove(&out_fids, &inputs)?;
+    // Commit point. If the edit fails, it may still be on disk (a failed fsync says nothing
+    // about what the page cache wrote back): the outputs stay, as they may be live after a
+    // restart, and so do the inputs. The next open settles it either way (§6.4, §10).
+    lock(&shared.manifest)
+        .add_or_remove(&out_fids, &inputs)
+        .inspect_err(|e| shared.poison(e.to_string()))?;
+    // From here on memory must follow the MANIFEST; if it cannot, writes are refused.
     let mut mapped = Vec::new();
     for o in &outputs.done {
-        mapped.push((
-            o.file.fid(),
-            Arc::new(MappedFile::open(&shared.dir, FileKind::Data, o.file.fid())?),
-        ));
+        let file = MappedFile::open(&shared.dir, FileKind::Data, o.file.fid())
+            .inspect_err(|e| shared.poison(e.to_string()))?;
+        mapped.push((o.file.fid(), Arc::new(file)));
         report.bytes_after += o.file.len();
     }
     // Readers may now find a record in the outputs or the inputs; repoint, then retire inputs.
@@ -430,4 +475,69 @@ pub(crate) fn compact(
     );
     tracing::info!(?report.inputs, ?report.outputs, report.bytes_before, report.bytes_after, "compaction done");
     Ok(report)
+}
+
+/// Copies the live records of `inputs` (and the tombstones that must stay) into `outputs`;
+/// notes the live records that expired in `expired`. `bounds` is (oldest seq outside the
+/// compaction, now in ms).
+fn copy_live<'a>(
+    files: &'a FileSet,
+    inputs: &[Fid],
+    bounds: (u64, u64),
+    outputs: &mut Outputs<'a>,
+    expired: &mut Vec<(&'a [u8], Fid, u64)>,
+    report: &mut CompactionReport,
+) -> Result<()> {
+    let (oldest_outside, now) = bounds;
+    let shared = outputs.shared;
+    for &fid in inputs {
+        let Some(mf) = files.sealed.get(&fid) else {
+            continue;
+        };
+        report.bytes_before += mf.len();
+        let mut iter = mf.records::<DataCodec>()?;
+        for (offset, rec) in iter.by_ref() {
+            let Ok(rec) = rec else {
+                report.records_dropped += 1;
+                continue; // damage is logged by the scan; nothing there can be live
+            };
+            let entry = shared.index.get(rec.key);
+            let live = entry.is_some_and(|e| e.fid == fid && e.offset == offset);
+            let gone = rec.tombstone || (live && rec.expire_at_ms.is_some_and(|t| t <= now));
+            if gone {
+                if live {
+                    expired.push((rec.key, fid, offset));
+                }
+                if rec.seq < oldest_outside {
+                    report.records_dropped += 1;
+                } else {
+                    // Keep it as a tombstone: an older record of the key may still exist.
+                    outputs.push(RecordRef::delete(rec.seq, rec.key), None)?;
+                    report.records_kept += 1;
+                }
+            } else if live {
+                let slot = outputs.moves.len();
+                let placeholder = IndexEntry {
+                    fid: 0,
+                    offset: 0,
+                    len: 0,
+                    expire_at_ms: None,
+                };
+                outputs.moves.push((rec.key, fid, offset, placeholder));
+                outputs.push(rec, Some(slot))?;
+                report.records_kept += 1;
+            } else {
+                report.records_dropped += 1;
+            }
+        }
+        for d in iter.report().mid_file_damage() {
+            tracing::error!(
+                fid,
+                offset = d.offset,
+                len = d.len,
+                "compaction skipped damaged bytes"
+            );
+        }
+    }
+    Ok(())
 }

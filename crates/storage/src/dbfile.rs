@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::dir::file_path;
 use crate::error::{Corruption, Result, StorageError};
+use crate::faults;
 use crate::format::{
     DataCodec, Fid, FileHeader, FileKind, HEADER_LEN, RecordBuf, RecordCodec, RecordPos, RecordRef,
 };
@@ -68,19 +69,16 @@ impl DBFile {
         if !kind.accepts_fid(fid) {
             return Err(StorageError::InvalidFid { kind, fid });
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| StorageError::io("create", &path, e))?;
+        let file = faults::open_new(
+            OpenOptions::new().read(true).write(true).create_new(true),
+            &path,
+        )
+        .map_err(|e| StorageError::io("create", &path, e))?;
         let header = FileHeader { kind, fid }.encode();
-        let written = file
-            .write_all_at(&header, 0)
+        let written = faults::write_all_at(&file, &path, &header, 0)
             .map_err(|e| StorageError::io("write header", &path, e))
             .and_then(|()| {
-                file.sync_all()
-                    .map_err(|e| StorageError::io("fsync", &path, e))
+                faults::sync_all(&file, &path).map_err(|e| StorageError::io("fsync", &path, e))
             });
         if let Err(e) = written {
             if let Err(rm) = std::fs::remove_file(&path) {
@@ -228,7 +226,7 @@ impl DBFile {
 
     /// `pwrite`s `bytes` at the logical end and advances it.
     fn write_at_end(&mut self, bytes: &[u8]) -> Result<()> {
-        if let Err(e) = self.file.write_all_at(bytes, self.len) {
+        if let Err(e) = faults::write_all_at(&self.file, &self.path, bytes, self.len) {
             self.poisoned = true;
             return Err(StorageError::io("write", &self.path, e));
         }
@@ -303,7 +301,7 @@ impl DBFile {
                 path: self.path.clone(),
             });
         }
-        if let Err(e) = self.file.sync_data() {
+        if let Err(e) = faults::sync_data(&self.file, &self.path) {
             self.poisoned = true;
             return Err(StorageError::io("fdatasync", &self.path, e));
         }
@@ -336,13 +334,10 @@ impl DBFile {
             });
         }
         tracing::info!(path = %self.path.display(), from = self.len, to = len, "truncating file");
-        let done = self
-            .file
-            .set_len(len)
+        let done = faults::set_len(&self.file, &self.path, len)
             .map_err(|e| StorageError::io("truncate", &self.path, e))
             .and_then(|()| {
-                self.file
-                    .sync_all()
+                faults::sync_all(&self.file, &self.path)
                     .map_err(|e| StorageError::io("fsync", &self.path, e))
             });
         if done.is_err() {

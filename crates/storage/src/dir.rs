@@ -87,8 +87,7 @@ pub fn list_files(dir: &Path) -> Result<Vec<(FileKind, Fid)>> {
 /// MANIFEST edit makes them live.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     let d = File::open(dir).map_err(|e| StorageError::io("open directory", dir, e))?;
-    d.sync_all()
-        .map_err(|e| StorageError::io("fsync directory", dir, e))
+    crate::faults::sync_dir(&d, dir).map_err(|e| StorageError::io("fsync directory", dir, e))
 }
 
 #[cfg(test)]

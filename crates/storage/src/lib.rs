@@ -126,12 +126,18 @@ pub mod check;
 pub mod dbfile;
 pub mod dir;
 pub mod error;
+/// Fault injection for tests (feature `fault-injection`): see the module docs.
+#[cfg(feature = "fault-injection")]
+pub mod faults;
+#[cfg(not(feature = "fault-injection"))]
+mod faults;
 pub mod format;
 pub mod index;
 pub mod manifest;
 pub mod mapped;
 pub mod scan;
 
+mod batch;
 mod compactor;
 mod fileset;
 mod kv_store;

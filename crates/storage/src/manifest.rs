@@ -367,7 +367,7 @@ fn write_snapshot(dir: &Path, state: &ManifestState) -> Result<()> {
     file.sync()?;
     drop(file);
     let path = dir.join(MANIFEST_NAME);
-    std::fs::rename(&tmp, &path).map_err(|e| StorageError::io("rename", &tmp, e))?;
+    crate::faults::rename(&tmp, &path).map_err(|e| StorageError::io("rename", &tmp, e))?;
     sync_dir(dir)
 }
 

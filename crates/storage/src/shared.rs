@@ -75,9 +75,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// Makes the store refuse writes until it is reopened (§9.3). The first reason stays: later
+    /// failures are usually consequences of it ("file refuses further writes").
     pub(crate) fn poison(&self, reason: String) {
+        let mut poisoned = lock(&self.poisoned);
+        if poisoned.is_some() {
+            tracing::debug!(%reason, "another failure while refusing writes");
+            return;
+        }
         tracing::error!(%reason, "store refuses writes from now on");
-        *lock(&self.poisoned) = Some(reason);
+        *poisoned = Some(reason);
     }
 
     pub(crate) fn refused(&self) -> Option<StorageError> {

@@ -1,30 +1,10 @@
 //! `Txn`: what a write command sees on the writer thread — atomic read-modify-write over the
 //! store, with the effects of earlier commands of the same batch visible.
 
-use std::collections::HashMap;
-
+use crate::batch::{Batch, Pending, Undo};
 use crate::error::Result;
 use crate::fileset::Value;
 use crate::shared::Shared;
-
-/// A record the writer will append when the batch commits.
-#[derive(Debug)]
-pub(crate) struct Pending {
-    pub(crate) key: Vec<u8>,
-    pub(crate) value: Vec<u8>,
-    pub(crate) expire_at_ms: Option<u64>,
-    pub(crate) tombstone: bool,
-    pub(crate) seq: u64,
-    pub(crate) batch_open: bool,
-}
-
-/// What the commands of the current batch wrote, by key: the index in the batch's records of the
-/// key's latest record (a put or a tombstone). Values are not copied: a read in the batch reads
-/// them from the pending record.
-pub(crate) type Overlay = HashMap<Vec<u8>, usize>;
-
-/// An overlay change to undo: the record that made it, and the key's previous overlay entry.
-pub(crate) type Undo = (usize, Option<usize>);
 
 /// One write command's view of the store, on the writer thread.
 ///
@@ -34,8 +14,8 @@ pub(crate) type Undo = (usize, Option<usize>);
 /// earlier commands of the same batch wrote; expired keys are invisible.
 pub struct Txn<'a> {
     pub(crate) shared: &'a Shared,
-    pub(crate) overlay: &'a mut Overlay,
-    pub(crate) records: &'a mut Vec<Pending>,
+    /// The batch so far: earlier commands' records, and this one's.
+    pub(crate) batch: &'a mut Batch,
     pub(crate) next_seq: &'a mut u64,
     pub(crate) now_ms: u64,
     /// Overlay entries this txn replaced, to roll back if its closure panics (the writer's
@@ -55,7 +35,7 @@ impl Txn<'_> {
             let now = self.now_ms;
             return Ok(
                 (!p.tombstone && p.expire_at_ms.is_none_or(|t| t > now)).then(|| Value {
-                    data: p.value.clone(),
+                    data: self.batch.value(p).to_vec(),
                     expire_at_ms: p.expire_at_ms,
                 }),
             );
@@ -65,7 +45,7 @@ impl Txn<'_> {
 
     /// The latest record of `key` written by this batch, if any.
     fn pending(&self, key: &[u8]) -> Option<&Pending> {
-        self.overlay.get(key).and_then(|&i| self.records.get(i))
+        self.batch.latest(key)
     }
 
     /// A lock-free reader of the committed state (for scans and counts; it does not see what
@@ -109,47 +89,11 @@ impl Txn<'_> {
         Ok(existed)
     }
 
-    /// Appends a record to the batch and points the key's overlay entry at it.
+    /// Appends a record to the batch, where later reads of the batch find it.
     fn push(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>, tombstone: bool) {
         let seq = *self.next_seq;
         *self.next_seq += 1;
-        let i = self.records.len();
-        self.records.push(Pending {
-            key: key.to_vec(),
-            value: value.to_vec(),
-            expire_at_ms,
-            tombstone,
-            seq,
-            batch_open: false,
-        });
-        // A key written twice in one batch keeps its overlay key: no second copy.
-        let previous = match self.overlay.get_mut(key) {
-            Some(slot) => Some(std::mem::replace(slot, i)),
-            None => {
-                self.overlay.insert(key.to_vec(), i);
-                None
-            }
-        };
-        self.undo.push((i, previous));
-    }
-
-    /// Reverts the overlay changes in `undo` (a txn whose closure panicked or that was
-    /// refused). Call it **before** dropping the txn's records from `records`.
-    pub(crate) fn roll_back(overlay: &mut Overlay, records: &[Pending], undo: &mut Vec<Undo>) {
-        for (i, previous) in undo.drain(..).rev() {
-            let Some(key) = records.get(i).map(|p| p.key.as_slice()) else {
-                continue;
-            };
-            match previous {
-                Some(p) => {
-                    if let Some(slot) = overlay.get_mut(key) {
-                        *slot = p;
-                    }
-                }
-                None => {
-                    overlay.remove(key);
-                }
-            }
-        }
+        let undo = self.batch.push(key, value, expire_at_ms, tombstone, seq);
+        self.undo.push(undo);
     }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
+use crate::batch::{Batch, Pending, Undo};
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
@@ -18,7 +19,7 @@ use crate::format::{DataCodec, FileKind, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::index::IndexEntry;
 use crate::options::{FsyncPolicy, now_ms};
 use crate::shared::{FileStats, Shared, lock};
-use crate::txn::{Overlay, Pending, Txn, Undo};
+use crate::txn::Txn;
 
 /// Called once a write command has committed (`Ok`) or failed; runs on the writer thread, so it
 /// should only hand the result on (e.g. post it to a network loop).
@@ -48,8 +49,12 @@ pub(crate) struct Writer {
     /// Keys with a TTL by expiry time: the writer deletes them when due (Redis' active expiry),
     /// so they stop taking memory and DBSIZE drops. Entries whose key changed since are skipped.
     expiries: BTreeSet<(u64, Vec<u8>)>,
-    /// The current txn's undo log, kept to reuse its allocation.
+    /// The current batch and the current txn's undo log, kept to reuse their memory.
+    batch: Batch,
     undo: Vec<Undo>,
+    /// Completions of the current batch's commands and syncs (kept, as `batch`).
+    completions: Vec<Completion>,
+    syncs: Vec<Completion>,
 }
 
 /// Most expired keys deleted in one go, so a mass expiry cannot stall writes for long.
@@ -69,10 +74,10 @@ fn failure(e: &StorageError) -> StorageError {
 
 /// The error for a record over the format's limits (§8), if it is.
 fn too_large(p: &Pending) -> Option<StorageError> {
-    let (what, len, max) = if p.key.len() as u64 > u64::from(MAX_KEY_LEN) {
-        ("key", p.key.len(), MAX_KEY_LEN)
-    } else if p.value.len() as u64 > u64::from(MAX_VALUE_LEN) {
-        ("value", p.value.len(), MAX_VALUE_LEN)
+    let (what, len, max) = if p.key_len() as u64 > u64::from(MAX_KEY_LEN) {
+        ("key", p.key_len(), MAX_KEY_LEN)
+    } else if p.value_len() as u64 > u64::from(MAX_VALUE_LEN) {
+        ("value", p.value_len(), MAX_VALUE_LEN)
     } else {
         return None;
     };
@@ -101,7 +106,10 @@ impl Writer {
             dirty: false,
             last_sync: Instant::now(),
             expiries,
+            batch: Batch::default(),
             undo: Vec::new(),
+            completions: Vec::new(),
+            syncs: Vec::new(),
         }
     }
 
@@ -155,7 +163,7 @@ impl Writer {
     /// Deletes keys whose TTL has passed (tombstones, like any delete).
     fn expire_due(&mut self) {
         let now = now_ms();
-        let mut records = Vec::new();
+        let mut records = Batch::default();
         while records.len() < EXPIRE_BATCH {
             match self.expiries.first() {
                 Some((at, _)) if *at <= now => {}
@@ -172,14 +180,7 @@ impl Writer {
             {
                 let seq = self.next_seq;
                 self.next_seq += 1;
-                records.push(Pending {
-                    key,
-                    value: Vec::new(),
-                    expire_at_ms: None,
-                    tombstone: true,
-                    seq,
-                    batch_open: false,
-                });
+                records.push(&key, &[], None, true, seq);
             }
         }
         if !records.is_empty() {
@@ -201,7 +202,12 @@ impl Writer {
     }
 
     fn sync(&mut self) -> Result<()> {
-        self.active.sync()?;
+        if let Err(e) = self.active.sync() {
+            // The file is poisoned: nothing more can be made durable through it, and retrying
+            // every loop turn (everysec) would spin.
+            self.dirty = false;
+            return Err(e);
+        }
         self.dirty = false;
         self.last_sync = Instant::now();
         self.shared.counters.fsyncs.fetch_add(1, Relaxed);
@@ -210,16 +216,17 @@ impl Writer {
     }
 
     fn process(&mut self, msgs: Vec<WriterMsg>) {
-        let mut overlay = Overlay::new();
-        let mut records: Vec<Pending> = Vec::new();
-        let mut completions: Vec<Completion> = Vec::new();
-        let mut syncs: Vec<Completion> = Vec::new();
+        // The batch, the completion lists and the undo log are kept from one batch to the
+        // next: no allocation per batch.
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut completions = std::mem::take(&mut self.completions);
+        let mut syncs = std::mem::take(&mut self.syncs);
         let now = now_ms();
         for msg in msgs {
             match msg {
                 WriterMsg::Txns(txns) => {
                     for f in txns {
-                        if let Some(c) = self.run_txn(f, &mut overlay, &mut records, now) {
+                        if let Some(c) = self.run_txn(f, &mut batch, now) {
                             completions.push(c);
                         }
                     }
@@ -227,38 +234,37 @@ impl Writer {
                 WriterMsg::Sync(c) => syncs.push(c),
                 WriterMsg::FlushAll(c) => {
                     // Commit what came before, in order, then flush.
-                    let result = self.commit(&mut records, !syncs.is_empty());
+                    let result = self.commit(&mut batch, !syncs.is_empty());
+                    batch.clear();
                     finish(&result, completions.drain(..).chain(syncs.drain(..)));
-                    overlay.clear();
                     c(self.flush_all());
                 }
             }
         }
-        let result = self.commit(&mut records, !syncs.is_empty());
-        finish(&result, completions.into_iter().chain(syncs));
+        let result = self.commit(&mut batch, !syncs.is_empty());
+        // Whatever the outcome: a failed commit returns early and must not leave its records
+        // for the next batch to commit.
+        batch.clear();
+        finish(&result, completions.drain(..).chain(syncs.drain(..)));
+        self.batch = batch;
+        self.completions = completions;
+        self.syncs = syncs;
     }
 
-    fn run_txn(
-        &mut self,
-        f: TxnFn,
-        overlay: &mut Overlay,
-        records: &mut Vec<Pending>,
-        now: u64,
-    ) -> Option<Completion> {
-        let start = records.len();
+    fn run_txn(&mut self, f: TxnFn, batch: &mut Batch, now: u64) -> Option<Completion> {
+        let start = batch.len();
         let mut next_seq = self.next_seq;
         let mut undo = std::mem::take(&mut self.undo);
         undo.clear();
         let mut txn = Txn {
             shared: &self.shared,
-            overlay,
-            records,
+            batch,
             next_seq: &mut next_seq,
             now_ms: now,
             undo: &mut undo,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut txn)));
-        let c = self.finish_txn(outcome, start, next_seq, overlay, records, &mut undo);
+        let c = self.finish_txn(outcome, start, next_seq, batch, &mut undo);
         self.undo = undo;
         c
     }
@@ -270,44 +276,48 @@ impl Writer {
         outcome: std::thread::Result<Completion>,
         start: usize,
         next_seq: u64,
-        overlay: &mut Overlay,
-        records: &mut Vec<Pending>,
+        batch: &mut Batch,
         undo: &mut Vec<Undo>,
     ) -> Option<Completion> {
         match outcome {
             Ok(c) => {
                 // Over-limit keys or values (§8) would fail the whole batch's encoding, which
                 // is treated as an I/O failure: refuse the one command instead, before it
-                // takes effect.
-                if let Some(e) = records
-                    .get(start..)
-                    .and_then(|new| new.iter().find_map(too_large))
+                // takes effect. Likewise a command that writes while the store refuses writes
+                // (§9.3): undone at once, so the commands after it never see its writes, and
+                // read-only commands of the batch still succeed.
+                let new = batch.tail(start);
+                if let Some(e) = new
+                    .iter()
+                    .find_map(too_large)
+                    .or_else(|| (!new.is_empty()).then(|| self.shared.refused()).flatten())
                 {
-                    Txn::roll_back(overlay, records, undo);
-                    records.truncate(start);
+                    batch.roll_back(start, undo);
                     c(Err(e));
                     return None;
                 }
                 self.next_seq = next_seq;
-                let end = records.len();
                 // A command that wrote several records is one atomic batch (§4.2).
-                for r in records.iter_mut().take(end.saturating_sub(1)).skip(start) {
+                let mine = batch.tail_mut(start);
+                let n = mine.len();
+                for r in mine.iter_mut().take(n.saturating_sub(1)) {
                     r.batch_open = true;
                 }
                 Some(c)
             }
             Err(_) => {
                 tracing::error!("a write command panicked; its writes are discarded");
-                Txn::roll_back(overlay, records, undo);
-                records.truncate(start);
+                batch.roll_back(start, undo);
                 None
             }
         }
     }
 
     /// Appends `records` (one write), fsyncs if asked or if the policy says so, updates the index.
-    fn commit(&mut self, records: &mut Vec<Pending>, force_sync: bool) -> Result<()> {
-        if let Some(e) = self.shared.refused() {
+    fn commit(&mut self, records: &mut Batch, force_sync: bool) -> Result<()> {
+        if let Some(e) = self.shared.refused()
+            && (force_sync || !records.is_empty())
+        {
             records.clear();
             return Err(e);
         }
@@ -321,11 +331,11 @@ impl Writer {
         }
         let refs: Vec<RecordRef<'_>> = records
             .iter()
-            .map(|p| {
+            .map(|(p, key, value)| {
                 let mut r = if p.tombstone {
-                    RecordRef::delete(p.seq, &p.key)
+                    RecordRef::delete(p.seq, key)
                 } else {
-                    RecordRef::put(p.seq, &p.key, &p.value)
+                    RecordRef::put(p.seq, key, value)
                 };
                 if let Some(t) = p.expire_at_ms {
                     r = r.with_expiry(t);
@@ -358,12 +368,12 @@ impl Writer {
         let fid = self.active.fid();
         let mut stats = lock(&self.shared.stats);
         self.shared.publishing.fetch_add(1, SeqCst);
-        for (p, pos) in records.iter().zip(&positions) {
+        for ((p, key, _), pos) in records.iter().zip(&positions) {
             let s = stats.entry(fid).or_default();
             s.note_seq(p.seq);
             let old = if p.tombstone {
                 Shared::mark_dead(&mut stats, fid, u64::from(pos.len));
-                self.shared.index.remove(&p.key)
+                self.shared.index.remove(key)
             } else {
                 let e = IndexEntry {
                     fid,
@@ -371,13 +381,13 @@ impl Writer {
                     len: pos.len,
                     expire_at_ms: p.expire_at_ms,
                 };
-                self.shared.index.insert(&p.key, e)
+                self.shared.index.insert(key, e)
             };
             if let Some(old) = old {
                 Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
             }
             if let Some(at) = p.expire_at_ms {
-                self.expiries.insert((at, p.key.clone()));
+                self.expiries.insert((at, key.to_vec()));
             }
         }
         self.shared.publishing.fetch_add(1, SeqCst);

@@ -1,0 +1,230 @@
+//! The writer's current batch: the records its commands wrote, not yet appended.
+//!
+//! Every write command adds records here; the writer appends the whole batch with one write
+//! (group commit, storage-format §11.2). Keys and values are copied **once**, into one arena,
+//! and the records refer to it by position: no allocation per record, and the arena, the list
+//! and the table are kept from batch to batch. The table maps a key to its latest record in the
+//! batch (the *overlay*): commands later in the same batch read what earlier ones wrote from
+//! there, before anything reaches the index.
+
+use std::hash::{BuildHasher, RandomState};
+
+use hashbrown::HashTable;
+
+/// A record of the batch. Its key and value are in the batch's arena.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending {
+    /// Where the key starts in the arena; the value follows it.
+    at: usize,
+    key_len: usize,
+    value_len: usize,
+    pub(crate) expire_at_ms: Option<u64>,
+    pub(crate) tombstone: bool,
+    pub(crate) seq: u64,
+    /// Not the last record of its command's atomic batch (§4.2).
+    pub(crate) batch_open: bool,
+}
+
+impl Pending {
+    pub(crate) fn key_len(&self) -> usize {
+        self.key_len
+    }
+
+    pub(crate) fn value_len(&self) -> usize {
+        self.value_len
+    }
+}
+
+/// An overlay change to undo: the record that made it, and the key's previous latest record.
+pub(crate) type Undo = (usize, Option<usize>);
+
+/// See the module docs.
+#[derive(Default)]
+pub(crate) struct Batch {
+    list: Vec<Pending>,
+    arena: Vec<u8>,
+    /// Index in `list` of each key's latest record, hashed by key.
+    latest: HashTable<usize>,
+    hasher: RandomState,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("records", &self.list.len())
+            .field("arena_bytes", &self.arena.len())
+            .finish()
+    }
+}
+
+impl Batch {
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub(crate) fn key(&self, p: &Pending) -> &[u8] {
+        self.arena.get(p.at..p.at + p.key_len).unwrap_or_default()
+    }
+
+    pub(crate) fn value(&self, p: &Pending) -> &[u8] {
+        let start = p.at + p.key_len;
+        self.arena
+            .get(start..start + p.value_len)
+            .unwrap_or_default()
+    }
+
+    /// The records with their keys and values, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Pending, &[u8], &[u8])> {
+        self.list.iter().map(|p| (p, self.key(p), self.value(p)))
+    }
+
+    /// The records from `start` on, to change flags (a command's atomic batch).
+    pub(crate) fn tail_mut(&mut self, start: usize) -> &mut [Pending] {
+        self.list.get_mut(start..).unwrap_or_default()
+    }
+
+    /// The records from `start` on.
+    pub(crate) fn tail(&self, start: usize) -> &[Pending] {
+        self.list.get(start..).unwrap_or_default()
+    }
+
+    /// The latest record of `key` in this batch.
+    pub(crate) fn latest(&self, key: &[u8]) -> Option<&Pending> {
+        let hash = self.hasher.hash_one(key);
+        let i = *self.latest.find(hash, |&i| self.key_at(i) == key)?;
+        self.list.get(i)
+    }
+
+    fn key_at(&self, i: usize) -> &[u8] {
+        self.list.get(i).map(|p| self.key(p)).unwrap_or_default()
+    }
+
+    /// Appends a record and makes it the key's latest. Returns the undo entry.
+    pub(crate) fn push(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        expire_at_ms: Option<u64>,
+        tombstone: bool,
+        seq: u64,
+    ) -> Undo {
+        let i = self.list.len();
+        let at = self.arena.len();
+        self.arena.extend_from_slice(key);
+        self.arena.extend_from_slice(value);
+        self.list.push(Pending {
+            at,
+            key_len: key.len(),
+            value_len: value.len(),
+            expire_at_ms,
+            tombstone,
+            seq,
+            batch_open: false,
+        });
+        let hash = self.hasher.hash_one(key);
+        let (list, arena) = (&self.list, &self.arena);
+        let key_at = |j: usize| {
+            list.get(j)
+                .and_then(|p| arena.get(p.at..p.at + p.key_len))
+                .unwrap_or_default()
+        };
+        let previous = match self.latest.find_mut(hash, |&j| key_at(j) == key) {
+            Some(slot) => Some(std::mem::replace(slot, i)),
+            None => {
+                let hasher = &self.hasher;
+                self.latest
+                    .insert_unique(hash, i, |&j| hasher.hash_one(key_at(j)));
+                None
+            }
+        };
+        (i, previous)
+    }
+
+    /// Drops the records from `start` on, undoing their overlay changes (`undo`, in the order
+    /// they were made): a command that panicked or was refused leaves no trace.
+    pub(crate) fn roll_back(&mut self, start: usize, undo: &mut Vec<Undo>) {
+        for (i, previous) in undo.drain(..).rev() {
+            let (list, arena) = (&self.list, &self.arena);
+            let key_at = |j: usize| {
+                list.get(j)
+                    .and_then(|p| arena.get(p.at..p.at + p.key_len))
+                    .unwrap_or_default()
+            };
+            let key = key_at(i);
+            let hash = self.hasher.hash_one(key);
+            match previous {
+                Some(p) => {
+                    if let Some(slot) = self.latest.find_mut(hash, |&j| key_at(j) == key) {
+                        *slot = p;
+                    }
+                }
+                None => {
+                    if let Ok(e) = self.latest.find_entry(hash, |&j| key_at(j) == key) {
+                        e.remove();
+                    }
+                }
+            }
+        }
+        if let Some(p) = self.list.get(start) {
+            self.arena.truncate(p.at);
+        }
+        self.list.truncate(start);
+    }
+
+    /// Empties the batch, keeping its memory for the next one (up to a bound, so one huge batch
+    /// does not pin its memory forever).
+    pub(crate) fn clear(&mut self) {
+        const KEEP_ARENA: usize = 4 << 20;
+        const KEEP_RECORDS: usize = 64 << 10;
+        self.list.clear();
+        self.arena.clear();
+        self.latest.clear();
+        if self.arena.capacity() > KEEP_ARENA {
+            self.arena.shrink_to(KEEP_ARENA);
+        }
+        if self.list.capacity() > KEEP_RECORDS {
+            self.list.shrink_to(KEEP_RECORDS);
+            self.latest.shrink_to(KEEP_RECORDS, |_| 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_push_and_roll_back() {
+        let mut b = Batch::default();
+        let mut undo = Vec::new();
+        undo.push(b.push(b"a", b"1", None, false, 1));
+        let start = b.len();
+        undo.clear();
+        undo.push(b.push(b"a", b"2", None, false, 2));
+        undo.push(b.push(b"b", b"", None, true, 3));
+        let a = *b.latest(b"a").unwrap();
+        assert_eq!((b.value(&a), a.seq), (&b"2"[..], 2));
+        assert!(b.latest(b"b").unwrap().tombstone);
+        b.roll_back(start, &mut undo);
+        assert_eq!(b.len(), 1);
+        let a = *b.latest(b"a").unwrap();
+        assert_eq!((b.key(&a), b.value(&a), a.seq), (&b"a"[..], &b"1"[..], 1));
+        assert!(b.latest(b"b").is_none());
+        // The arena was cut back too: a new record follows the first directly.
+        b.push(b"c", b"xyz", Some(5), false, 4);
+        let all: Vec<_> = b.iter().map(|(p, k, v)| (k, v, p.expire_at_ms)).collect();
+        assert_eq!(
+            all,
+            vec![
+                (&b"a"[..], &b"1"[..], None),
+                (&b"c"[..], &b"xyz"[..], Some(5))
+            ]
+        );
+        b.clear();
+        assert!(b.is_empty() && b.latest(b"a").is_none());
+    }
+}
