@@ -15,6 +15,8 @@ ROUNDS=${1:-3}
 N=${2:-200000}
 LOOPERS=${KVS_LOOPERS:-2}
 READERS=${KVS_READERS:-2}
+# Extra kvs-server flags, e.g. KVS_EXTRA=--inline-reads.
+read -r -a EXTRA <<<"${KVS_EXTRA:-}"
 
 for tool in redis-server redis-benchmark redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "need $tool" >&2; exit 1; }
@@ -41,7 +43,7 @@ start_redis() {
 # start_kvs POLICY -> sets KPORT, KPID
 start_kvs() {
   KPORT=$(free_port)
-  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "${1%-mem}" --loopers "$LOOPERS" --readers "$READERS" --log-level warn >"$WORK/kvs-$1.log" 2>&1 &
+  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "${1%-mem}" --loopers "$LOOPERS" --readers "$READERS" --log-level warn "${EXTRA[@]}" >"$WORK/kvs-$1.log" 2>&1 &
   KPID=$!; PIDS+=("$KPID"); wait_up "$KPORT"
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }

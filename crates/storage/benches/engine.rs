@@ -854,13 +854,16 @@ fn child(mode: &str, args: &[String]) {
             let after = rss_anon();
             let r = store.recovery_report();
             println!(
-                "RESULT open_s={:.3} cpu_s={:.3} keys={} files={} from_hints={} scanned={} rss_delta={} per_key_rss={:.1}",
+                "RESULT open_s={:.3} cpu_s={:.3} keys={} files={} from_hints={} scanned={} threads={} sort_s={:.3} insert_s={:.3} rss_delta={} per_key_rss={:.1}",
                 open.as_secs_f64(),
                 cpu.as_secs_f64(),
                 r.keys,
                 r.files,
                 r.from_hints,
                 r.scanned,
+                r.load_threads,
+                r.sort_time.as_secs_f64(),
+                r.insert_time.as_secs_f64(),
                 after.saturating_sub(before),
                 after.saturating_sub(before) as f64 / r.keys.max(1) as f64
             );
