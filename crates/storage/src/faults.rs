@@ -3,14 +3,14 @@
 //!
 //! | wrapper          | [`Op`]            | called by                                                  |
 //! |------------------|-------------------|------------------------------------------------------------|
-//! | [`open_new`]     | `Create`          | `DBFile::create` (data, hint, `MANIFEST.tmp`)              |
-//! | [`create_dir`]   | `Create`          | the compactor's `hint.tmp/` directory                      |
-//! | [`write_all_at`] | `Write`           | every `pwrite`: file headers, records, hint entries, edits |
-//! | [`sync_data`]    | `Sync`            | `DBFile::sync` / `seal` (`fdatasync`)                      |
-//! | [`sync_all`]     | `Sync`            | header fsync in `DBFile::create`, `DBFile::truncate_to`    |
-//! | [`sync_dir`]     | `SyncDir`         | [`crate::sync_dir`]                                        |
-//! | [`set_len`]      | `Truncate`        | `DBFile::truncate_to` (torn-tail repair on open)           |
-//! | [`rename`]       | `Rename`          | MANIFEST rewrite (§6.5), hint files written after rotation |
+//! | `open_new`       | `Create`          | `DBFile::create` (data, hint, `MANIFEST.tmp`)              |
+//! | `create_dir`     | `Create`          | the compactor's `hint.tmp/` directory                      |
+//! | `write_all_at`   | `Write`           | every `pwrite`: file headers, records, hint entries, edits |
+//! | `sync_data`      | `Sync`            | `DBFile::sync` / `seal` (`fdatasync`)                      |
+//! | `sync_all`       | `Sync`            | header fsync in `DBFile::create`, `DBFile::truncate_to`    |
+//! | `sync_dir`       | `SyncDir`         | `kvs_storage::sync_dir`                                    |
+//! | `set_len`        | `Truncate`        | `DBFile::truncate_to` (torn-tail repair on open)           |
+//! | `rename`         | `Rename`          | MANIFEST rewrite (§6.5), hint files written after rotation |
 //!
 //! Without the cargo feature `fault-injection` (the default) each wrapper is the plain `std`
 //! call, inlined: the seam costs nothing in a production build. With the feature, the module

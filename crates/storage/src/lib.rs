@@ -126,7 +126,6 @@ pub mod check;
 pub mod dbfile;
 pub mod dir;
 pub mod error;
-/// Fault injection for tests (feature `fault-injection`): see the module docs.
 #[cfg(feature = "fault-injection")]
 pub mod faults;
 #[cfg(not(feature = "fault-injection"))]

@@ -440,11 +440,12 @@ impl Writer {
         // No compaction may edit the file set meanwhile.
         let shared = self.shared.clone();
         let _compaction = lock(&shared.compaction);
-        let result = self.flush_all_locked();
-        if let Err(e) = &result {
+        // A failure here is a failure to write: refuse writes from now on and answer it as
+        // such (MISCONF in the server), like every other write failure.
+        self.flush_all_locked().map_err(|e| {
             self.shared.poison(e.to_string());
-        }
-        result
+            failure(&e)
+        })
     }
 
     fn flush_all_locked(&mut self) -> Result<()> {

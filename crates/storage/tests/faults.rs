@@ -1320,3 +1320,46 @@ fn faults_are_scoped_to_their_directory() {
     store.set(b"k", b"v").unwrap();
     assert_eq!(armed.seen(), 0);
 }
+
+/// FLUSHALL is one MANIFEST edit replacing every file by a new empty one: a failure before the
+/// edit keeps every key; a failed fsync of the edit may or may not have dropped them all (here
+/// the page cache kept the edit) — all or nothing, and writes are refused either way.
+#[test]
+fn flush_all_failures_are_all_or_nothing() {
+    // (fault, the keys are gone after reopen)
+    let cases = [
+        (Fault::enospc(Op::Create).kind(FileKind::Data), false),
+        (Fault::eio(Op::SyncDir), false),
+        (Fault::eio(Op::Write).kind(FileKind::Manifest).nth(3), false),
+        (Fault::eio(Op::Sync).kind(FileKind::Manifest).nth(3), true),
+    ];
+    for (fault, gone) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let store = Store::open_with(dir, opts(FsyncPolicy::No, 1 << 20)).unwrap();
+        let mut model = Model::new();
+        for i in 0..10 {
+            let (k, v) = (key("f", i), value("f", i));
+            store.set(&k, &v).unwrap();
+            model.insert(k, v);
+        }
+        // MANIFEST edits of a FLUSHALL: raise the seq floor, allocate a fid, the swap.
+        let armed = inject(dir, fault.clone());
+        // The FLUSHALL is refused like any failed write (its reason names the I/O error), and
+        // so is everything after it.
+        let err = store.flush_all().expect_err("FLUSHALL fails");
+        assert!(is_refused(&Err::<(), _>(err)), "{fault:?}");
+        assert_eq!(armed.fired(), 1, "{fault:?}");
+        drop(armed);
+        assert!(is_refused(&store.set(b"x", b"1")));
+        check_contents(&store, &model, &Model::new());
+        drop(store);
+        let store = Store::open_with(dir, opts(FsyncPolicy::No, 1 << 20)).unwrap();
+        if gone {
+            assert!(dump(&store).is_empty(), "{fault:?}");
+        } else {
+            check_contents(&store, &model, &Model::new());
+        }
+        store.set(b"x", b"1").unwrap();
+    }
+}

@@ -19,8 +19,8 @@ use crate::error::{Corruption, DecodeError};
 use crate::format::codec::{RecordCodec, seal_crc};
 use crate::format::record::{EXPIRY_LEN, RECORD_FIXED_LEN, RecordRef};
 use crate::format::{
-    Cursor, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, HEADER_LEN, MAX_KEY_LEN, MAX_VALUE_LEN,
-    RecordPos, check_flags, check_key_len, flags_byte,
+    Cursor, FLAG_BATCH_OPEN, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, HEADER_LEN, MAX_KEY_LEN,
+    MAX_VALUE_LEN, RecordPos, check_flags, check_key_len, flags_byte,
 };
 
 /// Length of the fixed part of a hint entry, §5.
@@ -110,6 +110,11 @@ fn check_fields(
     offset: u64,
 ) -> Result<(), Corruption> {
     check_flags(flags)?;
+    // BATCH_OPEN (§4.2) belongs to data records only: `HintEntry` cannot carry it, so an entry
+    // with it set would decode to an entry that re-encodes differently (found by fuzzing).
+    if flags & FLAG_BATCH_OPEN != 0 {
+        return Err(Corruption::ReservedFlags(flags));
+    }
     check_key_len(u64::from(key_len))?;
     if seq == 0 {
         return Err(Corruption::ZeroSeq);
@@ -263,6 +268,32 @@ mod tests {
             ..h
         };
         assert!(HintCodec::encode(&h, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn batch_open_flag_is_rejected() {
+        // Regression (cargo-fuzz, `hint` target): flags 0x06 (EXPIRES | BATCH_OPEN) decoded,
+        // dropping BATCH_OPEN, so the entry re-encoded to different bytes. Hint entries never
+        // carry the flag (compaction writes closed records, §4.2): it is now refused.
+        let h = HintEntry {
+            seq: 2,
+            tombstone: false,
+            expire_at_ms: Some(7),
+            pos: RecordPos {
+                offset: 24,
+                len: 37,
+            },
+            key: b"key",
+        };
+        let mut out = Vec::new();
+        HintCodec::encode(&h, &mut out).unwrap();
+        assert_eq!(decode_frame::<HintCodec>(&out), Ok((h, out.len())));
+        out[12] |= crate::format::FLAG_BATCH_OPEN;
+        seal_crc(&mut out);
+        assert_eq!(
+            decode_frame::<HintCodec>(&out),
+            Err(DecodeError::Corrupt(Corruption::ReservedFlags(0x06)))
+        );
     }
 
     fn arb_entry() -> impl Strategy<Value = (u64, bool, Option<u64>, u64, u32, Vec<u8>)> {

@@ -1,0 +1,88 @@
+//! Storage failures as a client sees them: an injected fsync or write failure in the storage
+//! engine (through the `kvs_storage::faults` seam, cargo feature `fault-injection`, enabled for
+//! this crate's tests only) turns every later write command into Redis' MISCONF error, with the
+//! failure in the text, while reads keep working — until the server is restarted.
+
+mod common;
+
+use common::*;
+use kvs_server::client::Reply;
+use kvs_storage::faults::{Fault, Op, inject};
+use kvs_storage::{FileKind, FsyncPolicy};
+
+/// The exact reply for a store refusing writes after `reason`.
+fn misconf(reason: &str) -> Reply {
+    err(&format!(
+        "MISCONF Errors writing to the data files: {reason}. Commands that may modify the data set are disabled."
+    ))
+}
+
+/// Every write command is refused with `expected`; every read still answers.
+fn check_refused_but_readable(addr: std::net::SocketAddr, expected: &Reply) {
+    let mut c = connect(addr);
+    for args in [
+        &["SET", "c", "3"][..],
+        &["DEL", "a"],
+        &["INCR", "n"],
+        &["MSET", "x", "1", "y", "2"],
+        &["APPEND", "a", "more"],
+        &["EXPIRE", "a", "100"],
+        &["GETDEL", "a"],
+        &["RENAME", "a", "z"],
+        &["SAVE"],
+    ] {
+        assert_eq!(&cmd(&mut c, args), expected, "{args:?}");
+    }
+    assert_eq!(cmd(&mut c, &["GET", "a"]), bulk("1"));
+    assert_eq!(
+        cmd(&mut c, &["MGET", "a", "b", "c"]),
+        Reply::Array(Some(vec![bulk("1"), nil(), nil()]))
+    );
+    assert_eq!(cmd(&mut c, &["EXISTS", "a"]), int(1));
+    assert_eq!(cmd(&mut c, &["STRLEN", "a"]), int(1));
+    assert_eq!(cmd(&mut c, &["DBSIZE"]), int(1));
+    let info = text(&cmd(&mut c, &["INFO", "persistence"]));
+    assert!(info.contains("aof_last_write_status:err"), "{info}");
+}
+
+#[test]
+fn fsync_failure_is_misconf_and_reads_still_work() {
+    let (_server, addr, dir) = start_with(|c| c.fsync = FsyncPolicy::Always);
+    let mut c = connect(addr);
+    assert_eq!(cmd(&mut c, &["SET", "a", "1"]), ok());
+    // A fresh store's first data file is 000001.data; the store works on the canonical path.
+    let data = dir.path().canonicalize().unwrap().join("000001.data");
+    let fault = inject(dir.path(), Fault::eio(Op::Sync).kind(FileKind::Data));
+    let expected = misconf(&format!(
+        "fdatasync {}: Input/output error (os error 5)",
+        data.display()
+    ));
+    // The write whose fsync failed is not acknowledged...
+    assert_eq!(cmd(&mut c, &["SET", "b", "2"]), expected);
+    assert_eq!(fault.fired(), 1);
+    drop(fault);
+    // ... and the disk working again changes nothing: after a failed fsync the store refuses
+    // writes until restart, on every connection, with the first failure's text.
+    check_refused_but_readable(addr, &expected);
+    assert_eq!(cmd(&mut c, &["GET", "b"]), nil());
+    assert_eq!(cmd(&mut c, &["PING"]), simple("PONG"));
+}
+
+#[test]
+fn enospc_on_write_is_misconf() {
+    let (_server, addr, dir) = start_with(|c| c.fsync = FsyncPolicy::EverySec);
+    let mut c = connect(addr);
+    assert_eq!(cmd(&mut c, &["SET", "a", "1"]), ok());
+    let data = dir.path().canonicalize().unwrap().join("000001.data");
+    let fault = inject(
+        dir.path(),
+        Fault::enospc(Op::Write).kind(FileKind::Data).short_write(7),
+    );
+    let expected = misconf(&format!(
+        "write {}: No space left on device (os error 28)",
+        data.display()
+    ));
+    assert_eq!(cmd(&mut c, &["SET", "b", "2"]), expected);
+    drop(fault);
+    check_refused_but_readable(addr, &expected);
+}
