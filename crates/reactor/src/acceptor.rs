@@ -133,10 +133,26 @@ fn run(mut poll: Poll, mut cfg: AcceptorConfig, stop: Arc<AtomicBool>) {
             // One functor (and at most one wake-up) per looper per accept burst.
             cfg.loopers[i].queue_in_loop(move |el| {
                 for (stream, peer) in batch {
-                    let handler = factory.create();
-                    if let Err(e) = el.adopt(stream, Some(peer), handler, opts.clone(), Some(active.clone())) {
-                        active.fetch_sub(1, Ordering::AcqRel);
-                        tracing::warn!(peer = %peer, error = %e, "could not register accepted connection");
+                    // A panicking factory costs this connection only (a panic in `on_connect` is
+                    // caught inside `adopt`, which then closes the connection itself).
+                    let adopted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let handler = factory.create();
+                        el.adopt(stream, Some(peer), handler, opts.clone(), Some(active.clone()))
+                    }));
+                    match adopted {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => {
+                            active.fetch_sub(1, Ordering::AcqRel);
+                            tracing::warn!(peer = %peer, error = %e, "could not register accepted connection");
+                        }
+                        Err(p) => {
+                            active.fetch_sub(1, Ordering::AcqRel);
+                            tracing::error!(
+                                peer = %peer,
+                                panic = crate::event_loop::panic_message(&*p),
+                                "the handler factory panicked; connection dropped"
+                            );
+                        }
                     }
                 }
             });

@@ -70,6 +70,27 @@ impl EventLoop {
         }
     }
 
+    pub(crate) fn set_idle_timeout_on(&mut self, id: ConnId, timeout: Option<Duration>) {
+        let Some(c) = self.slot(id) else { return };
+        if c.opts.idle_timeout == timeout || c.closing {
+            return;
+        }
+        if c.opts.idle_timeout.is_none() {
+            // `last_active` is only kept up to date while a timeout is set.
+            c.last_active = std::time::Instant::now();
+        }
+        let mut opts = (*c.opts).clone();
+        opts.idle_timeout = timeout;
+        c.opts = Arc::new(opts);
+        let idle = c.last_active.elapsed();
+        if let Some(t) = c.idle_timer.take() {
+            self.timers.cancel(t.0);
+        }
+        if let Some(timeout) = timeout {
+            self.arm_idle_timer(id, timeout.saturating_sub(idle));
+        }
+    }
+
     /// Idle check with one timer per connection, re-armed lazily: activity only stamps
     /// `last_active`; when the timer fires it either closes or re-arms for the time remaining.
     fn check_idle(&mut self, id: ConnId) {

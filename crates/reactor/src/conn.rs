@@ -74,6 +74,14 @@ impl Conn<'_> {
         }
     }
 
+    /// Changes this connection's idle timeout (see [`ConnOptions`](crate::ConnOptions)): `None`
+    /// disarms it; a new timeout counts from now at the earliest (time spent idle before the
+    /// timeout was enabled is not known, so it is not counted), e.g. to apply a setting changed
+    /// at run time to connections already open.
+    pub fn set_idle_timeout(&mut self, timeout: Option<std::time::Duration>) {
+        self.el.set_idle_timeout_on(self.id, timeout);
+    }
+
     /// Is the connection established and not yet closing?
     pub fn is_connected(&mut self) -> bool {
         self.el

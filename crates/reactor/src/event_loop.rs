@@ -23,6 +23,17 @@ use crate::timer::{TimerCallback, TimerId, TimerQueue, next_period};
 const WAKER_TOKEN: Token = Token(usize::MAX);
 static NEXT_LOOP_ID: AtomicU32 = AtomicU32::new(1);
 
+/// The message a caught panic carried (`panic!("...")` payloads are `&str` or `String`).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}
+
 /// Handler events raised while a callback borrows the loop, run as soon as it returns (Muduo
 /// queues write-complete and high-water-mark callbacks the same way).
 pub(crate) enum Deferred {
@@ -244,9 +255,10 @@ impl EventLoop {
     }
 
     fn run_functor(&mut self, f: Functor) {
-        if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(self))) {
             tracing::error!(
                 loop_id = self.shared.id,
+                panic = panic_message(&*p),
                 "a functor posted to the loop panicked; loop continues"
             );
         }
@@ -288,18 +300,23 @@ impl EventLoop {
         while let Some((id, deadline, callback)) = self.timers.pop_expired(now) {
             match callback {
                 TimerCallback::Once(f) => {
-                    if catch_unwind(AssertUnwindSafe(|| f(self))).is_err() {
-                        tracing::error!(loop_id = self.shared.id, "a timer callback panicked");
+                    if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(self))) {
+                        tracing::error!(
+                            loop_id = self.shared.id,
+                            panic = panic_message(&*p),
+                            "a timer callback panicked; loop continues"
+                        );
                     }
                 }
                 TimerCallback::Every(mut f, period) => {
                     self.timers.begin_firing(id);
-                    let ok = catch_unwind(AssertUnwindSafe(|| f(self))).is_ok();
+                    let outcome = catch_unwind(AssertUnwindSafe(|| f(self)));
                     let cancelled = self.timers.end_firing();
-                    if !ok {
+                    if let Err(p) = &outcome {
                         tracing::error!(
                             loop_id = self.shared.id,
-                            "a repeating timer panicked; cancelled"
+                            panic = panic_message(&**p),
+                            "a repeating timer panicked; cancelled, loop continues"
                         );
                     } else if !cancelled {
                         let next = next_period(deadline, period, Instant::now());
@@ -360,6 +377,12 @@ impl EventLoop {
         self.timers.len()
     }
 
+    /// The ids of every connection this loop holds, e.g. to apply a changed setting to each of
+    /// them with [`with_handler`](Self::with_handler). **Loop thread only.**
+    pub fn connection_ids(&self) -> Vec<ConnId> {
+        self.conns.iter().map(|(_, c)| c.id).collect()
+    }
+
     /// A loop-thread view of connection `id`, if it is still open on this loop.
     pub fn connection(&mut self, id: ConnId) -> Option<Conn<'_>> {
         self.slot(id)?;
@@ -401,8 +424,12 @@ impl EventLoop {
                 c.handler = Some(handler);
                 Some(r)
             }
-            Err(_) => {
-                tracing::error!(conn = %id, "connection handler panicked; closing the connection");
+            Err(p) => {
+                tracing::error!(
+                    conn = %id,
+                    panic = panic_message(&*p),
+                    "connection handler panicked; closing the connection"
+                );
                 drop(handler);
                 self.close(id, CloseReason::HandlerPanicked);
                 None

@@ -317,8 +317,12 @@ impl EventLoop {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 handler.on_close(&mut Conn { el: self, id }, &reason)
             }));
-            if r.is_err() {
-                tracing::error!(conn = %id, "on_close panicked");
+            if let Err(p) = r {
+                tracing::error!(
+                    conn = %id,
+                    panic = crate::event_loop::panic_message(&*p),
+                    "on_close panicked"
+                );
             }
         }
         let mut c = self.conns.remove(id.index as usize);

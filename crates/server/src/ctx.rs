@@ -136,6 +136,14 @@ impl ServerCtx {
         self.runtime().maxclients
     }
 
+    /// Current `timeout` in seconds (0 = never).
+    pub fn timeout(&self) -> u64 {
+        self.runtime
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .timeout
+    }
+
     /// The fsync policy's Redis name.
     pub fn fsync_name(&self) -> &'static str {
         match self.engine.fsync() {
@@ -210,6 +218,13 @@ impl ServerCtx {
             "maxclients" => rt.maxclients = value.parse().unwrap_or(rt.maxclients),
             "timeout" => rt.timeout = value.parse().unwrap_or(rt.timeout),
             _ => {}
+        }
+        drop(rt);
+        if name == "timeout" {
+            // Redis applies a new timeout to every client, not only to later ones.
+            for l in self.loops.get().into_iter().flatten() {
+                l.queue_in_loop(crate::session::apply_timeout_to_all);
+            }
         }
         Ok(())
     }

@@ -13,10 +13,12 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::{Duration, Instant};
 
 use crate::engine::{ReadJob, WriteJob};
 use bytes::{Bytes, BytesMut};
-use kvs_reactor::{CloseReason, Conn, ConnId, Handler, LoopHandle};
+use kvs_reactor::{Conn, ConnId, Handler, LoopHandle};
 
 use crate::cmd::{self, After, Cmd, Route};
 use crate::ctx::{ClientInfo, ServerCtx};
@@ -27,6 +29,129 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Most commands a connection may have in flight before its reading is paused.
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
+
+/// The reply of a batch whose execution panicked (or whose completion was dropped unrun), once
+/// per command of the batch. The server log has the panic.
+const ERR_INTERNAL: &str =
+    "ERR internal error: the command failed on the server; see the server log";
+
+/// What a connection owes its client: reply bytes built by the storage threads and not yet
+/// handed to the socket, plus its pending output as last seen by the looper. Shared with the
+/// threads that build its replies, which charge every reply as they append it and stop building
+/// once the total passes the limit (Redis' client-output-buffer-limit hard limit): so a client
+/// that pipelines many GETs of big values and never reads costs at most about the limit plus
+/// one value per storage thread, not the sum of every reply it asked for.
+#[derive(Debug)]
+struct ReplyBudget {
+    limit: usize,
+    used: AtomicUsize,
+    over: AtomicBool,
+}
+
+impl ReplyBudget {
+    /// Counts `n` more bytes; false once the limit is passed (and ever after).
+    fn charge(&self, n: usize) -> bool {
+        let total = self.used.fetch_add(n, Relaxed).saturating_add(n);
+        if total > self.limit {
+            self.over.store(true, Relaxed);
+        }
+        !self.is_over()
+    }
+
+    fn release(&self, n: usize) {
+        let _ = self
+            .used
+            .fetch_update(Relaxed, Relaxed, |u| Some(u.saturating_sub(n)));
+    }
+
+    /// Moves the charge for something from `from` bytes to `to` bytes.
+    fn adjust(&self, from: usize, to: usize) {
+        if to > from {
+            self.charge(to - from);
+        } else {
+            self.release(from - to);
+        }
+    }
+
+    fn is_over(&self) -> bool {
+        self.over.load(Relaxed)
+    }
+}
+
+/// Runs a batch's commands with `exec`, appending to `out` and charging `budget` as it goes
+/// (adding what it charged to `charged`); stops early, with `out` emptied, once the budget is
+/// spent: the connection is then closed, and the commands not run are dropped with it, as Redis
+/// drops what is left of the query buffer of a client closed for its output buffer.
+fn run_batch(
+    cmds: &[Cmd],
+    budget: &ReplyBudget,
+    out: &mut BytesMut,
+    charged: &mut usize,
+    mut exec: impl FnMut(&Cmd, &mut BytesMut),
+) {
+    for c in cmds {
+        if budget.is_over() {
+            break;
+        }
+        let before = out.len();
+        exec(c, out);
+        let n = out.len() - before;
+        *charged += n;
+        if !budget.charge(n) {
+            break;
+        }
+    }
+    if budget.is_over() {
+        // Nobody will read it: free it now rather than carry it to the looper.
+        *out = BytesMut::new();
+    }
+}
+
+type PostFn = Box<dyn Fn(u64, Dest, kvs_storage::Result<Bytes>, usize, usize) + Send>;
+
+/// Delivers one batch's reply to its connection exactly once: by [`finish`](Self::finish), or,
+/// if the job is dropped unfinished — its command panicked on a storage thread (the thread
+/// catches it and carries on) or its completion was never run — from `drop`, with an error reply
+/// for each command. Without it the connection would wait for that slot forever.
+struct ReplyGuard {
+    post: Option<PostFn>,
+    slot: u64,
+    dest: Dest,
+    commands: usize,
+    /// Bytes charged to the budget for this batch so far.
+    charged: usize,
+}
+
+impl ReplyGuard {
+    fn finish(mut self, reply: kvs_storage::Result<Bytes>) {
+        if let Some(post) = self.post.take() {
+            post(self.slot, self.dest, reply, self.commands, self.charged);
+        }
+    }
+}
+
+impl Drop for ReplyGuard {
+    fn drop(&mut self) {
+        if let Some(post) = self.post.take() {
+            tracing::error!(
+                slot = self.slot,
+                commands = self.commands,
+                "a batch of commands did not complete (panicked or dropped); answering errors"
+            );
+            let mut out = BytesMut::new();
+            for _ in 0..self.commands {
+                encode::error(&mut out, ERR_INTERNAL);
+            }
+            post(
+                self.slot,
+                self.dest,
+                Ok(out.freeze()),
+                self.commands,
+                self.charged,
+            );
+        }
+    }
+}
 
 /// Per-connection protocol state that commands read and change.
 #[derive(Debug, Clone)]
@@ -136,6 +261,16 @@ pub struct Session {
     /// The FIN has been sent (see `finish_if_done`).
     finishing: bool,
     paused: bool,
+    /// Reply bytes owed to the client, shared with the threads building them.
+    budget: Arc<ReplyBudget>,
+    /// The pending output size last added to `budget`.
+    output_charged: usize,
+    /// Redis' `timeout` as this connection applies it (None: never).
+    timeout: Option<Duration>,
+    /// When the client last made progress: completed a command, or had its replies drained.
+    last_progress: Instant,
+    /// Counted in the server's connected clients (undone in `drop`).
+    counted: bool,
 }
 
 impl Session {
@@ -157,7 +292,6 @@ impl Session {
             created: kvs_storage::now_ms() / 1000,
         };
         Session {
-            ctx,
             st,
             parser: Parser::new(limits),
             conn: None,
@@ -173,7 +307,25 @@ impl Session {
             close_when_done: false,
             finishing: false,
             paused: false,
+            budget: Arc::new(ReplyBudget {
+                limit: ctx.config.output_hard_limit,
+                used: AtomicUsize::new(0),
+                over: AtomicBool::new(false),
+            }),
+            output_charged: 0,
+            timeout: None,
+            last_progress: Instant::now(),
+            counted: false,
+            ctx,
         }
+    }
+
+    /// Applies the server's current `timeout` (CONFIG SET may have changed it) to this
+    /// connection: the reactor's idle timer, and the stalled-command check in `on_message`.
+    pub fn apply_timeout(&mut self, conn: &mut Conn<'_>) {
+        let secs = self.ctx.timeout();
+        self.timeout = (secs > 0).then(|| Duration::from_secs(secs));
+        conn.set_idle_timeout(self.timeout);
     }
 
     fn new_slot(&mut self) -> u64 {
@@ -183,6 +335,7 @@ impl Session {
 
     fn ready_reply(&mut self, reply: Bytes) {
         self.end_batch();
+        self.budget.charge(reply.len());
         self.slots.push_back(Some(reply));
     }
 
@@ -194,8 +347,19 @@ impl Session {
     }
 
     fn handle(&mut self, args: Vec<Bytes>) -> After {
-        let cmd = match cmd::parse(&args) {
-            Ok(c) => c,
+        let parsed = if self.st.authed {
+            cmd::parse(&args).map(Some)
+        } else {
+            cmd::parse_unauthenticated(&args)
+        };
+        let cmd = match parsed {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                let mut out = BytesMut::new();
+                encode::error(&mut out, "NOAUTH Authentication required.");
+                self.ready_reply(out.freeze());
+                return After::Continue;
+            }
             Err(e) => {
                 let mut out = BytesMut::new();
                 encode::error(&mut out, &e);
@@ -203,12 +367,7 @@ impl Session {
                 return After::Continue;
             }
         };
-        if !self.st.authed && !cmd.allowed_before_auth() {
-            let mut out = BytesMut::new();
-            encode::error(&mut out, "NOAUTH Authentication required.");
-            self.ready_reply(out.freeze());
-            return After::Continue;
-        }
+        debug_assert!(self.st.authed || cmd.allowed_before_auth());
         match cmd.route() {
             Route::Local => {
                 let mut out = BytesMut::new();
@@ -271,12 +430,15 @@ impl Session {
                 // --inline-reads: answer here, lock-free, without a thread hop.
                 if let Work::Commands { cmds, proto, .. } = &b.work {
                     let mut out = BytesMut::with_capacity(cmds.len() * 32);
+                    let mut charged = 0;
+                    let budget = &self.budget;
                     self.ctx.engine.with_reader(&mut |db| {
-                        for c in cmds {
-                            cmd::exec_read(c, db, *proto, &mut out);
-                        }
+                        run_batch(cmds, budget, &mut out, &mut charged, |c, out| {
+                            cmd::exec_read(c, db, *proto, out)
+                        });
                     });
                     self.pending_commands = self.pending_commands.saturating_sub(cmds.len());
+                    self.budget.adjust(charged, out.len());
                     self.fill(b.slot, out.freeze(), Dest::Reader, false);
                 }
                 continue;
@@ -285,34 +447,43 @@ impl Session {
                 Dest::Writer => self.inflight_writes += 1,
                 Dest::Reader => self.inflight_reads += 1,
             }
-            let (slot, post) = (b.slot, self.poster());
+            let mut guard = ReplyGuard {
+                post: Some(self.poster()),
+                slot: b.slot,
+                dest,
+                commands: b.len(),
+                charged: 0,
+            };
+            let slot = b.slot;
             match b.work {
-                Work::Commands { cmds, proto, .. } => match dest {
-                    Dest::Writer => self.txns.push(Box::new(move |txn| {
-                        let mut out = BytesMut::with_capacity(cmds.len() * 16);
-                        for c in &cmds {
-                            cmd::exec_write(c, txn, proto, &mut out);
-                        }
-                        let n = cmds.len();
-                        Box::new(move |committed| {
-                            post(slot, Dest::Writer, committed.map(|()| out.freeze()), n)
-                        })
-                    })),
-                    Dest::Reader => self.reads.push(Box::new(move |db| {
-                        let mut out = BytesMut::with_capacity(cmds.len() * 32);
-                        for c in &cmds {
-                            cmd::exec_read(c, db, proto, &mut out);
-                        }
-                        post(slot, Dest::Reader, Ok(out.freeze()), cmds.len());
-                    })),
-                },
+                Work::Commands { cmds, proto, .. } => {
+                    let budget = self.budget.clone();
+                    match dest {
+                        Dest::Writer => self.txns.push(Box::new(move |txn| {
+                            let mut out = BytesMut::with_capacity(cmds.len() * 16);
+                            run_batch(&cmds, &budget, &mut out, &mut guard.charged, |c, out| {
+                                cmd::exec_write(c, txn, proto, out)
+                            });
+                            Box::new(move |committed| {
+                                guard.finish(committed.map(|()| out.freeze()))
+                            })
+                        })),
+                        Dest::Reader => self.reads.push(Box::new(move |db| {
+                            let mut out = BytesMut::with_capacity(cmds.len() * 32);
+                            run_batch(&cmds, &budget, &mut out, &mut guard.charged, |c, out| {
+                                cmd::exec_read(c, db, proto, out)
+                            });
+                            guard.finish(Ok(out.freeze()));
+                        })),
+                    }
+                }
                 Work::Flush | Work::Save => {
                     // Whole-store operations go on the writer's channel after what is queued.
                     self.submit();
                     let done = move |r: kvs_storage::Result<()>| {
                         let mut out = BytesMut::new();
                         encode::simple(&mut out, "OK");
-                        post(slot, Dest::Writer, r.map(|()| out.freeze()), 1);
+                        guard.finish(r.map(|()| out.freeze()));
                     };
                     let sent = if matches!(b.work, Work::Flush) {
                         self.ctx.engine.submit_flush_all(Box::new(done))
@@ -320,9 +491,8 @@ impl Session {
                         self.ctx.engine.submit_sync(Box::new(done))
                     };
                     if let Err(e) = sent {
-                        self.inflight_writes -= 1;
-                        self.fill(slot, error_replies(&e, 1), Dest::Writer, false);
-                        self.pending_commands = self.pending_commands.saturating_sub(1);
+                        // `done` was dropped unrun: its guard answers the error.
+                        tracing::error!(error = %e, slot, "writer unavailable");
                     }
                 }
             }
@@ -345,17 +515,21 @@ impl Session {
         }
     }
 
-    /// A closure that posts a batch's reply back to this connection's looper.
-    fn poster(&self) -> impl Fn(u64, Dest, kvs_storage::Result<Bytes>, usize) + Send + 'static {
+    /// A closure that posts a batch's reply back to this connection's looper: slot, where it
+    /// ran, the reply, its command count, and the bytes its builder charged to the budget.
+    fn poster(&self) -> PostFn {
         let conn = self.conn.clone();
-        move |slot, dest, reply, n| {
+        Box::new(move |slot, dest, reply, n, charged| {
             let Some((id, handle)) = &conn else { return };
             let reply = reply.unwrap_or_else(|e| error_replies(&e, n));
             let id = *id;
             handle.queue_in_loop(move |el| {
-                el.with_handler::<Session, _>(id, |s, conn| s.on_reply(conn, slot, reply, dest, n));
+                el.with_handler::<Session, _>(id, |s, conn| {
+                    s.budget.adjust(charged, reply.len());
+                    s.on_reply(conn, slot, reply, dest, n)
+                });
             });
-        }
+        })
     }
 
     fn fill(&mut self, slot: u64, reply: Bytes, dest: Dest, count: bool) {
@@ -396,6 +570,7 @@ impl Session {
         if ready == 1 {
             if let Some(Some(r)) = self.slots.pop_front() {
                 conn.send(&r);
+                self.budget.release(r.len());
             }
         } else if ready > 1 {
             let total = self
@@ -410,6 +585,7 @@ impl Session {
                 out.extend_from_slice(&r);
             }
             conn.send(&out);
+            self.budget.release(total);
         }
         self.base += ready as u64;
         self.finish_if_done(conn);
@@ -439,10 +615,14 @@ impl Session {
 
     fn apply_backpressure(&mut self, conn: &mut Conn<'_>) {
         let output = conn.output_len();
-        if output > self.ctx.config.output_hard_limit {
+        self.budget.adjust(self.output_charged, output);
+        self.output_charged = output;
+        if self.budget.is_over() || output > self.ctx.config.output_hard_limit {
             tracing::warn!(
                 client = self.st.client_id,
                 output,
+                owed = self.budget.used.load(Relaxed),
+                limit = self.ctx.config.output_hard_limit,
                 "client output buffer over the hard limit; closing"
             );
             conn.force_close();
@@ -474,7 +654,10 @@ impl Handler for Session {
         self.st.peer = conn.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         self.st.local = conn.local_addr().map(|a| a.to_string()).unwrap_or_default();
         self.ctx.client_connected();
+        self.counted = true;
         self.st.publish(&self.ctx);
+        self.apply_timeout(conn);
+        self.last_progress = Instant::now();
         // CONFIG SET maxclients may have lowered the limit below what the acceptor enforces.
         if self.ctx.connected_clients() > self.ctx.maxclients() {
             conn.send(b"-ERR max number of clients reached\r\n");
@@ -518,6 +701,23 @@ impl Handler for Session {
         if self.close_when_done {
             input.clear();
         }
+        if n > 0 {
+            self.last_progress = Instant::now();
+        } else if let Some(timeout) = self.timeout
+            && !input.is_empty()
+            && self.last_progress.elapsed() >= timeout
+        {
+            // Bytes keep coming but no command completes (a slowloris: one byte now and then
+            // of a command that never ends). The reactor's idle timer cannot see this — every
+            // byte is activity — so `timeout` also bounds the time since the last command.
+            tracing::warn!(
+                client = self.st.client_id,
+                buffered = input.len(),
+                "no complete command within the timeout; closing"
+            );
+            conn.force_close();
+            return;
+        }
         self.ctx.commands.fetch_add(n, Relaxed);
         self.end_batch();
         self.dispatch();
@@ -526,7 +726,8 @@ impl Handler for Session {
     }
 
     fn on_write_complete(&mut self, conn: &mut Conn<'_>) {
-        if self.paused {
+        self.last_progress = Instant::now();
+        if self.paused || self.output_charged > 0 {
             self.apply_backpressure(conn);
         }
     }
@@ -536,8 +737,25 @@ impl Handler for Session {
         self.close_when_done = true;
         self.flush(conn);
     }
+}
 
-    fn on_close(&mut self, _conn: &mut Conn<'_>, _reason: &CloseReason) {
-        self.ctx.client_gone(self.st.client_id);
+impl Drop for Session {
+    /// The client is uncounted here rather than in `on_close`: a handler whose callback panicked
+    /// is dropped by the reactor without `on_close`, and must not stay counted (it would hold a
+    /// `maxclients` place and a CLIENT LIST line forever). Commands already handed to the
+    /// storage threads still run, writes especially: a client that sends a pipeline and goes away
+    /// has them applied, as Redis does with what it had read.
+    fn drop(&mut self) {
+        if self.counted {
+            self.ctx.client_gone(self.st.client_id);
+        }
+    }
+}
+
+/// Applies the current `timeout` to every connection of the loop it runs on (CONFIG SET
+/// timeout posts it to each looper).
+pub fn apply_timeout_to_all(el: &mut kvs_reactor::EventLoop) {
+    for id in el.connection_ids() {
+        el.with_handler::<Session, _>(id, |s, conn| s.apply_timeout(conn));
     }
 }

@@ -2144,3 +2144,29 @@ fn dbsize_and_info_keyspace_drop_expired_keys() {
     );
     assert!(info.contains("db0:keys=1,"), "{info}");
 }
+
+/// A key over the storage format's 1 MiB limit is refused with an error for that command only;
+/// later writes succeed (it used to disable writes until restart, like a disk failure).
+#[test]
+fn an_oversized_key_is_refused_and_writes_go_on() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    let big = vec![b'k'; (1 << 20) + 1];
+    check_b(
+        &mut c,
+        &[b"SET", &big, b"v"],
+        err("ERR key exceeds the maximum allowed size (1048576 bytes)"),
+    );
+    check_b(
+        &mut c,
+        &[b"MSET", b"a", b"1", &big, b"2"],
+        err("ERR key exceeds the maximum allowed size (1048576 bytes)"),
+    );
+    check(&mut c, &["GET", "a"], nil());
+    check(&mut c, &["SET", "after", "ok"], ok());
+    check(&mut c, &["GET", "after"], bulk("ok"));
+}
+
+fn check_b(c: &mut Client, args: &[&[u8]], expected: Reply) {
+    assert_eq!(cmd_b(c, args), expected, "{:?}", args.first());
+}

@@ -43,6 +43,21 @@ struct Args {
     /// Data file size (MiB) at which the active file is sealed and a new one started.
     #[arg(long, default_value_t = 64)]
     max_file_mb: u64,
+    /// Data file size in KiB; overrides --max-file-mb (small files make compaction run often,
+    /// which the crash-loop test wants).
+    #[arg(long)]
+    max_file_kb: Option<u64>,
+    /// How often (ms) the compactor looks for files with enough dead bytes; 0 disables automatic
+    /// compaction.
+    #[arg(long, default_value_t = 10_000)]
+    compaction_interval_ms: u64,
+    /// Largest bulk string a client may send, in bytes (Redis' proto-max-bulk-len).
+    #[arg(long, default_value_t = 512 * 1024 * 1024)]
+    proto_max_bulk_len: usize,
+    /// Pending output (MiB) at which a client that does not read its replies is disconnected
+    /// (Redis' client-output-buffer-limit hard limit); 0: no limit.
+    #[arg(long, default_value_t = 512)]
+    output_limit_mb: usize,
     /// Answer reads on the network threads (lock-free) instead of the storage reader threads.
     #[arg(long)]
     inline_reads: bool,
@@ -70,7 +85,17 @@ fn main() -> ExitCode {
         requirepass: args.requirepass,
         maxclients: args.maxclients,
         timeout: args.timeout,
-        max_file_size: args.max_file_mb.max(1) << 20,
+        max_file_size: match args.max_file_kb {
+            Some(kb) => kb.max(4) << 10,
+            None => args.max_file_mb.max(1) << 20,
+        },
+        compaction_interval: (args.compaction_interval_ms > 0)
+            .then(|| Duration::from_millis(args.compaction_interval_ms)),
+        proto_max_bulk_len: args.proto_max_bulk_len,
+        output_hard_limit: match args.output_limit_mb {
+            0 => usize::MAX,
+            mb => mb.saturating_mul(1 << 20),
+        },
         inline_reads: args.inline_reads,
         ..Config::default()
     };

@@ -178,6 +178,13 @@ impl Cmd {
 /// Parses one command from its arguments (`args[0]` is the name). The error is the complete
 /// Redis error text (`ERR unknown command ...`, `ERR wrong number of arguments ...`, ...).
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let spec = lookup_checked(args)?;
+    (spec.parse)(args)
+}
+
+/// The checks Redis makes before authentication (`processCommand`: the command exists, its
+/// arity fits); the arguments themselves are only looked at once the client may run it.
+pub fn lookup_checked(args: &[Bytes]) -> Result<&'static table::Spec, String> {
     let Some(name) = args.first() else {
         return Err("ERR empty command".into());
     };
@@ -188,7 +195,36 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     if (spec.arity > 0 && n != spec.arity) || (spec.arity < 0 && n < -spec.arity) {
         return Err(args::wrong_arity(spec.name));
     }
-    (spec.parse)(args)
+    Ok(spec)
+}
+
+/// May a client that has not authenticated yet run the command `spec`? Redis' `no-auth`
+/// commands: AUTH, HELLO, QUIT and RESET.
+pub fn runs_before_auth(spec: &table::Spec) -> bool {
+    matches!(spec.name, "auth" | "hello" | "quit" | "reset")
+}
+
+/// Commands with subcommands: Redis looks the subcommand up (and checks its arity) before
+/// authentication, so an unknown one is reported as such even to an unauthenticated client.
+fn has_subcommands(spec: &table::Spec) -> bool {
+    matches!(spec.name, "client" | "config" | "command")
+}
+
+/// Parses a command sent by a client that has not authenticated: `Ok(None)` if it must be
+/// refused with NOAUTH. The errors that come first are Redis' (unknown command or subcommand,
+/// wrong arity); argument errors of a refused command are not revealed.
+pub fn parse_unauthenticated(args: &[Bytes]) -> Result<Option<Cmd>, String> {
+    let spec = lookup_checked(args)?;
+    if runs_before_auth(spec) {
+        return (spec.parse)(args).map(Some);
+    }
+    if has_subcommands(spec)
+        && let Err(e) = (spec.parse)(args)
+        && (e.contains("unknown subcommand") || e.contains("wrong number of arguments"))
+    {
+        return Err(e);
+    }
+    Ok(None)
 }
 
 /// Redis' text for an unknown command (server.c, processCommand): the name cut at 128 bytes, then
@@ -300,6 +336,10 @@ pub fn storage_error(e: &StorageError, out: &mut BytesMut) {
             &format!(
                 "MISCONF Errors writing to the data files: {reason}. Commands that may modify the data set are disabled."
             ),
+        ),
+        StorageError::TooLarge { what, max, .. } => encode::error(
+            out,
+            &format!("ERR {what} exceeds the maximum allowed size ({max} bytes)"),
         ),
         other => encode::error(out, &format!("ERR storage error: {other}")),
     }
