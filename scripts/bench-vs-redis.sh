@@ -2,6 +2,7 @@
 # kvs-server against Redis, driven by redis-benchmark, in one run on this machine.
 #
 #   scripts/bench-vs-redis.sh [ROUNDS] [REQUESTS]     (defaults: 3 rounds, 200000 requests)
+#   PHASES=mem scripts/bench-vs-redis.sh               (only some phases: everysec,always,mem)
 #
 # 1. everysec: redis-server (appendonly yes, appendfsync everysec) vs kvs-server --fsync everysec,
 #    SET and GET at c=50 with P=1 and P=16, -r 1000000 -d 100, servers alternating each round.
@@ -87,8 +88,11 @@ run_matrix() { # POLICY TESTS...
   stop "$RPID"; stop "$KPID"
 }
 
-run_matrix everysec set get
-run_matrix always set
+# PHASES picks what to run (default all): everysec, always, mem.
+PHASES=",${PHASES:-everysec,always,mem},"
+[[ $PHASES == *,everysec,* ]] && run_matrix everysec set get
+[[ $PHASES == *,always,* ]] && run_matrix always set
+[[ $PHASES == *,mem,* ]] || exit 0
 
 # Memory after 1 M keys x 100 B.
 python3 - "$WORK/load.txt" <<'PY'
@@ -105,12 +109,15 @@ rss() { awk '/VmRSS/ { print $2 * 1024 }' "/proc/$1/status"; }
 base_r=$(rss "$RPID"); base_k=$(rss "$KPID")
 redis-cli -p "$RPORT" --pipe <"$WORK/load.txt" >/dev/null
 redis-cli -p "$KPORT" --pipe <"$WORK/load.txt" >/dev/null
-sleep 2
+# Both servers get the same time to settle: Redis' jemalloc purges freed pages in the
+# background, kvs-server trims its heap every 5 s.
+sleep "${SETTLE:-6}"
 rr=$(rss "$RPID"); kr=$(rss "$KPID")
+part() { awk -v f="$2:" '$1 == f { print $2 * 1024 }' "/proc/$1/status"; }
 echo
-echo "### RSS after loading 1 M keys x 100 B (redis-cli --pipe)"
+echo "### RSS after loading 1 M keys x 100 B (redis-cli --pipe), ${SETTLE:-6} s later"
 echo
-echo "| server | keys | RSS before | RSS after | kvs/Redis |"
-echo "|---|---|---|---|---|"
-echo "| Redis | $(redis-cli -p "$RPORT" dbsize) | $base_r | $rr | |"
-echo "| kvs | $(redis-cli -p "$KPORT" dbsize) | $base_k | $kr | $(awk -v a="$kr" -v b="$rr" 'BEGIN { printf "%.2f", a / b }') |"
+echo "| server | keys | RSS before | RSS after | of which anon / file | kvs/Redis |"
+echo "|---|---|---|---|---|---|"
+echo "| Redis | $(redis-cli -p "$RPORT" dbsize) | $base_r | $rr | $(part "$RPID" RssAnon) / $(part "$RPID" RssFile) | |"
+echo "| kvs | $(redis-cli -p "$KPORT" dbsize) | $base_k | $kr | $(part "$KPID" RssAnon) / $(part "$KPID" RssFile) | $(awk -v a="$kr" -v b="$rr" 'BEGIN { printf "%.2f", a / b }') |"

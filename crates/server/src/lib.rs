@@ -18,6 +18,7 @@ pub mod pattern;
 pub mod resp;
 pub mod server;
 pub mod session;
+mod trim;
 
 pub use config::Config;
 pub use server::{KvServer, ServerError};

@@ -54,6 +54,8 @@ pub struct KvServer {
     ctx: Arc<ServerCtx>,
     server: Option<kvs_reactor::Server>,
     stop: Arc<(Mutex<bool>, Condvar)>,
+    /// Returns freed heap memory to the OS every few seconds (glibc; see `trim.rs`).
+    _trimmer: crate::trim::HeapTrimmer,
 }
 
 /// Checks (or records) which engine owns `dir`, before anything binds or opens.
@@ -159,6 +161,7 @@ impl KvServer {
             ctx,
             server: Some(server),
             stop,
+            _trimmer: crate::trim::HeapTrimmer::start(crate::trim::TRIM_INTERVAL),
         })
     }
 

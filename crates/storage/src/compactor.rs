@@ -241,15 +241,20 @@ fn write_hints(shared: &Shared, fid: Fid) -> Result<()> {
         }
     }
     if !iter.report().is_clean() {
+        mf.release_pages();
         return Ok(()); // a damaged file keeps being scanned on open, so its damage is reported
     }
     let tmp_dir = shared.dir.join("hint.tmp");
     let _ = std::fs::remove_dir_all(&tmp_dir);
     let written = write_hint_file(&tmp_dir, &final_path, fid, &hints);
+    // Only now: the hint entries borrow their keys from the map.
+    let entries = hints.len();
+    drop(hints);
+    mf.release_pages();
     let _ = std::fs::remove_dir_all(&tmp_dir);
     written?;
     crate::dir::sync_dir(&shared.dir)?;
-    tracing::debug!(fid, entries = hints.len(), "hint file written");
+    tracing::debug!(fid, entries, "hint file written");
     Ok(())
 }
 

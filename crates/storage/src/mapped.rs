@@ -101,6 +101,26 @@ impl MappedFile {
         self.map.get(..self.len).unwrap_or_default()
     }
 
+    /// Drops this process's references to the file's pages after a whole-file scan (the hint
+    /// writer's, recovery's), so they stop counting in its resident memory: they stay in the
+    /// page cache, and a later read through the map faults them back in from there. Without
+    /// this, every byte the compactor ever scanned shows in the server's RSS. Best effort.
+    ///
+    /// Thread-safe: readers may be reading through the map meanwhile.
+    pub fn release_pages(&self) {
+        // SAFETY: `MADV_DONTNEED` on a read-only *shared* file mapping only unmaps the pages;
+        // the next access reads the same bytes from the page cache (the file is sealed: nobody
+        // writes it). What makes DONTNEED unsafe in general — private or anonymous mappings,
+        // whose contents it resets — does not apply to this map.
+        let r = unsafe {
+            self.map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+        };
+        if let Err(e) = r {
+            tracing::debug!(path = %self.path.display(), error = %e, "madvise(DONTNEED) failed");
+        }
+    }
+
     /// Iterates over all records from the end of the header (§9). Fails only if `C` is not
     /// this file's kind.
     pub fn records<C: RecordCodec>(&self) -> Result<RecordIter<'_, C>> {

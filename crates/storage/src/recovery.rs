@@ -236,6 +236,11 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
     }
     damaged.sort_unstable();
     report.damaged.extend(damaged);
+    // The scans touched every page of the files without hints (and some of the others): let
+    // them go from this process's resident set; they stay in the page cache.
+    for m in sealed.values() {
+        m.release_pages();
+    }
     Loader::<fn(&IndexEntry) -> u64>::remove_placeholders(&index, &tombstoned);
     // The writer's schedule of keys to expire: those whose final entry has the expiry met.
     let expiries: BTreeSet<(u64, Vec<u8>)> = expiring
