@@ -480,6 +480,7 @@ impl Session {
                 Work::Flush | Work::Save => {
                     // Whole-store operations go on the writer's channel after what is queued.
                     self.submit();
+                    crate::loop_batch::send_now();
                     let done = move |r: kvs_storage::Result<()>| {
                         let mut out = BytesMut::new();
                         encode::simple(&mut out, "OK");
@@ -500,19 +501,15 @@ impl Session {
         self.submit();
     }
 
+    /// Hands this session's jobs to the looper's batch, sent once per loop iteration
+    /// (`loop_batch.rs`).
     fn submit(&mut self) {
-        if !self.txns.is_empty() {
-            let txns = std::mem::take(&mut self.txns);
-            if let Err(e) = self.ctx.engine.submit_writes(txns) {
-                tracing::error!(error = %e, "writer unavailable");
-            }
-        }
-        if !self.reads.is_empty() {
-            let reads = std::mem::take(&mut self.reads);
-            if let Err(e) = self.ctx.engine.submit_reads(reads) {
-                tracing::error!(error = %e, "readers unavailable");
-            }
-        }
+        crate::loop_batch::gather(
+            self.conn.as_ref().map(|(_, h)| h),
+            &self.ctx.engine,
+            &mut self.txns,
+            &mut self.reads,
+        );
     }
 
     /// A closure that posts a batch's reply back to this connection's looper: slot, where it
