@@ -1,6 +1,9 @@
 //! The binaries as a user runs them: kvs-server's flags, logging, signals and durability, and
 //! kvs-client's command-line contract.
 
+mod common;
+
+use common::strip_ansi;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -51,23 +54,6 @@ fn start_server(dir: &Path, extra: &[&str]) -> ServerProc {
     // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in stderr.lines() {});
     ServerProc { child, addr, log }
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn client(addr: SocketAddr, args: &[&str]) -> Output {
