@@ -2,9 +2,14 @@
 //!
 //! Beyond "never panics", every input is checked for:
 //!
-//! * **chunking invariance**: fed whole, or cut into pieces whose sizes come from the input's
-//!   first bytes, it yields the same commands and the same error (Redis' limits depend on how
-//!   bytes arrive only past 64 KiB, more than libFuzzer's inputs);
+//! * **chunking invariance**: fed whole, byte by byte, or cut into pieces whose sizes come from
+//!   the input's first bytes, it yields the same commands and the same error (Redis' limits
+//!   depend on how bytes arrive only past 64 KiB, more than libFuzzer's inputs);
+//! * **exact consumption**: the bytes a command took off the buffer (empty requests skipped
+//!   before it included), fed alone to a fresh parser, give back exactly the commands up to it
+//!   and leave nothing behind (the split, byte-by-byte and whole feeds agree on these offsets);
+//! * **`bytes_wanted` is a lower bound**: once the parser says it needs `w` more bytes, no
+//!   command completes before `w` more bytes have arrived;
 //! * **round trip**: every parsed command, re-encoded as a multibulk and parsed again, comes
 //!   back the same;
 //! * **no leftovers on error**: after an error the parser is reset and parses a clean command.
@@ -20,37 +25,68 @@ use kvs_server::resp::{Limits, Parser, ProtocolError, encode};
 #[derive(Debug, PartialEq, Eq)]
 struct Outcome {
     cmds: Vec<Vec<Bytes>>,
+    /// Input offset just past each command: how far into `input` the parser had consumed
+    /// once it returned that command.
+    ends: Vec<usize>,
     err: Option<ProtocolError>,
     left: usize,
 }
 
-/// Feeds `input` in pieces of `chunks` sizes (the rest at once), draining after each piece.
-fn feed(parser: &mut Parser, input: &[u8], chunks: &[usize], auth: bool) -> Outcome {
+/// Feeds `input` in pieces of `chunks` sizes (then pieces of `tail_chunk`, or the rest at once
+/// if it is 0), draining after each piece. Checks `bytes_wanted` on the way.
+fn feed(
+    parser: &mut Parser,
+    input: &[u8],
+    chunks: &[usize],
+    tail_chunk: usize,
+    auth: bool,
+) -> Outcome {
     let mut buf = BytesMut::new();
     let mut cmds = Vec::new();
-    let mut rest = input;
+    let mut ends = Vec::new();
+    let mut fed = 0usize;
     let mut sizes = chunks.iter();
+    // The input offset no command may complete before (from `bytes_wanted`).
+    let mut not_before = 0usize;
     loop {
-        let n = sizes.next().copied().unwrap_or(rest.len()).min(rest.len());
-        let (piece, tail) = rest.split_at(n);
-        buf.extend_from_slice(piece);
-        rest = tail;
+        let rest = &input[fed..];
+        let default = if tail_chunk == 0 {
+            rest.len()
+        } else {
+            tail_chunk
+        };
+        let n = sizes.next().copied().unwrap_or(default).min(rest.len());
+        buf.extend_from_slice(&rest[..n]);
+        fed += n;
         loop {
             match parser.parse(&mut buf, auth) {
-                Ok(Some(args)) => cmds.push(args),
-                Ok(None) => break,
+                Ok(Some(args)) => {
+                    assert!(
+                        fed >= not_before,
+                        "a command completed at {fed}, bytes_wanted promised not before {not_before}"
+                    );
+                    not_before = 0;
+                    cmds.push(args);
+                    ends.push(fed - buf.len());
+                }
+                Ok(None) => {
+                    not_before = fed + parser.bytes_wanted(&buf);
+                    break;
+                }
                 Err(e) => {
                     return Outcome {
                         cmds,
+                        ends,
                         err: Some(e),
                         left: buf.len(),
                     };
                 }
             }
         }
-        if rest.is_empty() {
+        if fed == input.len() {
             return Outcome {
                 cmds,
+                ends,
                 err: None,
                 left: buf.len(),
             };
@@ -68,9 +104,9 @@ fn check(data: &[u8]) {
     let (chunk_bytes, input) = rest.split_at(n_chunks);
     let chunks: Vec<usize> = chunk_bytes.iter().map(|&b| usize::from(b % 32)).collect();
 
-    let whole = feed(&mut Parser::new(Limits::default()), input, &[], auth);
+    let whole = feed(&mut Parser::new(Limits::default()), input, &[], 0, auth);
     let mut parser = Parser::new(Limits::default());
-    let split = feed(&mut parser, input, &chunks, auth);
+    let split = feed(&mut parser, input, &chunks, 0, auth);
     if input.len() <= 64 * 1024 {
         assert_eq!(
             split.cmds, whole.cmds,
@@ -79,7 +115,48 @@ fn check(data: &[u8]) {
         assert_eq!(split.err, whole.err, "errors differ with chunks {chunks:?}");
         if whole.err.is_none() {
             assert_eq!(split.left, whole.left);
+            assert_eq!(split.ends, whole.ends);
         }
+        // One byte at a time: the slowest client there is (the parser is O(n) overall, so
+        // this costs no more than the whole feed).
+        let bytewise = feed(&mut Parser::new(Limits::default()), input, &[], 1, auth);
+        assert_eq!(
+            bytewise.cmds, whole.cmds,
+            "commands differ fed byte by byte"
+        );
+        assert_eq!(bytewise.err, whole.err, "errors differ fed byte by byte");
+        if whole.err.is_none() {
+            assert_eq!(bytewise.left, whole.left);
+            assert_eq!(bytewise.ends, whole.ends);
+        }
+    }
+
+    // Exact consumption: the offsets are increasing, and the bytes taken for the first i
+    // commands, alone, are exactly those i commands with nothing left over.
+    assert!(
+        whole.ends.windows(2).all(|w| w[0] < w[1]),
+        "{:?}",
+        whole.ends
+    );
+    if whole.err.is_none() {
+        let consumed = whole.ends.last().copied().unwrap_or(0);
+        assert!(consumed + whole.left <= input.len());
+    }
+    for (i, &end) in whole.ends.iter().enumerate() {
+        // Every prefix up to 8 commands, then only the last one (keeps it linear-ish).
+        if i >= 8 && i + 1 != whole.ends.len() {
+            continue;
+        }
+        let alone = feed(
+            &mut Parser::new(Limits::default()),
+            &input[..end],
+            &[],
+            0,
+            auth,
+        );
+        assert_eq!(alone.err, None, "prefix of {end} bytes failed");
+        assert_eq!(alone.cmds[..], whole.cmds[..=i], "prefix of {end} bytes");
+        assert_eq!(alone.left, 0, "prefix of {end} bytes left bytes behind");
     }
 
     // Every command re-encodes to a multibulk that parses back to itself, entirely.
