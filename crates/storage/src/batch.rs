@@ -35,6 +35,14 @@ impl Pending {
     }
 }
 
+/// The key of record `i` (empty if there is none). A free function over the two fields, so
+/// the table's lookups can borrow them while the table itself is borrowed mutably.
+fn key_in<'a>(list: &[Pending], arena: &'a [u8], i: usize) -> &'a [u8] {
+    list.get(i)
+        .and_then(|p| arena.get(p.at..p.at + p.key_len))
+        .unwrap_or_default()
+}
+
 /// An overlay change to undo: the record that made it, and the key's previous latest record.
 pub(crate) type Undo = (usize, Option<usize>);
 
@@ -100,7 +108,7 @@ impl Batch {
     }
 
     fn key_at(&self, i: usize) -> &[u8] {
-        self.list.get(i).map(|p| self.key(p)).unwrap_or_default()
+        key_in(&self.list, &self.arena, i)
     }
 
     /// Appends a record and makes it the key's latest. Returns the undo entry.
@@ -127,11 +135,7 @@ impl Batch {
         });
         let hash = self.hasher.hash_one(key);
         let (list, arena) = (&self.list, &self.arena);
-        let key_at = |j: usize| {
-            list.get(j)
-                .and_then(|p| arena.get(p.at..p.at + p.key_len))
-                .unwrap_or_default()
-        };
+        let key_at = |j: usize| key_in(list, arena, j);
         let previous = match self.latest.find_mut(hash, |&j| key_at(j) == key) {
             Some(slot) => Some(std::mem::replace(slot, i)),
             None => {
@@ -149,11 +153,7 @@ impl Batch {
     pub(crate) fn roll_back(&mut self, start: usize, undo: &mut Vec<Undo>) {
         for (i, previous) in undo.drain(..).rev() {
             let (list, arena) = (&self.list, &self.arena);
-            let key_at = |j: usize| {
-                list.get(j)
-                    .and_then(|p| arena.get(p.at..p.at + p.key_len))
-                    .unwrap_or_default()
-            };
+            let key_at = |j: usize| key_in(list, arena, j);
             let key = key_at(i);
             let hash = self.hasher.hash_one(key);
             match previous {
