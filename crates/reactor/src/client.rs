@@ -104,7 +104,7 @@ pub struct TcpClient {
 
 impl TcpClient {
     /// Starts connecting to `addr` on `loop_handle`'s loop; `factory` makes the handler for each
-    /// established connection.
+    /// established connection. **Thread-safe.**
     pub fn connect(
         loop_handle: &LoopHandle,
         addr: SocketAddr,
@@ -132,27 +132,28 @@ impl TcpClient {
         TcpClient { shared }
     }
 
-    /// The server address.
+    /// The server address. **Thread-safe.**
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr
     }
 
-    /// Current state.
+    /// Current state. **Thread-safe.**
     pub fn state(&self) -> ClientState {
         self.shared.lock().state
     }
 
-    /// The established connection, if connected.
+    /// The established connection, if connected. **Thread-safe.**
     pub fn connection(&self) -> Option<ConnHandle> {
         self.shared.lock().conn.clone()
     }
 
-    /// The last connect or I/O error, as text.
+    /// The last connect or I/O error, as text. **Thread-safe.**
     pub fn last_error(&self) -> Option<String> {
         self.shared.lock().last_error.clone()
     }
 
-    /// Blocks (not on a loop thread!) until connected, given up, or `timeout` passes.
+    /// Blocks until connected, given up, or `timeout` passes. **Thread-safe, but not on the
+    /// client's loop thread**, which must run for the connection to happen.
     pub fn wait_connected(&self, timeout: Duration) -> Option<ConnHandle> {
         let deadline = Instant::now() + timeout;
         let mut inner = self.shared.lock();
@@ -176,12 +177,12 @@ impl TcpClient {
     }
 
     /// Stops retrying and reconnecting, and half-closes the connection if there is one (pending
-    /// output is flushed first).
+    /// output is flushed first). **Thread-safe.**
     pub fn disconnect(&self) {
         self.halt(false);
     }
 
-    /// Stops retrying and reconnecting, and closes the connection now.
+    /// Stops retrying and reconnecting, and closes the connection now. **Thread-safe.**
     pub fn stop(&self) {
         self.halt(true);
     }
@@ -198,6 +199,18 @@ impl TcpClient {
         }
         if let Some(c) = conn {
             if force { c.force_close() } else { c.shutdown() }
+        }
+    }
+}
+
+/// Dropping the client stops it like [`disconnect`](TcpClient::disconnect): no more retries or
+/// reconnects, and an established connection is half-closed once its pending output is flushed
+/// (Muduo's `~TcpClient` also closes its connection). Keep the `TcpClient` for as long as the
+/// connection should live.
+impl Drop for TcpClient {
+    fn drop(&mut self) {
+        if !self.shared.stopped() {
+            self.halt(false);
         }
     }
 }

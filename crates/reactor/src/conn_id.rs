@@ -26,13 +26,13 @@ pub struct ConnId {
 }
 
 impl ConnId {
-    /// The id of the loop that owns the connection.
+    /// The id of the loop that owns the connection. **Thread-safe** (a plain value).
     pub fn loop_id(&self) -> u32 {
         self.loop_id
     }
 
     /// A process-wide unique number for logs and maps: loop id in the top 16 bits, the loop's
-    /// serial in the rest.
+    /// serial in the rest. **Thread-safe** (a plain value).
     pub fn as_u64(&self) -> u64 {
         (u64::from(self.loop_id) << 48) | (self.serial & ((1 << 48) - 1))
     }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -10,6 +10,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Registry};
 
 use crate::client::ClientShared;
+use crate::conn_handle::HandleState;
 use crate::conn_id::ConnId;
 use crate::handler::Handler;
 use crate::timer::TimerId;
@@ -73,7 +74,7 @@ pub(crate) struct Connection {
     /// A write-complete callback is already queued for this connection.
     pub(crate) write_complete_queued: bool,
     /// Cleared on close; [`ConnHandle`](crate::ConnHandle)s read it to answer "is it still open?".
-    pub(crate) open: Arc<AtomicBool>,
+    pub(crate) open: Arc<HandleState>,
     pub(crate) opts: Arc<ConnOptions>,
     pub(crate) last_active: Instant,
     pub(crate) idle_timer: Option<TimerId>,
@@ -102,7 +103,7 @@ impl Connection {
             write_closed: false,
             closing: false,
             write_complete_queued: false,
-            open: Arc::new(AtomicBool::new(true)),
+            open: Arc::new(HandleState::new_open()),
             opts,
             last_active: Instant::now(),
             idle_timer: None,

@@ -16,7 +16,7 @@ use crate::conn_id::ConnId;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::handler::{CloseReason, Handler};
-use crate::loop_handle::{CURRENT_LOOP, Functor, LOCAL_QUEUE, LoopHandle, Shared};
+use crate::loop_handle::{CURRENT_LOOP, Functor, LOCAL_QUEUE, LoopHandle, Shared, UNBORN_TIMERS};
 use crate::metrics::LoopMetrics;
 use crate::timer::{TimerCallback, TimerId, TimerQueue, next_period};
 
@@ -85,7 +85,7 @@ struct ReadyFlags {
 }
 
 impl EventLoop {
-    /// Creates the loop owned by the calling thread.
+    /// Creates the loop owned by the calling thread, which from then on is its loop thread.
     ///
     /// Fails with [`Error::LoopExists`] if this thread already owns one, or with an I/O error if
     /// epoll or the eventfd cannot be created.
@@ -122,24 +122,26 @@ impl EventLoop {
         })
     }
 
-    /// A thread-safe handle for posting work to this loop from anywhere.
+    /// A thread-safe handle for posting work to this loop from anywhere. **Loop thread only**
+    /// (the handle it returns is thread-safe).
     pub fn handle(&self) -> LoopHandle {
         LoopHandle {
             shared: self.shared.clone(),
         }
     }
 
-    /// This loop's id (the same as [`LoopHandle::id`]).
+    /// This loop's id (the same as [`LoopHandle::id`]). **Loop thread only.**
     pub fn id(&self) -> u32 {
         self.shared.id
     }
 
-    /// Number of connections this loop holds (connected or connecting).
+    /// Number of connections this loop holds (connected or connecting). **Loop thread only.**
     pub fn connection_count(&self) -> usize {
         self.conns.len()
     }
 
-    /// Makes [`run`](Self::run) return after the current iteration.
+    /// Makes [`run`](Self::run) return after the current iteration. **Loop thread only**
+    /// ([`LoopHandle::quit`] is the thread-safe form).
     pub fn quit(&mut self) {
         self.shared.quit.store(true, Ordering::Release);
     }
@@ -148,7 +150,7 @@ impl EventLoop {
     /// [`LoopHandle::quit`] is called. Each iteration: wait for I/O (the timeout is the next timer's
     /// deadline, zero if work is already queued), handle ready connections, continue connections
     /// whose read budget ran out, fire due timers, then run the functors posted from other
-    /// threads. Returns an error only if `epoll_wait` itself fails.
+    /// threads. Returns an error only if `epoll_wait` itself fails. **Loop thread only.**
     pub fn run(&mut self) -> Result<()> {
         let span = tracing::debug_span!("event_loop", loop_id = self.shared.id);
         let _enter = span.enter();
@@ -225,6 +227,9 @@ impl EventLoop {
         }
         if f.writable {
             self.handle_writable(id);
+        }
+        if f.error && self.close_if_paused_and_failed(id) {
+            return;
         }
         if f.readable || f.read_closed || f.error {
             self.handle_readable(id, f.read_closed);
@@ -330,6 +335,10 @@ impl EventLoop {
     }
 
     pub(crate) fn insert_timer(&mut self, id: TimerId, when: Instant, callback: TimerCallback) {
+        let cancelled = UNBORN_TIMERS.with(|u| u.borrow_mut().remove(&id.0));
+        if cancelled == Some(true) {
+            return; // cancelled before its insertion came round
+        }
         self.timers.insert(id.0, when, callback);
     }
 
@@ -369,10 +378,20 @@ impl EventLoop {
     /// Cancels a timer; it will not run again, even if called from the timer's own callback.
     /// Returns false if it had already fired (one-shot) or been cancelled. **Loop thread only.**
     pub fn cancel(&mut self, id: TimerId) -> bool {
-        self.timers.cancel(id.0)
+        if self.timers.cancel(id.0) {
+            return true;
+        }
+        // Created by a `LoopHandle` on this thread during the current callback: not inserted yet.
+        UNBORN_TIMERS.with(|u| match u.borrow_mut().get_mut(&id.0) {
+            Some(cancelled) if !*cancelled => {
+                *cancelled = true;
+                true
+            }
+            _ => false,
+        })
     }
 
-    /// Number of timers still pending on this loop.
+    /// Number of timers still pending on this loop. **Loop thread only.**
     pub fn timer_count(&self) -> usize {
         self.timers.len()
     }
@@ -383,7 +402,9 @@ impl EventLoop {
         self.conns.iter().map(|(_, c)| c.id).collect()
     }
 
-    /// A loop-thread view of connection `id`, if it is still open on this loop.
+    /// A loop-thread view of connection `id`, if it is still open on this loop (an id from
+    /// another loop, or of a closed connection whose slot was reused, gives `None`).
+    /// **Loop thread only.**
     pub fn connection(&mut self, id: ConnId) -> Option<Conn<'_>> {
         self.slot(id)?;
         Some(Conn { el: self, id })
@@ -440,7 +461,8 @@ impl EventLoop {
     pub(crate) fn slot(&mut self, id: ConnId) -> Option<&mut Connection> {
         self.conns
             .get_mut(id.index as usize)
-            .filter(|c| c.id.serial == id.serial)
+            // The whole id: index and serial (slot reuse) and the loop (serials are per loop).
+            .filter(|c| c.id == id)
     }
 
     pub(crate) fn registry(&self) -> &mio::Registry {
@@ -498,6 +520,7 @@ impl Drop for EventLoop {
         self.close_everything();
         CURRENT_LOOP.with(|c| c.set(0));
         LOCAL_QUEUE.with(|q| q.borrow_mut().clear());
+        UNBORN_TIMERS.with(|u| u.borrow_mut().clear());
         tracing::debug!(loop_id = self.shared.id, "event loop dropped");
     }
 }

@@ -65,7 +65,8 @@ pub trait Handler: Any {
     }
 
     /// The connection is closed; this is the last callback, called exactly once. Sends through
-    /// `conn` are no-ops now.
+    /// `conn` are no-ops now. (The one exception: a handler whose callback panicked is dropped
+    /// at once, without `on_close`; see [`CloseReason::HandlerPanicked`].)
     fn on_close(&mut self, conn: &mut Conn<'_>, reason: &CloseReason) {
         let _ = (conn, reason);
     }

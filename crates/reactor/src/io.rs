@@ -43,10 +43,12 @@ impl EventLoop {
     /// EOF, an error, or the read budget is spent, then hands the input to the handler.
     pub(crate) fn handle_readable(&mut self, id: ConnId, rdhup: bool) {
         let Some(c) = self.slot(id) else { return };
+        // Record the peer's FIN even while paused: its edge comes once, and after a resume the
+        // short-read shortcut below would otherwise stop before reading the EOF.
+        c.rdhup_seen |= rdhup;
         if c.read_paused || c.read_closed || c.closing {
             return;
         }
-        c.rdhup_seen |= rdhup;
         let budget = c.opts.read_budget;
         let (mut total, mut eof, mut error, mut budget_spent) = (0usize, false, None, false);
         loop {
@@ -89,6 +91,23 @@ impl EventLoop {
             self.close(id, CloseReason::Error(e));
         } else if eof {
             self.on_eof(id);
+        }
+    }
+
+    /// A socket error (say, a reset) on a connection whose reading is paused: reading would
+    /// report it, but reading waits for the resume, and with no output pending nothing else
+    /// would notice. Closes the connection with the error; returns whether it did.
+    pub(crate) fn close_if_paused_and_failed(&mut self, id: ConnId) -> bool {
+        let Some(c) = self.slot(id) else { return false };
+        if !c.read_paused || c.closing {
+            return false;
+        }
+        match c.stream.take_error() {
+            Ok(Some(e)) | Err(e) => {
+                self.close(id, CloseReason::Error(e));
+                true
+            }
+            Ok(None) => false,
         }
     }
 
@@ -234,6 +253,7 @@ impl EventLoop {
             return;
         }
         c.shutdown_requested = true;
+        c.open.set_shut_down();
         if c.output.is_empty() {
             self.shutdown_write(id);
         }
@@ -279,11 +299,7 @@ impl EventLoop {
     pub(crate) fn update_interest(&mut self, id: ConnId) {
         let index = id.index as usize;
         let registry = self.poll.registry();
-        if let Some(c) = self
-            .conns
-            .get_mut(index)
-            .filter(|c| c.id.serial == id.serial)
-        {
+        if let Some(c) = self.conns.get_mut(index).filter(|c| c.id == id) {
             c.update_interest(registry);
         }
     }
@@ -300,7 +316,7 @@ impl EventLoop {
             return;
         }
         c.closing = true;
-        c.open.store(false, Ordering::Release);
+        c.open.set_closed();
         if let Some(t) = c.idle_timer.take() {
             self.timers.cancel(t.0);
         }

@@ -1,6 +1,7 @@
 //! The thread-safe face of an event loop: post work to it from anywhere.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -21,6 +22,10 @@ thread_local! {
     /// that posted them returns (a callback already holds `&mut EventLoop`, so they cannot run
     /// inside it).
     pub(crate) static LOCAL_QUEUE: RefCell<Vec<Functor>> = const { RefCell::new(Vec::new()) };
+    /// Timers created through a `LoopHandle` on the loop's own thread whose insertion still
+    /// waits in `LOCAL_QUEUE`, each with "cancelled meanwhile": lets `EventLoop::cancel` cancel
+    /// them at once, as it would a timer created with `EventLoop::run_after`.
+    pub(crate) static UNBORN_TIMERS: RefCell<HashMap<u64, bool>> = RefCell::new(HashMap::new());
 }
 
 /// State shared between an [`EventLoop`] and its [`LoopHandle`]s.
@@ -47,6 +52,8 @@ impl Shared {
         if !self.wake_pending.swap(true, Ordering::AcqRel)
             && let Err(e) = self.waker.wake()
         {
+            // No wake-up is in flight after all: let the next post try again.
+            self.wake_pending.store(false, Ordering::Release);
             tracing::error!(loop_id = self.id, error = %e, "failed to wake event loop");
         }
     }
@@ -120,6 +127,7 @@ impl LoopHandle {
         f: impl FnOnce(&mut EventLoop) + Send + 'static,
     ) -> TimerId {
         let id = self.next_timer_id();
+        self.note_unborn(id);
         self.run_in_loop(move |el| el.insert_timer(id, when, TimerCallback::Once(Box::new(f))));
         id
     }
@@ -143,10 +151,19 @@ impl LoopHandle {
         let id = self.next_timer_id();
         let period = period.max(Duration::from_millis(1));
         let when = Instant::now() + period;
+        self.note_unborn(id);
         self.run_in_loop(move |el| {
             el.insert_timer(id, when, TimerCallback::Every(Box::new(f), period))
         });
         id
+    }
+
+    /// On the loop thread the timer is inserted after the current callback; until then
+    /// `EventLoop::cancel` finds it here.
+    fn note_unborn(&self, id: TimerId) {
+        if self.is_in_loop_thread() {
+            UNBORN_TIMERS.with(|u| u.borrow_mut().insert(id.0, false));
+        }
     }
 
     /// Cancels a timer. Posted like any functor, so it takes effect in order with the call that

@@ -26,11 +26,13 @@ pub struct EventLoopThread {
 
 impl EventLoopThread {
     /// Spawns a thread named `name`, creates its loop there, and returns once the loop exists.
+    /// **Thread-safe.**
     pub fn spawn(name: impl Into<String>) -> Result<EventLoopThread> {
         Self::spawn_with(name, |_| {})
     }
 
     /// Like [`spawn`](Self::spawn), running `init` on the new loop before it starts polling.
+    /// **Thread-safe.**
     pub fn spawn_with(
         name: impl Into<String>,
         init: impl FnOnce(&mut EventLoop) + Send + 'static,
@@ -69,20 +71,27 @@ impl EventLoopThread {
         }
     }
 
-    /// The running loop's handle.
+    /// The running loop's handle. **Thread-safe.**
     pub fn handle(&self) -> &LoopHandle {
         &self.handle
     }
 
     /// Waits for the loop to return (it must have been told to quit, or it waits forever).
+    /// **Thread-safe**; called on the loop's own thread (which cannot wait for itself) it
+    /// detaches the thread instead, which then ends when its loop returns.
     pub fn join(mut self) {
         self.join_inner();
     }
 
     fn join_inner(&mut self) {
-        if let Some(j) = self.join.take()
-            && j.join().is_err()
-        {
+        let Some(j) = self.join.take() else { return };
+        if self.handle.is_in_loop_thread() {
+            // Joining itself would fail with EDEADLK; the loop returns once the current
+            // iteration ends (it has been told to quit), and the thread exits with it.
+            tracing::debug!(loop_id = self.handle.id(), "loop thread detached by itself");
+            return;
+        }
+        if j.join().is_err() {
             tracing::error!(loop_id = self.handle.id(), "event loop thread panicked");
         }
     }

@@ -42,6 +42,7 @@ pub struct TcpServer;
 
 impl TcpServer {
     /// Starts building a server that will listen on `addr` (e.g. `"127.0.0.1:4000"`, `"[::1]:0"`).
+    /// **Thread-safe** (touches no loop).
     pub fn builder(addr: impl ToSocketAddrs) -> ServerBuilder {
         let addr = addr.to_socket_addrs().ok().and_then(|mut a| a.next());
         ServerBuilder {
@@ -58,7 +59,8 @@ impl TcpServer {
     }
 }
 
-/// Options for a [`TcpServer`]; every setter is optional.
+/// Options for a [`TcpServer`]; every setter is optional. A builder is a plain value: build it
+/// on any thread (it is `Send`), and [`start`](Self::start) spawns the server's threads.
 pub struct ServerBuilder {
     addr: Option<SocketAddr>,
     name: String,
@@ -199,17 +201,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// The address actually bound (useful with port 0).
+    /// The address actually bound (useful with port 0). **Thread-safe.**
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// Handles to the looper threads' loops, e.g. for posting work or timers to them.
+    /// **Thread-safe.**
     pub fn loop_handles(&self) -> Vec<LoopHandle> {
         self.loopers.iter().map(|l| l.handle().clone()).collect()
     }
 
     /// Connections open right now, as the acceptor counts them for `max_connections`.
+    /// **Thread-safe.**
     pub fn active_connections(&self) -> usize {
         self.active.load(Ordering::Acquire)
     }
@@ -227,6 +231,11 @@ impl Server {
 
     /// Stops accepting, shuts every connection down gracefully (pending output flushed, FIN
     /// sent), force-closes what is still open after `grace`, and joins every thread.
+    ///
+    /// **Thread-safe**, and may be called from one of the server's own looper threads (say, a
+    /// handler serving a SHUTDOWN command): that looper is not joined — it cannot wait for
+    /// itself — but finishes its shutdown as soon as the current callback returns, and its
+    /// thread then exits. Every other thread is joined before this returns.
     pub fn shutdown(mut self, grace: Duration) {
         self.shutdown_inner(grace);
     }

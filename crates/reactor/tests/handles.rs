@@ -28,6 +28,15 @@ impl Handler for Reporter {
     }
 }
 
+/// Ignores input; says nothing.
+struct Quiet;
+
+impl Handler for Quiet {
+    fn on_message(&mut self, _conn: &mut Conn<'_>, input: &mut BytesMut) {
+        input.clear();
+    }
+}
+
 fn reporting_server(
     loopers: usize,
 ) -> (
@@ -110,4 +119,90 @@ fn sending_to_a_closed_connection_is_a_refused_no_op() {
     assert_eq!(closed.recv_timeout(IO_TIMEOUT).unwrap(), handle.id());
     assert!(!handle.send(&b"x"[..]));
     drop(client);
+}
+
+#[test]
+fn a_send_posted_before_close_never_reaches_the_connection_that_reuses_the_slot() {
+    // The handle is still open when the send is posted, so only the loop can refuse it: the
+    // connection closes and a new one takes its slab slot before the posted send runs.
+    let (server, opened, _closed) = reporting_server(1);
+    let _first = connect(server.local_addr());
+    let old = opened.recv_timeout(IO_TIMEOUT).unwrap();
+    // A second connection, adopted by hand on the loop right after the first one closes.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut second = connect(listener.local_addr().unwrap());
+    let (server_side, _) = listener.accept().unwrap();
+    server_side.set_nonblocking(true).unwrap();
+    let (done_tx, done_rx) = mpsc::channel();
+    let stale = old.clone();
+    server.loop_handles()[0].queue_in_loop(move |el| {
+        // On the loop thread the send is deferred until this functor returns.
+        assert!(stale.send(&b"STALE"[..]), "the handle is still open here");
+        el.connection(stale.id()).unwrap().force_close();
+        let new = el
+            .adopt_stream(
+                kvs_reactor::mio::net::TcpStream::from_std(server_side),
+                Box::new(Quiet),
+                std::sync::Arc::new(Default::default()),
+            )
+            .unwrap();
+        done_tx.send((stale.id(), new)).unwrap();
+    });
+    let (old_id, new_id) = done_rx.recv_timeout(IO_TIMEOUT).unwrap();
+    assert_ne!(old_id, new_id);
+    second
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let got = std::io::Read::read(&mut second, &mut buf);
+    assert!(
+        got.is_err(),
+        "stale bytes reached the new connection: {got:?} {:?}",
+        &buf
+    );
+}
+
+#[test]
+fn an_id_from_another_loop_never_reaches_this_loops_connections() {
+    // Serial numbers are per loop, so the first connection of each loop has the same slot and
+    // serial; the loop id must tell them apart.
+    let (server, opened, _closed) = reporting_server(2);
+    let mut a = connect(server.local_addr());
+    let ha = opened.recv_timeout(IO_TIMEOUT).unwrap();
+    let mut b = connect(server.local_addr());
+    let hb = opened.recv_timeout(IO_TIMEOUT).unwrap();
+    assert_ne!(
+        ha.id().loop_id(),
+        hb.id().loop_id(),
+        "round robin over 2 loopers"
+    );
+    let foreign = ha.id();
+    let (tx, rx) = mpsc::channel();
+    hb.loop_handle().queue_in_loop(move |el| {
+        let found = el.connection(foreign).is_some();
+        let via_handler = el.with_handler::<Reporter, _>(foreign, |_, _| ()).is_some();
+        tx.send((found, via_handler)).unwrap();
+    });
+    assert_eq!(rx.recv_timeout(IO_TIMEOUT).unwrap(), (false, false));
+    // Both connections still work.
+    assert!(ha.send(&b"a"[..]) && hb.send(&b"b"[..]));
+    assert_eq!(read_exact(&mut a, 1), b"a");
+    assert_eq!(read_exact(&mut b, 1), b"b");
+}
+
+#[test]
+fn a_shut_down_connection_refuses_further_sends() {
+    let (server, opened, _closed) = reporting_server(1);
+    let mut client = connect(server.local_addr());
+    let handle = opened.recv_timeout(IO_TIMEOUT).unwrap();
+    assert!(handle.send(&b"last words"[..]));
+    handle.shutdown();
+    // Refused at once, from any handle, although the connection is still open until the peer
+    // closes too.
+    assert!(!handle.clone().send(&b"dropped"[..]));
+    assert_eq!(read_to_eof(&mut client), b"last words");
+    assert!(handle.is_open(), "half-closed: the peer has not closed yet");
+    assert!(!handle.send(&b"dropped"[..]));
+    drop(client);
+    assert!(wait_until(Duration::from_secs(5), || !handle.is_open()));
 }

@@ -174,3 +174,169 @@ fn dropping_the_server_also_stops_it() {
     assert!(read_to_eof(&mut c).is_empty());
     assert!(!thread_names().iter().any(|n| n.starts_with("dropme")));
 }
+
+/// Echoes, pausing reading after the first message and resuming 200 ms later.
+struct PauseOnce {
+    paused: bool,
+}
+
+impl Handler for PauseOnce {
+    fn on_message(&mut self, conn: &mut Conn<'_>, input: &mut BytesMut) {
+        conn.send(&input.split());
+        if !self.paused {
+            self.paused = true;
+            conn.pause_read();
+            let id = conn.id();
+            conn.event_loop()
+                .run_after(Duration::from_millis(200), move |el| {
+                    if let Some(mut c) = el.connection(id) {
+                        c.resume_read();
+                    }
+                });
+        }
+    }
+}
+
+#[test]
+fn a_fin_that_arrives_while_reading_is_paused_is_seen_after_resume() {
+    // Backpressure (pause at the high-water mark) meets a pipelining client that half-closes:
+    // the FIN's edge comes while paused and must not be lost.
+    let server = TcpServer::builder("127.0.0.1:0")
+        .loopers(1)
+        .start(|| PauseOnce { paused: false })
+        .unwrap();
+    let mut client = connect(server.local_addr());
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write_all(&mut client, b"a");
+    assert_eq!(read_exact(&mut client, 1), b"a");
+    write_all(&mut client, b"bbbb");
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    // The echo of the data that came with the FIN, then the server's own FIN.
+    assert_eq!(read_to_eof(&mut client), b"bbbb");
+    assert!(wait_until(Duration::from_secs(5), || server
+        .metrics()
+        .closed
+        == 1));
+}
+
+/// Counts `on_close` calls; on input, queues 8 MiB so output is pending when the peer resets.
+struct CountCloses(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Handler for CountCloses {
+    fn on_message(&mut self, conn: &mut Conn<'_>, input: &mut BytesMut) {
+        input.clear();
+        conn.send(&vec![1u8; 8 << 20]);
+    }
+    fn on_close(&mut self, _conn: &mut Conn<'_>, reason: &CloseReason) {
+        assert!(matches!(reason, CloseReason::Error(_)), "{reason:?}");
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_reset_with_output_pending_is_reported_once() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let closes = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = closes.clone();
+    let server = TcpServer::builder("127.0.0.1:0")
+        .loopers(1)
+        .start(move || CountCloses(counter.clone()))
+        .unwrap();
+    let mut client = connect(server.local_addr());
+    write_all(&mut client, b"go");
+    assert!(wait_until(Duration::from_secs(5), || server
+        .metrics()
+        .bytes_out
+        > 0));
+    // SO_LINGER 0: close sends RST instead of FIN.
+    let socket = socket2::Socket::from(client);
+    socket.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(socket);
+    assert!(wait_until(Duration::from_secs(5), || closes.load(SeqCst) >= 1));
+    std::thread::sleep(Duration::from_millis(100)); // room for a second report, if any
+    assert_eq!(closes.load(SeqCst), 1);
+    assert_eq!(server.metrics().closed, 1);
+}
+
+/// On input, takes the server out of the shared slot and shuts it down from this looper.
+struct ShutsTheServerDown {
+    server: std::sync::Arc<std::sync::Mutex<Option<kvs_reactor::Server>>>,
+    returned: mpsc::Sender<()>,
+}
+
+impl Handler for ShutsTheServerDown {
+    fn on_message(&mut self, _conn: &mut Conn<'_>, input: &mut BytesMut) {
+        input.clear();
+        let server = self.server.lock().unwrap().take();
+        if let Some(server) = server {
+            server.shutdown(Duration::from_millis(500));
+            self.returned.send(()).unwrap();
+        }
+    }
+}
+
+#[test]
+fn shutdown_called_from_a_looper_stops_everything_without_panicking() {
+    // A SHUTDOWN command handler is the natural place to stop a server: on one of its loopers,
+    // which cannot join itself.
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (tx, rx) = mpsc::channel();
+    let s2 = slot.clone();
+    let server = TcpServer::builder("127.0.0.1:0")
+        .name("selfstop")
+        .loopers(2)
+        .start(move || ShutsTheServerDown {
+            server: s2.clone(),
+            returned: tx.clone(),
+        })
+        .unwrap();
+    let addr = server.local_addr();
+    *slot.lock().unwrap() = Some(server);
+    let mut bystander = connect(addr); // on the other looper
+    let mut client = connect(addr);
+    write_all(&mut client, b"x");
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("shutdown returned on the looper");
+    assert!(read_to_eof(&mut client).is_empty());
+    assert!(read_to_eof(&mut bystander).is_empty());
+    assert!(
+        wait_until(Duration::from_secs(5), || !thread_names()
+            .iter()
+            .any(|n| n.starts_with("selfstop"))),
+        "threads left: {:?}",
+        thread_names()
+    );
+}
+
+/// Pauses reading on the first message and never resumes or answers.
+struct PauseForever;
+
+impl Handler for PauseForever {
+    fn on_message(&mut self, conn: &mut Conn<'_>, input: &mut BytesMut) {
+        input.clear();
+        conn.pause_read();
+    }
+}
+
+#[test]
+fn a_reset_on_a_paused_connection_with_nothing_to_send_closes_it() {
+    // Nothing reads the socket (paused) and nothing writes to it (no output), so only the
+    // error event itself can tell the loop the peer is gone.
+    let server = TcpServer::builder("127.0.0.1:0")
+        .loopers(1)
+        .start(|| PauseForever)
+        .unwrap();
+    let mut client = connect(server.local_addr());
+    write_all(&mut client, b"pause now");
+    std::thread::sleep(Duration::from_millis(100));
+    write_all(&mut client, b"unread"); // left in the server's receive queue
+    let socket = socket2::Socket::from(client);
+    socket.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(socket); // RST
+    assert!(
+        wait_until(Duration::from_secs(5), || server.metrics().closed == 1),
+        "a paused connection outlived its peer's reset"
+    );
+}

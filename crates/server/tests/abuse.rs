@@ -14,6 +14,8 @@ mod common;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -472,7 +474,7 @@ fn a_client_that_never_reads_is_cut_at_the_output_limit_while_others_are_served(
 }
 
 #[test]
-fn a_client_pipelining_a_million_gets_without_reading_is_cut_at_the_output_limit() {
+fn a_client_pipelining_a_million_gets_without_reading_is_held_or_cut_with_memory_bounded() {
     let _serial = serial();
     const LIMIT_MB: u64 = 32;
     let server = ServerProc::start(&["--output-limit-mb", &LIMIT_MB.to_string()]);
@@ -481,31 +483,35 @@ fn a_client_pipelining_a_million_gets_without_reading_is_cut_at_the_output_limit
     assert_eq!(common::cmd_b(&mut good, &[b"SET", b"kb", &value]), ok());
     let baseline = settled_rss(&server);
     // 1 M GETs of a 1 KiB value: 22 MB of requests asking for 1 GiB of replies. The server
-    // stops reading this client while it is behind, so the writes block; a thread keeps
-    // writing until the server closes the connection.
+    // stops reading this client once its replies back up (output over the high-water mark, or
+    // too many commands in flight). Whether the replies of the commands already in flight then
+    // pass the output limit (and the client is cut) depends on how far the storage threads are
+    // behind at that moment; either way the client can never make the server buffer more than
+    // the limit, and its writes stall once the server stops reading.
     let hog = TcpStream::connect(server.addr).unwrap();
     hog.set_write_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     let mut writer = hog.try_clone().unwrap();
+    let progress = Arc::new(AtomicUsize::new(0));
+    let written = progress.clone();
     let pusher = std::thread::spawn(move || {
         let chunk: Vec<u8> = encode_command(&[b"GET", b"kb"]).repeat(10_000);
-        let mut sent = 0usize;
         for _ in 0..100 {
             if writer.write_all(&chunk).is_err() {
                 break;
             }
-            sent += 10_000;
+            written.fetch_add(10_000, Relaxed);
         }
-        sent
     });
     let started = Instant::now();
-    // (Counted while connected; the check below must not pass before it was.)
+    // (Counted while connected; the checks below must not pass before it was.)
     let counted = common::eventually(Duration::from_secs(10), || {
         connected_clients(&mut good) == 2 || pusher.is_finished()
     });
     assert!(counted, "the pipelining client was never counted");
     let mut worst = Duration::ZERO;
-    loop {
+    let (mut last_progress, mut since) = (progress.load(Relaxed), Instant::now());
+    let cut = loop {
         let t = Instant::now();
         assert_eq!(
             cmd(&mut good, &["GET", "kb"]),
@@ -513,21 +519,32 @@ fn a_client_pipelining_a_million_gets_without_reading_is_cut_at_the_output_limit
         );
         worst = worst.max(t.elapsed());
         if connected_clients(&mut good) == 1 {
-            break;
+            break true;
+        }
+        let now = progress.load(Relaxed);
+        if now != last_progress {
+            (last_progress, since) = (now, Instant::now());
+        } else if since.elapsed() > Duration::from_secs(2) {
+            break false; // held: the server stopped reading it, its writes block
         }
         assert!(
+            !pusher.is_finished(),
+            "the server read all 1 M GETs of a client that never reads"
+        );
+        assert!(
             started.elapsed() < Duration::from_secs(60),
-            "the client that never reads was not disconnected"
+            "the client that never reads was neither cut nor held"
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let cut_after = started.elapsed();
-    let sent = pusher.join().unwrap();
+    };
+    let settled_after = started.elapsed();
+    let sent = progress.load(Relaxed);
     let peak = server.status_kib("VmHWM");
     eprintln!(
-        "1 M pipelined GETs, output limit {LIMIT_MB} MiB: cut after {cut_after:?} ({sent} GETs \
-         written before the close); other client's slowest reply {worst:?}; server RSS baseline \
-         {} MiB, peak (VmHWM) {} MiB",
+        "1 M pipelined GETs, output limit {LIMIT_MB} MiB: {} after {settled_after:?} ({sent} GETs \
+         written); other client's slowest reply {worst:?}; server RSS baseline {} MiB, peak \
+         (VmHWM) {} MiB",
+        if cut { "cut" } else { "held" },
         baseline / 1024,
         peak / 1024
     );
@@ -538,6 +555,16 @@ fn a_client_pipelining_a_million_gets_without_reading_is_cut_at_the_output_limit
     assert!(
         peak < baseline + 8 * LIMIT_MB * 1024,
         "peak RSS {peak} KiB (baseline {baseline} KiB)"
+    );
+    // A held client that goes away is released although its connection is paused. (Shutdown
+    // unblocks the pusher's write; closing with unread replies then sends a reset.)
+    let _ = hog.shutdown(std::net::Shutdown::Both);
+    pusher.join().unwrap();
+    drop(hog);
+    assert!(
+        common::eventually(Duration::from_secs(30), || connected_clients(&mut good)
+            == 1),
+        "the paused connection was not released after its client closed"
     );
 }
 
