@@ -1508,17 +1508,93 @@ fn incrbyfloat_formatting_and_errors() {
     );
     check(&mut c, &["SET", "i", "5"], ok());
     check(&mut c, &["INCRBYFLOAT", "i", "1"], bulk("6"));
+    // Redis adds in x87 long double and prints "%.17Lf": the binary noise shows.
+    for _ in 0..6 {
+        cmd(&mut c, &["INCRBYFLOAT", "price", "19.99"]);
+    }
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "price", "19.99"],
+        bulk("139.93000000000000001"),
+    );
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "r", "1234.5678"],
+        bulk("1234.56779999999999997"),
+    );
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "r", "-1e-20"],
+        bulk("1234.56779999999999997"),
+    );
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "big", "123456789012345678901234567890"],
+        bulk("123456789012345678899921813504"),
+    );
+    // DBL_MAX is far from the long double limit (~1.19e4932): printed in full, 309 digits.
+    let dbl_max = "17976931348623156999592104677410443404838644694432917848531442076517662852312439\
+        63547018686083870855644287934194255206893087083634511360553578972780264776170734\
+        98977686288394835618163294045594434929537447290627480669417384648879122776218333\
+        598953852832103282504751611691208117720159985926376802466863339536384";
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "u", "1.7976931348623157e308"],
+        bulk(dbl_max),
+    );
+    check(&mut c, &["GET", "u"], bulk(dbl_max));
+    // strtold's syntax: signs, bare points, hex floats.
+    check(&mut c, &["INCRBYFLOAT", "p", "+1"], bulk("1"));
+    check(&mut c, &["INCRBYFLOAT", "p", ".5"], bulk("1.5"));
+    check(&mut c, &["INCRBYFLOAT", "p", "5."], bulk("6.5"));
+    check(&mut c, &["INCRBYFLOAT", "p", "0x10"], bulk("22.5"));
+    check(&mut c, &["INCRBYFLOAT", "p", "0x1p-2"], bulk("22.75"));
+    // "%.17Lf" ties round to even: 2^-18 and 3 * 2^-18 have 18 decimals.
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "tie", "0.000003814697265625"],
+        bulk("0.00000381469726562"),
+    );
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "tie3", "0.000011444091796875"],
+        bulk("0.00001144409179688"),
+    );
     // Errors.
-    for bad in ["abc", "nan", "", " 1", "1 "] {
+    for bad in [
+        "abc", "nan", "-nan", "", " 1", "1 ", "1e", "0x", "1e5000", "1e-5000",
+    ] {
         check(
             &mut c,
             &["INCRBYFLOAT", "f", bad],
             err("ERR value is not a valid float"),
         );
     }
+    for inf in ["inf", "-inf"] {
+        check(
+            &mut c,
+            &["INCRBYFLOAT", "f", inf],
+            err("ERR increment would produce NaN or Infinity"),
+        );
+    }
+    // The largest long double, then past it.
+    let max = cmd(
+        &mut c,
+        &["INCRBYFLOAT", "max", "1.18973149535723176502e4932"],
+    );
+    assert!(
+        matches!(&max, Reply::Bulk(Some(b)) if b.len() == 4933 && b.starts_with(b"11897314953572317650212638")),
+        "{max:?}"
+    );
     check(
         &mut c,
-        &["INCRBYFLOAT", "f", "inf"],
+        &["INCRBYFLOAT", "max", "1e4913"],
+        err("ERR increment would produce NaN or Infinity"),
+    );
+    check(&mut c, &["SET", "infv", "inf"], ok());
+    check(
+        &mut c,
+        &["INCRBYFLOAT", "infv", "1"],
         err("ERR increment would produce NaN or Infinity"),
     );
     check(&mut c, &["SET", "str", "abc"], ok());

@@ -324,7 +324,7 @@ fn kvs_load(store: &Store, range: std::ops::Range<u64>, vals: &Arc<Vals>) {
         store.submit_writes(fs).expect("kvs submit");
         i = end;
         chunk += 1;
-        if chunk % 100 == 0 {
+        if chunk.is_multiple_of(100) {
             store.execute(|_| ()).expect("kvs barrier");
         }
     }
@@ -547,7 +547,7 @@ fn fmt_ops(x: f64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(ch);
@@ -709,7 +709,7 @@ fn reads_and_mixed(c: &mut Criterion, base: &Path, vals: &Arc<Vals>, n: u64) {
                 par(threads, iters, &|rng: &mut Rng64| {
                     let r = rng.next();
                     let i = r % n;
-                    if (r >> 40) % 10 == 0 {
+                    if (r >> 40).is_multiple_of(10) {
                         e.put(&key(i), vals.get(r >> 20));
                     } else {
                         assert!(e.get(&key(i)), "{name}: key {i} missing");

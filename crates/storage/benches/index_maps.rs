@@ -68,7 +68,7 @@ fn make_entry(i: u64) -> IndexEntry {
         fid: 1 + i % 64,
         offset: 24 + (i * 97) % (1 << 30),
         len: 40 + (i % 200) as u32,
-        expire_at_ms: if i % 10 == 0 {
+        expire_at_ms: if i.is_multiple_of(10) {
             Some(1_700_000_000_000 + i)
         } else {
             None

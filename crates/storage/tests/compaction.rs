@@ -48,7 +48,7 @@ fn parse_round(k: u64, v: &[u8]) -> u64 {
 fn write_round(store: &Store, r: u64) {
     for chunk in (0..KEYS).collect::<Vec<_>>().chunks(25) {
         let chunk = chunk.to_vec();
-        if r % 3 == 0 {
+        if r.is_multiple_of(3) {
             // Some rounds as single-key writes, the rest as multi-key batches.
             for k in chunk {
                 store.set(&key(k), &value(k, r)).unwrap();
@@ -431,7 +431,7 @@ fn automatic_compaction_keeps_its_schedule_under_steady_rotation() {
             .set(format!("k{}", i % 4).as_bytes(), &[b'v'; 1500])
             .unwrap();
         i += 1;
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             std::thread::sleep(Duration::from_millis(5));
         }
     }

@@ -50,32 +50,9 @@ pub fn int(b: &[u8]) -> Result<i64, String> {
     parse_i64(b).ok_or_else(|| NOT_INTEGER.to_string())
 }
 
-/// Parses a float like Redis' `string2ld`: no spaces, no NaN; "inf" is allowed.
-pub fn parse_f64(b: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(b).ok()?;
-    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
-        return None;
-    }
-    let v: f64 = s.parse().ok()?;
-    if v.is_nan() { None } else { Some(v) }
-}
-
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is(arg: &Bytes, name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
-}
-
-/// Formats a float the way Redis prints INCRBYFLOAT results: plain decimal, no exponent, no
-/// trailing zeros. Redis computes in `long double` and prints 17 digits, so binary noise in the
-/// last bits of an `f64` (0.1 + 0.2) does not show there; rounding to 15 significant digits first
-/// gives the same text for such sums.
-pub fn format_float(v: f64) -> String {
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let rounded: f64 = format!("{v:.14e}").parse().unwrap_or(v);
-    let s = format!("{rounded}");
-    if s == "-0" { "0".into() } else { s }
 }
 
 #[cfg(test)]
@@ -102,20 +79,5 @@ mod tests {
         ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
-    }
-
-    #[test]
-    fn floats_print_like_redis() {
-        assert_eq!(format_float(10.5), "10.5");
-        assert_eq!(format_float(3.0), "3");
-        assert_eq!(format_float(5.0e3), "5000");
-        // Redis computes in long double: 0.1 + 0.2 prints as 0.3 there, not 0.30000000000000004.
-        assert_eq!(format_float(0.1 + 0.2), "0.3");
-        assert_eq!(format_float(10.5 + 0.1), "10.6");
-        assert_eq!(format_float(-0.0), "0");
-        assert_eq!(format_float(1e20), "100000000000000000000");
-        assert_eq!(parse_f64(b"nan"), None);
-        assert_eq!(parse_f64(b" 1"), None);
-        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
     }
 }

@@ -1,40 +1,43 @@
 //! INCRBYFLOAT key increment.
+//!
+//! Redis parses both numbers with `strtold`, adds them in x87 `long double` and stores the sum
+//! printed with `%.17Lf` (trailing zeros trimmed); [`LongDouble`] does the same in software, so
+//! the replies and the stored text are byte for byte Redis' own (`139.93000000000000001` after
+//! seven `INCRBYFLOAT k 19.99`, the full 309 digits for `1.7976931348623157e308`).
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::NOT_FLOAT;
 use super::db::WriteDb;
-
-use super::args::{NOT_FLOAT, format_float, parse_f64};
+use super::long_double::LongDouble;
 use super::{Cmd, fail};
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let by = parse_f64(&args[2]).ok_or_else(|| NOT_FLOAT.to_string())?;
-    Ok(Cmd::IncrByFloat(args[1].clone(), by, args[2].clone()))
+    let by = LongDouble::parse(&args[2]).ok_or_else(|| NOT_FLOAT.to_string())?;
+    Ok(Cmd::IncrByFloat(args[1].clone(), by))
 }
 
 pub fn exec(
     key: &[u8],
-    by: f64,
-    increment: &[u8],
+    by: LongDouble,
     txn: &mut dyn WriteDb,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
     let old = txn.get(key)?;
     let (current, expire) = match &old {
         Some(v) => (
-            parse_f64(&v.data).ok_or_else(|| fail(NOT_FLOAT))?,
+            LongDouble::parse(&v.data).ok_or_else(|| fail(NOT_FLOAT))?,
             v.expire_at_ms,
         ),
-        None => (0.0, None),
+        None => (LongDouble::zero(false), None),
     };
-    let new = current + by;
-    if !new.is_finite() {
-        return Err(fail("ERR increment would produce NaN or Infinity"));
-    }
-    let current_text = old.as_ref().map_or(&b"0"[..], |v| &v.data);
-    let text = super::decimal::add(current_text, increment).unwrap_or_else(|| format_float(new));
+    let new = current
+        .add(by)
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| fail("ERR increment would produce NaN or Infinity"))?;
+    let text = new.to_human();
     txn.put(key, text.as_bytes(), expire);
     encode::bulk(out, text.as_bytes());
     Ok(())

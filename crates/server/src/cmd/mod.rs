@@ -18,7 +18,6 @@ mod client;
 mod command;
 mod config;
 mod connection;
-mod decimal;
 mod del;
 mod exists;
 mod expire;
@@ -32,6 +31,7 @@ mod incr;
 mod incrbyfloat;
 mod info;
 mod keys;
+mod long_double;
 mod mget;
 mod mset;
 mod randomkey;
@@ -125,8 +125,8 @@ pub enum Cmd {
     MSet(mset::MSet),
     /// INCR / DECR / INCRBY / DECRBY
     IncrBy(Bytes, i64),
-    /// INCRBYFLOAT key (increment parsed, increment as written)
-    IncrByFloat(Bytes, f64, Bytes),
+    /// INCRBYFLOAT key increment (parsed exactly as Redis' `strtold` would)
+    IncrByFloat(Bytes, long_double::LongDouble),
     /// APPEND
     Append(Bytes, Bytes),
     /// SETRANGE
@@ -310,7 +310,7 @@ pub fn exec_write(cmd: &Cmd, txn: &mut dyn WriteDb, proto: Proto, out: &mut Byte
         Cmd::GetEx(g) => getex::exec(g, txn, proto, out),
         Cmd::MSet(m) => mset::exec(m, txn, out),
         Cmd::IncrBy(k, by) => incr::exec(k, *by, txn, out),
-        Cmd::IncrByFloat(k, by, text) => incrbyfloat::exec(k, *by, text, txn, out),
+        Cmd::IncrByFloat(k, by) => incrbyfloat::exec(k, *by, txn, out),
         Cmd::Append(k, v) => append::exec(k, v, txn, out),
         Cmd::SetRange(s) => setrange::exec(s, txn, out),
         Cmd::Del(keys) => del::exec(keys, txn, out),

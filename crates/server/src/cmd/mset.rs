@@ -18,7 +18,7 @@ pub struct MSet {
 }
 
 fn parse(args: &[Bytes], nx: bool, name: &str) -> Result<Cmd, String> {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(wrong_arity(name));
     }
     let pairs = args[1..]
