@@ -1,10 +1,11 @@
 //! `ServerCtx`: what every connection shares — the store, the configuration, client registry,
 //! counters, and the shutdown signal.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kvs_reactor::{LoopHandle, Metrics};
 use kvs_storage::FsyncPolicy;
@@ -32,6 +33,9 @@ pub struct ClientInfo {
     pub lib_name: String,
     /// CLIENT SETINFO LIB-VER.
     pub lib_ver: String,
+    /// The connection's last command, as [`table::command_code`](crate::cmd::table) encodes
+    /// it (0: none yet); the connection stores it lock-free as it dispatches each command.
+    pub cmd: Arc<AtomicU32>,
 }
 
 /// Settings CONFIG SET may change at run time.
@@ -43,6 +47,59 @@ pub struct Runtime {
     pub maxclients: usize,
     /// `timeout` in seconds (0 = never): idle clients are closed.
     pub timeout: u64,
+    /// `maxmemory` in bytes: informational (kvs does not evict; the policy is `noeviction`).
+    pub maxmemory: u64,
+}
+
+/// INFO's `instantaneous_ops_per_sec`, as Redis computes it: a sample every 100 ms of the
+/// commands processed since the previous one, averaged over the last 16 samples.
+#[derive(Debug)]
+struct OpsSampler {
+    at: Instant,
+    commands: u64,
+    samples: [u64; OPS_SAMPLES],
+    next: usize,
+}
+
+const OPS_SAMPLES: usize = 16;
+
+/// How often [`ServerCtx::sample_ops`] runs (on the first looper).
+pub const OPS_SAMPLE_PERIOD: Duration = Duration::from_millis(100);
+
+thread_local! {
+    /// Keyspace hits and misses of the commands run on this thread since the last
+    /// [`ServerCtx::take_lookups`]: the command code stays free of the server's context.
+    static LOOKUPS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// Counts one key lookup of a reading command (GET, MGET's keys, STRLEN, EXISTS, TTL...):
+/// `found` is a keyspace hit, else a miss. Thread-local, so free on the storage threads; the
+/// batch that ran it adds it to the server's totals ([`ServerCtx::take_lookups`]).
+pub fn note_lookup(found: bool) {
+    LOOKUPS.with(|l| {
+        let (h, m) = l.get();
+        l.set(if found { (h + 1, m) } else { (h, m + 1) });
+    });
+}
+
+/// 40 random hex characters (Redis' run id and replication id), different per call.
+fn random_hex40() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static SALT: AtomicU64 = AtomicU64::new(0);
+    let mut out = String::with_capacity(48);
+    while out.len() < 40 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(SALT.fetch_add(1, Relaxed));
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.write_u32(std::process::id());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(40);
+    out
 }
 
 /// Shared server state. All methods are thread-safe.
@@ -57,6 +114,19 @@ pub struct ServerCtx {
     pub started_unix: u64,
     /// Commands processed.
     pub commands: AtomicU64,
+    /// Reads of a key that found it (INFO `keyspace_hits`).
+    pub keyspace_hits: AtomicU64,
+    /// Reads of a key that did not find it (INFO `keyspace_misses`).
+    pub keyspace_misses: AtomicU64,
+    /// Error replies sent (INFO `total_error_replies`).
+    pub error_replies: AtomicU64,
+    /// The store's `expired_keys` at the last CONFIG RESETSTAT.
+    expired_base: AtomicU64,
+    /// INFO `run_id`: random, 40 hex characters.
+    pub run_id: String,
+    /// INFO `master_replid`: random, 40 hex characters.
+    pub replid: String,
+    ops: Mutex<OpsSampler>,
     runtime: RwLock<Runtime>,
     next_client_id: AtomicU64,
     clients: Mutex<BTreeMap<u64, ClientInfo>>,
@@ -65,6 +135,27 @@ pub struct ServerCtx {
     shutdown_hook: OnceLock<Box<dyn Fn() + Send + Sync>>,
     loops: OnceLock<Vec<LoopHandle>>,
     port: OnceLock<u16>,
+}
+
+/// A Redis memory value (`memtoull`): digits, then optionally `b`, `k` (1000), `kb` (1024), `m`,
+/// `mb`, `g`, `gb`, in any case.
+pub fn parse_memory(v: &str) -> Option<u64> {
+    let lower = v.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let mul: u64 = match &lower[digits.len()..] {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(mul)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,12 +169,25 @@ impl ServerCtx {
             requirepass: config.requirepass.clone(),
             maxclients: config.maxclients,
             timeout: config.timeout,
+            maxmemory: 0,
         };
         ServerCtx {
             engine,
             started: Instant::now(),
             started_unix: kvs_storage::now_ms() / 1000,
             commands: AtomicU64::new(0),
+            keyspace_hits: AtomicU64::new(0),
+            keyspace_misses: AtomicU64::new(0),
+            error_replies: AtomicU64::new(0),
+            expired_base: AtomicU64::new(0),
+            run_id: random_hex40(),
+            replid: random_hex40(),
+            ops: Mutex::new(OpsSampler {
+                at: Instant::now(),
+                commands: 0,
+                samples: [0; OPS_SAMPLES],
+                next: 0,
+            }),
             runtime: RwLock::new(runtime),
             next_client_id: AtomicU64::new(1),
             clients: Mutex::new(BTreeMap::new()),
@@ -96,10 +200,60 @@ impl ServerCtx {
         }
     }
 
-    /// Called once the listener is up.
-    pub fn set_network(&self, port: u16, loops: Vec<LoopHandle>) {
+    /// Called once the listener is up. Starts the ops/sec sampler on the first looper; it holds
+    /// the context weakly, so it stops mattering once the server is gone.
+    pub fn set_network(self: &Arc<Self>, port: u16, loops: Vec<LoopHandle>) {
         let _ = self.port.set(port);
+        if let Some(first) = loops.first() {
+            let weak = Arc::downgrade(self);
+            first.run_every(OPS_SAMPLE_PERIOD, move |_| {
+                if let Some(ctx) = weak.upgrade() {
+                    ctx.sample_ops();
+                }
+            });
+        }
         let _ = self.loops.set(loops);
+    }
+
+    /// Takes one `instantaneous_ops_per_sec` sample (Redis' trackInstantaneousMetric).
+    pub fn sample_ops(&self) {
+        let now = Instant::now();
+        let commands = self.commands.load(Relaxed);
+        let mut o = lock(&self.ops);
+        let ms = now.duration_since(o.at).as_millis().max(1) as u64;
+        let per_sec = commands.saturating_sub(o.commands) * 1000 / ms;
+        let i = o.next;
+        o.samples[i] = per_sec;
+        o.next = (i + 1) % OPS_SAMPLES;
+        o.at = now;
+        o.commands = commands;
+    }
+
+    /// INFO `instantaneous_ops_per_sec`: the mean of the last 16 samples (1.6 s).
+    pub fn ops_per_sec(&self) -> u64 {
+        let o = lock(&self.ops);
+        o.samples.iter().sum::<u64>() / OPS_SAMPLES as u64
+    }
+
+    /// Adds the keyspace hits and misses [`note_lookup`] counted on this thread.
+    pub fn take_lookups(&self) {
+        let (hits, misses) = LOOKUPS.with(|l| l.replace((0, 0)));
+        if hits > 0 {
+            self.keyspace_hits.fetch_add(hits, Relaxed);
+        }
+        if misses > 0 {
+            self.keyspace_misses.fetch_add(misses, Relaxed);
+        }
+    }
+
+    /// INFO `expired_keys` (since the last CONFIG RESETSTAT).
+    pub fn expired_keys(&self, store_expired: u64) -> u64 {
+        store_expired.saturating_sub(self.expired_base.load(Relaxed))
+    }
+
+    /// Current `maxmemory` (informational).
+    pub fn maxmemory(&self) -> u64 {
+        self.runtime().maxmemory
     }
 
     /// The listening port.
@@ -174,8 +328,10 @@ impl ServerCtx {
             ),
             ("client-query-buffer-limit".into(), (1u64 << 30).to_string()),
             ("io-threads".into(), c.loopers.to_string()),
-            ("maxmemory".into(), "0".into()),
+            ("maxmemory".into(), rt.maxmemory.to_string()),
             ("maxmemory-policy".into(), "noeviction".into()),
+            ("cluster-enabled".into(), "no".into()),
+            ("notify-keyspace-events".into(), String::new()),
         ]
     }
 
@@ -190,9 +346,19 @@ impl ServerCtx {
                 .parse::<u64>()
                 .map(|_| ())
                 .map_err(|_| bad("argument couldn't be parsed into an integer")),
-            // Accepted for compatibility (redis-benchmark and test suites set them); the engine's
+            // Informational: kvs never evicts (its policy is `noeviction`).
+            "maxmemory" => parse_memory(value)
+                .map(|_| ())
+                .ok_or_else(|| bad("argument must be a memory value")),
+            // Accepted for compatibility (redis-benchmark and test suites set it); the engine's
             // persistence is fixed at start-up.
-            "save" | "appendonly" => Ok(()),
+            "save" => Ok(()),
+            // kvs is always "append only": its data files are its log.
+            "appendonly" if value.eq_ignore_ascii_case("yes") => Ok(()),
+            "appendonly" if value.eq_ignore_ascii_case("no") => Err(bad(
+                "kvs always persists every write to its data files; appendonly cannot be turned off",
+            )),
+            "appendonly" => Err(bad("argument must be 'yes' or 'no'")),
             "appendfsync" if value == self.fsync_name() => Ok(()),
             "appendfsync" => Err(bad(
                 "kvs sets the fsync policy at start-up (--fsync); restart to change it",
@@ -217,6 +383,7 @@ impl ServerCtx {
             }
             "maxclients" => rt.maxclients = value.parse().unwrap_or(rt.maxclients),
             "timeout" => rt.timeout = value.parse().unwrap_or(rt.timeout),
+            "maxmemory" => rt.maxmemory = parse_memory(value).unwrap_or(rt.maxmemory),
             _ => {}
         }
         drop(rt);
@@ -229,9 +396,14 @@ impl ServerCtx {
         Ok(())
     }
 
-    /// CONFIG RESETSTAT.
+    /// CONFIG RESETSTAT: the INFO stats counters back to 0.
     pub fn reset_stats(&self) {
         self.commands.store(0, Relaxed);
+        self.keyspace_hits.store(0, Relaxed);
+        self.keyspace_misses.store(0, Relaxed);
+        self.error_replies.store(0, Relaxed);
+        self.expired_base
+            .store(self.engine.stats().expired_keys, Relaxed);
     }
 
     /// A new client id.
@@ -262,15 +434,20 @@ impl ServerCtx {
 
     fn line(c: &ClientInfo) -> String {
         let age = (kvs_storage::now_ms() / 1000).saturating_sub(c.created);
+        let cmd = crate::cmd::table::command_name(c.cmd.load(Relaxed));
         format!(
-            "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|list user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
             c.id, c.addr, c.laddr, c.name, c.resp, c.lib_name, c.lib_ver
         )
     }
 
-    /// CLIENT LIST text.
-    pub fn client_list(&self) -> String {
-        lock(&self.clients).values().map(Self::line).collect()
+    /// CLIENT LIST text: every client, or those whose id is in `ids`.
+    pub fn client_list(&self, ids: Option<&[u64]>) -> String {
+        lock(&self.clients)
+            .values()
+            .filter(|c| ids.is_none_or(|ids| ids.contains(&c.id)))
+            .map(Self::line)
+            .collect()
     }
 
     /// CLIENT INFO text for one client.

@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
 use std::time::{Duration, Instant};
 
 use crate::engine::{ReadJob, WriteJob};
@@ -171,6 +171,8 @@ pub struct SessionState {
     peer: String,
     local: String,
     created: u64,
+    /// The last command's code (`table::command_code`), shared with the CLIENT LIST registry.
+    last_cmd: Arc<AtomicU32>,
 }
 
 impl SessionState {
@@ -198,6 +200,7 @@ impl SessionState {
             resp: if self.proto == Proto::Resp3 { 3 } else { 2 },
             lib_name: text(&self.lib_name),
             lib_ver: text(&self.lib_ver),
+            cmd: self.last_cmd.clone(),
         });
     }
 }
@@ -271,6 +274,32 @@ pub struct Session {
     last_progress: Instant,
     /// Counted in the server's connected clients (undone in `drop`).
     counted: bool,
+    /// The name of the last command (up to 16 bytes, as sent) and its code, so a run of the
+    /// same command is not looked up again for CLIENT LIST's `cmd=`.
+    last_name: ([u8; 16], usize),
+    last_code: u32,
+}
+
+/// Runs a batch on a storage thread (or inline on the looper) with [`run_batch`], then adds its
+/// error replies and keyspace hits and misses to the server's counters.
+fn run_counted(
+    ctx: &ServerCtx,
+    cmds: &[Cmd],
+    budget: &ReplyBudget,
+    out: &mut BytesMut,
+    charged: &mut usize,
+    mut exec: impl FnMut(&Cmd, &mut BytesMut),
+) {
+    let mut errors = 0u64;
+    run_batch(cmds, budget, out, charged, |c, out| {
+        let before = out.len();
+        exec(c, out);
+        errors += u64::from(out.get(before) == Some(&b'-'));
+    });
+    if errors > 0 {
+        ctx.error_replies.fetch_add(errors, Relaxed);
+    }
+    ctx.take_lookups();
 }
 
 impl Session {
@@ -290,6 +319,7 @@ impl Session {
             peer: String::new(),
             local: String::new(),
             created: kvs_storage::now_ms() / 1000,
+            last_cmd: Arc::new(AtomicU32::new(0)),
         };
         Session {
             st,
@@ -316,7 +346,31 @@ impl Session {
             timeout: None,
             last_progress: Instant::now(),
             counted: false,
+            last_name: ([0; 16], usize::MAX),
+            last_code: 0,
             ctx,
+        }
+    }
+
+    /// Notes `args` as this connection's last command (CLIENT LIST's `cmd=`): a relaxed store,
+    /// and a table lookup only when the command name changes (or has subcommands).
+    fn note_command(&mut self, args: &[Bytes]) {
+        let name: &[u8] = args.first().map_or(&[], |a| a);
+        let (buf, len) = &self.last_name;
+        let same = *len == name.len() && buf.get(..*len) == Some(name);
+        if same && !cmd::table::code_depends_on_subcommand(self.last_code) {
+            return;
+        }
+        let code = cmd::table::command_code(args);
+        if name.len() <= 16 {
+            self.last_name.0[..name.len()].copy_from_slice(name);
+            self.last_name.1 = name.len();
+        } else {
+            self.last_name.1 = usize::MAX;
+        }
+        if code != self.last_code {
+            self.last_code = code;
+            self.st.last_cmd.store(code, Relaxed);
         }
     }
 
@@ -334,6 +388,9 @@ impl Session {
     }
 
     fn ready_reply(&mut self, reply: Bytes) {
+        if reply.first() == Some(&b'-') {
+            self.ctx.error_replies.fetch_add(1, Relaxed);
+        }
         self.end_batch();
         self.budget.charge(reply.len());
         self.slots.push_back(Some(reply));
@@ -347,6 +404,7 @@ impl Session {
     }
 
     fn handle(&mut self, args: Vec<Bytes>) -> After {
+        self.note_command(&args);
         let parsed = if self.st.authed {
             cmd::parse(&args).map(Some)
         } else {
@@ -432,8 +490,9 @@ impl Session {
                     let mut out = BytesMut::with_capacity(cmds.len() * 32);
                     let mut charged = 0;
                     let budget = &self.budget;
+                    let ctx = &self.ctx;
                     self.ctx.engine.with_reader(&mut |db| {
-                        run_batch(cmds, budget, &mut out, &mut charged, |c, out| {
+                        run_counted(ctx, cmds, budget, &mut out, &mut charged, |c, out| {
                             cmd::exec_read(c, db, *proto, out)
                         });
                     });
@@ -458,10 +517,12 @@ impl Session {
             match b.work {
                 Work::Commands { cmds, proto, .. } => {
                     let budget = self.budget.clone();
+                    let ctx = self.ctx.clone();
                     match dest {
                         Dest::Writer => self.txns.push(Box::new(move |txn| {
                             let mut out = BytesMut::with_capacity(cmds.len() * 16);
-                            run_batch(&cmds, &budget, &mut out, &mut guard.charged, |c, out| {
+                            let charged = &mut guard.charged;
+                            run_counted(&ctx, &cmds, &budget, &mut out, charged, |c, out| {
                                 cmd::exec_write(c, txn, proto, out)
                             });
                             Box::new(move |committed| {
@@ -470,7 +531,8 @@ impl Session {
                         })),
                         Dest::Reader => self.reads.push(Box::new(move |db| {
                             let mut out = BytesMut::with_capacity(cmds.len() * 32);
-                            run_batch(&cmds, &budget, &mut out, &mut guard.charged, |c, out| {
+                            let charged = &mut guard.charged;
+                            run_counted(&ctx, &cmds, &budget, &mut out, charged, |c, out| {
                                 cmd::exec_read(c, db, proto, out)
                             });
                             guard.finish(Ok(out.freeze()));
@@ -518,10 +580,14 @@ impl Session {
         let conn = self.conn.clone();
         Box::new(move |slot, dest, reply, n, charged| {
             let Some((id, handle)) = &conn else { return };
+            let failed = reply.is_err();
             let reply = reply.unwrap_or_else(|e| error_replies(&e, n));
             let id = *id;
             handle.queue_in_loop(move |el| {
                 el.with_handler::<Session, _>(id, |s, conn| {
+                    if failed {
+                        s.ctx.error_replies.fetch_add(n as u64, Relaxed);
+                    }
                     s.budget.adjust(charged, reply.len());
                     s.on_reply(conn, slot, reply, dest, n)
                 });

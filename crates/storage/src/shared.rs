@@ -47,6 +47,12 @@ pub(crate) struct Counters {
     pub(crate) compactions: AtomicU64,
     pub(crate) bytes_reclaimed: AtomicU64,
     pub(crate) last_save_ms: AtomicU64,
+    /// Keys in the index that carry an expiry (Redis' `expires`). Only the writer changes it.
+    pub(crate) expiring_keys: AtomicU64,
+    /// Mean expiry time (Unix ms) of those keys, exact; 0 when there are none. Writer-only.
+    pub(crate) expiring_mean_at_ms: AtomicU64,
+    /// Keys deleted because their TTL had passed (Redis' `expired_keys`).
+    pub(crate) expired_keys: AtomicU64,
 }
 
 pub(crate) struct Shared {

@@ -76,6 +76,13 @@ pub struct StoreStats {
     pub last_save_ms: u64,
     /// Why writes are refused, if they are (after an I/O failure).
     pub refused: Option<String>,
+    /// Keys that carry an expiry (Redis' `expires`; expired ones not yet collected included).
+    pub expiring_keys: u64,
+    /// Mean remaining TTL, in ms, of the keys with an expiry: exact (their mean expiry time
+    /// minus now, floored at 0; 0 if there are none).
+    pub avg_ttl_ms: u64,
+    /// Keys deleted because their TTL had passed (Redis' `expired_keys`).
+    pub expired_keys: u64,
 }
 
 impl Store {
@@ -270,6 +277,12 @@ impl Store {
             bytes_reclaimed: load(&c.bytes_reclaimed),
             last_save_ms: load(&c.last_save_ms),
             refused: lock(&s.poisoned).clone(),
+            expiring_keys: load(&c.expiring_keys),
+            avg_ttl_ms: match load(&c.expiring_keys) {
+                0 => 0,
+                _ => load(&c.expiring_mean_at_ms).saturating_sub(crate::options::now_ms()),
+            },
+            expired_keys: load(&c.expired_keys),
         }
     }
 

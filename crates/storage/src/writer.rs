@@ -47,8 +47,13 @@ pub(crate) struct Writer {
     dirty: bool,
     last_sync: Instant,
     /// Keys with a TTL by expiry time: the writer deletes them when due (Redis' active expiry),
-    /// so they stop taking memory and DBSIZE drops. Entries whose key changed since are skipped.
+    /// so they stop taking memory and DBSIZE drops. An entry leaves when its key's entry is
+    /// replaced or deleted by a commit, so every entry here is a key the writer last gave that
+    /// expiry: the index's expiring keys, except those the compactor dropped as expired since
+    /// (found, and uncounted, when their entry comes due — at once, as they are past it).
     expiries: BTreeSet<(u64, Vec<u8>)>,
+    /// Sum of the expiry times in `expiries`, for the published mean (INFO's avg_ttl).
+    expiries_sum: u128,
     /// The current batch and the current txn's undo log, kept to reuse their memory.
     batch: Batch,
     undo: Vec<Undo>,
@@ -97,7 +102,7 @@ impl Writer {
         expiries: BTreeSet<(u64, Vec<u8>)>,
     ) -> Writer {
         let next_seq = shared.next_seq();
-        Writer {
+        let writer = Writer {
             shared,
             compactor: Some(compactor),
             active,
@@ -105,11 +110,42 @@ impl Writer {
             next_seq,
             dirty: false,
             last_sync: Instant::now(),
+            expiries_sum: expiries.iter().map(|(at, _)| u128::from(*at)).sum(),
             expiries,
             batch: Batch::default(),
             undo: Vec::new(),
             completions: Vec::new(),
             syncs: Vec::new(),
+        };
+        writer.publish_expiries();
+        writer
+    }
+
+    /// Publishes the expiring-key count and mean expiry time for [`Store::stats`].
+    ///
+    /// [`Store::stats`]: crate::Store::stats
+    fn publish_expiries(&self) {
+        let n = self.expiries.len() as u64;
+        let mean = match n {
+            0 => 0,
+            n => u64::try_from(self.expiries_sum / u128::from(n)).unwrap_or(u64::MAX),
+        };
+        let c = &self.shared.counters;
+        c.expiring_keys.store(n, Relaxed);
+        c.expiring_mean_at_ms.store(mean, Relaxed);
+    }
+
+    /// Schedules `key` to expire at `at` (on `expiries` and its `sum`).
+    fn schedule(expiries: &mut BTreeSet<(u64, Vec<u8>)>, sum: &mut u128, at: u64, key: &[u8]) {
+        if expiries.insert((at, key.to_vec())) {
+            *sum += u128::from(at);
+        }
+    }
+
+    /// Takes `key`'s schedule entry for `at` out (its entry was replaced or deleted).
+    fn unschedule(expiries: &mut BTreeSet<(u64, Vec<u8>)>, sum: &mut u128, at: u64, key: &[u8]) {
+        if expiries.remove(&(at, key.to_vec())) {
+            *sum -= u128::from(at);
         }
     }
 
@@ -164,6 +200,7 @@ impl Writer {
     fn expire_due(&mut self) {
         let now = now_ms();
         let mut records = Batch::default();
+        let mut dropped = 0u64;
         while records.len() < EXPIRE_BATCH {
             match self.expiries.first() {
                 Some((at, _)) if *at <= now => {}
@@ -172,6 +209,7 @@ impl Writer {
             let Some((at, key)) = self.expiries.pop_first() else {
                 break;
             };
+            self.expiries_sum -= u128::from(at);
             if self
                 .shared
                 .index
@@ -181,7 +219,19 @@ impl Writer {
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 records.push(&key, &[], None, true, seq);
+                // Counted as expired when the tombstone commits (its old entry is past due).
+            } else {
+                // Commits take their keys' entries out, so this key's entry is gone without
+                // one: a compaction dropped it as expired.
+                dropped += 1;
             }
+        }
+        if dropped > 0 {
+            self.shared
+                .counters
+                .expired_keys
+                .fetch_add(dropped, Relaxed);
+            self.publish_expiries();
         }
         if !records.is_empty() {
             tracing::trace!(n = records.len(), "expiring keys");
@@ -366,6 +416,9 @@ impl Writer {
         // Publish: from here on every reader sees the batch. The seqlock is odd meanwhile, so
         // multi-key reads see the whole batch or none of it.
         let fid = self.active.fid();
+        let now = now_ms();
+        let mut expiries_changed = false;
+        let mut expired = 0u64;
         let mut stats = lock(&self.shared.stats);
         self.shared.publishing.fetch_add(1, SeqCst);
         for ((p, key, _), pos) in records.iter().zip(&positions) {
@@ -385,9 +438,18 @@ impl Writer {
             };
             if let Some(old) = old {
                 Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
+                if let Some(at) = old.expire_at_ms {
+                    // Overwritten, deleted, or expired (the tombstones of `expire_due`): the
+                    // key no longer has that expiry. Past it, the key had expired first, as
+                    // Redis expires a key a write looks up.
+                    Self::unschedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+                    expiries_changed = true;
+                    expired += u64::from(at <= now);
+                }
             }
             if let Some(at) = p.expire_at_ms {
-                self.expiries.insert((at, key.to_vec()));
+                Self::schedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+                expiries_changed = true;
             }
         }
         self.shared.publishing.fetch_add(1, SeqCst);
@@ -395,6 +457,15 @@ impl Writer {
             s.total = self.active.len();
         }
         drop(stats);
+        if expiries_changed {
+            self.publish_expiries();
+        }
+        if expired > 0 {
+            self.shared
+                .counters
+                .expired_keys
+                .fetch_add(expired, Relaxed);
+        }
         self.shared.next_seq.store(self.next_seq, Relaxed);
         self.shared.counters.write_batches.fetch_add(1, Relaxed);
         self.shared
@@ -466,6 +537,8 @@ impl Writer {
         // Committed. Everything below only makes memory and the directory agree with it.
         self.shared.index.clear();
         self.expiries.clear();
+        self.expiries_sum = 0;
+        self.publish_expiries();
         let active = Arc::new(ActiveFile::open(&dir, fid)?);
         self.shared.update_files(|_| FileSet {
             sealed: Default::default(),

@@ -19,12 +19,59 @@ pub enum ClientCmd {
     GetName,
     /// CLIENT SETINFO LIB-NAME|LIB-VER value
     SetInfo(Bytes, Bytes),
-    /// CLIENT LIST [TYPE normal] / CLIENT INFO
-    List { only_me: bool },
+    /// CLIENT LIST [TYPE type | ID id...] / CLIENT INFO
+    List { only_me: bool, filter: ListFilter },
     /// CLIENT HELP
     Help,
     /// CLIENT NO-EVICT / NO-TOUCH / REPLY ON: accepted, nothing to do here.
     Noop,
+}
+
+/// Which clients CLIENT LIST shows.
+#[derive(Debug)]
+pub enum ListFilter {
+    /// All of them (no filter, or `TYPE normal`).
+    All,
+    /// None: `TYPE master|replica|slave|pubsub` (kvs has no such clients).
+    Nobody,
+    /// `ID id [id ...]`: these, in this order, the ones that exist.
+    Ids(Vec<u64>),
+}
+
+/// Redis' clientCommand "list": `TYPE` with exactly one type, or `ID` with one id or more (every
+/// argument after it an integer).
+fn parse_list(args: &[Bytes]) -> Result<ListFilter, String> {
+    let n = args.len();
+    if n == 4 && is(&args[2], "TYPE") {
+        let t = &args[3];
+        if is(t, "normal") {
+            Ok(ListFilter::All)
+        } else if ["master", "replica", "slave", "pubsub"]
+            .iter()
+            .any(|name| is(t, name))
+        {
+            Ok(ListFilter::Nobody)
+        } else {
+            Err(format!(
+                "ERR Unknown client type '{}'",
+                String::from_utf8_lossy(t)
+            ))
+        }
+    } else if n > 3 && is(&args[2], "ID") {
+        args[3..]
+            .iter()
+            .map(|a| {
+                super::args::int(a)
+                    .map(|id| u64::try_from(id).unwrap_or(0))
+                    .map_err(|_| "ERR Invalid client ID".to_string())
+            })
+            .collect::<Result<Vec<u64>, String>>()
+            .map(ListFilter::Ids)
+    } else if n != 2 {
+        Err(SYNTAX.into())
+    } else {
+        Ok(ListFilter::All)
+    }
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
@@ -60,13 +107,16 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         }
         ClientCmd::SetInfo(args[2].clone(), args[3].clone())
     } else if is(sub, "LIST") {
-        if n != 2 && !(n == 4 && is(&args[2], "TYPE") && is(&args[3], "normal")) {
-            return Err(SYNTAX.into());
+        ClientCmd::List {
+            only_me: false,
+            filter: parse_list(args)?,
         }
-        ClientCmd::List { only_me: false }
     } else if is(sub, "INFO") {
         exact(2)?;
-        ClientCmd::List { only_me: true }
+        ClientCmd::List {
+            only_me: true,
+            filter: ListFilter::All,
+        }
     } else if is(sub, "HELP") {
         exact(2)?;
         ClientCmd::Help
@@ -121,12 +171,19 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 encode::simple(out, "OK");
             }
         }
-        ClientCmd::List { only_me } => {
+        ClientCmd::List { only_me, filter } => {
             st.publish(ctx);
             let text = if only_me {
                 ctx.client_line(st.client_id).unwrap_or_default()
             } else {
-                ctx.client_list()
+                match filter {
+                    ListFilter::All => ctx.client_list(None),
+                    ListFilter::Nobody => String::new(),
+                    // Redis prints them in the order asked, once per mention.
+                    ListFilter::Ids(ids) => {
+                        ids.iter().filter_map(|id| ctx.client_line(*id)).collect()
+                    }
+                }
             };
             encode::verbatim(out, "txt", text.as_bytes(), st.proto);
         }

@@ -31,7 +31,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         }
         ConfigCmd::Get(rest.to_vec())
     } else if is(sub, "SET") {
-        if rest.is_empty() || rest.len() % 2 != 0 {
+        if rest.is_empty() || !rest.len().is_multiple_of(2) {
             return Err(bad("set"));
         }
         ConfigCmd::Set(
@@ -52,21 +52,40 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::Config(c))
 }
 
+/// Redis 7's configGetCommand: a pattern without glob characters (`*`, `?`, `[`) is looked up by
+/// name, case-insensitively, and answered under the name *as given* (`CONFIG GET TIMEOUT` ->
+/// `TIMEOUT`); a glob is matched case-insensitively and answered under the canonical names. A
+/// parameter matched twice is listed once, under its first spelling. Redis' order is its
+/// dictionary's; here it is the patterns', then the parameter list's.
+fn get<'a>(params: &'a [(String, String)], patterns: &'a [Bytes]) -> Vec<(&'a [u8], &'a String)> {
+    let mut seen = vec![false; params.len()];
+    let mut out = Vec::new();
+    for p in patterns {
+        let glob = p.iter().any(|c| matches!(c, b'*' | b'?' | b'['));
+        for (i, (name, value)) in params.iter().enumerate() {
+            if seen[i] {
+                continue;
+            }
+            if glob && glob_match(&p.to_ascii_lowercase(), name.as_bytes()) {
+                seen[i] = true;
+                out.push((name.as_bytes(), value));
+            } else if !glob && name.as_bytes().eq_ignore_ascii_case(p) {
+                seen[i] = true;
+                out.push((&p[..], value));
+            }
+        }
+    }
+    out
+}
+
 pub fn exec(cmd: ConfigCmd, proto: Proto, ctx: &ServerCtx, out: &mut BytesMut) {
     match cmd {
         ConfigCmd::Get(patterns) => {
             let params = ctx.config_params();
-            let matched: Vec<&(String, String)> = params
-                .iter()
-                .filter(|(name, _)| {
-                    patterns
-                        .iter()
-                        .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
-                })
-                .collect();
+            let matched = get(&params, &patterns);
             encode::map_len(out, matched.len(), proto);
             for (k, v) in matched {
-                encode::bulk(out, k.as_bytes());
+                encode::bulk(out, k);
                 encode::bulk(out, v.as_bytes());
             }
         }

@@ -13,7 +13,9 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 pub fn exec(keys: &[Bytes], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
     let mut n = 0;
     for k in keys {
-        n += i64::from(db.exists(k)?);
+        let found = db.exists(k)?;
+        crate::ctx::note_lookup(found);
+        n += i64::from(found);
     }
     encode::integer(out, n);
     Ok(())

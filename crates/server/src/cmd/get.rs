@@ -16,7 +16,9 @@ pub fn exec(
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
-    match db.get(key)? {
+    let v = db.get(key)?;
+    crate::ctx::note_lookup(v.is_some());
+    match v {
         Some(v) => encode::bulk(out, &v.data),
         None => encode::null(out, proto),
     }

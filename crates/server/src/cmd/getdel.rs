@@ -18,7 +18,9 @@ pub fn exec(
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
-    match txn.get(key)? {
+    let v = txn.get(key)?;
+    crate::ctx::note_lookup(v.is_some());
+    match v {
         Some(v) => {
             txn.delete(key)?;
             encode::bulk(out, &v.data);

@@ -74,7 +74,9 @@ pub fn exec(
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
-    let Some(v) = txn.get(&g.key)? else {
+    let v = txn.get(&g.key)?;
+    crate::ctx::note_lookup(v.is_some());
+    let Some(v) = v else {
         encode::null(out, proto);
         return Ok(());
     };

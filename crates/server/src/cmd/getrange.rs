@@ -47,7 +47,9 @@ pub fn range(len: usize, mut start: i64, mut end: i64) -> Option<(usize, usize)>
 }
 
 pub fn exec(g: &GetRange, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    let data = db.get(&g.key)?.map(|v| v.data).unwrap_or_default();
+    let v = db.get(&g.key)?;
+    crate::ctx::note_lookup(v.is_some());
+    let data = v.map(|v| v.data).unwrap_or_default();
     match range(data.len(), g.start, g.end) {
         Some((a, b)) => encode::bulk(out, &data[a..b]),
         None => encode::bulk(out, b""),

@@ -20,6 +20,7 @@ pub fn exec(
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
     let old = txn.get(key)?;
+    crate::ctx::note_lookup(old.is_some());
     txn.put(key, value, None);
     match old {
         Some(v) => encode::bulk(out, &v.data),

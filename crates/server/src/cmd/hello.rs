@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::Cmd;
-use super::args::{SYNTAX, int};
+use super::args::int;
 use super::connection::{WRONGPASS, check_credentials};
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
@@ -16,6 +16,9 @@ pub struct Hello {
     proto: Option<Bytes>,
     auth: Option<(Bytes, Bytes)>,
     setname: Option<Bytes>,
+    /// An option that did not parse: reported after the protocol version is checked, as Redis'
+    /// helloCommand does.
+    bad_option: Option<String>,
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
@@ -23,6 +26,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         proto: args.get(1).cloned(),
         auth: None,
         setname: None,
+        bad_option: None,
     };
     let mut i = 2;
     while i < args.len() {
@@ -34,15 +38,18 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             h.setname = Some(args[i + 1].clone());
             i += 2;
         } else {
-            return Err(format!(
+            h.bad_option = Some(format!(
                 "ERR Syntax error in HELLO option '{}'",
                 String::from_utf8_lossy(&args[i])
             ));
+            break;
         }
     }
     Ok(Cmd::Hello(h))
 }
 
+/// Redis 7.2's helloCommand order: the protocol version (not an integer, then not 2 or 3), the
+/// options' syntax, AUTH, the authentication requirement, SETNAME, and only then the switch.
 pub fn exec(h: Hello, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) {
     let mut proto = st.proto;
     if let Some(p) = &h.proto {
@@ -57,6 +64,9 @@ pub fn exec(h: Hello, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut
                 );
             }
         }
+    }
+    if let Some(e) = &h.bad_option {
+        return encode::error(out, e);
     }
     if let Some((user, pass)) = &h.auth {
         if !check_credentials(ctx, Some(user), pass) {
@@ -74,9 +84,10 @@ pub fn exec(h: Hello, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut
         if let Err(e) = super::client::check_name(&name) {
             return encode::error(out, e);
         }
-        st.name = Some(name);
+        st.name = (!name.is_empty()).then_some(name);
     }
     st.proto = proto;
+    st.publish(ctx); // CLIENT LIST's name= and resp=
     encode::map_len(out, 7, proto);
     encode::bulk(out, b"server");
     encode::bulk(out, b"redis");
@@ -92,5 +103,4 @@ pub fn exec(h: Hello, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut
     encode::bulk(out, b"master");
     encode::bulk(out, b"modules");
     encode::array_len(out, 0);
-    let _ = SYNTAX;
 }

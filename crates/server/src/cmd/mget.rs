@@ -21,6 +21,7 @@ pub fn exec(
     let values = db.get_many(keys)?;
     encode::array_len(out, values.len());
     for v in values {
+        crate::ctx::note_lookup(v.is_some());
         match v {
             Some(v) => encode::bulk(out, &v.data),
             None => encode::null(out, proto),

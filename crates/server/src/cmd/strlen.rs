@@ -11,6 +11,8 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn exec(key: &[u8], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    encode::integer(out, db.get(key)?.map_or(0, |v| v.data.len() as i64));
+    let v = db.get(key)?;
+    crate::ctx::note_lookup(v.is_some());
+    encode::integer(out, v.map_or(0, |v| v.data.len() as i64));
     Ok(())
 }

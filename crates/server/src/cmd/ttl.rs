@@ -46,7 +46,9 @@ pub fn parse_pexpiretime(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn exec(t: &Ttl, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    let Some(v) = db.get(&t.key)? else {
+    let v = db.get(&t.key)?;
+    crate::ctx::note_lookup(v.is_some());
+    let Some(v) = v else {
         encode::integer(out, -2);
         return Ok(());
     };

@@ -11,6 +11,8 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn exec(key: &[u8], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    encode::simple(out, if db.exists(key)? { "string" } else { "none" });
+    let found = db.exists(key)?;
+    crate::ctx::note_lookup(found);
+    encode::simple(out, if found { "string" } else { "none" });
     Ok(())
 }
