@@ -20,7 +20,7 @@ use crate::engine::{ReadJob, WriteJob};
 use bytes::{Bytes, BytesMut};
 use kvs_reactor::{Conn, ConnId, Handler, LoopHandle};
 
-use crate::cmd::{self, After, Cmd, Route};
+use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, ReplyMode, Route};
 use crate::ctx::{ClientInfo, ServerCtx};
 use crate::resp::{Limits, Parser, Proto, encode};
 
@@ -173,6 +173,8 @@ pub struct SessionState {
     created: u64,
     /// The last command's code (`table::command_code`), shared with the CLIENT LIST registry.
     last_cmd: Arc<AtomicU32>,
+    /// CLIENT REPLY ON|OFF|SKIP.
+    pub(crate) reply_mode: ReplyMode,
 }
 
 impl SessionState {
@@ -180,6 +182,7 @@ impl SessionState {
     pub fn reset(&mut self, ctx: &ServerCtx) {
         self.proto = Proto::Resp2;
         self.name = None;
+        self.reply_mode = ReplyMode::On;
         self.authed = ctx.requirepass().is_none();
         self.publish(ctx);
     }
@@ -220,6 +223,8 @@ enum Work {
 struct Batch {
     slot: u64,
     work: Work,
+    /// Its reply is dropped (CLIENT REPLY OFF / SKIP): the commands run, nothing is sent.
+    silent: bool,
 }
 
 impl Batch {
@@ -250,6 +255,9 @@ pub struct Session {
     slots: VecDeque<Option<Bytes>>,
     /// Slot number of `slots[0]`.
     base: u64,
+    /// Slots whose reply is dropped when its turn comes (CLIENT REPLY OFF / SKIP); empty
+    /// unless a client uses CLIENT REPLY.
+    silent_slots: std::collections::BTreeSet<u64>,
     inflight_reads: usize,
     inflight_writes: usize,
     pending_commands: usize,
@@ -320,12 +328,14 @@ impl Session {
             local: String::new(),
             created: kvs_storage::now_ms() / 1000,
             last_cmd: Arc::new(AtomicU32::new(0)),
+            reply_mode: ReplyMode::On,
         };
         Session {
             st,
             parser: Parser::new(limits),
             conn: None,
             slots: VecDeque::new(),
+            silent_slots: Default::default(),
             base: 0,
             inflight_reads: 0,
             inflight_writes: 0,
@@ -382,14 +392,22 @@ impl Session {
         conn.set_idle_timeout(self.timeout);
     }
 
-    fn new_slot(&mut self) -> u64 {
+    fn new_slot(&mut self, silent: bool) -> u64 {
         self.slots.push_back(None);
-        self.base + self.slots.len() as u64 - 1
+        let slot = self.base + self.slots.len() as u64 - 1;
+        if silent {
+            self.silent_slots.insert(slot);
+        }
+        slot
     }
 
-    fn ready_reply(&mut self, reply: Bytes) {
+    /// Queues a reply made on the looper, behind everything before it; dropped if `silent`.
+    fn ready_reply(&mut self, reply: Bytes, silent: bool) {
         if reply.first() == Some(&b'-') {
             self.ctx.error_replies.fetch_add(1, Relaxed);
+        }
+        if silent {
+            return; // nothing to send, so nothing to order
         }
         self.end_batch();
         self.budget.charge(reply.len());
@@ -410,18 +428,31 @@ impl Session {
         } else {
             cmd::parse_unauthenticated(&args)
         };
+        // CLIENT REPLY and RESET are never silenced (ON answers OK, RESET turns replies back on
+        // before it answers); they only use up a SKIP.
+        let silent = if matches!(
+            parsed,
+            Ok(Some(
+                Cmd::Client(ClientCmd::Reply(_)) | Cmd::Connection(ConnectionCmd::Reset)
+            ))
+        ) {
+            self.st.reply_mode.take_silence();
+            false
+        } else {
+            self.st.reply_mode.take_silence()
+        };
         let cmd = match parsed {
             Ok(Some(c)) => c,
             Ok(None) => {
                 let mut out = BytesMut::new();
                 encode::error(&mut out, "NOAUTH Authentication required.");
-                self.ready_reply(out.freeze());
+                self.ready_reply(out.freeze(), silent);
                 return After::Continue;
             }
             Err(e) => {
                 let mut out = BytesMut::new();
                 encode::error(&mut out, &e);
-                self.ready_reply(out.freeze());
+                self.ready_reply(out.freeze(), silent);
                 return After::Continue;
             }
         };
@@ -430,13 +461,16 @@ impl Session {
             Route::Local => {
                 let mut out = BytesMut::new();
                 let after = cmd::exec_local(cmd, &mut self.st, &self.ctx, &mut out);
-                self.ready_reply(out.freeze());
+                self.ready_reply(out.freeze(), silent);
                 after
             }
             route @ (Route::Read | Route::Write) => {
                 let proto = self.st.proto;
+                if self.current.as_ref().is_some_and(|b| b.silent != silent) {
+                    self.end_batch(); // a batch's reply is sent or dropped as a whole
+                }
                 if self.current.is_none() {
-                    let slot = self.new_slot();
+                    let slot = self.new_slot(silent);
                     self.current = Some(Batch {
                         slot,
                         work: Work::Commands {
@@ -444,6 +478,7 @@ impl Session {
                             write: false,
                             proto,
                         },
+                        silent,
                     });
                 }
                 if let Some(Batch {
@@ -458,13 +493,13 @@ impl Session {
             }
             route @ (Route::Flush | Route::Save) => {
                 self.end_batch();
-                let slot = self.new_slot();
+                let slot = self.new_slot(silent);
                 let work = if route == Route::Flush {
                     Work::Flush
                 } else {
                     Work::Save
                 };
-                self.held.push_back(Batch { slot, work });
+                self.held.push_back(Batch { slot, work, silent });
                 self.pending_commands += 1;
                 After::Continue
             }
@@ -630,6 +665,18 @@ impl Session {
     /// Writes every ready reply at the front, in one send.
     fn flush(&mut self, conn: &mut Conn<'_>) {
         let ready = self.slots.iter().take_while(|s| s.is_some()).count();
+        if !self.silent_slots.is_empty() {
+            // CLIENT REPLY OFF / SKIP: empty the dropped replies in place (releasing what they
+            // were charged), so the sends below skip them.
+            for i in 0..ready {
+                if self.silent_slots.remove(&(self.base + i as u64))
+                    && let Some(Some(r)) = self.slots.get_mut(i)
+                {
+                    self.budget.release(r.len());
+                    *r = Bytes::new();
+                }
+            }
+        }
         if ready == 1 {
             if let Some(Some(r)) = self.slots.pop_front() {
                 conn.send(&r);
@@ -755,7 +802,7 @@ impl Handler for Session {
                     // Redis answers a protocol error, then closes the connection.
                     let mut out = BytesMut::new();
                     encode::error(&mut out, &e.0);
-                    self.ready_reply(out.freeze());
+                    self.ready_reply(out.freeze(), self.st.reply_mode == ReplyMode::Off);
                     self.close_when_done = true;
                     break;
                 }

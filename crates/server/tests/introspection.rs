@@ -626,3 +626,61 @@ fn command_getkeys() {
     raw.send_cmd(&["COMMAND", "GETKEYS"]);
     raw.expect(b"-ERR wrong number of arguments for 'command|getkeys' command\r\n");
 }
+
+// ---------------------------------------------------------------------------------------------
+// CLIENT REPLY
+
+#[test]
+fn client_reply_off_and_skip_drop_replies_but_run_the_commands() {
+    let (_server, addr, _dir) = start();
+    let mut raw = Raw::connect(addr);
+    // One pipelined write, so silenced and answered commands share a read (and storage batches):
+    // SKIP drops exactly the next reply, OFF every reply (errors included) until ON, and the
+    // commands run all the same.
+    let mut pipeline = Vec::new();
+    for args in [
+        &["CLIENT", "REPLY", "SKIP"][..],
+        &["SET", "k", "1"],
+        &["GET", "k"],
+        &["CLIENT", "REPLY", "OFF"],
+        &["INCR", "k"],
+        &["GET", "k"],
+        &["NOSUCHCMD"],
+        &["PING"],
+        &["CLIENT", "REPLY", "SKIP"], // while OFF: stays OFF
+        &["FLUSHALL"],
+        &["SET", "after", "flush"],
+        &["CLIENT", "REPLY", "ON"],
+        &["GET", "k"],
+        &["GET", "after"],
+    ] {
+        pipeline.extend(kvs_server::client::encode_command(
+            &args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>(),
+        ));
+    }
+    raw.send(&pipeline);
+    raw.expect(b"$1\r\n1\r\n+OK\r\n$-1\r\n$5\r\nflush\r\n");
+    raw.expect_silence(Duration::from_millis(200));
+
+    // SKIP then a command answered on the looper, then one on a storage thread.
+    raw.roundtrip(
+        b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n",
+        b"+PONG\r\n",
+    );
+    raw.roundtrip(
+        b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n*2\r\n$3\r\nGET\r\n$5\r\nafter\r\n*1\r\n$4\r\nPING\r\n",
+        b"+PONG\r\n",
+    );
+    // Bad mode, wrong arity; RESET turns replies back on.
+    raw.roundtrip(
+        b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$5\r\nMAYBE\r\n",
+        b"-ERR syntax error\r\n",
+    );
+    raw.roundtrip(
+        b"*2\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n",
+        b"-ERR wrong number of arguments for 'client|reply' command\r\n",
+    );
+    raw.send(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n*1\r\n$5\r\nRESET\r\n");
+    raw.expect(b"+RESET\r\n");
+    raw.roundtrip(b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n");
+}

@@ -1,4 +1,4 @@
-//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | HELP.
+//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | REPLY | HELP.
 
 use bytes::{Bytes, BytesMut};
 
@@ -21,10 +21,41 @@ pub enum ClientCmd {
     SetInfo(Bytes, Bytes),
     /// CLIENT LIST [TYPE type | ID id...] / CLIENT INFO
     List { only_me: bool, filter: ListFilter },
+    /// CLIENT REPLY ON|OFF|SKIP
+    Reply(ReplyMode),
     /// CLIENT HELP
     Help,
-    /// CLIENT NO-EVICT / NO-TOUCH / REPLY ON: accepted, nothing to do here.
+    /// CLIENT NO-EVICT / NO-TOUCH: accepted, nothing to do here (kvs never evicts).
     Noop,
+}
+
+/// Whether this connection's replies are sent (CLIENT REPLY). With `Off` or `SkipNext` the
+/// commands still run; only their replies — errors included — are dropped, as Redis does for
+/// fire-and-forget writers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    /// Every reply is sent.
+    #[default]
+    On,
+    /// No reply is sent until CLIENT REPLY ON.
+    Off,
+    /// The next command's reply is not sent (set by CLIENT REPLY SKIP).
+    SkipNext,
+}
+
+impl ReplyMode {
+    /// Is the reply of the command about to run dropped? Consumes a SKIP. (Redis' resetClient
+    /// turns SKIP_NEXT into SKIP for the next command, whatever it is, rejected ones included.)
+    pub fn take_silence(&mut self) -> bool {
+        match *self {
+            ReplyMode::On => false,
+            ReplyMode::Off => true,
+            ReplyMode::SkipNext => {
+                *self = ReplyMode::On;
+                true
+            }
+        }
+    }
 }
 
 /// Which clients CLIENT LIST shows.
@@ -120,7 +151,19 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     } else if is(sub, "HELP") {
         exact(2)?;
         ClientCmd::Help
-    } else if is(sub, "NO-EVICT") || is(sub, "NO-TOUCH") || is(sub, "REPLY") {
+    } else if is(sub, "REPLY") {
+        exact(3)?;
+        let mode = &args[2];
+        ClientCmd::Reply(if is(mode, "ON") {
+            ReplyMode::On
+        } else if is(mode, "OFF") {
+            ReplyMode::Off
+        } else if is(mode, "SKIP") {
+            ReplyMode::SkipNext
+        } else {
+            return Err(SYNTAX.to_string());
+        })
+    } else if is(sub, "NO-EVICT") || is(sub, "NO-TOUCH") {
         ClientCmd::Noop
     } else {
         return Err(format!(
@@ -202,12 +245,26 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 "    Return information about client connections.",
                 "INFO",
                 "    Return information about the current client connection.",
+                "REPLY (ON|OFF|SKIP)",
+                "    Control the replies sent to the current connection.",
                 "HELP",
                 "    Print this help.",
             ];
             encode::array_len(out, lines.len());
             for l in lines {
                 encode::simple(out, l);
+            }
+        }
+        // Redis' clientCommand "reply": ON answers OK; OFF and SKIP answer nothing (OFF is on
+        // already; SKIP's own reply would be the one to skip). SKIP while OFF stays OFF.
+        ClientCmd::Reply(ReplyMode::On) => {
+            st.reply_mode = ReplyMode::On;
+            encode::simple(out, "OK");
+        }
+        ClientCmd::Reply(ReplyMode::Off) => st.reply_mode = ReplyMode::Off,
+        ClientCmd::Reply(ReplyMode::SkipNext) => {
+            if st.reply_mode != ReplyMode::Off {
+                st.reply_mode = ReplyMode::SkipNext;
             }
         }
         ClientCmd::Noop => encode::simple(out, "OK"),

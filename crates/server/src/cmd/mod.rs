@@ -50,6 +50,8 @@ use kvs_storage::StorageError;
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
 use crate::session::SessionState;
+pub(crate) use client::{ClientCmd, ReplyMode};
+pub(crate) use connection::ConnectionCmd;
 pub use db::{Db, WriteDb};
 
 /// Where a command runs.
