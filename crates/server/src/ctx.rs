@@ -342,10 +342,21 @@ impl ServerCtx {
         };
         match name {
             "requirepass" => Ok(()),
-            "maxclients" | "timeout" => value
-                .parse::<u64>()
-                .map(|_| ())
-                .map_err(|_| bad("argument couldn't be parsed into an integer")),
+            // Redis' numeric configs: string2ll, then the bounds of the parameter.
+            "maxclients" | "timeout" => {
+                let (min, max) = if name == "timeout" {
+                    (0, i64::from(i32::MAX))
+                } else {
+                    (1, i64::from(u32::MAX))
+                };
+                match crate::cmd::parse_i64(value.as_bytes()) {
+                    None => Err(bad("argument couldn't be parsed into an integer")),
+                    Some(v) if v < min || v > max => Err(bad(&format!(
+                        "argument must be between {min} and {max} inclusive"
+                    ))),
+                    Some(_) => Ok(()),
+                }
+            }
             // Informational: kvs never evicts (its policy is `noeviction`).
             "maxmemory" => parse_memory(value)
                 .map(|_| ())

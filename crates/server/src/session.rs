@@ -451,7 +451,11 @@ impl Session {
             }
             Err(e) => {
                 let mut out = BytesMut::new();
-                encode::error(&mut out, &e);
+                match cmd::unknown_command_reply(&args) {
+                    // Echoes the client's bytes exactly, as Redis does (not UTF-8 checked).
+                    Some(raw) => encode::error_bytes(&mut out, &raw),
+                    None => encode::error(&mut out, &e),
+                }
                 self.ready_reply(out.freeze(), silent);
                 return After::Continue;
             }

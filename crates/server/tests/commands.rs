@@ -142,6 +142,30 @@ fn unknown_command_error_lists_args_up_to_128_bytes() {
     );
 }
 
+/// Redis formats with `%.128s` and `'%.*s'`: each part ends at its first NUL, and other bytes
+/// go back raw, not UTF-8 checked (as redis-server answers; see scripts/compat/redis_diff.py).
+#[test]
+fn unknown_command_error_echoes_raw_bytes_and_stops_at_nul() {
+    let (_server, addr, _dir) = start();
+    let mut raw = Raw::connect(addr);
+    raw.roundtrip(
+        b"*2\r\n$3\r\nFOO\r\n$4\r\nab\x00c\r\n",
+        b"-ERR unknown command 'FOO', with args beginning with: 'ab' \r\n",
+    );
+    raw.roundtrip(
+        b"*2\r\n$3\r\nFOO\r\n$2\r\n\xff\xfe\r\n",
+        b"-ERR unknown command 'FOO', with args beginning with: '\xff\xfe' \r\n",
+    );
+    raw.roundtrip(
+        b"*2\r\n$3\r\nF\xffO\r\n$1\r\nx\r\n",
+        b"-ERR unknown command 'F\xffO', with args beginning with: 'x' \r\n",
+    );
+    raw.roundtrip(
+        b"*2\r\n$4\r\nF\x00OO\r\n$1\r\nx\r\n",
+        b"-ERR unknown command 'F', with args beginning with: 'x' \r\n",
+    );
+}
+
 #[test]
 fn wrong_arity_for_every_command_in_the_table() {
     let (_server, addr, _dir) = start();
@@ -734,10 +758,38 @@ fn config_get_and_set() {
         &["CONFIG", "SET", "timeout"],
         err("ERR wrong number of arguments for 'config|set' command"),
     );
+    // Redis' configSetCommand: past the arity, an odd count is a syntax error. (Each expected
+    // text here was checked against redis-server by scripts/compat/redis_diff.py.)
     check(
         &mut c,
         &["CONFIG", "SET", "timeout", "0", "maxclients"],
-        err("ERR wrong number of arguments for 'config|set' command"),
+        err("ERR syntax error"),
+    );
+    check(
+        &mut c,
+        &["CONFIG", "SET", "timeout", "-1"],
+        err(
+            "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be \
+             between 0 and 2147483647 inclusive",
+        ),
+    );
+    check(
+        &mut c,
+        &["CONFIG", "SET", "timeout", "x"],
+        err(
+            "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't \
+             be parsed into an integer",
+        ),
+    );
+    check(
+        &mut c,
+        &["CONFIG", "RESETSTAT", "x"],
+        err("ERR wrong number of arguments for 'config|resetstat' command"),
+    );
+    check(
+        &mut c,
+        &["CONFIG", "REWRITE", "x"],
+        err("ERR wrong number of arguments for 'config|rewrite' command"),
     );
     check(
         &mut c,

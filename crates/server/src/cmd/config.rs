@@ -31,8 +31,12 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         }
         ConfigCmd::Get(rest.to_vec())
     } else if is(sub, "SET") {
-        if rest.is_empty() || !rest.len().is_multiple_of(2) {
+        // Redis: arity -4 (a name and a value at least), then an even count or a syntax error.
+        if rest.len() < 2 {
             return Err(bad("set"));
+        }
+        if !rest.len().is_multiple_of(2) {
+            return Err(super::args::SYNTAX.to_string());
         }
         ConfigCmd::Set(
             rest.chunks(2)
@@ -40,8 +44,14 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
                 .collect(),
         )
     } else if is(sub, "RESETSTAT") {
+        if !rest.is_empty() {
+            return Err(bad("resetstat"));
+        }
         ConfigCmd::ResetStat
     } else if is(sub, "REWRITE") {
+        if !rest.is_empty() {
+            return Err(bad("rewrite"));
+        }
         ConfigCmd::Rewrite
     } else {
         return Err(format!(

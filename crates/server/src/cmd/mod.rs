@@ -50,6 +50,7 @@ use kvs_storage::StorageError;
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
 use crate::session::SessionState;
+pub(crate) use args::parse_i64;
 pub(crate) use client::{ClientCmd, ReplyMode};
 pub(crate) use connection::ConnectionCmd;
 pub use db::{Db, WriteDb};
@@ -229,23 +230,50 @@ pub fn parse_unauthenticated(args: &[Bytes]) -> Result<Option<Cmd>, String> {
     Ok(None)
 }
 
-/// Redis' text for an unknown command (server.c, processCommand): the name cut at 128 bytes, then
-/// the arguments quoted, each followed by a space, while the argument list is under 128 bytes,
-/// each argument cut to what is left of those 128.
-fn unknown_command(name: &Bytes, rest: &[Bytes]) -> String {
-    let text = |b: &[u8]| String::from_utf8_lossy(b).replace(['\r', '\n'], " ");
-    let mut args = String::new();
+/// Redis' text for an unknown command (server.c, processCommand), as bytes: the name cut at 128
+/// bytes, then the arguments quoted, each followed by a space, while the argument list is under
+/// 128 bytes, each argument cut to what is left of those 128. Redis formats with `%.128s` and
+/// `'%.*s'`, so every part also ends at its first NUL byte; other bytes go out raw (not UTF-8
+/// checked), except CR and LF, which become spaces so the error stays one line.
+fn unknown_command_error(name: &[u8], rest: &[Bytes]) -> Vec<u8> {
+    let c_str = |b: &[u8], max: usize| {
+        let end = b.iter().position(|&c| c == 0).unwrap_or(b.len()).min(max);
+        b[..end].to_vec()
+    };
+    let mut args = Vec::new();
     for a in rest {
         if args.len() >= 128 {
             break;
         }
         let room = 128 - args.len();
-        args.push_str(&format!("'{}' ", text(&a[..a.len().min(room)])));
+        args.push(b'\'');
+        args.extend(c_str(a, room));
+        args.extend_from_slice(b"' ");
     }
-    format!(
-        "ERR unknown command '{}', with args beginning with: {args}",
-        text(&name[..name.len().min(128)])
-    )
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend(c_str(name, 128));
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend(args);
+    for c in &mut text {
+        if *c == b'\r' || *c == b'\n' {
+            *c = b' ';
+        }
+    }
+    text
+}
+
+/// [`unknown_command_error`] as text (invalid UTF-8 shown as U+FFFD), for the `String` errors of
+/// [`parse`]; the session sends the exact bytes instead.
+fn unknown_command(name: &Bytes, rest: &[Bytes]) -> String {
+    String::from_utf8_lossy(&unknown_command_error(name, rest)).into_owned()
+}
+
+/// The exact error line for `args` if its command does not exist (`None` if it does).
+pub fn unknown_command_reply(args: &[Bytes]) -> Option<Vec<u8>> {
+    let name = args.first()?;
+    table::lookup(name)
+        .is_none()
+        .then(|| unknown_command_error(name, &args[1..]))
 }
 
 /// Runs a command on the looper.

@@ -50,6 +50,12 @@ pub fn error(out: &mut BytesMut, msg: &str) {
     line(out, b'-', msg.as_bytes());
 }
 
+/// An error line from raw bytes (a message that echoes client bytes, not always UTF-8); the
+/// caller keeps CR and LF out of it.
+pub fn error_bytes(out: &mut BytesMut, msg: &[u8]) {
+    line(out, b'-', msg);
+}
+
 /// An integer: `:42\r\n`.
 pub fn integer(out: &mut BytesMut, n: i64) {
     header(out, b':', n);
