@@ -461,6 +461,17 @@ impl Session {
             }
         };
         debug_assert!(self.st.authed || cmd.allowed_before_auth());
+        // While the store refuses writes (after an I/O failure) a write is answered here with
+        // MISCONF, as Redis denies write commands then, and never joins a storage batch: so the
+        // reads around it still run, even in the same pipeline.
+        if matches!(cmd.route(), Route::Write | Route::Flush)
+            && let Some(e) = self.ctx.engine.writes_refused()
+        {
+            let mut out = BytesMut::new();
+            cmd::storage_error(&e, &mut out);
+            self.ready_reply(out.freeze(), silent);
+            return After::Continue;
+        }
         match cmd.route() {
             Route::Local => {
                 let mut out = BytesMut::new();

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
@@ -68,6 +68,8 @@ pub(crate) struct Shared {
     pub(crate) next_seq: AtomicU64,
     /// Set after a failed write or fsync: the reason writes are refused (§9.3).
     pub(crate) poisoned: Mutex<Option<String>>,
+    /// `poisoned.is_some()`, readable without the lock (checked once per write command).
+    pub(crate) refusing: AtomicBool,
     /// Held for a whole compaction, and by FLUSHALL, so their MANIFEST edits never interleave.
     pub(crate) compaction: Mutex<()>,
     pub(crate) counters: Counters,
@@ -91,6 +93,7 @@ impl Shared {
         }
         tracing::error!(%reason, "store refuses writes from now on");
         *poisoned = Some(reason);
+        self.refusing.store(true, Ordering::Release);
     }
 
     pub(crate) fn refused(&self) -> Option<StorageError> {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, Weak};
 use std::thread::JoinHandle;
 
@@ -258,6 +258,21 @@ impl Store {
         self.execute(move |t| t.delete(&k))?
     }
 
+    /// Why writes are refused, if they are: after a failed write or fsync the store refuses
+    /// every write until it is reopened (storage-format §9.3); reads go on. **Thread-safe**, and
+    /// one atomic load while writes are accepted, so callers may ask before each write.
+    pub fn writes_refused(&self) -> Option<StorageError> {
+        if !self
+            .inner
+            .shared
+            .refusing
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return None;
+        }
+        self.inner.shared.refused()
+    }
+
     /// Counters and sizes. **Thread-safe.**
     pub fn stats(&self) -> StoreStats {
         let s = &self.inner.shared;
@@ -307,6 +322,7 @@ impl Inner {
             manifest: Mutex::new(rec.manifest),
             next_seq: AtomicU64::new(rec.next_seq),
             poisoned: Mutex::new(None),
+            refusing: AtomicBool::new(false),
             compaction: Mutex::new(()),
             counters: Counters::default(),
             publishing: AtomicU64::new(0),

@@ -531,9 +531,17 @@ fn save_case(errno: i32) -> Row {
         store.set(&k, &v).unwrap();
         model.insert(k, v);
     }
+    assert!(store.writes_refused().is_none());
     let armed = inject(dir, Fault::new(Op::Sync, errno).kind(FileKind::Data));
     let err = store.sync().expect_err("SAVE fails");
     assert_eq!(armed.fired(), 1);
+    assert!(
+        matches!(
+            store.writes_refused(),
+            Some(StorageError::WritesRefused { .. })
+        ),
+        "the refusal is visible before the next write"
+    );
     assert!(is_refused(&store.set(b"later", b"1")));
     assert!(is_refused(&store.sync()));
     check_contents(&store, &model, &Model::new());

@@ -62,6 +62,9 @@ impl Engine for KvsEngine {
     fn stats(&self) -> StoreStats {
         self.store.stats()
     }
+    fn writes_refused(&self) -> Option<kvs_storage::StorageError> {
+        self.store.writes_refused()
+    }
     fn with_reader(&self, f: &mut dyn FnMut(&mut dyn crate::cmd::Db)) {
         f(&mut self.store.reader())
     }

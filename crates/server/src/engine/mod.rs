@@ -7,7 +7,7 @@
 pub mod kvs;
 pub mod sled;
 
-use kvs_storage::{CompactionReport, FsyncPolicy, Result, StoreStats};
+use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats};
 
 use crate::cmd::{Db, WriteDb};
 
@@ -39,6 +39,11 @@ pub trait Engine: Send + Sync {
     fn sync(&self) -> Result<()>;
     /// Counters for INFO.
     fn stats(&self) -> StoreStats;
+    /// Why writes are refused right now (after an I/O failure), if they are: the session then
+    /// answers write commands itself, and reads go on as usual. Cheap when they are not.
+    fn writes_refused(&self) -> Option<StorageError> {
+        None
+    }
     /// Runs `f` with a read view on the calling thread (the `--inline-reads` variant: a looper
     /// answers reads itself, without the hop to a reader thread).
     fn with_reader(&self, f: &mut dyn FnMut(&mut dyn Db));
