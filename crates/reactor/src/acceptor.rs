@@ -14,6 +14,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::connection::ConnOptions;
 use crate::handler::HandlerFactory;
+use crate::limit::ConnectionLimit;
 use crate::loop_handle::LoopHandle;
 
 const LISTENER: Token = Token(0);
@@ -52,7 +53,7 @@ pub(crate) struct AcceptorConfig {
     pub(crate) selector: Box<dyn LooperSelector>,
     pub(crate) factory: Arc<dyn HandlerFactory>,
     pub(crate) conn_opts: Arc<ConnOptions>,
-    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections: ConnectionLimit,
     pub(crate) on_reject: Option<RejectHook>,
     pub(crate) active: Arc<AtomicUsize>,
     pub(crate) rejected: Arc<AtomicU64>,
@@ -169,7 +170,7 @@ fn accept_all(
     loop {
         match cfg.listener.accept() {
             Ok((mut stream, peer)) => {
-                if let Some(max) = cfg.max_connections
+                if let Some(max) = cfg.max_connections.get()
                     && cfg.active.load(Ordering::Acquire) >= max
                 {
                     cfg.rejected.fetch_add(1, Ordering::Relaxed);

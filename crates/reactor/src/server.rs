@@ -12,6 +12,7 @@ use crate::acceptor::{AcceptorConfig, AcceptorThread, LooperSelector, RejectHook
 use crate::connection::ConnOptions;
 use crate::error::{Error, Result};
 use crate::handler::HandlerFactory;
+use crate::limit::ConnectionLimit;
 use crate::loop_handle::LoopHandle;
 use crate::looper::EventLoopThread;
 use crate::metrics::Metrics;
@@ -125,6 +126,7 @@ impl ServerBuilder {
 
     /// Most connections open at once. Further connections are accepted and closed at once (after
     /// the reject hook, if any, wrote to them), so the backlog never fills and nothing spins.
+    /// Changeable later through [`Server::connection_limit`].
     pub fn max_connections(mut self, max: Option<usize>) -> Self {
         self.max_connections = max;
         self
@@ -168,13 +170,14 @@ impl ServerBuilder {
         }
         let active = Arc::new(AtomicUsize::new(0));
         let rejected = Arc::new(AtomicU64::new(0));
+        let limit = ConnectionLimit::new(self.max_connections);
         let cfg = AcceptorConfig {
             listener,
             loopers: loopers.iter().map(|l| l.handle().clone()).collect(),
             selector: self.selector,
             factory: Arc::new(factory),
             conn_opts: Arc::new(self.conn),
-            max_connections: self.max_connections,
+            max_connections: limit.clone(),
             on_reject: self.on_reject,
             active: active.clone(),
             rejected: rejected.clone(),
@@ -187,6 +190,7 @@ impl ServerBuilder {
             acceptor: Some(acceptor),
             active,
             rejected,
+            limit,
         })
     }
 }
@@ -198,9 +202,16 @@ pub struct Server {
     acceptor: Option<AcceptorThread>,
     active: Arc<AtomicUsize>,
     rejected: Arc<AtomicU64>,
+    limit: ConnectionLimit,
 }
 
 impl Server {
+    /// The connection cap set with [`ServerBuilder::max_connections`], as a handle that changes
+    /// it while the server runs (say, from a `CONFIG SET maxclients`). **Thread-safe.**
+    pub fn connection_limit(&self) -> ConnectionLimit {
+        self.limit.clone()
+    }
+
     /// The address actually bound (useful with port 0). **Thread-safe.**
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr

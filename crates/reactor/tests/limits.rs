@@ -57,3 +57,38 @@ fn ipv6_loopback_works_when_available() {
     write_all(&mut c, b"v6");
     assert_eq!(read_exact(&mut c, 2), b"v6");
 }
+
+#[test]
+fn the_limit_can_be_raised_and_lowered_while_the_server_runs() {
+    let server = TcpServer::builder("127.0.0.1:0")
+        .loopers(1)
+        .max_connections(Some(1))
+        .on_reject(|w| {
+            let _ = w.write_all(b"full\r\n");
+        })
+        .start(|| Echo)
+        .unwrap();
+    let addr = server.local_addr();
+    let limit = server.connection_limit();
+    assert_eq!(limit.get(), Some(1));
+    let mut first = connect(addr);
+    write_all(&mut first, b"1");
+    assert_eq!(read_exact(&mut first, 1), b"1");
+    assert_eq!(read_to_eof(&mut connect(addr)), b"full\r\n");
+    // Raised: the next connection gets in.
+    limit.set(Some(2));
+    let mut second = connect(addr);
+    write_all(&mut second, b"2");
+    assert_eq!(read_exact(&mut second, 1), b"2");
+    // Lowered below what is open: nothing open is closed, new connections are refused.
+    limit.set(Some(1));
+    assert_eq!(read_to_eof(&mut connect(addr)), b"full\r\n");
+    write_all(&mut first, b"still");
+    assert_eq!(read_exact(&mut first, 5), b"still");
+    // Unlimited.
+    limit.set(None);
+    let mut third = connect(addr);
+    write_all(&mut third, b"3");
+    assert_eq!(read_exact(&mut third, 1), b"3");
+    assert_eq!(server.metrics().rejected, 2);
+}

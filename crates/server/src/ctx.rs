@@ -134,6 +134,8 @@ pub struct ServerCtx {
     shutdown: AtomicBool,
     shutdown_hook: OnceLock<Box<dyn Fn() + Send + Sync>>,
     loops: OnceLock<Vec<LoopHandle>>,
+    /// The acceptor's connection cap: CONFIG SET maxclients moves it.
+    connection_limit: OnceLock<kvs_reactor::ConnectionLimit>,
     port: OnceLock<u16>,
 }
 
@@ -195,6 +197,7 @@ impl ServerCtx {
             shutdown: AtomicBool::new(false),
             shutdown_hook: OnceLock::new(),
             loops: OnceLock::new(),
+            connection_limit: OnceLock::new(),
             port: OnceLock::new(),
             config,
         }
@@ -202,8 +205,14 @@ impl ServerCtx {
 
     /// Called once the listener is up. Starts the ops/sec sampler on the first looper; it holds
     /// the context weakly, so it stops mattering once the server is gone.
-    pub fn set_network(self: &Arc<Self>, port: u16, loops: Vec<LoopHandle>) {
+    pub fn set_network(
+        self: &Arc<Self>,
+        port: u16,
+        loops: Vec<LoopHandle>,
+        limit: kvs_reactor::ConnectionLimit,
+    ) {
         let _ = self.port.set(port);
+        let _ = self.connection_limit.set(limit);
         if let Some(first) = loops.first() {
             let weak = Arc::downgrade(self);
             first.run_every(OPS_SAMPLE_PERIOD, move |_| {
@@ -354,6 +363,20 @@ impl ServerCtx {
                     Some(v) if v < min || v > max => Err(bad(&format!(
                         "argument must be between {min} and {max} inclusive"
                     ))),
+                    Some(v) if name == "maxclients" => {
+                        // Redis' updateMaxclients: raise the open-file limit to fit, or refuse
+                        // with the number that does fit (32 descriptors kept for the server).
+                        let fds = crate::server::raise_fd_limit(v as u64 + 64);
+                        if fds < v as u64 + 32 {
+                            Err(bad(&format!(
+                                "The operating system is not able to handle the specified \
+                                 number of clients, try with {}",
+                                fds.saturating_sub(32)
+                            )))
+                        } else {
+                            Ok(())
+                        }
+                    }
                     Some(_) => Ok(()),
                 }
             }
@@ -392,7 +415,12 @@ impl ServerCtx {
                     Some(value.to_string())
                 }
             }
-            "maxclients" => rt.maxclients = value.parse().unwrap_or(rt.maxclients),
+            "maxclients" => {
+                rt.maxclients = value.parse().unwrap_or(rt.maxclients);
+                if let Some(limit) = self.connection_limit.get() {
+                    limit.set(Some(rt.maxclients));
+                }
+            }
             "timeout" => rt.timeout = value.parse().unwrap_or(rt.timeout),
             "maxmemory" => rt.maxmemory = parse_memory(value).unwrap_or(rt.maxmemory),
             _ => {}

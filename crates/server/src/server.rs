@@ -142,7 +142,11 @@ impl KvServer {
             .idle_timeout((config.timeout > 0).then(|| Duration::from_secs(config.timeout)))
             .high_water_mark(config.output_high_water)
             .start(move || Session::new(factory_ctx.clone()))?;
-        ctx.set_network(server.local_addr().port(), server.loop_handles());
+        ctx.set_network(
+            server.local_addr().port(),
+            server.loop_handles(),
+            server.connection_limit(),
+        );
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let s2 = stop.clone();
         ctx.on_shutdown(move || {

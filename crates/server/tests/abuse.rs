@@ -239,6 +239,52 @@ fn maxclients_exceeded_gets_the_redis_error_and_is_closed() {
     }
 }
 
+#[test]
+fn config_set_maxclients_raises_and_lowers_the_limit_at_run_time() {
+    let _serial = serial();
+    let server = ServerProc::start(&["--maxclients", "2"]);
+    let mut admin = Raw::connect(server.addr);
+    admin.roundtrip(PING, b"+PONG\r\n");
+    let mut second = Raw::connect(server.addr);
+    second.roundtrip(PING, b"+PONG\r\n");
+    let full = b"-ERR max number of clients reached\r\n";
+    assert_eq!(Raw::connect(server.addr).read_to_close(), full);
+    // Above the start-up value: the acceptor lets the next ones in.
+    admin.roundtrip(
+        b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$10\r\nmaxclients\r\n$1\r\n4\r\n",
+        b"+OK\r\n",
+    );
+    let mut more: Vec<Raw> = (0..2).map(|_| Raw::connect(server.addr)).collect();
+    for c in &mut more {
+        c.roundtrip(PING, b"+PONG\r\n");
+    }
+    assert_eq!(Raw::connect(server.addr).read_to_close(), full);
+    // Lowered: nobody is disconnected, newcomers are refused.
+    admin.roundtrip(
+        b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$10\r\nmaxclients\r\n$1\r\n1\r\n",
+        b"+OK\r\n",
+    );
+    assert_eq!(Raw::connect(server.addr).read_to_close(), full);
+    for c in more.iter_mut().chain([&mut second]) {
+        c.roundtrip(PING, b"+PONG\r\n");
+    }
+    // More than the open-file limit can hold: refused with Redis' words, limit unchanged.
+    admin.send(b"*4\r\n$6\r\nCONFIG\r\n$3\r\nSET\r\n$10\r\nmaxclients\r\n$10\r\n4294967295\r\n");
+    let reply = admin.read_until(|b| b.ends_with(b"\r\n"));
+    let text = String::from_utf8_lossy(&reply);
+    assert!(
+        text.starts_with(
+            "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating \
+             system is not able to handle the specified number of clients, try with "
+        ),
+        "{text}"
+    );
+    admin.roundtrip(
+        b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$10\r\nmaxclients\r\n",
+        b"*2\r\n$10\r\nmaxclients\r\n$1\r\n1\r\n",
+    );
+}
+
 /// Reads until the server closes the connection or `within` passes; returns when it closed.
 fn wait_closed(stream: &mut TcpStream, within: Duration) -> Option<Instant> {
     stream
@@ -836,7 +882,11 @@ fn start_trapping(
         .loopers(1)
         .start(move || kvs_server::session::Session::new(factory_ctx.clone()))
         .unwrap();
-    ctx.set_network(server.local_addr().port(), server.loop_handles());
+    ctx.set_network(
+        server.local_addr().port(),
+        server.loop_handles(),
+        server.connection_limit(),
+    );
     let addr = server.local_addr();
     (server, addr, ctx, dir)
 }

@@ -122,7 +122,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                     t,
                     "connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
                     ctx.connected_clients(),
-                    ctx.config.maxclients
+                    ctx.maxclients()
                 );
             }
             "memory" => {
