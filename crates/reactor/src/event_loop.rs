@@ -44,6 +44,9 @@ pub(crate) enum Deferred {
     Input(ConnId),
 }
 
+/// A call run on the loop thread with the loop at hand (not `Send`: it never leaves the thread).
+type LocalCall = Box<dyn FnOnce(&mut EventLoop)>;
+
 /// One reactor: a `mio::Poll`, a waker, a queue of functors posted from other threads, a timer
 /// queue, and the connections registered with it.
 ///
@@ -70,6 +73,8 @@ pub struct EventLoop {
     pub(crate) deferred: VecDeque<Deferred>,
     /// Connections whose read budget ran out with data possibly left in the socket.
     pub(crate) ready_again: Vec<ConnId>,
+    /// Calls for the end of this turn (`defer_to_turn_end`).
+    turn_end: Vec<LocalCall>,
     /// Graceful shutdown in progress: close everything still open at this instant and quit.
     drain_deadline: Option<Instant>,
     ready: Vec<(Token, ReadyFlags)>,
@@ -116,6 +121,7 @@ impl EventLoop {
             timers: TimerQueue::default(),
             deferred: VecDeque::new(),
             ready_again: Vec::new(),
+            turn_end: Vec::new(),
             drain_deadline: None,
             ready: Vec::with_capacity(1024),
             _not_send: std::marker::PhantomData,
@@ -149,8 +155,9 @@ impl EventLoop {
     /// Runs the loop on the calling (owning) thread until [`quit`](Self::quit) or
     /// [`LoopHandle::quit`] is called. Each iteration: wait for I/O (the timeout is the next timer's
     /// deadline, zero if work is already queued), handle ready connections, continue connections
-    /// whose read budget ran out, fire due timers, then run the functors posted from other
-    /// threads. Returns an error only if `epoll_wait` itself fails. **Loop thread only.**
+    /// whose read budget ran out, fire due timers, run the functors posted from other threads,
+    /// then what [`defer_to_turn_end`](Self::defer_to_turn_end) collected. Returns an error only
+    /// if `epoll_wait` itself fails. **Loop thread only.**
     pub fn run(&mut self) -> Result<()> {
         let span = tracing::debug_span!("event_loop", loop_id = self.shared.id);
         let _enter = span.enter();
@@ -188,14 +195,42 @@ impl EventLoop {
             self.continue_budgeted_reads();
             self.fire_timers();
             self.do_pending_functors();
+            self.run_turn_end();
             self.check_drain();
         }
         Ok(())
     }
 
+    /// Runs what [`defer_to_turn_end`](Self::defer_to_turn_end) collected during this turn.
+    /// Calls deferred by these calls wait for the next turn's end (the loop does not block
+    /// meanwhile), so a call that keeps deferring itself cannot hold the loop.
+    fn run_turn_end(&mut self) {
+        for f in std::mem::take(&mut self.turn_end) {
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| f(self))) {
+                tracing::error!(
+                    loop_id = self.shared.id,
+                    panic = panic_message(&*p),
+                    "a turn-end callback panicked; loop continues"
+                );
+            }
+            self.drain_deferred();
+        }
+    }
+
+    /// Runs `f` once this turn of the loop has handled its I/O events, continued budgeted reads,
+    /// fired its timers and run the functors posted to it — just before the loop waits for I/O
+    /// again. What several callbacks of one turn produce can so be acted on once: the kv server
+    /// writes the replies that reached a connection during a turn in one `send` this way, however
+    /// many storage threads answered. Called from a turn-end call itself, `f` waits for the
+    /// next turn's end. **Loop thread only.**
+    pub fn defer_to_turn_end(&mut self, f: impl FnOnce(&mut EventLoop) + 'static) {
+        self.turn_end.push(Box::new(f));
+    }
+
     fn poll_timeout(&mut self) -> Option<Duration> {
         let busy = !self.ready_again.is_empty()
             || !self.deferred.is_empty()
+            || !self.turn_end.is_empty()
             || LOCAL_QUEUE.with(|q| !q.borrow().is_empty())
             || !self.shared.lock_pending().is_empty();
         if busy {

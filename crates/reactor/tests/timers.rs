@@ -174,3 +174,49 @@ fn run_in_loop_from_the_loop_thread_runs_before_queued_work() {
         .collect();
     assert_eq!(order, ["functor", "run_in_loop", "queued"]);
 }
+
+#[test]
+fn turn_end_calls_run_after_every_functor_of_the_turn() {
+    let looper = EventLoopThread::spawn("turn-end").unwrap();
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Hold the loop inside one functor while three more are posted, so all three run in the
+    // same pending phase; each defers a call to the end of the turn.
+    let (gate_tx, gate_rx) = mpsc::channel::<()>();
+    looper.handle().queue_in_loop(move |_| {
+        gate_rx.recv().unwrap();
+    });
+    for i in 0..3 {
+        let log = log.clone();
+        looper.handle().queue_in_loop(move |el| {
+            log.lock().unwrap().push(format!("functor {i}"));
+            let log = log.clone();
+            el.defer_to_turn_end(move |el| {
+                log.lock().unwrap().push(format!("end {i}"));
+                if i == 2 {
+                    // Deferred from a turn-end call: the next turn's end, still without blocking.
+                    let log = log.clone();
+                    el.defer_to_turn_end(move |_| log.lock().unwrap().push("next end".into()));
+                }
+            });
+        });
+    }
+    gate_tx.send(()).unwrap();
+    assert!(common::wait_until(Duration::from_secs(5), || log
+        .lock()
+        .unwrap()
+        .len()
+        == 7));
+    let log = log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        [
+            "functor 0",
+            "functor 1",
+            "functor 2",
+            "end 0",
+            "end 1",
+            "end 2",
+            "next end"
+        ]
+    );
+}

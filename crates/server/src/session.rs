@@ -282,6 +282,8 @@ pub struct Session {
     last_progress: Instant,
     /// Counted in the server's connected clients (undone in `drop`).
     counted: bool,
+    /// A flush is deferred to the end of this loop turn (`flush_at_turn_end`).
+    flush_pending: bool,
     /// The name of the last command (up to 16 bytes, as sent) and its code, so a run of the
     /// same command is not looked up again for CLIENT LIST's `cmd=`.
     last_name: ([u8; 16], usize),
@@ -356,6 +358,7 @@ impl Session {
             timeout: None,
             last_progress: Instant::now(),
             counted: false,
+            flush_pending: false,
             last_name: ([0; 16], usize::MAX),
             last_code: 0,
             ctx,
@@ -670,11 +673,29 @@ impl Session {
     ) {
         self.fill(slot, reply, dest, true);
         self.pending_commands = self.pending_commands.saturating_sub(commands);
-        self.flush(conn);
+        self.flush_at_turn_end(conn);
         if !self.held.is_empty() {
             self.dispatch();
         }
         self.apply_backpressure(conn);
+    }
+
+    /// Replies come back from the reader and writer threads as separate functors; writing at the
+    /// end of the loop turn sends everything that reached this connection during the turn in
+    /// one `send` (the design's "one write per connection per loop turn").
+    fn flush_at_turn_end(&mut self, conn: &mut Conn<'_>) {
+        if self.flush_pending {
+            return;
+        }
+        self.flush_pending = true;
+        let id = conn.id();
+        conn.event_loop().defer_to_turn_end(move |el| {
+            el.with_handler::<Session, _>(id, |s, conn| {
+                s.flush_pending = false;
+                s.flush(conn);
+                s.apply_backpressure(conn);
+            });
+        });
     }
 
     /// Writes every ready reply at the front, in one send.
