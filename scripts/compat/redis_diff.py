@@ -564,8 +564,6 @@ ALLOWED = [
             "arguments); docs/commands.md 'Protocol' (at most 1 Mi arguments)"),
     Allowed("client_misc", "CLIENT KILL ID 1",
             "CLIENT KILL is not implemented; docs/commands.md 'Connection' (CLIENT: other subcommands)"),
-    Allowed("dbsize_flush", "SHUTDOWN ABORT",
-            "kvs has no shutdown in progress to abort; docs/commands.md 'Server' (SHUTDOWN: ABORT is a syntax error)"),
 ]
 
 

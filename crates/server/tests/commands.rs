@@ -1067,6 +1067,21 @@ fn shutdown_closes_the_connection_and_stops_the_server() {
     let (server, addr, _dir) = start();
     let mut c = connect(addr);
     check(&mut c, &["SHUTDOWN", "bogus"], err("ERR syntax error"));
+    check(
+        &mut c,
+        &["SHUTDOWN", "SAVE", "NOSAVE"],
+        err("ERR syntax error"),
+    );
+    check(
+        &mut c,
+        &["SHUTDOWN", "ABORT", "NOW"],
+        err("ERR syntax error"),
+    );
+    check(
+        &mut c,
+        &["SHUTDOWN", "abort"],
+        err("ERR No shutdown in progress."),
+    );
     let mut raw = Raw::connect(addr);
     raw.send(b"SHUTDOWN NOSAVE\r\n");
     // Redis sends nothing on a successful SHUTDOWN: the connection just closes.

@@ -21,7 +21,8 @@ pub enum ServerCmd {
     BgSave,
     /// BGREWRITEAOF: start a compaction (kvs' log rewrite).
     BgRewriteAof,
-    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: stop the server (the store always flushes).
+    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: stop the server (the store always flushes). ABORT
+    /// never gets here: there is no shutdown in progress to abort.
     Shutdown,
 }
 
@@ -65,11 +66,29 @@ pub fn parse_bgrewriteaof(_args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::Server(ServerCmd::BgRewriteAof))
 }
 
+/// Redis 7's shutdownCommand: NOSAVE, SAVE, NOW, FORCE, ABORT in any order; NOSAVE with SAVE, or
+/// ABORT with anything, is a syntax error. kvs' shutdown is never "in progress" (it flushes and
+/// exits at once), so a lone ABORT always finds nothing to abort.
 pub fn parse_shutdown(args: &[Bytes]) -> Result<Cmd, String> {
+    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
     for a in &args[1..] {
-        if !["NOSAVE", "SAVE", "NOW", "FORCE"].iter().any(|o| is(a, o)) {
+        if is(a, "NOSAVE") {
+            nosave = true;
+        } else if is(a, "SAVE") {
+            save = true;
+        } else if is(a, "NOW") || is(a, "FORCE") {
+            other = true;
+        } else if is(a, "ABORT") {
+            abort = true;
+        } else {
             return Err(SYNTAX.into());
         }
+    }
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return Err(SYNTAX.into());
+    }
+    if abort {
+        return Err("ERR No shutdown in progress.".into());
     }
     Ok(Cmd::Server(ServerCmd::Shutdown))
 }
