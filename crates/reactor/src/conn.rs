@@ -20,52 +20,56 @@ pub struct Conn<'a> {
 }
 
 impl Conn<'_> {
-    /// The connection's id.
+    /// The connection's id. **Loop thread only.**
     pub fn id(&self) -> ConnId {
         self.id
     }
 
     /// Sends `data`: written to the socket at once if no output is pending, the rest buffered and
     /// written when the socket becomes writable. Returns false (and sends nothing) if the
-    /// connection is closed, closing, or already shut down for writing.
+    /// connection is closed, closing, or already shut down for writing. **Loop thread only.**
     pub fn send(&mut self, data: &[u8]) -> bool {
         self.el.send_on(self.id, data)
     }
 
     /// Half-closes: once pending output is written, sends FIN. Reading continues until the peer
     /// closes too, then the connection closes (Muduo's `shutdown`). Further sends return false.
+    /// **Loop thread only.**
     pub fn shutdown(&mut self) {
         self.el.shutdown_on(self.id);
     }
 
     /// Closes now, discarding pending output. `on_close` runs after the current callback returns.
+    /// **Loop thread only.**
     pub fn force_close(&mut self) {
         self.el.close(self.id, crate::CloseReason::Forced);
     }
 
     /// Stops reading from the socket (backpressure): the kernel buffer fills and TCP flow control
     /// slows the peer. No `on_message` is called until [`resume_read`](Self::resume_read).
+    /// **Loop thread only.**
     pub fn pause_read(&mut self) {
         self.el.pause_read_on(self.id);
     }
 
     /// Resumes reading after [`pause_read`](Self::pause_read); input already buffered is offered
-    /// to `on_message` again.
+    /// to `on_message` again. **Loop thread only.**
     pub fn resume_read(&mut self) {
         self.el.resume_read_on(self.id);
     }
 
-    /// Is reading paused?
+    /// Is reading paused? **Loop thread only.**
     pub fn is_read_paused(&mut self) -> bool {
         self.el.slot(self.id).is_some_and(|c| c.read_paused)
     }
 
-    /// Bytes queued for writing and not yet accepted by the kernel.
+    /// Bytes queued for writing and not yet accepted by the kernel. **Loop thread only.**
     pub fn output_len(&mut self) -> usize {
         self.el.slot(self.id).map_or(0, |c| c.output.len())
     }
 
     /// Changes this connection's high-water mark (see [`ConnOptions`](crate::ConnOptions)).
+    /// **Loop thread only.**
     pub fn set_high_water_mark(&mut self, bytes: usize) {
         if let Some(c) = self.el.slot(self.id) {
             let mut opts = (*c.opts).clone();
@@ -77,24 +81,24 @@ impl Conn<'_> {
     /// Changes this connection's idle timeout (see [`ConnOptions`](crate::ConnOptions)): `None`
     /// disarms it; a new timeout counts from now at the earliest (time spent idle before the
     /// timeout was enabled is not known, so it is not counted), e.g. to apply a setting changed
-    /// at run time to connections already open.
+    /// at run time to connections already open. **Loop thread only.**
     pub fn set_idle_timeout(&mut self, timeout: Option<std::time::Duration>) {
         self.el.set_idle_timeout_on(self.id, timeout);
     }
 
-    /// Is the connection established and not yet closing?
+    /// Is the connection established and not yet closing? **Loop thread only.**
     pub fn is_connected(&mut self) -> bool {
         self.el
             .slot(self.id)
             .is_some_and(|c| c.phase == Phase::Connected && !c.closing)
     }
 
-    /// The peer's address (`None` once the connection is gone).
+    /// The peer's address (`None` once the connection is gone). **Loop thread only.**
     pub fn peer_addr(&mut self) -> Option<SocketAddr> {
         self.el.slot(self.id).and_then(|c| c.peer)
     }
 
-    /// The local address of the socket.
+    /// The local address of the socket. **Loop thread only.**
     pub fn local_addr(&mut self) -> io::Result<SocketAddr> {
         match self.el.slot(self.id) {
             Some(c) => c.stream.local_addr(),
@@ -109,7 +113,7 @@ impl Conn<'_> {
         ConnHandle::new(loop_handle, self.id, open)
     }
 
-    /// The loop that owns this connection: timers, other connections, `quit`.
+    /// The loop that owns this connection: timers, other connections, `quit`. **Loop thread only.**
     pub fn event_loop(&mut self) -> &mut EventLoop {
         self.el
     }

@@ -70,12 +70,12 @@ pub struct LoopHandle {
 }
 
 impl LoopHandle {
-    /// The loop's id, unique in this process (never 0).
+    /// The loop's id, unique in this process (never 0). **Thread-safe.**
     pub fn id(&self) -> u32 {
         self.shared.id
     }
 
-    /// Is the caller running on this loop's thread?
+    /// Is the caller running on this loop's thread? **Thread-safe.**
     pub fn is_in_loop_thread(&self) -> bool {
         CURRENT_LOOP.with(|c| c.get()) == self.shared.id
     }
@@ -114,7 +114,7 @@ impl LoopHandle {
     }
 
     /// Asks the loop to stop. `EventLoop::run` returns after finishing its current iteration;
-    /// connections still open are closed when the `EventLoop` is dropped.
+    /// connections still open are closed when the `EventLoop` is dropped. **Thread-safe.**
     pub fn quit(&self) {
         self.shared.quit.store(true, Ordering::Release);
         self.shared.wake();
@@ -168,14 +168,14 @@ impl LoopHandle {
 
     /// Cancels a timer. Posted like any functor, so it takes effect in order with the call that
     /// created the timer; a timer that is due at the very moment may still run once. From inside
-    /// the loop, [`EventLoop::cancel`] is immediate.
+    /// the loop, [`EventLoop::cancel`] is immediate. **Thread-safe.**
     pub fn cancel(&self, id: TimerId) {
         self.run_in_loop(move |el| {
             el.cancel(id);
         });
     }
 
-    /// This loop's counters.
+    /// This loop's counters. **Thread-safe.**
     pub fn metrics(&self) -> Metrics {
         self.shared.metrics.snapshot()
     }

@@ -76,49 +76,51 @@ pub struct ServerBuilder {
 
 impl ServerBuilder {
     /// Thread name prefix (`NAME-acceptor`, `NAME-looper-0`, ...). Default `kvs`.
+    /// **Any thread** (a builder is a plain value).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
     }
 
     /// Number of looper threads (at least 1). Default: the number of CPUs.
+    /// **Any thread** (a builder is a plain value).
     pub fn loopers(mut self, n: usize) -> Self {
         self.loopers = n;
         self
     }
 
-    /// `listen(2)` backlog. Default 1024.
+    /// `listen(2)` backlog. Default 1024. **Any thread** (a builder is a plain value).
     pub fn backlog(mut self, backlog: i32) -> Self {
         self.backlog = backlog;
         self
     }
 
     /// `SO_REUSEADDR`, so a restarted server can bind while old connections sit in TIME_WAIT.
-    /// Default on.
+    /// Default on. **Any thread** (a builder is a plain value).
     pub fn reuse_addr(mut self, on: bool) -> Self {
         self.reuse_addr = on;
         self
     }
 
-    /// Options applied to every accepted connection.
+    /// Options applied to every accepted connection. **Any thread** (a builder is a plain value).
     pub fn conn_options(mut self, opts: ConnOptions) -> Self {
         self.conn = opts;
         self
     }
 
-    /// Shorthand for `ConnOptions::idle_timeout`.
+    /// Shorthand for `ConnOptions::idle_timeout`. **Any thread** (a builder is a plain value).
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.conn.idle_timeout = timeout;
         self
     }
 
-    /// Shorthand for `ConnOptions::high_water_mark`.
+    /// Shorthand for `ConnOptions::high_water_mark`. **Any thread** (a builder is a plain value).
     pub fn high_water_mark(mut self, bytes: usize) -> Self {
         self.conn.high_water_mark = bytes;
         self
     }
 
-    /// Shorthand for `ConnOptions::nodelay`.
+    /// Shorthand for `ConnOptions::nodelay`. **Any thread** (a builder is a plain value).
     pub fn nodelay(mut self, on: bool) -> Self {
         self.conn.nodelay = on;
         self
@@ -127,12 +129,14 @@ impl ServerBuilder {
     /// Most connections open at once. Further connections are accepted and closed at once (after
     /// the reject hook, if any, wrote to them), so the backlog never fills and nothing spins.
     /// Changeable later through [`Server::connection_limit`].
+    /// **Any thread** (a builder is a plain value).
     pub fn max_connections(mut self, max: Option<usize>) -> Self {
         self.max_connections = max;
         self
     }
 
     /// What to write to a connection refused by `max_connections` before closing it.
+    /// **Any thread** (a builder is a plain value).
     pub fn on_reject(
         mut self,
         hook: impl Fn(&mut dyn std::io::Write) + Send + Sync + 'static,
@@ -142,12 +146,14 @@ impl ServerBuilder {
     }
 
     /// How accepted connections are spread over loopers. Default [`RoundRobin`].
+    /// **Any thread** (a builder is a plain value).
     pub fn selector(mut self, selector: impl LooperSelector) -> Self {
         self.selector = Box::new(selector);
         self
     }
 
     /// Binds, listens, starts the looper threads and the acceptor thread.
+    /// **Any thread** (a builder is a plain value).
     pub fn start(self, factory: impl HandlerFactory) -> Result<Server> {
         let addr = self
             .addr
