@@ -7,14 +7,30 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering:
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use kvs_reactor::{LoopHandle, Metrics};
+use kvs_reactor::{ConnId, LoopHandle, Metrics};
 use kvs_storage::FsyncPolicy;
 
 use crate::engine::Engine;
 
 use crate::config::Config;
 
-/// What CLIENT LIST shows about one connection.
+/// Where a client's connection lives: the looper that owns it and the connection's id there.
+/// Only that looper may touch the connection, so CLIENT KILL posts the close to it.
+#[derive(Clone)]
+pub struct ClientConn {
+    /// The connection on its looper.
+    pub id: ConnId,
+    /// The owning looper.
+    pub handle: LoopHandle,
+}
+
+impl std::fmt::Debug for ClientConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} on loop {}", self.id, self.handle.id())
+    }
+}
+
+/// What CLIENT LIST shows about one connection (and how CLIENT KILL reaches it).
 #[derive(Debug, Clone, Default)]
 pub struct ClientInfo {
     /// Client id.
@@ -36,6 +52,8 @@ pub struct ClientInfo {
     /// The connection's last command, as [`table::command_code`](crate::cmd::table) encodes
     /// it (0: none yet); the connection stores it lock-free as it dispatches each command.
     pub cmd: Arc<AtomicU32>,
+    /// The connection, for CLIENT KILL (None before it is attached to one).
+    pub conn: Option<ClientConn>,
 }
 
 /// Settings CONFIG SET may change at run time.
@@ -487,6 +505,37 @@ impl ServerCtx {
             .filter(|c| ids.is_none_or(|ids| ids.contains(&c.id)))
             .map(Self::line)
             .collect()
+    }
+
+    /// CLIENT KILL: closes every client `matches` picks except `me` (the caller: its session
+    /// closes itself once the reply is written, Redis' CLIENT_CLOSE_AFTER_REPLY). Each victim is
+    /// closed on the looper that owns it — posted there, as only that looper may touch it — so it
+    /// is gone shortly after the reply, not necessarily before. Returns how many clients matched
+    /// (`me` included, as Redis counts the clients it marks) and whether `me` is one of them.
+    pub fn kill_clients(&self, me: u64, matches: impl Fn(&ClientInfo) -> bool) -> (usize, bool) {
+        let victims: Vec<(u64, Option<ClientConn>)> = lock(&self.clients)
+            .values()
+            .filter(|c| matches(c))
+            .map(|c| (c.id, c.conn.clone()))
+            .collect();
+        let mut me_too = false;
+        for (id, conn) in &victims {
+            if *id == me {
+                me_too = true;
+            } else if let Some(ClientConn {
+                id: conn_id,
+                handle,
+            }) = conn
+            {
+                let conn_id = *conn_id;
+                handle.queue_in_loop(move |el| {
+                    if let Some(mut c) = el.connection(conn_id) {
+                        c.force_close();
+                    }
+                });
+            }
+        }
+        (victims.len(), me_too)
     }
 
     /// CLIENT INFO text for one client.

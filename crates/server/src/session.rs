@@ -21,7 +21,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_reactor::{Conn, ConnId, Handler, LoopHandle};
 
 use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, ReplyMode, Route};
-use crate::ctx::{ClientInfo, ServerCtx};
+use crate::ctx::{ClientConn, ClientInfo, ServerCtx};
 use crate::resp::{Limits, Parser, Proto, encode};
 
 /// How long a closing connection waits for the peer's FIN before it is closed anyway.
@@ -171,6 +171,8 @@ pub struct SessionState {
     peer: String,
     local: String,
     created: u64,
+    /// This client's connection and looper, published for CLIENT KILL.
+    conn: Option<ClientConn>,
     /// The last command's code (`table::command_code`), shared with the CLIENT LIST registry.
     last_cmd: Arc<AtomicU32>,
     /// CLIENT REPLY ON|OFF|SKIP.
@@ -204,6 +206,7 @@ impl SessionState {
             lib_name: text(&self.lib_name),
             lib_ver: text(&self.lib_ver),
             cmd: self.last_cmd.clone(),
+            conn: self.conn.clone(),
         });
     }
 }
@@ -329,6 +332,7 @@ impl Session {
             peer: String::new(),
             local: String::new(),
             created: kvs_storage::now_ms() / 1000,
+            conn: None,
             last_cmd: Arc::new(AtomicU32::new(0)),
             reply_mode: ReplyMode::On,
         };
@@ -797,6 +801,10 @@ fn error_replies(e: &kvs_storage::StorageError, n: usize) -> Bytes {
 impl Handler for Session {
     fn on_connect(&mut self, conn: &mut Conn<'_>) {
         self.conn = Some((conn.id(), conn.event_loop().handle()));
+        self.st.conn = Some(ClientConn {
+            id: conn.id(),
+            handle: conn.event_loop().handle(),
+        });
         self.st.peer = conn.peer_addr().map(|a| a.to_string()).unwrap_or_default();
         self.st.local = conn.local_addr().map(|a| a.to_string()).unwrap_or_default();
         self.ctx.client_connected();

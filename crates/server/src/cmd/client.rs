@@ -1,10 +1,10 @@
-//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | REPLY | HELP.
+//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | REPLY | HELP.
 
 use bytes::{Bytes, BytesMut};
 
 use super::args::{SYNTAX, is};
 use super::{After, Cmd};
-use crate::ctx::ServerCtx;
+use crate::ctx::{ClientInfo, ServerCtx};
 use crate::resp::encode;
 use crate::session::SessionState;
 
@@ -21,6 +21,8 @@ pub enum ClientCmd {
     SetInfo(Bytes, Bytes),
     /// CLIENT LIST [TYPE type | ID id...] / CLIENT INFO
     List { only_me: bool, filter: ListFilter },
+    /// CLIENT KILL ip:port / CLIENT KILL filter value [filter value ...]
+    Kill(KillFilter),
     /// CLIENT REPLY ON|OFF|SKIP
     Reply(ReplyMode),
     /// CLIENT HELP
@@ -67,6 +69,117 @@ pub enum ListFilter {
     Nobody,
     /// `ID id [id ...]`: these, in this order, the ones that exist.
     Ids(Vec<u64>),
+}
+
+/// Which clients CLIENT KILL closes: those that pass every filter given (Redis' clientCommand
+/// "kill", with 7.4's MAXAGE). A filter given twice keeps its last value, as in Redis.
+#[derive(Debug)]
+pub struct KillFilter {
+    /// The old form, `CLIENT KILL ip:port`: answers `+OK` or `No such client`, and may kill the
+    /// caller; the new form answers the number of clients killed.
+    old_form: bool,
+    /// `ADDR ip:port` (or the old form's address): the peer address, exactly.
+    addr: Option<Bytes>,
+    /// `LADDR ip:port`: the local address, exactly.
+    laddr: Option<Bytes>,
+    /// `ID id`.
+    id: Option<u64>,
+    /// `TYPE master|replica|slave|pubsub`: kvs has only normal clients, so nobody matches.
+    /// (`TYPE normal` and `USER default` match everyone: kvs has no other type or user.)
+    nobody: bool,
+    /// `MAXAGE seconds` (Redis 7.4): only clients connected longer than this.
+    max_age: Option<u64>,
+    /// `SKIPME yes|no` (default yes; the old form: no): spare the caller.
+    skip_me: bool,
+}
+
+impl KillFilter {
+    fn matches(&self, c: &ClientInfo, me: u64, now: u64) -> bool {
+        !self.nobody
+            && self.addr.as_ref().is_none_or(|a| a == c.addr.as_bytes())
+            && self.laddr.as_ref().is_none_or(|a| a == c.laddr.as_bytes())
+            && self.id.is_none_or(|id| id == c.id)
+            && self
+                .max_age
+                .is_none_or(|max| now.saturating_sub(c.created) > max)
+            && !(self.skip_me && c.id == me)
+    }
+}
+
+/// Redis' clientCommand "kill": three arguments are the old form (the address); more are
+/// filter/value pairs, checked in order, the first bad one answering its error.
+fn parse_kill(args: &[Bytes]) -> Result<KillFilter, String> {
+    let mut f = KillFilter {
+        old_form: args.len() == 3,
+        addr: None,
+        laddr: None,
+        id: None,
+        nobody: false,
+        max_age: None,
+        skip_me: true,
+    };
+    if f.old_form {
+        f.addr = Some(args[2].clone());
+        f.skip_me = false; // with the old form you can kill yourself
+        return Ok(f);
+    }
+    let mut i = 2;
+    while i < args.len() {
+        let (opt, Some(value)) = (&args[i], args.get(i + 1)) else {
+            return Err(SYNTAX.into());
+        };
+        if is(opt, "ID") {
+            // getRangeLongFromObjectOrReply(1, LONG_MAX): one message for both failures.
+            match super::args::parse_i64(value) {
+                Some(id) if id >= 1 => f.id = Some(id as u64),
+                _ => return Err("ERR client-id should be greater than 0".into()),
+            }
+        } else if is(opt, "TYPE") {
+            if is(value, "normal") {
+                f.nobody = false;
+            } else if ["master", "replica", "slave", "pubsub"]
+                .iter()
+                .any(|t| is(value, t))
+            {
+                f.nobody = true;
+            } else {
+                return Err(format!(
+                    "ERR Unknown client type '{}'",
+                    String::from_utf8_lossy(value)
+                ));
+            }
+        } else if is(opt, "ADDR") {
+            f.addr = Some(value.clone());
+        } else if is(opt, "LADDR") {
+            f.laddr = Some(value.clone());
+        } else if is(opt, "USER") {
+            // ACL user names are case-sensitive; kvs has only `default`.
+            if &value[..] != b"default" {
+                return Err(format!(
+                    "ERR No such user '{}'",
+                    String::from_utf8_lossy(value)
+                ));
+            }
+        } else if is(opt, "SKIPME") {
+            if is(value, "yes") {
+                f.skip_me = true;
+            } else if is(value, "no") {
+                f.skip_me = false;
+            } else {
+                return Err(SYNTAX.into());
+            }
+        } else if is(opt, "MAXAGE") {
+            match super::args::parse_i64(value) {
+                None => return Err("ERR maxage is not an integer or out of range".into()),
+                Some(age) if age <= 0 => return Err("ERR maxage should be greater than 0".into()),
+                Some(age) => f.max_age = Some(age as u64),
+            }
+        } else {
+            return Err(SYNTAX.into());
+        }
+        i += 2;
+    }
+    Ok(f)
 }
 
 /// Redis' clientCommand "list": `TYPE` with exactly one type, or `ID` with one id or more (every
@@ -148,6 +261,11 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             only_me: true,
             filter: ListFilter::All,
         }
+    } else if is(sub, "KILL") {
+        if n < 3 {
+            return Err(bad_arity());
+        }
+        ClientCmd::Kill(parse_kill(args)?)
     } else if is(sub, "HELP") {
         exact(2)?;
         ClientCmd::Help
@@ -245,6 +363,22 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 "    Return information about client connections.",
                 "INFO",
                 "    Return information about the current client connection.",
+                "KILL <ip:port>",
+                "    Kill connection made from <ip:port>.",
+                "KILL <option> <value> [<option> <value> [...]]",
+                "    Kill connections. Options are:",
+                "    * ADDR <ip:port>",
+                "      Kill connections made from the specified address",
+                "    * LADDR <ip:port>",
+                "      Kill connections made to specified local address",
+                "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+                "      Kill connections by type.",
+                "    * USER <username>",
+                "      Kill connections authenticated by <username>.",
+                "    * SKIPME (YES|NO)",
+                "      Skip killing current connection (default: yes).",
+                "    * MAXAGE <maxage>",
+                "      Kill connections older than the specified age.",
                 "REPLY (ON|OFF|SKIP)",
                 "    Control the replies sent to the current connection.",
                 "HELP",
@@ -253,6 +387,23 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             encode::array_len(out, lines.len());
             for l in lines {
                 encode::simple(out, l);
+            }
+        }
+        ClientCmd::Kill(filter) => {
+            let me = st.client_id;
+            let now = kvs_storage::now_ms() / 1000;
+            let (killed, me_too) = ctx.kill_clients(me, |c| filter.matches(c, me, now));
+            if !filter.old_form {
+                encode::integer(out, killed as i64);
+            } else if killed == 0 {
+                encode::error(out, "ERR No such client");
+            } else {
+                encode::simple(out, "OK");
+            }
+            if me_too {
+                // Redis' CLIENT_CLOSE_AFTER_REPLY: the reply goes out, then the connection closes
+                // (as QUIT; later pipelined commands are not run).
+                return After::Close;
             }
         }
         // Redis' clientCommand "reply": ON answers OK; OFF and SKIP answer nothing (OFF is on
