@@ -684,3 +684,94 @@ fn client_reply_off_and_skip_drop_replies_but_run_the_commands() {
     raw.expect(b"+RESET\r\n");
     raw.roundtrip(b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n");
 }
+
+/// COMMAND INFO byte for byte as redis-server 7.0.15 gives it (flags in Redis' order, ACL
+/// categories, tips, key specs), in RESP2, and in RESP3 where sets and maps replace arrays.
+#[test]
+fn command_info_is_byte_exact() {
+    let (_server, addr, _dir) = start();
+    let mut raw = Raw::connect(addr);
+    let ks = |flags: &str, index: u8, lastkey: &str| {
+        format!(
+            "$5\r\nflags\r\n{flags}$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n\
+             $4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:{index}\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n\
+             $5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:{lastkey}\r\n$7\r\nkeystep\r\n\
+             :1\r\n$5\r\nlimit\r\n:0\r\n"
+        )
+    };
+    let cases: [(&str, String); 5] = [
+        (
+            "get",
+            format!(
+                "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n\
+                 *3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n{}*0\r\n",
+                ks("*2\r\n+RO\r\n+access\r\n", 1, "0")
+            ),
+        ),
+        (
+            "set",
+            format!(
+                "*1\r\n*10\r\n$3\r\nset\r\n:-3\r\n*2\r\n+write\r\n+denyoom\r\n:1\r\n:1\r\n:1\r\n\
+                 *3\r\n+@write\r\n+@string\r\n+@slow\r\n*0\r\n*1\r\n*8\r\n$5\r\nnotes\r\n\
+                 $48\r\nRW and ACCESS due to the optional `GET` argument\r\n{}*0\r\n",
+                ks(
+                    "*4\r\n+RW\r\n+access\r\n+update\r\n+variable_flags\r\n",
+                    1,
+                    "0"
+                )
+            ),
+        ),
+        (
+            "del",
+            format!(
+                "*1\r\n*10\r\n$3\r\ndel\r\n:-2\r\n*1\r\n+write\r\n:1\r\n:-1\r\n:1\r\n\
+                 *3\r\n+@keyspace\r\n+@write\r\n+@slow\r\n*2\r\n$26\r\nrequest_policy:multi_shard\r\n\
+                 $23\r\nresponse_policy:agg_sum\r\n*1\r\n*6\r\n{}*0\r\n",
+                ks("*2\r\n+RM\r\n+delete\r\n", 1, "-1")
+            ),
+        ),
+        (
+            "client|list",
+            "*1\r\n*10\r\n$11\r\nclient|list\r\n:-2\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n\
+             +stale\r\n:0\r\n:0\r\n:0\r\n*4\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n+@connection\r\n\
+             *1\r\n$23\r\nnondeterministic_output\r\n*0\r\n*0\r\n"
+                .to_string(),
+        ),
+        (
+            "config|get",
+            "*1\r\n*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n\
+             +stale\r\n:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n"
+                .to_string(),
+        ),
+    ];
+    for (name, expected) in &cases {
+        raw.send_cmd(&["COMMAND", "INFO", name]);
+        raw.expect(expected.as_bytes());
+    }
+
+    // RESP3: flags, ACL categories, tips, key specs and an empty subcommand list are sets, a key
+    // spec and its parts maps.
+    raw.send_cmd(&["HELLO", "3"]);
+    raw.read_until(|b| b.ends_with(b"$7\r\nmodules\r\n*0\r\n"));
+    raw.send_cmd(&["COMMAND", "INFO", "rename"]);
+    let ks3 = |flags: &str, index: u8| {
+        format!(
+            "%3\r\n$5\r\nflags\r\n{flags}$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n\
+             $4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:{index}\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n\
+             $5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n\
+             $5\r\nlimit\r\n:0\r\n"
+        )
+    };
+    let rename = format!(
+        "*1\r\n*10\r\n$6\r\nrename\r\n:3\r\n~1\r\n+write\r\n:1\r\n:2\r\n:1\r\n~3\r\n+@keyspace\r\n\
+         +@write\r\n+@slow\r\n~0\r\n~2\r\n{}{}~0\r\n",
+        ks3("~3\r\n+RW\r\n+access\r\n+delete\r\n", 1),
+        ks3("~2\r\n+OW\r\n+update\r\n", 2)
+    );
+    raw.expect(rename.as_bytes());
+    raw.send_cmd(&["COMMAND", "INFO", "config|get"]);
+    raw.expect(
+        b"*1\r\n*10\r\n$10\r\nconfig|get\r\n:-3\r\n~4\r\n+admin\r\n+noscript\r\n+loading\r\n\
+          +stale\r\n:0\r\n:0\r\n:0\r\n~3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n~0\r\n~0\r\n~0\r\n",
+    );
+}

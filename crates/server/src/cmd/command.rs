@@ -5,7 +5,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::Cmd;
 use super::args::is;
-use super::table::{COMMANDS, Spec, SubSpec, lookup, lookup_full, subcommands};
+use super::table::{COMMANDS, KeySpec, Spec, SubSpec, doc, lookup, lookup_full, subcommands};
+use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
 
 /// A parsed COMMAND subcommand.
@@ -21,8 +22,21 @@ pub enum CommandCmd {
     GetKeys(Vec<Bytes>),
     /// COMMAND DOCS [name...]
     Docs(Vec<Bytes>),
-    /// COMMAND LIST
-    List,
+    /// COMMAND LIST [FILTERBY MODULE|ACLCAT|PATTERN arg]
+    List(Option<(ListFilter, Bytes)>),
+    /// COMMAND HELP
+    Help,
+}
+
+/// COMMAND LIST's FILTERBY kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFilter {
+    /// FILTERBY MODULE name
+    Module,
+    /// FILTERBY ACLCAT category
+    AclCat,
+    /// FILTERBY PATTERN glob
+    Pattern,
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
@@ -46,10 +60,29 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         }
         CommandCmd::GetKeys(rest)
     } else if is(sub, "LIST") {
-        if !(rest.is_empty() || rest.len() == 2 && is(&rest[0], "FILTERBY")) {
-            return Err(super::args::SYNTAX.into());
+        // Redis' commandListCommand: nothing, or exactly FILTERBY <kind> <arg>.
+        let filter = match &rest[..] {
+            [] => None,
+            [f, kind, arg] if is(f, "FILTERBY") => {
+                let kind = if is(kind, "MODULE") {
+                    ListFilter::Module
+                } else if is(kind, "ACLCAT") {
+                    ListFilter::AclCat
+                } else if is(kind, "PATTERN") {
+                    ListFilter::Pattern
+                } else {
+                    return Err(super::args::SYNTAX.into());
+                };
+                Some((kind, arg.clone()))
+            }
+            _ => return Err(super::args::SYNTAX.into()),
+        };
+        CommandCmd::List(filter)
+    } else if is(sub, "HELP") {
+        if !rest.is_empty() {
+            return Err(arity("help"));
         }
-        CommandCmd::List
+        CommandCmd::Help
     } else {
         return Err(format!(
             "ERR unknown subcommand '{}'. Try COMMAND HELP.",
@@ -59,22 +92,79 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::Command(c))
 }
 
+/// A set of simple strings (flags, ACL categories): `~n` in RESP3, `*n` in RESP2.
+fn simple_set(out: &mut BytesMut, items: &[&str], proto: Proto) {
+    encode::set_len(out, items.len(), proto);
+    for i in items {
+        encode::simple(out, i);
+    }
+}
+
+/// A set of bulk strings (tips), as Redis sends them.
+fn bulk_set(out: &mut BytesMut, items: &[&str], proto: Proto) {
+    encode::set_len(out, items.len(), proto);
+    for i in items {
+        encode::bulk(out, i.as_bytes());
+    }
+}
+
+/// One key spec, as Redis' addReplyCommandKeySpecs: a map of notes (if any), flags,
+/// begin_search {type: index, spec: {index}}, find_keys {type: range, spec: {lastkey, keystep,
+/// limit}}.
+fn key_spec(ks: &KeySpec, proto: Proto, out: &mut BytesMut) {
+    let notes = !ks.notes.is_empty();
+    encode::map_len(out, 3 + usize::from(notes), proto);
+    if notes {
+        encode::bulk(out, b"notes");
+        encode::bulk(out, ks.notes.as_bytes());
+    }
+    encode::bulk(out, b"flags");
+    simple_set(out, ks.flags, proto);
+    encode::bulk(out, b"begin_search");
+    encode::map_len(out, 2, proto);
+    encode::bulk(out, b"type");
+    encode::bulk(out, b"index");
+    encode::bulk(out, b"spec");
+    encode::map_len(out, 1, proto);
+    encode::bulk(out, b"index");
+    encode::integer(out, i64::from(ks.begin_index));
+    encode::bulk(out, b"find_keys");
+    encode::map_len(out, 2, proto);
+    encode::bulk(out, b"type");
+    encode::bulk(out, b"range");
+    encode::bulk(out, b"spec");
+    encode::map_len(out, 3, proto);
+    encode::bulk(out, b"lastkey");
+    encode::integer(out, i64::from(ks.last_key));
+    encode::bulk(out, b"keystep");
+    encode::integer(out, i64::from(ks.key_step));
+    encode::bulk(out, b"limit");
+    encode::integer(out, i64::from(ks.limit));
+}
+
+/// A command's COMMAND INFO entry (Redis' addReplyCommandInfo): name, arity, flags, first key,
+/// last key, step, ACL categories, tips, key specs, subcommands.
 fn info(spec: &Spec, proto: Proto, out: &mut BytesMut) {
     encode::array_len(out, 10);
     encode::bulk(out, spec.name.as_bytes());
     encode::integer(out, i64::from(spec.arity));
-    encode::set_len(out, spec.flags.len(), proto);
-    for f in spec.flags {
-        encode::simple(out, f);
-    }
+    simple_set(out, spec.flags, proto);
     encode::integer(out, i64::from(spec.first_key));
     encode::integer(out, i64::from(spec.last_key));
     encode::integer(out, i64::from(spec.step));
-    encode::set_len(out, 0, proto); // ACL categories
-    encode::set_len(out, 0, proto); // tips
-    encode::array_len(out, 0); // key specs
+    simple_set(out, spec.acl, proto);
+    bulk_set(out, spec.tips, proto);
+    encode::set_len(out, spec.key_specs.len(), proto); // a set, as in 7.0.15
+    for ks in spec.key_specs {
+        key_spec(ks, proto, out);
+    }
+    // Redis' addReplyCommandSubCommands: an empty set if there are none, else an array.
     let subs = subcommands(spec);
-    encode::array_len(out, subs.len());
+    if subs.is_empty() {
+        encode::set_len(out, 0, proto);
+    } else {
+        encode::array_len(out, subs.len());
+    }
     for sub in subs {
         sub_info(spec, sub, proto, out);
     }
@@ -85,17 +175,14 @@ fn sub_info(spec: &Spec, sub: &SubSpec, proto: Proto, out: &mut BytesMut) {
     encode::array_len(out, 10);
     encode::bulk(out, format!("{}|{}", spec.name, sub.name).as_bytes());
     encode::integer(out, i64::from(sub.arity));
-    encode::set_len(out, sub.flags.len(), proto);
-    for f in sub.flags {
-        encode::simple(out, f);
-    }
+    simple_set(out, sub.flags, proto);
     for _ in 0..3 {
         encode::integer(out, 0); // first key, last key, step
     }
-    encode::set_len(out, 0, proto); // ACL categories
-    encode::set_len(out, 0, proto); // tips
-    encode::array_len(out, 0); // key specs
-    encode::array_len(out, 0); // subcommands
+    simple_set(out, sub.acl, proto);
+    bulk_set(out, sub.tips, proto);
+    encode::set_len(out, 0, proto); // key specs
+    encode::set_len(out, 0, proto); // subcommands
 }
 
 /// COMMAND GETKEYS (Redis' getKeysSubcommandImpl with the legacy first/last/step positions):
@@ -129,23 +216,109 @@ fn getkeys(args: &[Bytes]) -> Result<Vec<&Bytes>, &'static str> {
         .collect())
 }
 
-fn docs(spec: &Spec, proto: Proto, out: &mut BytesMut) {
-    encode::bulk(out, spec.name.as_bytes());
-    encode::map_len(out, 3, proto);
-    encode::bulk(out, b"summary");
-    encode::bulk(
-        out,
-        format!("kvs implementation of {}", spec.name.to_uppercase()).as_bytes(),
-    );
-    encode::bulk(out, b"since");
-    encode::bulk(out, b"1.0.0");
-    encode::bulk(out, b"group");
-    let group = if spec.first_key > 0 {
-        "string"
-    } else {
-        "server"
+/// One COMMAND DOCS entry (Redis' addReplyCommandDocs, without `arguments`): the name, then a
+/// map of summary, since, group, complexity, doc_flags / deprecated_since / replaced_by for a
+/// deprecated command, history, and for a container its subcommands' entries.
+fn docs(full_name: &str, subs: &[SubSpec], proto: Proto, out: &mut BytesMut) {
+    encode::bulk(out, full_name.as_bytes());
+    let Some(d) = doc(full_name) else {
+        encode::map_len(out, 0, proto);
+        return;
     };
-    encode::bulk(out, group.as_bytes());
+    let deprecated = !d.deprecated_since.is_empty();
+    let n = 4
+        + 2 * usize::from(deprecated)
+        + usize::from(!d.replaced_by.is_empty())
+        + usize::from(!d.history.is_empty())
+        + usize::from(!subs.is_empty());
+    encode::map_len(out, n, proto);
+    for (k, v) in [
+        ("summary", d.summary),
+        ("since", d.since),
+        ("group", d.group),
+        ("complexity", d.complexity),
+    ] {
+        encode::bulk(out, k.as_bytes());
+        encode::bulk(out, v.as_bytes());
+    }
+    if deprecated {
+        encode::bulk(out, b"doc_flags");
+        simple_set(out, &["deprecated"], proto);
+        encode::bulk(out, b"deprecated_since");
+        encode::bulk(out, d.deprecated_since.as_bytes());
+    }
+    if !d.replaced_by.is_empty() {
+        encode::bulk(out, b"replaced_by");
+        encode::bulk(out, d.replaced_by.as_bytes());
+    }
+    if !d.history.is_empty() {
+        encode::bulk(out, b"history");
+        encode::set_len(out, d.history.len(), proto);
+        for (version, change) in d.history {
+            encode::array_len(out, 2);
+            encode::bulk(out, version.as_bytes());
+            encode::bulk(out, change.as_bytes());
+        }
+    }
+    if !subs.is_empty() {
+        encode::bulk(out, b"subcommands");
+        encode::map_len(out, subs.len(), proto);
+        for sub in subs {
+            docs(&format!("{full_name}|{}", sub.name), &[], proto, out);
+        }
+    }
+}
+
+/// COMMAND HELP, Redis' text.
+const HELP: &[&str] = &[
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// COMMAND LIST FILTERBY (Redis' commandListWithFilter): every command and subcommand whose
+/// full name matches the pattern (case-insensitively) or that is in the ACL category; none
+/// for a module (kvs has none) or an unknown category.
+fn list_filtered(kind: ListFilter, arg: &[u8]) -> Vec<String> {
+    let lower_arg = arg.to_ascii_lowercase();
+    let keep = |name: &str, acl: &[&str]| match kind {
+        ListFilter::Module => false,
+        ListFilter::AclCat => acl
+            .iter()
+            .any(|c| c.as_bytes()[1..].eq_ignore_ascii_case(arg)),
+        ListFilter::Pattern => glob_match(&lower_arg, name.as_bytes()),
+    };
+    let mut names = Vec::new();
+    for s in COMMANDS {
+        if keep(s.name, s.acl) {
+            names.push(s.name.to_string());
+        }
+        for sub in subcommands(s) {
+            let full = format!("{}|{}", s.name, sub.name);
+            if keep(&full, sub.acl) {
+                names.push(full);
+            }
+        }
+    }
+    names
 }
 
 pub fn exec(cmd: CommandCmd, proto: Proto, out: &mut BytesMut) {
@@ -184,20 +357,44 @@ pub fn exec(cmd: CommandCmd, proto: Proto, out: &mut BytesMut) {
             Err(e) => encode::error(out, e),
         },
         CommandCmd::Docs(names) => {
-            let specs: Vec<&Spec> = if names.is_empty() {
-                COMMANDS.iter().collect()
+            // Unknown names are left out; `config|get` gives the subcommand's entry.
+            let found: Vec<(String, &[SubSpec])> = if names.is_empty() {
+                COMMANDS
+                    .iter()
+                    .map(|s| (s.name.to_string(), subcommands(s)))
+                    .collect()
             } else {
-                names.iter().filter_map(|n| lookup(n)).collect()
+                names
+                    .iter()
+                    .filter_map(|n| lookup_full(n))
+                    .map(|(s, sub)| match sub {
+                        Some(sub) => (format!("{}|{}", s.name, sub.name), &[][..]),
+                        None => (s.name.to_string(), subcommands(s)),
+                    })
+                    .collect()
             };
-            encode::map_len(out, specs.len(), proto);
-            for s in specs {
-                docs(s, proto, out);
+            encode::map_len(out, found.len(), proto);
+            for (name, subs) in found {
+                docs(&name, subs, proto, out);
             }
         }
-        CommandCmd::List => {
+        CommandCmd::List(None) => {
             encode::array_len(out, COMMANDS.len());
             for s in COMMANDS {
                 encode::bulk(out, s.name.as_bytes());
+            }
+        }
+        CommandCmd::List(Some((kind, arg))) => {
+            let names = list_filtered(kind, &arg);
+            encode::array_len(out, names.len());
+            for n in names {
+                encode::bulk(out, n.as_bytes());
+            }
+        }
+        CommandCmd::Help => {
+            encode::array_len(out, HELP.len());
+            for line in HELP {
+                encode::simple(out, line);
             }
         }
     }

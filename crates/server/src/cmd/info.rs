@@ -101,7 +101,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                 let up = ctx.started.elapsed().as_secs();
                 let _ = write!(
                     t,
-                    "redis_version:{}\r\nkvs_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{up}\r\nuptime_in_days:{}\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:{}\r\nkvs_engine:{}\r\n",
+                    "redis_version:{}\r\nkvs_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\nrun_id:{}\r\ntcp_port:{}\r\nuptime_in_seconds:{up}\r\nuptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:{}\r\nkvs_engine:{}\r\n",
                     crate::REDIS_COMPAT_VERSION,
                     env!("CARGO_PKG_VERSION"),
                     std::env::consts::OS,
