@@ -8,7 +8,13 @@
 //! - A read must not run before an earlier write of the same connection has committed, nor after a
 //!   later one: while writes are in flight, reads go to the writer too (it runs them in order);
 //!   while reads are in flight on reader threads, a write waits here until they are answered.
-//! - One channel message per destination per read event; one reply post per batch.
+//! - One channel message per destination per read event; one reply post per batch; one write
+//!   per connection per loop turn.
+//!
+//! Here: the session, parsing and routing (`handle`, `dispatch`) and the reactor callbacks;
+//! `replies.rs`: slots, flushing, closing, backpressure; `budget.rs`: the reply budget shared
+//! with the storage threads and the guard that answers every batch exactly once; `state.rs`:
+//! the protocol state commands see.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -21,7 +27,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_reactor::{Conn, ConnId, Handler, LoopHandle};
 
 use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, ReplyMode, Route};
-use crate::ctx::{ClientConn, ClientInfo, ServerCtx};
+use crate::ctx::{ClientConn, ServerCtx};
 use crate::resp::{Limits, Parser, Proto, encode};
 
 /// How long a closing connection waits for the peer's FIN before it is closed anyway.
@@ -30,186 +36,12 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Most commands a connection may have in flight before its reading is paused.
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
-/// The reply of a batch whose execution panicked (or whose completion was dropped unrun), once
-/// per command of the batch. The server log has the panic.
-const ERR_INTERNAL: &str =
-    "ERR internal error: the command failed on the server; see the server log";
+mod budget;
+mod replies;
+mod state;
 
-/// What a connection owes its client: reply bytes built by the storage threads and not yet
-/// handed to the socket, plus its pending output as last seen by the looper. Shared with the
-/// threads that build its replies, which charge every reply as they append it and stop building
-/// once the total passes the limit (Redis' client-output-buffer-limit hard limit): so a client
-/// that pipelines many GETs of big values and never reads costs at most about the limit plus
-/// one value per storage thread, not the sum of every reply it asked for.
-#[derive(Debug)]
-struct ReplyBudget {
-    limit: usize,
-    used: AtomicUsize,
-    over: AtomicBool,
-}
-
-impl ReplyBudget {
-    /// Counts `n` more bytes; false once the limit is passed (and ever after).
-    fn charge(&self, n: usize) -> bool {
-        let total = self.used.fetch_add(n, Relaxed).saturating_add(n);
-        if total > self.limit {
-            self.over.store(true, Relaxed);
-        }
-        !self.is_over()
-    }
-
-    fn release(&self, n: usize) {
-        let _ = self
-            .used
-            .fetch_update(Relaxed, Relaxed, |u| Some(u.saturating_sub(n)));
-    }
-
-    /// Moves the charge for something from `from` bytes to `to` bytes.
-    fn adjust(&self, from: usize, to: usize) {
-        if to > from {
-            self.charge(to - from);
-        } else {
-            self.release(from - to);
-        }
-    }
-
-    fn is_over(&self) -> bool {
-        self.over.load(Relaxed)
-    }
-}
-
-/// Runs a batch's commands with `exec`, appending to `out` and charging `budget` as it goes
-/// (adding what it charged to `charged`); stops early, with `out` emptied, once the budget is
-/// spent: the connection is then closed, and the commands not run are dropped with it, as Redis
-/// drops what is left of the query buffer of a client closed for its output buffer.
-fn run_batch(
-    cmds: &[Cmd],
-    budget: &ReplyBudget,
-    out: &mut BytesMut,
-    charged: &mut usize,
-    mut exec: impl FnMut(&Cmd, &mut BytesMut),
-) {
-    for c in cmds {
-        if budget.is_over() {
-            break;
-        }
-        let before = out.len();
-        exec(c, out);
-        let n = out.len() - before;
-        *charged += n;
-        if !budget.charge(n) {
-            break;
-        }
-    }
-    if budget.is_over() {
-        // Nobody will read it: free it now rather than carry it to the looper.
-        *out = BytesMut::new();
-    }
-}
-
-type PostFn = Box<dyn Fn(u64, Dest, kvs_storage::Result<Bytes>, usize, usize) + Send>;
-
-/// Delivers one batch's reply to its connection exactly once: by [`finish`](Self::finish), or,
-/// if the job is dropped unfinished — its command panicked on a storage thread (the thread
-/// catches it and carries on) or its completion was never run — from `drop`, with an error reply
-/// for each command. Without it the connection would wait for that slot forever.
-struct ReplyGuard {
-    post: Option<PostFn>,
-    slot: u64,
-    dest: Dest,
-    commands: usize,
-    /// Bytes charged to the budget for this batch so far.
-    charged: usize,
-}
-
-impl ReplyGuard {
-    fn finish(mut self, reply: kvs_storage::Result<Bytes>) {
-        if let Some(post) = self.post.take() {
-            post(self.slot, self.dest, reply, self.commands, self.charged);
-        }
-    }
-}
-
-impl Drop for ReplyGuard {
-    fn drop(&mut self) {
-        if let Some(post) = self.post.take() {
-            tracing::error!(
-                slot = self.slot,
-                commands = self.commands,
-                "a batch of commands did not complete (panicked or dropped); answering errors"
-            );
-            let mut out = BytesMut::new();
-            for _ in 0..self.commands {
-                encode::error(&mut out, ERR_INTERNAL);
-            }
-            post(
-                self.slot,
-                self.dest,
-                Ok(out.freeze()),
-                self.commands,
-                self.charged,
-            );
-        }
-    }
-}
-
-/// Per-connection protocol state that commands read and change.
-#[derive(Debug, Clone)]
-pub struct SessionState {
-    /// RESP version (HELLO).
-    pub proto: Proto,
-    /// AUTH done (or no password needed).
-    pub authed: bool,
-    /// CLIENT ID.
-    pub client_id: u64,
-    /// CLIENT SETNAME.
-    pub name: Option<Bytes>,
-    /// CLIENT SETINFO LIB-NAME.
-    pub lib_name: Option<Bytes>,
-    /// CLIENT SETINFO LIB-VER.
-    pub lib_ver: Option<Bytes>,
-    peer: String,
-    local: String,
-    created: u64,
-    /// This client's connection and looper, published for CLIENT KILL.
-    conn: Option<ClientConn>,
-    /// The last command's code (`table::command_code`), shared with the CLIENT LIST registry.
-    last_cmd: Arc<AtomicU32>,
-    /// CLIENT REPLY ON|OFF|SKIP.
-    pub(crate) reply_mode: ReplyMode,
-}
-
-impl SessionState {
-    /// RESET: back to a fresh connection's state (RESP2, no name, unauthenticated).
-    pub fn reset(&mut self, ctx: &ServerCtx) {
-        self.proto = Proto::Resp2;
-        self.name = None;
-        self.reply_mode = ReplyMode::On;
-        self.authed = ctx.requirepass().is_none();
-        self.publish(ctx);
-    }
-
-    /// Updates this client's CLIENT LIST entry.
-    pub fn publish(&self, ctx: &ServerCtx) {
-        let text = |b: &Option<Bytes>| {
-            b.as_ref()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default()
-        };
-        ctx.client_update(ClientInfo {
-            id: self.client_id,
-            addr: self.peer.clone(),
-            laddr: self.local.clone(),
-            name: text(&self.name),
-            created: self.created,
-            resp: if self.proto == Proto::Resp3 { 3 } else { 2 },
-            lib_name: text(&self.lib_name),
-            lib_ver: text(&self.lib_ver),
-            cmd: self.last_cmd.clone(),
-            conn: self.conn.clone(),
-        });
-    }
-}
+use budget::{PostFn, ReplyBudget, ReplyGuard, error_replies, run_counted};
+pub use state::SessionState;
 
 /// Where a batch runs.
 enum Work {
@@ -291,28 +123,6 @@ pub struct Session {
     /// same command is not looked up again for CLIENT LIST's `cmd=`.
     last_name: ([u8; 16], usize),
     last_code: u32,
-}
-
-/// Runs a batch on a storage thread (or inline on the looper) with [`run_batch`], then adds its
-/// error replies and keyspace hits and misses to the server's counters.
-fn run_counted(
-    ctx: &ServerCtx,
-    cmds: &[Cmd],
-    budget: &ReplyBudget,
-    out: &mut BytesMut,
-    charged: &mut usize,
-    mut exec: impl FnMut(&Cmd, &mut BytesMut),
-) {
-    let mut errors = 0u64;
-    run_batch(cmds, budget, out, charged, |c, out| {
-        let before = out.len();
-        exec(c, out);
-        errors += u64::from(out.get(before) == Some(&b'-'));
-    });
-    if errors > 0 {
-        ctx.error_replies.fetch_add(errors, Relaxed);
-    }
-    ctx.take_lookups();
 }
 
 impl Session {
@@ -397,35 +207,6 @@ impl Session {
         let secs = self.ctx.timeout();
         self.timeout = (secs > 0).then(|| Duration::from_secs(secs));
         conn.set_idle_timeout(self.timeout);
-    }
-
-    fn new_slot(&mut self, silent: bool) -> u64 {
-        self.slots.push_back(None);
-        let slot = self.base + self.slots.len() as u64 - 1;
-        if silent {
-            self.silent_slots.insert(slot);
-        }
-        slot
-    }
-
-    /// Queues a reply made on the looper, behind everything before it; dropped if `silent`.
-    fn ready_reply(&mut self, reply: Bytes, silent: bool) {
-        if reply.first() == Some(&b'-') {
-            self.ctx.error_replies.fetch_add(1, Relaxed);
-        }
-        if silent {
-            return; // nothing to send, so nothing to order
-        }
-        self.end_batch();
-        self.budget.charge(reply.len());
-        self.slots.push_back(Some(reply));
-    }
-
-    fn end_batch(&mut self) {
-        if let Some(b) = self.current.take() {
-            self.pending_commands += b.len();
-            self.held.push_back(b);
-        }
     }
 
     fn handle(&mut self, args: Vec<Bytes>) -> After {
@@ -651,151 +432,6 @@ impl Session {
             });
         })
     }
-
-    fn fill(&mut self, slot: u64, reply: Bytes, dest: Dest, count: bool) {
-        if let Some(s) = slot
-            .checked_sub(self.base)
-            .and_then(|i| self.slots.get_mut(i as usize))
-        {
-            *s = Some(reply);
-        }
-        if count {
-            match dest {
-                Dest::Writer => self.inflight_writes = self.inflight_writes.saturating_sub(1),
-                Dest::Reader => self.inflight_reads = self.inflight_reads.saturating_sub(1),
-            }
-        }
-    }
-
-    fn on_reply(
-        &mut self,
-        conn: &mut Conn<'_>,
-        slot: u64,
-        reply: Bytes,
-        dest: Dest,
-        commands: usize,
-    ) {
-        self.fill(slot, reply, dest, true);
-        self.pending_commands = self.pending_commands.saturating_sub(commands);
-        self.flush_at_turn_end(conn);
-        if !self.held.is_empty() {
-            self.dispatch();
-        }
-        self.apply_backpressure(conn);
-    }
-
-    /// Replies come back from the reader and writer threads as separate functors; writing at the
-    /// end of the loop turn sends everything that reached this connection during the turn in
-    /// one `send` (the design's "one write per connection per loop turn").
-    fn flush_at_turn_end(&mut self, conn: &mut Conn<'_>) {
-        if self.flush_pending {
-            return;
-        }
-        self.flush_pending = true;
-        let id = conn.id();
-        conn.event_loop().defer_to_turn_end(move |el| {
-            el.with_handler::<Session, _>(id, |s, conn| {
-                s.flush_pending = false;
-                s.flush(conn);
-                s.apply_backpressure(conn);
-            });
-        });
-    }
-
-    /// Writes every ready reply at the front, in one send.
-    fn flush(&mut self, conn: &mut Conn<'_>) {
-        let ready = self.slots.iter().take_while(|s| s.is_some()).count();
-        if !self.silent_slots.is_empty() {
-            // CLIENT REPLY OFF / SKIP: empty the dropped replies in place (releasing what they
-            // were charged), so the sends below skip them.
-            for i in 0..ready {
-                if self.silent_slots.remove(&(self.base + i as u64))
-                    && let Some(Some(r)) = self.slots.get_mut(i)
-                {
-                    self.budget.release(r.len());
-                    *r = Bytes::new();
-                }
-            }
-        }
-        if ready == 1 {
-            if let Some(Some(r)) = self.slots.pop_front() {
-                conn.send(&r);
-                self.budget.release(r.len());
-            }
-        } else if ready > 1 {
-            let total = self
-                .slots
-                .iter()
-                .take(ready)
-                .flatten()
-                .map(Bytes::len)
-                .sum();
-            let mut out = BytesMut::with_capacity(total);
-            for r in self.slots.drain(..ready).flatten() {
-                out.extend_from_slice(&r);
-            }
-            conn.send(&out);
-            self.budget.release(total);
-        }
-        self.base += ready as u64;
-        self.finish_if_done(conn);
-    }
-
-    /// Once a closing connection has every reply written: FIN, then close when the peer closes
-    /// too (input meanwhile is discarded), or after a grace period if it never does. Reading
-    /// stays on, so the peer's FIN is seen and the connection's slot freed.
-    fn finish_if_done(&mut self, conn: &mut Conn<'_>) {
-        if !self.close_when_done
-            || self.finishing
-            || !self.slots.is_empty()
-            || !self.held.is_empty()
-            || self.current.is_some()
-        {
-            return;
-        }
-        self.finishing = true;
-        conn.shutdown();
-        let id = conn.id();
-        conn.event_loop().run_after(CLOSE_GRACE, move |el| {
-            if let Some(mut c) = el.connection(id) {
-                c.force_close();
-            }
-        });
-    }
-
-    fn apply_backpressure(&mut self, conn: &mut Conn<'_>) {
-        let output = conn.output_len();
-        self.budget.adjust(self.output_charged, output);
-        self.output_charged = output;
-        if self.budget.is_over() || output > self.ctx.config.output_hard_limit {
-            tracing::warn!(
-                client = self.st.client_id,
-                output,
-                owed = self.budget.used.load(Relaxed),
-                limit = self.ctx.config.output_hard_limit,
-                "client output buffer over the hard limit; closing"
-            );
-            conn.force_close();
-            return;
-        }
-        let busy = self.pending_commands > MAX_PENDING_COMMANDS
-            || output > self.ctx.config.output_high_water;
-        if busy && !self.paused {
-            self.paused = true;
-            conn.pause_read();
-        } else if !busy && self.paused && !self.close_when_done {
-            self.paused = false;
-            conn.resume_read();
-        }
-    }
-}
-
-fn error_replies(e: &kvs_storage::StorageError, n: usize) -> Bytes {
-    let mut out = BytesMut::new();
-    for _ in 0..n {
-        cmd::storage_error(e, &mut out);
-    }
-    out.freeze()
 }
 
 impl Handler for Session {

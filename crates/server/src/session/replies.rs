@@ -1,0 +1,176 @@
+//! The reply side of a session: slots filled in any order, written in request order, once per
+//! loop turn; closing after the last reply; backpressure.
+
+use bytes::{Bytes, BytesMut};
+use kvs_reactor::Conn;
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::{CLOSE_GRACE, Dest, MAX_PENDING_COMMANDS, Session};
+
+impl Session {
+    pub(super) fn new_slot(&mut self, silent: bool) -> u64 {
+        self.slots.push_back(None);
+        let slot = self.base + self.slots.len() as u64 - 1;
+        if silent {
+            self.silent_slots.insert(slot);
+        }
+        slot
+    }
+
+    /// Queues a reply made on the looper, behind everything before it; dropped if `silent`.
+    pub(super) fn ready_reply(&mut self, reply: Bytes, silent: bool) {
+        if reply.first() == Some(&b'-') {
+            self.ctx.error_replies.fetch_add(1, Relaxed);
+        }
+        if silent {
+            return; // nothing to send, so nothing to order
+        }
+        self.end_batch();
+        self.budget.charge(reply.len());
+        self.slots.push_back(Some(reply));
+    }
+
+    pub(super) fn end_batch(&mut self) {
+        if let Some(b) = self.current.take() {
+            self.pending_commands += b.len();
+            self.held.push_back(b);
+        }
+    }
+
+    pub(super) fn fill(&mut self, slot: u64, reply: Bytes, dest: Dest, count: bool) {
+        if let Some(s) = slot
+            .checked_sub(self.base)
+            .and_then(|i| self.slots.get_mut(i as usize))
+        {
+            *s = Some(reply);
+        }
+        if count {
+            match dest {
+                Dest::Writer => self.inflight_writes = self.inflight_writes.saturating_sub(1),
+                Dest::Reader => self.inflight_reads = self.inflight_reads.saturating_sub(1),
+            }
+        }
+    }
+
+    pub(super) fn on_reply(
+        &mut self,
+        conn: &mut Conn<'_>,
+        slot: u64,
+        reply: Bytes,
+        dest: Dest,
+        commands: usize,
+    ) {
+        self.fill(slot, reply, dest, true);
+        self.pending_commands = self.pending_commands.saturating_sub(commands);
+        self.flush_at_turn_end(conn);
+        if !self.held.is_empty() {
+            self.dispatch();
+        }
+        self.apply_backpressure(conn);
+    }
+
+    /// Replies come back from the reader and writer threads as separate functors; writing at the
+    /// end of the loop turn sends everything that reached this connection during the turn in
+    /// one `send` (the design's "one write per connection per loop turn").
+    pub(super) fn flush_at_turn_end(&mut self, conn: &mut Conn<'_>) {
+        if self.flush_pending {
+            return;
+        }
+        self.flush_pending = true;
+        let id = conn.id();
+        conn.event_loop().defer_to_turn_end(move |el| {
+            el.with_handler::<Session, _>(id, |s, conn| {
+                s.flush_pending = false;
+                s.flush(conn);
+                s.apply_backpressure(conn);
+            });
+        });
+    }
+
+    /// Writes every ready reply at the front, in one send.
+    pub(super) fn flush(&mut self, conn: &mut Conn<'_>) {
+        let ready = self.slots.iter().take_while(|s| s.is_some()).count();
+        if !self.silent_slots.is_empty() {
+            // CLIENT REPLY OFF / SKIP: empty the dropped replies in place (releasing what they
+            // were charged), so the sends below skip them.
+            for i in 0..ready {
+                if self.silent_slots.remove(&(self.base + i as u64))
+                    && let Some(Some(r)) = self.slots.get_mut(i)
+                {
+                    self.budget.release(r.len());
+                    *r = Bytes::new();
+                }
+            }
+        }
+        if ready == 1 {
+            if let Some(Some(r)) = self.slots.pop_front() {
+                conn.send(&r);
+                self.budget.release(r.len());
+            }
+        } else if ready > 1 {
+            let total = self
+                .slots
+                .iter()
+                .take(ready)
+                .flatten()
+                .map(Bytes::len)
+                .sum();
+            let mut out = BytesMut::with_capacity(total);
+            for r in self.slots.drain(..ready).flatten() {
+                out.extend_from_slice(&r);
+            }
+            conn.send(&out);
+            self.budget.release(total);
+        }
+        self.base += ready as u64;
+        self.finish_if_done(conn);
+    }
+
+    /// Once a closing connection has every reply written: FIN, then close when the peer closes
+    /// too (input meanwhile is discarded), or after a grace period if it never does. Reading
+    /// stays on, so the peer's FIN is seen and the connection's slot freed.
+    pub(super) fn finish_if_done(&mut self, conn: &mut Conn<'_>) {
+        if !self.close_when_done
+            || self.finishing
+            || !self.slots.is_empty()
+            || !self.held.is_empty()
+            || self.current.is_some()
+        {
+            return;
+        }
+        self.finishing = true;
+        conn.shutdown();
+        let id = conn.id();
+        conn.event_loop().run_after(CLOSE_GRACE, move |el| {
+            if let Some(mut c) = el.connection(id) {
+                c.force_close();
+            }
+        });
+    }
+
+    pub(super) fn apply_backpressure(&mut self, conn: &mut Conn<'_>) {
+        let output = conn.output_len();
+        self.budget.adjust(self.output_charged, output);
+        self.output_charged = output;
+        if self.budget.is_over() || output > self.ctx.config.output_hard_limit {
+            tracing::warn!(
+                client = self.st.client_id,
+                output,
+                owed = self.budget.used.load(Relaxed),
+                limit = self.ctx.config.output_hard_limit,
+                "client output buffer over the hard limit; closing"
+            );
+            conn.force_close();
+            return;
+        }
+        let busy = self.pending_commands > MAX_PENDING_COMMANDS
+            || output > self.ctx.config.output_high_water;
+        if busy && !self.paused {
+            self.paused = true;
+            conn.pause_read();
+        } else if !busy && self.paused && !self.close_when_done {
+            self.paused = false;
+            conn.resume_read();
+        }
+    }
+}
