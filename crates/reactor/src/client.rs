@@ -11,7 +11,7 @@ use crate::conn_handle::ConnHandle;
 use crate::conn_id::{ConnId, MAX_CONNECTIONS_PER_LOOP};
 use crate::connection::{ConnOptions, Connection, Phase};
 use crate::event_loop::EventLoop;
-use crate::handler::HandlerFactory;
+use crate::handler::{CloseReason, HandlerFactory};
 use crate::loop_handle::LoopHandle;
 use crate::metrics::LoopMetrics;
 use crate::timer::TimerId;
@@ -220,14 +220,18 @@ impl ClientShared {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn set_state(&self, state: ClientState, conn: Option<ConnHandle>) {
+    /// Moves to `state` unless the client was stopped meanwhile; returns whether it did (checked
+    /// and set under one lock, so a `stop` racing a completing connect is never missed).
+    fn set_state(&self, state: ClientState, conn: Option<ConnHandle>) -> bool {
         let mut inner = self.lock();
-        if inner.state != ClientState::Stopped {
+        let applied = inner.state != ClientState::Stopped;
+        if applied {
             inner.state = state;
             inner.conn = conn;
         }
         drop(inner);
         self.changed.notify_all();
+        applied
     }
 
     fn stopped(&self) -> bool {
@@ -364,7 +368,15 @@ impl EventLoop {
             inner.backoff = client.opts.initial_backoff;
         }
         let handle = self.connection(id).map(|mut c| c.handle());
-        client.set_state(ClientState::Connected, handle);
+        if !client.set_state(ClientState::Connected, handle) {
+            // Stopped (or dropped) while the connect completed: nobody holds this connection.
+            // Its handler never saw on_connect, so it gets no on_close either.
+            if let Some(c) = self.slot(id) {
+                c.handler = None;
+            }
+            self.close(id, CloseReason::Forced);
+            return;
+        }
         tracing::debug!(conn = %id, addr = %client.addr, "connected");
         if let Some(t) = idle {
             self.arm_idle_timer(id, t);

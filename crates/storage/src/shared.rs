@@ -97,6 +97,10 @@ impl Shared {
     }
 
     pub(crate) fn refused(&self) -> Option<StorageError> {
+        // Asked for every write txn and commit: one atomic load while all is well.
+        if !self.refusing.load(Ordering::Acquire) {
+            return None;
+        }
         lock(&self.poisoned)
             .as_ref()
             .map(|reason| StorageError::WritesRefused {

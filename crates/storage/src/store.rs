@@ -262,14 +262,6 @@ impl Store {
     /// every write until it is reopened (storage-format §9.3); reads go on. **Thread-safe**, and
     /// one atomic load while writes are accepted, so callers may ask before each write.
     pub fn writes_refused(&self) -> Option<StorageError> {
-        if !self
-            .inner
-            .shared
-            .refusing
-            .load(std::sync::atomic::Ordering::Acquire)
-        {
-            return None;
-        }
         self.inner.shared.refused()
     }
 

@@ -227,11 +227,12 @@ impl Writer {
             }
         }
         if dropped > 0 {
+            // The new count first: whoever sees `expired_keys` move sees it too.
+            self.publish_expiries();
             self.shared
                 .counters
                 .expired_keys
                 .fetch_add(dropped, Relaxed);
-            self.publish_expiries();
         }
         if !records.is_empty() {
             tracing::trace!(n = records.len(), "expiring keys");
@@ -436,19 +437,22 @@ impl Writer {
                 };
                 self.shared.index.insert(key, e)
             };
+            let old_at = old.as_ref().and_then(|o| o.expire_at_ms);
             if let Some(old) = old {
                 Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
-                if let Some(at) = old.expire_at_ms {
-                    // Overwritten, deleted, or expired (the tombstones of `expire_due`): the
-                    // key no longer has that expiry. Past it, the key had expired first, as
-                    // Redis expires a key a write looks up.
-                    Self::unschedule(&mut self.expiries, &mut self.expiries_sum, at, key);
-                    expiries_changed = true;
-                    expired += u64::from(at <= now);
-                }
             }
-            if let Some(at) = p.expire_at_ms {
-                Self::schedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+            // Past its expiry, the key had expired first, as Redis expires a key a write looks up.
+            expired += u64::from(old_at.is_some_and(|at| at <= now));
+            // A write that keeps the TTL (INCR, APPEND, SET KEEPTTL...) leaves the schedule as
+            // it is; otherwise the key's old expiry leaves it (overwritten, deleted, or expired
+            // by the tombstones of `expire_due`) and its new one joins it.
+            if old_at != p.expire_at_ms {
+                if let Some(at) = old_at {
+                    Self::unschedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+                }
+                if let Some(at) = p.expire_at_ms {
+                    Self::schedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+                }
                 expiries_changed = true;
             }
         }

@@ -18,7 +18,9 @@ fn stats(store: &Store) -> StoreStats {
     store.stats()
 }
 
-/// Polls the store's stats until `f` holds (or 5 s pass).
+/// Polls the store's stats until `f` holds (or 5 s pass). `Store::stats` is not one atomic
+/// snapshot (the key count is read before the counters), so `f` must name every field the
+/// caller then asserts on, or a writer commit landing between the reads fails the test.
 fn wait_for(store: &Store, f: impl Fn(&StoreStats) -> bool) -> StoreStats {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -95,7 +97,9 @@ fn expiry_counts_down_and_counts_expired() {
     put(&store, "long", Some(HOUR));
     put(&store, "plain", None);
     assert!(stats(&store).expiring_keys >= 1);
-    let s = wait_for(&store, |s| s.expired_keys == 10);
+    let s = wait_for(&store, |s| {
+        (s.expired_keys, s.keys, s.expiring_keys) == (10, 2, 1)
+    });
     assert_eq!(s.expired_keys, 10, "{s:?}");
     assert_eq!((s.keys, s.expiring_keys), (2, 1));
     assert!(s.avg_ttl_ms > HOUR - 5_000, "{}", s.avg_ttl_ms);
@@ -105,7 +109,9 @@ fn expiry_counts_down_and_counts_expired() {
     put(&store, "gone", Some(1));
     std::thread::sleep(Duration::from_millis(5));
     put(&store, "gone", None);
-    let s = wait_for(&store, |s| s.expired_keys == 11);
+    let s = wait_for(&store, |s| {
+        (s.expired_keys, s.expiring_keys, s.keys) == (11, 1, 3)
+    });
     assert_eq!((s.expired_keys, s.expiring_keys, s.keys), (11, 1, 3));
 }
 
@@ -127,7 +133,9 @@ fn exact_after_restart() {
     // "soon" expires while the store is closed.
     std::thread::sleep(Duration::from_millis(1_050));
     let store = Store::open(tmp.path()).unwrap();
-    let s = wait_for(&store, |s| s.expiring_keys == 2);
+    let s = wait_for(&store, |s| {
+        (s.keys, s.expiring_keys, s.expired_keys) == (4, 2, 1)
+    });
     assert_eq!(
         (s.keys, s.expiring_keys, s.expired_keys),
         (4, 2, 1),

@@ -140,12 +140,7 @@ impl Session {
         }
         self.finishing = true;
         conn.shutdown();
-        let id = conn.id();
-        conn.event_loop().run_after(CLOSE_GRACE, move |el| {
-            if let Some(mut c) = el.connection(id) {
-                c.force_close();
-            }
-        });
+        arm_close_grace(conn);
     }
 
     pub(super) fn apply_backpressure(&mut self, conn: &mut Conn<'_>) {
@@ -168,9 +163,30 @@ impl Session {
         if busy && !self.paused {
             self.paused = true;
             conn.pause_read();
-        } else if !busy && self.paused && !self.close_when_done {
+        } else if self.paused && (!busy || self.close_when_done) {
+            // A closing connection reads on whatever its output: its input is discarded, and
+            // reading is how the peer's FIN is seen and the connection freed.
             self.paused = false;
             conn.resume_read();
         }
     }
+}
+
+/// After the FIN of a closing connection: close it if the peer has not closed its side within
+/// the grace period, unless its output is still draining. A client reading a long pipeline's
+/// answers slowly keeps its connection as long as each period sees some of the output go (Redis
+/// also keeps a closing client until its replies are written); one that stops reading is closed
+/// a period later.
+fn arm_close_grace(conn: &mut Conn<'_>) {
+    let (id, pending) = (conn.id(), conn.output_len());
+    conn.event_loop().run_after(CLOSE_GRACE, move |el| {
+        if let Some(mut c) = el.connection(id) {
+            let now = c.output_len();
+            if now > 0 && now < pending {
+                arm_close_grace(&mut c);
+            } else {
+                c.force_close();
+            }
+        }
+    });
 }
