@@ -775,3 +775,25 @@ fn command_info_is_byte_exact() {
           +stale\r\n:0\r\n:0\r\n:0\r\n~3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n~0\r\n~0\r\n~0\r\n",
     );
 }
+
+#[test]
+fn client_reply_off_replies_are_not_charged_to_the_output_limit() {
+    // 100 GETs of a 100 KiB value ask for 10 MiB of replies, ten times the output limit; with
+    // replies off, none of it is built, so the client is not cut.
+    let (_server, addr, _dir) = start_with(|c| c.output_hard_limit = 1 << 20);
+    let mut raw = Raw::connect(addr);
+    let big = "v".repeat(100 << 10);
+    let mut pipeline = kvs_server::client::encode_command(&[b"SET", b"big", big.as_bytes()]);
+    pipeline.extend(kvs_server::client::encode_command(&[
+        b"CLIENT", b"REPLY", b"OFF",
+    ]));
+    for _ in 0..100 {
+        pipeline.extend(kvs_server::client::encode_command(&[b"GET", b"big"]));
+    }
+    pipeline.extend(kvs_server::client::encode_command(&[
+        b"CLIENT", b"REPLY", b"ON",
+    ]));
+    pipeline.extend(kvs_server::client::encode_command(&[b"STRLEN", b"big"]));
+    raw.send(&pipeline);
+    raw.expect(b"+OK\r\n+OK\r\n:102400\r\n");
+}

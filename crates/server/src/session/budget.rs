@@ -135,10 +135,13 @@ impl Drop for ReplyGuard {
 }
 
 /// Runs a batch on a storage thread (or inline on the looper) with [`run_batch`], then adds its
-/// error replies and keyspace hits and misses to the server's counters.
+/// error replies and keyspace hits and misses to the server's counters. The replies of a
+/// `silent` batch (CLIENT REPLY OFF / SKIP) are dropped as each command ends, so they are never
+/// kept, carried back or charged to the client's output budget.
 pub(super) fn run_counted(
     ctx: &ServerCtx,
     cmds: &[Cmd],
+    silent: bool,
     budget: &ReplyBudget,
     out: &mut BytesMut,
     charged: &mut usize,
@@ -149,6 +152,9 @@ pub(super) fn run_counted(
         let before = out.len();
         exec(c, out);
         errors += u64::from(out.get(before) == Some(&b'-'));
+        if silent {
+            out.truncate(before);
+        }
     });
     if errors > 0 {
         ctx.error_replies.fetch_add(errors, Relaxed);

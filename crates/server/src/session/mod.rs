@@ -322,6 +322,7 @@ impl Session {
             } else {
                 Dest::Reader
             };
+            let silent = b.silent;
             if dest == Dest::Reader && self.ctx.config.inline_reads {
                 // --inline-reads: answer here, lock-free, without a thread hop.
                 if let Work::Commands { cmds, proto, .. } = &b.work {
@@ -330,9 +331,15 @@ impl Session {
                     let budget = &self.budget;
                     let ctx = &self.ctx;
                     self.ctx.engine.with_reader(&mut |db| {
-                        run_counted(ctx, cmds, budget, &mut out, &mut charged, |c, out| {
-                            cmd::exec_read(c, db, *proto, out)
-                        });
+                        run_counted(
+                            ctx,
+                            cmds,
+                            silent,
+                            budget,
+                            &mut out,
+                            &mut charged,
+                            |c, out| cmd::exec_read(c, db, *proto, out),
+                        );
                     });
                     self.pending_commands = self.pending_commands.saturating_sub(cmds.len());
                     self.budget.adjust(charged, out.len());
@@ -360,9 +367,15 @@ impl Session {
                         Dest::Writer => self.txns.push(Box::new(move |txn| {
                             let mut out = BytesMut::with_capacity(cmds.len() * 16);
                             let charged = &mut guard.charged;
-                            run_counted(&ctx, &cmds, &budget, &mut out, charged, |c, out| {
-                                cmd::exec_write(c, txn, proto, out)
-                            });
+                            run_counted(
+                                &ctx,
+                                &cmds,
+                                silent,
+                                &budget,
+                                &mut out,
+                                charged,
+                                |c, out| cmd::exec_write(c, txn, proto, out),
+                            );
                             Box::new(move |committed| {
                                 guard.finish(committed.map(|()| out.freeze()))
                             })
@@ -370,9 +383,15 @@ impl Session {
                         Dest::Reader => self.reads.push(Box::new(move |db| {
                             let mut out = BytesMut::with_capacity(cmds.len() * 32);
                             let charged = &mut guard.charged;
-                            run_counted(&ctx, &cmds, &budget, &mut out, charged, |c, out| {
-                                cmd::exec_read(c, db, proto, out)
-                            });
+                            run_counted(
+                                &ctx,
+                                &cmds,
+                                silent,
+                                &budget,
+                                &mut out,
+                                charged,
+                                |c, out| cmd::exec_read(c, db, proto, out),
+                            );
                             guard.finish(Ok(out.freeze()));
                         })),
                     }
