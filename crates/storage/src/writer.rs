@@ -54,6 +54,10 @@ pub(crate) struct Writer {
     expiries: BTreeSet<(u64, Vec<u8>)>,
     /// Sum of the expiry times in `expiries`, for the published mean (INFO's avg_ttl).
     expiries_sum: u128,
+    /// `expire_due` is committing its tombstones: it counts those keys as expired itself (it
+    /// knows each was past due when it built the tombstone, even if a compaction removes the
+    /// entry before the commit), so `commit` must not count them again.
+    in_expire_pass: bool,
     /// The current batch and the current txn's undo log, kept to reuse their memory.
     batch: Batch,
     undo: Vec<Undo>,
@@ -111,6 +115,7 @@ impl Writer {
             dirty: false,
             last_sync: Instant::now(),
             expiries_sum: expiries.iter().map(|(at, _)| u128::from(*at)).sum(),
+            in_expire_pass: false,
             expiries,
             batch: Batch::default(),
             undo: Vec::new(),
@@ -226,19 +231,25 @@ impl Writer {
                 dropped += 1;
             }
         }
-        if dropped > 0 {
-            // The new count first: whoever sees `expired_keys` move sees it too.
+        let mut expired = dropped;
+        let n = records.len() as u64;
+        if n > 0 {
+            tracing::trace!(n, "expiring keys");
+            self.in_expire_pass = true;
+            match self.commit(&mut records, false) {
+                Ok(()) => expired += n,
+                Err(e) => tracing::warn!(error = %e, "could not delete expired keys"),
+            }
+            self.in_expire_pass = false;
+        }
+        if dropped + n > 0 {
+            // Whatever was popped left the schedule, whether its commit published it or not;
+            // the new count first, so whoever sees `expired_keys` move sees it too.
             self.publish_expiries();
             self.shared
                 .counters
                 .expired_keys
-                .fetch_add(dropped, Relaxed);
-        }
-        if !records.is_empty() {
-            tracing::trace!(n = records.len(), "expiring keys");
-            if let Err(e) = self.commit(&mut records, false) {
-                tracing::warn!(error = %e, "could not delete expired keys");
-            }
+                .fetch_add(expired, Relaxed);
         }
     }
 
@@ -442,7 +453,7 @@ impl Writer {
                 Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
             }
             // Past its expiry, the key had expired first, as Redis expires a key a write looks up.
-            expired += u64::from(old_at.is_some_and(|at| at <= now));
+            expired += u64::from(!self.in_expire_pass && old_at.is_some_and(|at| at <= now));
             // A write that keeps the TTL (INCR, APPEND, SET KEEPTTL...) leaves the schedule as
             // it is; otherwise the key's old expiry leaves it (overwritten, deleted, or expired
             // by the tombstones of `expire_due`) and its new one joins it.
