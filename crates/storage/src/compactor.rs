@@ -43,9 +43,12 @@ pub(crate) type CompactionSink = Box<dyn FnOnce(Result<CompactionReport>) + Send
 pub(crate) enum CompactorMsg {
     /// Compact every sealed file with any dead bytes (explicit request, e.g. BGREWRITEAOF).
     Compact(CompactionSink),
-    /// Write the hint file of a sealed data file that has none (after rotation or recovery),
-    /// so the next open loads its keys without reading values.
+    /// Write the hint file of a sealed data file that has none (found by recovery), so the
+    /// next open loads its keys without reading values.
     WriteHints(Fid),
+    /// The writer sealed this file: compact at once if it is already past the threshold (and
+    /// automatic compaction is on), else write its hint file (§10.1).
+    Sealed(Fid),
     /// Stop (sent by the store on close; the writer holds a sender too, so the channel alone
     /// would never disconnect).
     Stop,
@@ -72,7 +75,13 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<CompactorMsg>, writer: Sende
         }
         match rx.recv_timeout(next_auto.saturating_duration_since(Instant::now())) {
             Ok(CompactorMsg::Compact(sink)) => sink(compact(&shared, &writer, 0.0)),
-            Ok(CompactorMsg::WriteHints(fid)) => {
+            Ok(CompactorMsg::Sealed(fid)) if past_threshold(&shared, fid) => {
+                // Its outputs get hint files; the input needs none.
+                if let Err(e) = compact(&shared, &writer, shared.opts.compaction_threshold) {
+                    tracing::error!(error = %e, "compaction of a sealed file failed");
+                }
+            }
+            Ok(CompactorMsg::WriteHints(fid) | CompactorMsg::Sealed(fid)) => {
                 if let Err(e) = write_hints(&shared, fid) {
                     tracing::warn!(fid, error = %e, "could not write a hint file");
                     refuse_after_sync_failure(&shared, &e);
@@ -83,6 +92,24 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<CompactorMsg>, writer: Sende
         }
     }
     tracing::debug!("compactor stopped");
+}
+
+/// Whether automatic compaction is on and sealed file `fid` is already past its threshold.
+fn past_threshold(shared: &Shared, fid: Fid) -> bool {
+    if shared.opts.compaction_interval.is_none() {
+        return false;
+    }
+    let stats = lock(&shared.stats);
+    let files = shared.files.load();
+    let Some(s) = stats.get(&fid) else {
+        return false;
+    };
+    pick(
+        &[(fid, *s)].into(),
+        &files,
+        shared.opts.compaction_threshold,
+    )
+    .contains(&fid)
 }
 
 /// Sealed files whose dead fraction is above `threshold` (any dead byte when it is 0).

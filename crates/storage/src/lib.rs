@@ -139,6 +139,7 @@ pub mod scan;
 mod batch;
 mod compactor;
 mod fileset;
+mod handoff;
 mod kv_store;
 mod loader;
 mod lock;

@@ -46,6 +46,16 @@ pub struct Options {
     pub max_batch: usize,
     /// A sealed file is compacted once this fraction of its bytes is dead. Default 0.5.
     pub compaction_threshold: f64,
+    /// The active file is sealed early — before [`max_file_size`](Self::max_file_size) — once
+    /// at least this fraction of its own bytes is dead *and* at least
+    /// [`seal_dead_bytes`](Self::seal_dead_bytes) are (storage-format §10.1). A small working
+    /// set overwritten in place otherwise keeps all its garbage in a file the compactor never
+    /// takes. Default 0.5 (like Redis' `auto-aof-rewrite-percentage 100`: half the file is
+    /// garbage); values above 1 disable the rule.
+    pub seal_dead_ratio: f64,
+    /// The dead bytes the active file must hold before it is sealed early (Redis'
+    /// `auto-aof-rewrite-min-size`, Bitcask's `dead_bytes_merge_trigger`). Default 8 MiB.
+    pub seal_dead_bytes: u64,
     /// How often the compactor looks for files past the threshold (it also runs on request).
     /// `None` disables automatic compaction. Default 10 s.
     pub compaction_interval: Option<Duration>,
@@ -59,6 +69,8 @@ impl Default for Options {
             readers: 2,
             max_batch: 1024,
             compaction_threshold: 0.5,
+            seal_dead_ratio: 0.5,
+            seal_dead_bytes: 8 << 20,
             compaction_interval: Some(Duration::from_secs(10)),
         }
     }

@@ -13,6 +13,7 @@ use crossbeam_channel::{Sender, bounded, unbounded};
 use crate::compactor::{CompactionReport, CompactorMsg};
 use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
+use crate::handoff::CallerSpin;
 use crate::lock::DirLock;
 use crate::options::Options;
 use crate::reader::{ReadFn, Reader};
@@ -40,6 +41,8 @@ struct Inner {
     compactor_tx: Option<Sender<CompactorMsg>>,
     threads: Vec<JoinHandle<()>>,
     recovery: RecoveryReport,
+    /// Blocked callers polling for their reply (`handoff`).
+    caller_spin: CallerSpin,
     key: PathBuf,
     dir_lock: Option<DirLock>,
 }
@@ -204,14 +207,20 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Txn<'_>) -> R + Send + 'static,
     ) -> Result<R> {
-        let (tx, rx) = bounded(1);
-        self.submit_write(move |txn| {
+        let (tx, rx) = crate::handoff::reply_slot();
+        let call: TxnFn = Box::new(move |txn| {
             let r = f(txn);
-            Box::new(move |committed: Result<()>| {
-                let _ = tx.send(committed.map(|()| r));
-            })
-        })?;
-        rx.recv().map_err(|_| StorageError::Closed)?
+            Box::new(move |committed: Result<()>| tx.send(committed.map(|()| r)))
+        });
+        self.writer()?
+            .send(WriterMsg::Call(call, std::time::Instant::now()))
+            .map_err(|_| StorageError::Closed)?;
+        // A reply due after an fsync is not worth polling for.
+        let may_spin = self.inner.shared.opts.fsync != crate::options::FsyncPolicy::Always;
+        self.inner
+            .caller_spin
+            .wait(rx, may_spin)
+            .ok_or(StorageError::Closed)?
     }
 
     /// Blocking [`submit_sync`](Self::submit_sync).
@@ -372,6 +381,7 @@ impl Inner {
             compactor_tx: Some(compactor_tx),
             threads,
             recovery: rec.report,
+            caller_spin: CallerSpin::new(),
             key: dir.to_path_buf(),
             dir_lock: Some(lock_file),
         })

@@ -16,6 +16,7 @@ use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
 use crate::format::header::HEADER_LEN;
 use crate::format::{DataCodec, FileKind, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
+use crate::handoff::{WriterSpin, poll_for};
 use crate::index::IndexEntry;
 use crate::options::{FsyncPolicy, now_ms};
 use crate::shared::{FileStats, Shared, lock};
@@ -31,6 +32,11 @@ pub type TxnFn = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
 
 pub(crate) enum WriterMsg {
     Txns(Vec<TxnFn>),
+    /// One command whose caller is blocked until it commits ([`Store::execute`]), sent at the
+    /// given time: the writer polls for that caller's next call before parking (`handoff`).
+    ///
+    /// [`Store::execute`]: crate::Store::execute
+    Call(TxnFn, Instant),
     /// Make everything written so far durable, then call back.
     Sync(Completion),
     /// Drop every key: one MANIFEST edit replaces all files with a new, empty one.
@@ -64,6 +70,8 @@ pub(crate) struct Writer {
     /// Completions of the current batch's commands and syncs (kept, as `batch`).
     completions: Vec<Completion>,
     syncs: Vec<Completion>,
+    /// When to poll for a blocked caller's next call instead of parking at once.
+    spin: WriterSpin,
 }
 
 /// Most expired keys deleted in one go, so a mass expiry cannot stall writes for long.
@@ -121,6 +129,7 @@ impl Writer {
             undo: Vec::new(),
             completions: Vec::new(),
             syncs: Vec::new(),
+            spin: WriterSpin::new(),
         };
         writer.publish_expiries();
         writer
@@ -165,7 +174,16 @@ impl Writer {
             if let Some((at, _)) = self.expiries.first() {
                 timeout = timeout.min(Duration::from_millis(at.saturating_sub(now_ms())));
             }
-            let first = match self.rx.recv_timeout(timeout) {
+            // Just answered a blocked caller: its next call is likely a few µs away.
+            let window = self.spin.take_window().min(timeout);
+            let polled = (!window.is_zero())
+                .then(|| {
+                    let m = poll_for(&self.rx, window);
+                    self.spin.polled(m.is_some());
+                    m
+                })
+                .flatten();
+            let first = match polled.map_or_else(|| self.rx.recv_timeout(timeout), Ok) {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
                     self.expire_due();
@@ -174,6 +192,10 @@ impl Writer {
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
+            self.spin.arrived(match &first {
+                WriterMsg::Call(_, sent_at) => Some(*sent_at),
+                _ => None,
+            });
             let mut msgs = vec![first];
             let mut n = 0usize;
             while n < self.shared.opts.max_batch {
@@ -188,8 +210,13 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let answers_caller = msgs.iter().any(|m| matches!(m, WriterMsg::Call(..)));
             self.process(msgs);
+            if answers_caller {
+                self.spin.answered();
+            }
             self.expire_due();
+            self.seal_if_mostly_dead();
             self.sync_if_due();
         }
         // Dropping the store flushes: whatever the policy, the last writes reach the disk.
@@ -253,6 +280,36 @@ impl Writer {
         }
     }
 
+    /// Seals the active file early when its own garbage passes both thresholds (§10.1), so
+    /// the compactor can take it: a small working set overwritten in place would otherwise
+    /// keep every old version in a file that never reaches `max_file_size`.
+    fn seal_if_mostly_dead(&mut self) {
+        let opts = &self.shared.opts;
+        let dead = {
+            let stats = lock(&self.shared.stats);
+            let Some(s) = stats.get(&self.active.fid()) else {
+                return;
+            };
+            let body = s.total.saturating_sub(HEADER_LEN as u64);
+            if s.dead < opts.seal_dead_bytes || (s.dead as f64) < opts.seal_dead_ratio * body as f64
+            {
+                return;
+            }
+            s.dead
+        };
+        if self.shared.refused().is_some() {
+            return;
+        }
+        tracing::debug!(
+            fid = self.active.fid(),
+            dead,
+            "sealing the active file early"
+        );
+        if let Err(e) = self.rotate() {
+            self.shared.poison(e.to_string());
+        }
+    }
+
     fn sync_if_due(&mut self) {
         if self.dirty
             && self.shared.opts.fsync == FsyncPolicy::EverySec
@@ -291,6 +348,11 @@ impl Writer {
                         if let Some(c) = self.run_txn(f, &mut batch, now) {
                             completions.push(c);
                         }
+                    }
+                }
+                WriterMsg::Call(f, _) => {
+                    if let Some(c) = self.run_txn(f, &mut batch, now) {
+                        completions.push(c);
                     }
                 }
                 WriterMsg::Sync(c) => syncs.push(c),
@@ -514,7 +576,7 @@ impl Writer {
             "rotated the active data file"
         );
         if let Some(c) = &self.compactor {
-            let _ = c.send(crate::compactor::CompactorMsg::WriteHints(old_fid));
+            let _ = c.send(crate::compactor::CompactorMsg::Sealed(old_fid));
         }
         Ok(())
     }

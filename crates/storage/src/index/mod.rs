@@ -257,6 +257,9 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Entries retired per reclamation batch (see `with_capacity`).
+const RETIRE_BATCH: usize = 1024;
+
 impl Index {
     /// An empty index. Allocates the shard headers and length counters (~0.5 MB in all on 2
     /// CPUs); each shard's table is allocated with its first key (~0.4 KB).
@@ -270,7 +273,12 @@ impl Index {
     pub fn with_capacity(keys: usize) -> Index {
         let hasher = RandomState::new();
         // One collector for all shards: retired entries are batched per thread, not per shard.
-        let collector = Arc::new(seize::Collector::new());
+        // Every overwrite retires the replaced entry, and retiring a batch costs a
+        // `membarrier` syscall, which interrupts every core (tens of µs on a VM). seize's
+        // default batch (32) made that one syscall per ~10 writes; with RETIRE_BATCH it is
+        // one per few hundred, for at most RETIRE_BATCH unreclaimed entries per writing
+        // thread (~64 KiB).
+        let collector = Arc::new(seize::Collector::new().batch_size(RETIRE_BATCH));
         // Blocking resizes: the writer that fills a shard's table copies it in one go (a shard
         // is 1/SHARDS of the index: ~5 k entries at 5 M keys, tens of µs), while readers keep
         // reading the old table. No resize is left half done for readers and scans to wade
