@@ -24,9 +24,9 @@
 //!
 //! * every policy: `Db::flush()` — the batch is out of the process, and a SIGKILL loses no
 //!   acknowledged write (it costs a device write per batch even under `no`);
-//! * `always`: then a real fsync ([`Syncer::sync`]: `fdatasync` of the log file through a
-//!   handle of our own, `fsync` of new blob files and of `blobs/`) — a power loss loses no
-//!   acknowledged write;
+//! * `always`: a real fsync too — `fsync` of the blob files written since the last one (and
+//!   of `blobs/`) before the flush, `fdatasync` of the log file (through a handle of our own)
+//!   after it (`Syncer`) — a power loss loses no acknowledged write;
 //! * `everysec`: the same fsync about once a second, after the batch's replies (or when idle),
 //!   as the kvs engine does — a power loss loses about the last second;
 //! * `no`: no fsync of our own; what reaches the platter is up to the kernel and the device.
@@ -241,10 +241,15 @@ impl Syncer {
         Ok(syncer)
     }
 
-    /// fsyncs what sled's `flush()` wrote and the blobs written since the last call. Call it
-    /// after `flush()`: it makes durable what is already in the file, it does not write.
+    /// fsyncs the blobs written since the last call, then what sled's `flush()` wrote to the
+    /// log. It makes durable what is already in the files; it writes nothing itself.
     fn sync(&self) -> io::Result<()> {
-        self.log.sync_data()?;
+        self.sync_blobs()?;
+        self.log.sync_data()
+    }
+
+    /// fsyncs the blob files written since the last call, and `blobs/` if there were any.
+    fn sync_blobs(&self) -> io::Result<()> {
         let mut synced = self
             .blobs_synced
             .lock()
@@ -387,9 +392,17 @@ impl Writer {
 
     /// Gets what was applied out of the process (`flush`), and with `fsync` onto the disk.
     fn commit(&mut self, fsync: bool) -> std::result::Result<(), String> {
+        let fsync_err = |e: io::Error| format!("sled fsync: {e}");
+        // sled writes a blob file before the log record that points at it; making the blobs
+        // durable before our flush writes those records keeps a power loss from leaving a
+        // durable record whose blob is gone (sled may have written a full IO buffer already:
+        // that record belongs to this unacknowledged batch, so the window is sled's own).
+        if fsync {
+            self.syncer.sync_blobs().map_err(fsync_err)?;
+        }
         self.db.flush().map_err(|e| format!("sled flush: {e}"))?;
         if fsync {
-            self.syncer.sync().map_err(|e| format!("sled fsync: {e}"))?;
+            self.syncer.log.sync_data().map_err(fsync_err)?;
             self.unsynced = false;
             self.last_sync = Instant::now();
         } else if self.fsync == FsyncPolicy::EverySec {
