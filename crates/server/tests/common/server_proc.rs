@@ -1,0 +1,96 @@
+//! The real `kvs-server` binary as a child process, for tests that need what an in-process
+//! server cannot give: flags as a user passes them, signals, and a SIGKILL that leaves nothing
+//! behind but the files.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::strip_ansi;
+
+/// How long a start may take before the test gives up (a debug build on a busy 2-core box
+/// starts in well under a second; this only bounds a hang).
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A kvs-server process, killed (SIGKILL) and reaped on drop, also when a test fails.
+pub struct ServerProc {
+    pub child: Child,
+    pub addr: SocketAddr,
+    /// stderr up to and including the "ready" line, ANSI colours stripped.
+    pub log: Vec<String>,
+}
+
+impl Drop for ServerProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProc {
+    /// SIGKILL (what `Child::kill` sends on unix): the process gets no chance to flush
+    /// anything, as in a crash. Returns once it is reaped.
+    pub fn sigkill(mut self) {
+        self.child.kill().expect("SIGKILL kvs-server");
+        self.child.wait().expect("reap kvs-server");
+    }
+}
+
+/// Starts `kvs-server --addr 127.0.0.1:0 --dir DIR EXTRA...` and waits (at most
+/// [`START_TIMEOUT`]) for its "ready" line, which carries the bound address.
+pub fn start_server(dir: &Path, extra: &[&str]) -> ServerProc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvs-server"))
+        .args(["--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn kvs-server");
+    let stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    // From here on a panic kills the child (Drop).
+    let mut server = ServerProc {
+        child,
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        log: Vec::new(),
+    };
+    // A thread reads stderr so the wait below can time out, and keeps draining it afterwards
+    // so the server never blocks on a full pipe.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = match rx.recv_timeout(left) {
+            Ok(line) => line,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!(
+                    "kvs-server not ready after {START_TIMEOUT:?}: {:?}",
+                    server.log
+                )
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("kvs-server exited during start-up: {:?}", server.log)
+            }
+        };
+        let clean = strip_ansi(&line);
+        server.log.push(clean.clone());
+        if clean.contains("kvs-server ready") {
+            let addr = clean
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .expect("addr in the ready line");
+            server.addr = addr.parse().expect("addr parses");
+            return server;
+        }
+    }
+}
