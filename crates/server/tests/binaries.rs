@@ -3,58 +3,10 @@
 
 mod common;
 
-use common::strip_ansi;
-use std::io::{BufRead, BufReader};
+use common::server_proc::{start_server, wait_exit};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
-
-/// A kvs-server process, killed and reaped on drop (also when a test fails).
-struct ServerProc {
-    child: Child,
-    addr: SocketAddr,
-    log: Vec<String>,
-}
-
-impl Drop for ServerProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_server(dir: &Path, extra: &[&str]) -> ServerProc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kvs-server"))
-        .args(["--addr", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .args(extra)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = Vec::new();
-    let addr = loop {
-        let mut line = String::new();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("kvs-server exited during start-up: {log:?}");
-        }
-        let clean = strip_ansi(&line);
-        log.push(clean.clone());
-        if clean.contains("kvs-server ready") {
-            let addr = clean
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("addr="))
-                .expect("addr in log");
-            break addr.parse().unwrap();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in stderr.lines() {});
-    ServerProc { child, addr, log }
-}
 
 fn client(addr: SocketAddr, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kvs-client"));
@@ -67,17 +19,6 @@ fn client(addr: SocketAddr, args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = std::time::Instant::now() + timeout;
-    while std::time::Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
 }
 
 #[test]

@@ -102,8 +102,13 @@ fn main() -> ExitCode {
     let server = match KvServer::start(config) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("kvs-server: {e}");
+            // Printed once, plainly (no timestamp or log level): this is the message a user
+            // starting the server reads, like Redis' "Could not create server TCP listening
+            // socket ...". It used to be logged with tracing as well, which showed it twice.
+            match e.hint() {
+                Some(hint) => eprintln!("kvs-server: {e}; {hint}"),
+                None => eprintln!("kvs-server: {e}"),
+            }
             return ExitCode::FAILURE;
         }
     };

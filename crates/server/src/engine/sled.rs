@@ -37,6 +37,21 @@ fn err(e: sled::Error) -> StorageError {
     StorageError::InvalidOperation(format!("ERR sled: {e}"))
 }
 
+/// An error opening the database at `path`, with the path kept (sled's own texts often lack
+/// it) and its lock conflict turned into [`StorageError::Locked`] like the kvs store's.
+fn open_err(path: &Path, e: sled::Error) -> StorageError {
+    match e {
+        // sled 0.34 reports a failed flock only as text in an `Other` error.
+        sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => {
+            StorageError::Locked {
+                path: path.join("db"),
+            }
+        }
+        sled::Error::Io(e) => StorageError::io("open sled database", path, e),
+        e => StorageError::InvalidOperation(format!("sled database {}: {e}", path.display())),
+    }
+}
+
 fn encode(value: &[u8], expire_at_ms: Option<u64>) -> Vec<u8> {
     let mut v = Vec::with_capacity(8 + value.len());
     v.extend_from_slice(&expire_at_ms.unwrap_or(0).to_le_bytes());
@@ -234,11 +249,12 @@ impl SledEngine {
             FsyncPolicy::EverySec => Some(1000),
             _ => None,
         };
+        let path = dir.join("sled");
         let db = sled::Config::new()
-            .path(dir.join("sled"))
+            .path(&path)
             .flush_every_ms(flush_every)
             .open()
-            .map_err(err)?;
+            .map_err(|e| open_err(&path, e))?;
         let (wtx, wrx) = unbounded();
         let (rtx, rrx) = unbounded::<Vec<ReadJob>>();
         let mut threads = Vec::new();

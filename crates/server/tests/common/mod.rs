@@ -5,6 +5,8 @@
 //! hard-coded so the tests need nothing but Rust to run.
 #![allow(dead_code)]
 
+pub mod server_proc;
+
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
