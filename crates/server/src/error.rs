@@ -4,8 +4,8 @@
 //! the address or path it is about and what is wrong with it in words ("address already in use",
 //! "is not a directory (it is a regular file)"), and [`ServerError::hint`] says what to do about
 //! it. The context is attached where the failure happens (the reactor's bind, the data
-//! directory checks, the store's own errors that carry op and path); nothing is reconstructed
-//! from an OS error text afterwards.
+//! directory checks, the store's own errors that carry op and path); nothing is parsed back out
+//! of an error's text (the one exception is sled's lock conflict, see `engine/sled.rs`).
 
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
