@@ -161,13 +161,21 @@ impl ServerBuilder {
         if self.loopers == 0 {
             return Err(Error::InvalidConfig("at least one looper is needed".into()));
         }
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_reuse_address(self.reuse_addr)?;
-        socket.set_nonblocking(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(self.backlog)?;
+        let listen_err = |op| move |source| Error::Listen { addr, op, source };
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(listen_err("socket"))?;
+        socket
+            .set_reuse_address(self.reuse_addr)
+            .map_err(listen_err("setsockopt"))?;
+        socket
+            .set_nonblocking(true)
+            .map_err(listen_err("setsockopt"))?;
+        socket.bind(&addr.into()).map_err(listen_err("bind"))?;
+        socket.listen(self.backlog).map_err(listen_err("listen"))?;
         let std_listener: std::net::TcpListener = socket.into();
-        let local_addr = std_listener.local_addr()?;
+        let local_addr = std_listener
+            .local_addr()
+            .map_err(listen_err("getsockname"))?;
         let listener = mio::net::TcpListener::from_std(std_listener);
 
         let mut loopers = Vec::with_capacity(self.loopers);

@@ -33,6 +33,11 @@ pub struct Config {
     pub max_file_size: u64,
     /// Compaction check period.
     pub compaction_interval: Option<Duration>,
+    /// The active file is sealed early once this fraction of it is dead (and
+    /// `seal_dead_bytes` are): `kvs_storage::Options::seal_dead_ratio`.
+    pub seal_dead_ratio: f64,
+    /// See `seal_dead_ratio`: `kvs_storage::Options::seal_dead_bytes`.
+    pub seal_dead_bytes: u64,
     /// Pending output above which a client's reading is paused.
     pub output_high_water: usize,
     /// Pending output at which a client is disconnected (Redis' client-output-buffer-limit).
@@ -57,6 +62,8 @@ impl Default for Config {
             proto_max_bulk_len: 512 * 1024 * 1024,
             max_file_size: 64 << 20,
             compaction_interval: Some(Duration::from_secs(10)),
+            seal_dead_ratio: kvs_storage::Options::default().seal_dead_ratio,
+            seal_dead_bytes: kvs_storage::Options::default().seal_dead_bytes,
             output_high_water: 8 << 20,
             output_hard_limit: 512 << 20,
             inline_reads: false,

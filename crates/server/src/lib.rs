@@ -14,6 +14,7 @@ pub mod cmd;
 pub mod config;
 pub mod ctx;
 pub mod engine;
+pub mod error;
 mod loop_batch;
 pub mod pattern;
 pub mod resp;

@@ -1,6 +1,6 @@
 //! `KvServer`: the storage engine plus the reactor, wired together.
 
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -20,34 +20,7 @@ use crate::session::Session;
 /// The file in the data directory that records which engine wrote it.
 pub const ENGINE_FILE: &str = "ENGINE";
 
-/// Errors starting the server.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    /// The data directory belongs to another engine.
-    #[error(
-        "data directory {dir} was created by engine '{found}', not '{wanted}'; use --engine {found} or another --dir"
-    )]
-    EngineMismatch {
-        /// The directory.
-        dir: String,
-        /// Engine recorded there.
-        found: String,
-        /// Engine asked for.
-        wanted: String,
-    },
-    /// An engine this build does not have.
-    #[error("unknown engine '{0}' (available: kvs, sled)")]
-    UnknownEngine(String),
-    /// Opening the store failed.
-    #[error("storage: {0}")]
-    Storage(#[from] kvs_storage::StorageError),
-    /// Binding or starting threads failed.
-    #[error("network: {0}")]
-    Reactor(#[from] kvs_reactor::Error),
-    /// Other I/O.
-    #[error("I/O: {0}")]
-    Io(#[from] std::io::Error),
-}
+pub use crate::error::ServerError;
 
 /// A running kv server.
 pub struct KvServer {
@@ -63,23 +36,67 @@ fn claim_engine(dir: &Path, engine: &str) -> Result<(), ServerError> {
     if engine != "kvs" && engine != "sled" {
         return Err(ServerError::UnknownEngine(engine.to_string()));
     }
-    std::fs::create_dir_all(dir)?;
+    prepare_dir(dir)?;
     let path = dir.join(ENGINE_FILE);
     match std::fs::read_to_string(&path) {
         Ok(found) if found.trim() == engine => Ok(()),
         Ok(found) => Err(ServerError::EngineMismatch {
-            dir: dir.display().to_string(),
+            dir: dir.to_path_buf(),
             found: found.trim().to_string(),
             wanted: engine.to_string(),
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut f = std::fs::File::create(&path)?;
-            f.write_all(format!("{engine}\n").as_bytes())?;
-            f.sync_all()?;
-            Ok(())
+            let write = || -> Result<(), (&'static str, std::io::Error)> {
+                let mut f = std::fs::File::create(&path).map_err(|e| ("create", e))?;
+                f.write_all(format!("{engine}\n").as_bytes())
+                    .map_err(|e| ("write", e))?;
+                f.sync_all().map_err(|e| ("fsync", e))
+            };
+            write().map_err(|(op, e)| ServerError::dir_io(dir, op, &path, e, true))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(ServerError::dir_io(dir, "read", &path, e, false)),
     }
+}
+
+/// Creates `dir` if it is missing and makes sure it is a directory.
+///
+/// `create_dir_all` alone reports a regular file at `dir` as EEXIST and one above it as
+/// ENOTDIR, naming neither path; checking first lets the error say which path is in the way.
+fn prepare_dir(dir: &Path) -> Result<(), ServerError> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(m) => {
+            return Err(ServerError::NotADirectory {
+                dir: dir.to_path_buf(),
+                kind: crate::error::file_kind(&m),
+            });
+        }
+        // Missing, or a file above it (found again below, when mkdir fails).
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {}
+        Err(e) => return Err(ServerError::dir_io(dir, "stat", dir, e, false)),
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        // The deepest existing ancestor that is not a directory is what blocks the mkdir.
+        let blocker = dir
+            .ancestors()
+            .skip(1)
+            .find_map(|p| match std::fs::metadata(p) {
+                Ok(m) if !m.is_dir() => Some(Some((p, m))),
+                Ok(_) => Some(None),
+                Err(_) => None,
+            });
+        match blocker.flatten() {
+            Some((parent, m)) => ServerError::ParentNotADirectory {
+                dir: dir.to_path_buf(),
+                parent: parent.to_path_buf(),
+                kind: crate::error::file_kind(&m),
+            },
+            None => ServerError::CreateDir {
+                dir: dir.to_path_buf(),
+                source: e,
+            },
+        }
+    })
 }
 
 /// Raises the soft `RLIMIT_NOFILE` toward the hard limit so `maxclients` connections fit, as
@@ -124,11 +141,18 @@ impl KvServer {
             readers: config.readers,
             max_file_size: config.max_file_size,
             compaction_interval: config.compaction_interval,
+            seal_dead_ratio: config.seal_dead_ratio,
+            seal_dead_bytes: config.seal_dead_bytes,
             ..Options::default()
         };
+        let open_err = |e| ServerError::open(&config.dir, e);
         let engine: Arc<dyn Engine> = match config.engine.as_str() {
-            "sled" => Arc::new(SledEngine::open(&config.dir, config.fsync, config.readers)?),
-            _ => Arc::new(KvsEngine::new(Store::open_with(&config.dir, opts)?)),
+            "sled" => Arc::new(
+                SledEngine::open(&config.dir, config.fsync, config.readers).map_err(open_err)?,
+            ),
+            _ => Arc::new(KvsEngine::new(
+                Store::open_with(&config.dir, opts).map_err(open_err)?,
+            )),
         };
         let ctx = Arc::new(ServerCtx::new(engine, config.clone()));
         let factory_ctx = ctx.clone();

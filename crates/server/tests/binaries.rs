@@ -3,9 +3,9 @@
 
 mod common;
 
-use common::server_proc::start_server;
+use common::server_proc::{start_server, wait_exit};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 fn client(addr: SocketAddr, args: &[&str]) -> Output {
@@ -19,17 +19,6 @@ fn client(addr: SocketAddr, args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = std::time::Instant::now() + timeout;
-    while std::time::Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! scans, repair the torn tail of the last active file (docs/storage-format.md §6, §9, §10, §11).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -205,7 +205,7 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
         loaded,
         sort_time,
         insert_time,
-    } = load_index(&index, &plan, &sealed, &fids, threads)?;
+    } = load_index(dir, &index, &plan, &sealed, &fids, threads)?;
     report.sort_time = sort_time;
     report.insert_time = insert_time;
 
@@ -320,6 +320,7 @@ type Buckets = Vec<Vec<RecordRef64>>;
 ///
 /// The references cost 8 bytes per record while loading (80 MB for 10 M keys), freed at the end.
 fn load_index(
+    dir: &Path,
     index: &Index,
     plan: &[Planned],
     sealed: &HashMap<Fid, Arc<MappedFile>>,
@@ -346,7 +347,7 @@ fn load_index(
         Ok((buckets, files))
     };
     let t0 = Instant::now();
-    let sorted: Vec<(Buckets, Vec<Loaded>)> = on_threads(threads, sort)?;
+    let sorted: Vec<(Buckets, Vec<Loaded>)> = on_threads(dir, threads, sort)?;
     let sort_time = t0.elapsed();
     let mut loaded = Vec::new();
     let mut all_buckets = Vec::with_capacity(sorted.len());
@@ -391,7 +392,7 @@ fn load_index(
         })
     };
     let t0 = Instant::now();
-    let results = on_threads(threads, insert)?;
+    let results = on_threads(dir, threads, insert)?;
     Ok(Phases {
         results,
         loaded,
@@ -400,8 +401,13 @@ fn load_index(
     })
 }
 
-/// Runs `f` on `threads` scoped threads (or on this one) and collects the results.
-fn on_threads<T: Send>(threads: usize, f: impl Fn() -> Result<T> + Sync) -> Result<Vec<T>> {
+/// Runs `f` on `threads` scoped threads (or on this one) and collects the results. `dir` is
+/// the store's, named by a failure to spawn so the start-up error says which store it hit.
+fn on_threads<T: Send>(
+    dir: &Path,
+    threads: usize,
+    f: impl Fn() -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     if threads <= 1 {
         return Ok(vec![f()?]);
     }
@@ -421,11 +427,7 @@ fn on_threads<T: Send>(threads: usize, f: impl Fn() -> Result<T> + Sync) -> Resu
                         "an index loader thread panicked".into(),
                     ))
                 }),
-                Err(e) => Err(StorageError::Io {
-                    op: "spawn index loader thread",
-                    path: PathBuf::new(),
-                    source: e,
-                }),
+                Err(e) => Err(StorageError::io("spawn index loader thread for", dir, e)),
             })
             .collect()
     })

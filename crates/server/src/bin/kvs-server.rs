@@ -51,6 +51,14 @@ struct Args {
     /// compaction.
     #[arg(long, default_value_t = 10_000)]
     compaction_interval_ms: u64,
+    /// Seal the active data file early once this fraction of it is dead (overwritten or
+    /// deleted) and --seal-dead-mb are, so compaction can reclaim it; above 1 disables.
+    #[arg(long, default_value_t = 0.5)]
+    seal_dead_ratio: f64,
+    /// Dead MiB the active data file must hold before it is sealed early (see
+    /// --seal-dead-ratio; Redis' auto-aof-rewrite-min-size).
+    #[arg(long, default_value_t = 8)]
+    seal_dead_mb: u64,
     /// Largest bulk string a client may send, in bytes (Redis' proto-max-bulk-len).
     #[arg(long, default_value_t = 512 * 1024 * 1024)]
     proto_max_bulk_len: usize,
@@ -91,6 +99,8 @@ fn main() -> ExitCode {
         },
         compaction_interval: (args.compaction_interval_ms > 0)
             .then(|| Duration::from_millis(args.compaction_interval_ms)),
+        seal_dead_ratio: args.seal_dead_ratio,
+        seal_dead_bytes: args.seal_dead_mb << 20,
         proto_max_bulk_len: args.proto_max_bulk_len,
         output_hard_limit: match args.output_limit_mb {
             0 => usize::MAX,
@@ -102,8 +112,13 @@ fn main() -> ExitCode {
     let server = match KvServer::start(config) {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("kvs-server: {e}");
+            // Printed once, plainly (no timestamp or log level): this is the message a user
+            // starting the server reads, like Redis' "Could not create server TCP listening
+            // socket ...". It used to be logged with tracing as well, which showed it twice.
+            match e.hint() {
+                Some(hint) => eprintln!("kvs-server: {e}; {hint}"),
+                None => eprintln!("kvs-server: {e}"),
+            }
             return ExitCode::FAILURE;
         }
     };

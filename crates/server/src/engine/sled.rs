@@ -73,6 +73,21 @@ fn err(e: sled::Error) -> StorageError {
     StorageError::InvalidOperation(format!("ERR sled: {e}"))
 }
 
+/// An error opening the database at `path`, with the path kept (sled's own texts often lack
+/// it) and its lock conflict turned into [`StorageError::Locked`] like the kvs store's.
+fn open_err(path: &Path, e: sled::Error) -> StorageError {
+    match e {
+        // sled 0.34 reports a failed flock only as text in an `Other` error.
+        sled::Error::Io(e) if e.to_string().contains("could not acquire lock") => {
+            StorageError::Locked {
+                path: path.join("db"),
+            }
+        }
+        sled::Error::Io(e) => StorageError::io("open sled database", path, e),
+        e => StorageError::InvalidOperation(format!("sled database {}: {e}", path.display())),
+    }
+}
+
 fn encode(value: &[u8], expire_at_ms: Option<u64>) -> Vec<u8> {
     let mut v = Vec::with_capacity(8 + value.len());
     v.extend_from_slice(&expire_at_ms.unwrap_or(0).to_le_bytes());
@@ -433,7 +448,7 @@ impl SledEngine {
             .path(&sled_dir)
             .flush_every_ms(None)
             .open()
-            .map_err(err)?;
+            .map_err(|e| open_err(&sled_dir, e))?;
         let syncer = Arc::new(
             Syncer::open(&sled_dir)
                 .map_err(|e| StorageError::io("fsync sled files", &sled_dir, e))?,

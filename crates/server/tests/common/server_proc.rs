@@ -1,11 +1,12 @@
 //! The real `kvs-server` binary as a child process, for tests that need what an in-process
-//! server cannot give: flags as a user passes them, signals, and a SIGKILL that leaves nothing
-//! behind but the files.
+//! server cannot give: flags as a user passes them, signals, a SIGKILL that leaves nothing
+//! behind but the files, and start-up failures. Every child is killed and reaped on drop, also
+//! when a test fails.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -92,5 +93,66 @@ pub fn start_server(dir: &Path, extra: &[&str]) -> ServerProc {
             server.addr = addr.parse().expect("addr parses");
             return server;
         }
+    }
+}
+
+/// Waits up to `timeout` for `child` to exit.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// How a kvs-server that should not have started ended.
+pub struct StartFailure {
+    pub status: ExitStatus,
+    /// Its whole stderr, without colours.
+    pub stderr: String,
+}
+
+/// A child killed and reaped on drop, so a server that unexpectedly starts never outlives
+/// the test.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `kvs-server ARGS...` (after `tweak` adjusts the command, e.g. to drop privileges) and
+/// expects it to exit within `timeout`; panics, with what it printed, if it is still running
+/// then (it is killed).
+pub fn run_failing(
+    args: &[&str],
+    timeout: Duration,
+    tweak: impl FnOnce(&mut Command),
+) -> StartFailure {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kvs-server"));
+    cmd.args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    tweak(&mut cmd);
+    let mut child = Reaped(cmd.spawn().expect("spawn kvs-server"));
+    let mut pipe = child.0.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    });
+    let status = wait_exit(&mut child.0, timeout);
+    drop(child); // kills it if it is still running, which also ends the reader
+    let stderr = strip_ansi(&reader.join().expect("stderr reader"));
+    match status {
+        Some(status) => StartFailure { status, stderr },
+        None => panic!("kvs-server {args:?} still running after {timeout:?}; stderr:\n{stderr}"),
     }
 }
