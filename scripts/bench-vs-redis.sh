@@ -3,6 +3,7 @@
 #
 #   scripts/bench-vs-redis.sh [ROUNDS] [REQUESTS]     (defaults: 3 rounds, 200000 requests)
 #   PHASES=mem scripts/bench-vs-redis.sh               (only some phases: everysec,always,mem)
+#   KVS_BIN=/tmp/kvs-server-old scripts/bench-vs-redis.sh   (another kvs-server binary)
 #
 # 1. everysec: redis-server (appendonly yes, appendfsync everysec) vs kvs-server --fsync everysec,
 #    SET and GET at c=50 with P=1 and P=16, -r 1000000 -d 100, servers alternating each round.
@@ -22,8 +23,14 @@ read -r -a EXTRA <<<"${KVS_EXTRA:-}"
 for tool in redis-server redis-benchmark redis-cli python3; do
   command -v "$tool" >/dev/null || { echo "need $tool" >&2; exit 1; }
 done
-cargo build -q --release --bin kvs-server
-KVS=target/release/kvs-server
+# KVS_BIN=path runs that kvs-server binary instead of building this tree's (e.g. an older build,
+# for a before/after in one sitting).
+if [ -n "${KVS_BIN:-}" ]; then
+  KVS=$KVS_BIN
+else
+  cargo build -q --release --bin kvs-server
+  KVS=target/release/kvs-server
+fi
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {

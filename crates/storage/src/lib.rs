@@ -53,8 +53,11 @@
 //! * one **writer**, the only appender: it drains its channel into a batch, runs each command's
 //!   [`TxnFn`], appends the whole batch with one `pwrite`, fsyncs per policy (at most once per
 //!   batch), updates the index, and only then calls the completions — the completion is the
-//!   commit point. It also seals the active file at [`Options::max_file_size`] and deletes keys
-//!   whose TTL has passed;
+//!   commit point. It also seals the active file at [`Options::max_file_size`] — or earlier,
+//!   once it is mostly garbage ([`Options::seal_dead_ratio`], [`Options::seal_dead_bytes`]) —
+//!   and deletes keys whose TTL has passed. A caller blocked in [`Store::execute`] (every
+//!   [`KvStore`] write) is answered without waking parked threads where it can: both sides
+//!   poll for a bounded time while the reply or the next call is due;
 //! * [`Options::readers`] **reader** threads running read commands sent over a channel;
 //! * one **compactor**, which rewrites sealed files with enough dead bytes into new files with
 //!   hint files, commits the swap with one MANIFEST edit, and repoints the index by
