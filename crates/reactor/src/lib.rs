@@ -63,7 +63,7 @@ pub use limit::ConnectionLimit;
 pub use loop_handle::LoopHandle;
 pub use looper::EventLoopThread;
 pub use metrics::Metrics;
-pub use server::{Server, ServerBuilder, TcpServer};
+pub use server::{Listening, Server, ServerBuilder, TcpServer};
 pub use timer::TimerId;
 
 /// Re-exported so applications name the same `bytes` and `mio` types the reactor uses.

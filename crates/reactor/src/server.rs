@@ -152,9 +152,17 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds, listens, starts the looper threads and the acceptor thread.
-    /// **Any thread** (a builder is a plain value).
+    /// Binds, listens, starts the looper threads and the acceptor thread: [`bind`](Self::bind)
+    /// then [`Listening::start`]. **Any thread** (a builder is a plain value).
     pub fn start(self, factory: impl HandlerFactory) -> Result<Server> {
+        self.bind()?.start(factory)
+    }
+
+    /// Binds and listens, and starts nothing: the address is taken (connections queue in the
+    /// backlog) but no thread runs yet. A program that must prepare before it serves — open a
+    /// store, say — binds first, so that an address in use fails at once and before it touches
+    /// anything else, as Muduo's `Acceptor` and Redis do. **Any thread.**
+    pub fn bind(self) -> Result<Listening> {
         let addr = self
             .addr
             .ok_or_else(|| Error::InvalidConfig("listen address did not resolve".into()))?;
@@ -172,31 +180,57 @@ impl ServerBuilder {
             .map_err(listen_err("setsockopt"))?;
         socket.bind(&addr.into()).map_err(listen_err("bind"))?;
         socket.listen(self.backlog).map_err(listen_err("listen"))?;
-        let std_listener: std::net::TcpListener = socket.into();
-        let local_addr = std_listener
-            .local_addr()
-            .map_err(listen_err("getsockname"))?;
-        let listener = mio::net::TcpListener::from_std(std_listener);
+        let listener: std::net::TcpListener = socket.into();
+        let local_addr = listener.local_addr().map_err(listen_err("getsockname"))?;
+        Ok(Listening {
+            builder: self,
+            listener,
+            local_addr,
+        })
+    }
+}
 
-        let mut loopers = Vec::with_capacity(self.loopers);
-        for i in 0..self.loopers {
-            loopers.push(EventLoopThread::spawn(format!("{}-looper-{i}", self.name))?);
+/// A bound, listening socket with the server's options, not started yet
+/// ([`ServerBuilder::bind`]). Dropping it closes the socket.
+pub struct Listening {
+    builder: ServerBuilder,
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl Listening {
+    /// The bound address (with the actual port when port 0 was asked for). **Any thread.**
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Starts the looper threads and the acceptor thread. **Any thread.**
+    pub fn start(self, factory: impl HandlerFactory) -> Result<Server> {
+        let Listening {
+            builder: this,
+            listener,
+            local_addr,
+        } = self;
+        let listener = mio::net::TcpListener::from_std(listener);
+        let mut loopers = Vec::with_capacity(this.loopers);
+        for i in 0..this.loopers {
+            loopers.push(EventLoopThread::spawn(format!("{}-looper-{i}", this.name))?);
         }
         let active = Arc::new(AtomicUsize::new(0));
         let rejected = Arc::new(AtomicU64::new(0));
-        let limit = ConnectionLimit::new(self.max_connections);
+        let limit = ConnectionLimit::new(this.max_connections);
         let cfg = AcceptorConfig {
             listener,
             loopers: loopers.iter().map(|l| l.handle().clone()).collect(),
-            selector: self.selector,
+            selector: this.selector,
             factory: Arc::new(factory),
-            conn_opts: Arc::new(self.conn),
+            conn_opts: Arc::new(this.conn),
             max_connections: limit.clone(),
-            on_reject: self.on_reject,
+            on_reject: this.on_reject,
             active: active.clone(),
             rejected: rejected.clone(),
         };
-        let acceptor = AcceptorThread::spawn(cfg, format!("{}-acceptor", self.name))?;
+        let acceptor = AcceptorThread::spawn(cfg, format!("{}-acceptor", this.name))?;
         tracing::info!(addr = %local_addr, loopers = loopers.len(), "server listening");
         Ok(Server {
             local_addr,

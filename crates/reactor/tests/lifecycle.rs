@@ -340,3 +340,34 @@ fn a_reset_on_a_paused_connection_with_nothing_to_send_closes_it() {
         "a paused connection outlived its peer's reset"
     );
 }
+
+#[test]
+fn bind_takes_the_address_before_start_and_queues_connections() {
+    let listening = TcpServer::builder("127.0.0.1:0")
+        .name("bindfirst")
+        .loopers(1)
+        .bind()
+        .unwrap();
+    let addr = listening.local_addr();
+    // The address is taken already: a second server cannot have it, and says which it is.
+    let second = TcpServer::builder(addr).loopers(1).bind();
+    let err = second
+        .err()
+        .expect("a second bind of the same address must fail");
+    assert!(
+        err.to_string().contains(&addr.to_string()),
+        "the error names the address: {err}"
+    );
+    // No thread runs yet, but the kernel queues a connection in the backlog...
+    assert!(
+        !thread_names().iter().any(|n| n.starts_with("bindfirst")),
+        "bind() started threads: {:?}",
+        thread_names()
+    );
+    let mut early = connect(addr);
+    write_all(&mut early, b"queued");
+    // ...which is served once the server starts.
+    let server = listening.start(|| Echo).unwrap();
+    assert_eq!(read_exact(&mut early, 6), b"queued");
+    server.shutdown(Duration::from_secs(1));
+}

@@ -31,7 +31,7 @@ pub struct KvServer {
     _trimmer: crate::trim::HeapTrimmer,
 }
 
-/// Checks (or records) which engine owns `dir`, before anything binds or opens.
+/// Checks (or records) which engine owns `dir`, before the store is opened (after binding).
 fn claim_engine(dir: &Path, engine: &str) -> Result<(), ServerError> {
     if engine != "kvs" && engine != "sled" {
         return Err(ServerError::UnknownEngine(engine.to_string()));
@@ -127,6 +127,18 @@ pub fn raise_fd_limit(wanted: u64) -> u64 {
 impl KvServer {
     /// Opens the store and starts listening.
     pub fn start(config: Config) -> Result<KvServer, ServerError> {
+        // Bind first, as Redis does: an address in use fails before the data directory is
+        // created, claimed or opened (and before a store is loaded only to be closed again).
+        let listening = TcpServer::builder(config.addr)
+            .name("kvs")
+            .loopers(config.loopers.max(1))
+            .max_connections(Some(config.maxclients))
+            .on_reject(|w| {
+                let _ = w.write_all(b"-ERR max number of clients reached\r\n");
+            })
+            .idle_timeout((config.timeout > 0).then(|| Duration::from_secs(config.timeout)))
+            .high_water_mark(config.output_high_water)
+            .bind()?;
         claim_engine(&config.dir, &config.engine)?;
         let fds = raise_fd_limit(config.maxclients as u64 + 64);
         if fds < config.maxclients as u64 + 32 {
@@ -156,16 +168,7 @@ impl KvServer {
         };
         let ctx = Arc::new(ServerCtx::new(engine, config.clone()));
         let factory_ctx = ctx.clone();
-        let server = TcpServer::builder(config.addr)
-            .name("kvs")
-            .loopers(config.loopers.max(1))
-            .max_connections(Some(config.maxclients))
-            .on_reject(|w| {
-                let _ = w.write_all(b"-ERR max number of clients reached\r\n");
-            })
-            .idle_timeout((config.timeout > 0).then(|| Duration::from_secs(config.timeout)))
-            .high_water_mark(config.output_high_water)
-            .start(move || Session::new(factory_ctx.clone()))?;
+        let server = listening.start(move || Session::new(factory_ctx.clone()))?;
         ctx.set_network(
             server.local_addr().port(),
             server.loop_handles(),

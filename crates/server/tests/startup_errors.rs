@@ -94,12 +94,25 @@ fn shared_tempdir() -> tempfile::TempDir {
 fn port_in_use_names_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let dir = tempfile::tempdir().unwrap();
-    let f = run(&addr, dir.path(), |_| {});
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let f = run(&addr, &dir, |_| {});
     assert_reported_once(
         &f,
         "address already in use",
         &[&format!("cannot listen on {addr}"), "--addr"],
+    );
+    // The server binds first, as Redis does: the data directory was never created, claimed
+    // or opened.
+    assert!(
+        !dir.exists(),
+        "the data directory was created: {}",
+        f.stderr
+    );
+    assert!(
+        !f.stderr.contains("store opened"),
+        "the store was opened before the bind failed: {}",
+        f.stderr
     );
 }
 
