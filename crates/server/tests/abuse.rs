@@ -11,15 +11,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::{IO_TIMEOUT, Raw, cmd, connect, err, ok, simple, strip_ansi};
+use common::{IO_TIMEOUT, Raw, cmd, connect, err, ok, server_proc, simple};
 use kvs_server::client::{Client, Reply, encode_command};
 use tempfile::TempDir;
 
@@ -29,76 +29,29 @@ fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A `kvs-server` process, killed and reaped on drop (also when a test fails).
+/// A `kvs-server` child (`--fsync no`) in a fresh directory of its own, killed and reaped on
+/// drop (also when a test fails) before the directory goes.
 struct ServerProc {
-    child: Child,
+    proc: server_proc::ServerProc,
     addr: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
     _dir: TempDir,
 }
 
-impl Drop for ServerProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl ServerProc {
-    /// Starts `kvs-server --addr 127.0.0.1:0` in a fresh directory with `extra` flags, and
-    /// waits for its "ready" line.
+    /// Starts `kvs-server` with `extra` flags and waits for its "ready" line.
     fn start(extra: &[&str]) -> ServerProc {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kvs-server"))
-            .args(["--addr", "127.0.0.1:0", "--fsync", "no", "--dir"])
-            .arg(dir.path())
-            .args(extra)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn kvs-server");
-        let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let addr = loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-                let _ = child.kill();
-                panic!(
-                    "kvs-server exited during start-up: {:?}",
-                    log.lock().unwrap()
-                );
-            }
-            let clean = strip_ansi(&line);
-            log.lock().unwrap().push(clean.clone());
-            if clean.contains("kvs-server ready") {
-                let addr = clean
-                    .split_whitespace()
-                    .find_map(|w| w.strip_prefix("addr="))
-                    .expect("addr in the ready line");
-                break addr.parse().expect("addr parses");
-            }
-        };
-        // Keep draining stderr (a full pipe would block the server) and keep the lines.
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in stderr.lines() {
-                let Ok(line) = line else { break };
-                sink.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(strip_ansi(&line));
-            }
-        });
+        let args: Vec<&str> = ["--fsync", "no"].iter().chain(extra).copied().collect();
+        let proc = server_proc::start_server(dir.path(), &args);
         ServerProc {
-            child,
-            addr,
-            log,
+            addr: proc.addr,
+            proc,
             _dir: dir,
         }
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.proc.child.id()
     }
 
     /// A `/proc/<pid>/status` field in KiB (`VmRSS`: resident now; `VmHWM`: peak resident).
@@ -107,11 +60,7 @@ impl ServerProc {
     }
 
     fn log_contains(&self, needle: &str) -> bool {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .any(|l| l.contains(needle))
+        self.proc.log_contains(needle)
     }
 }
 

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use super::strip_ansi;
@@ -22,6 +22,9 @@ pub struct ServerProc {
     pub addr: SocketAddr,
     /// stderr up to and including the "ready" line, ANSI colours stripped.
     pub log: Vec<String>,
+    /// Every stderr line so far, start-up and after, ANSI colours stripped (the reader thread
+    /// keeps filling it while the server runs).
+    pub all_log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for ServerProc {
@@ -37,6 +40,15 @@ impl ServerProc {
     pub fn sigkill(mut self) {
         self.child.kill().expect("SIGKILL kvs-server");
         self.child.wait().expect("reap kvs-server");
+    }
+
+    /// Whether any stderr line so far contains `needle`.
+    pub fn log_contains(&self, needle: &str) -> bool {
+        self.all_log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .any(|l| l.contains(needle))
     }
 }
 
@@ -58,14 +70,19 @@ pub fn start_server(dir: &Path, extra: &[&str]) -> ServerProc {
         child,
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
         log: Vec::new(),
+        all_log: Arc::default(),
     };
     // A thread reads stderr so the wait below can time out, and keeps draining it afterwards
     // so the server never blocks on a full pipe.
     let (tx, rx) = mpsc::channel();
+    let all = Arc::clone(&server.all_log);
     std::thread::spawn(move || {
         for line in stderr.lines() {
             let Ok(line) = line else { break };
-            let _ = tx.send(line);
+            all.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(strip_ansi(&line));
+            let _ = tx.send(line); // nobody listens after start-up: the error is expected
         }
     });
     let deadline = Instant::now() + START_TIMEOUT;
