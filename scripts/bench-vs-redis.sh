@@ -6,11 +6,14 @@
 #   KVS_BIN=/tmp/kvs-server-old scripts/bench-vs-redis.sh   (another kvs-server binary)
 #
 # 1. everysec: redis-server (appendonly yes, appendfsync everysec) vs kvs-server --fsync everysec,
-#    SET and GET at c=50 with P=1 and P=16, -r 1000000 -d 100, servers alternating each round.
+#    SET, GET, INCR and MSET (TESTS=... picks others) at c=50 with P=1 and P=16,
+#    -r 1000000 -d 100, servers alternating each round.
 # 2. always: appendfsync always vs --fsync always, SET at c=50 P=1 and P=16.
 # 3. memory: RSS of both servers after loading 1 M distinct keys x 100 B values (redis-cli --pipe).
-# Prints markdown tables (per round, medians, ratio kvs/Redis). Every process it starts is
-# stopped on exit. Loopback only; bounded by ROUNDS x REQUESTS.
+# Prints markdown tables (per round, medians, ratio kvs/Redis, and each server's CPU per
+# request: utime + stime of the whole process over the run, from /proc/PID/stat, divided by
+# requests). Every process it starts is stopped on exit. Loopback only; bounded by
+# ROUNDS x REQUESTS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -56,10 +59,17 @@ start_kvs() {
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# bench PORT TEST PIPELINE -> "rps p50 p99"
+# CPU time (user + system, clock ticks) the process PID has used so far, all its threads.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+# bench PORT PID TEST PIPELINE -> "rps p50 p99 cpu" (cpu: the server's µs of CPU per request)
 bench() {
-  redis-benchmark -p "$1" -t "$2" -c 50 -P "$3" -n "$N" -r 1000000 -d 100 --csv 2>/dev/null \
-    | awk -F'","' 'NR==2 { gsub(/"/, "", $0); split($0, f, ","); print f[2], f[5], f[7] }'
+  local c0 c1 out
+  c0=$(cpu_ticks "$2")
+  out=$(redis-benchmark -p "$1" -t "$3" -c 50 -P "$4" -n "$N" -r 1000000 -d 100 --csv 2>/dev/null \
+    | awk -F'","' 'NR==2 { gsub(/"/, "", $0); split($0, f, ","); print f[2], f[5], f[7] }')
+  c1=$(cpu_ticks "$2")
+  echo "$out $(awk -v a="$c0" -v b="$c1" -v t="$TICK" -v n="$N" 'BEGIN { printf "%.2f", (b - a) * 1e6 / t / n }')"
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
@@ -69,35 +79,37 @@ run_matrix() { # POLICY TESTS...
   echo
   echo "### appendfsync/--fsync $policy ($(date -u +%F), $(nproc) cores, $N requests, c=50, -r 1000000 -d 100)"
   echo
-  echo "| test | P | round | Redis rps | kvs rps | Redis p50 ms | kvs p50 ms | Redis p99 ms | kvs p99 ms |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| test | P | round | Redis rps | kvs rps | Redis p50 ms | kvs p50 ms | Redis p99 ms | kvs p99 ms | Redis CPU µs/req | kvs CPU µs/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   local summary=()
   for t in "$@"; do
     for p in 1 16; do
-      : >"$WORK/r.txt"; : >"$WORK/k.txt"; : >"$WORK/r99.txt"; : >"$WORK/k99.txt"
+      for f in r k r99 k99 rc kc; do : >"$WORK/$f.txt"; done
       for round in $(seq 1 "$ROUNDS"); do
-        read -r rr r50 r99 < <(bench "$RPORT" "$t" "$p")
-        read -r kr k50 k99 < <(bench "$KPORT" "$t" "$p")
-        echo "| $t | $p | $round | $rr | $kr | $r50 | $k50 | $r99 | $k99 |"
+        read -r rr r50 r99 rc < <(bench "$RPORT" "$RPID" "$t" "$p")
+        read -r kr k50 k99 kc < <(bench "$KPORT" "$KPID" "$t" "$p")
+        echo "| $t | $p | $round | $rr | $kr | $r50 | $k50 | $r99 | $k99 | $rc | $kc |"
         echo "$rr" >>"$WORK/r.txt"; echo "$kr" >>"$WORK/k.txt"; echo "$r99" >>"$WORK/r99.txt"; echo "$k99" >>"$WORK/k99.txt"
+        echo "$rc" >>"$WORK/rc.txt"; echo "$kc" >>"$WORK/kc.txt"
       done
-      local mr mk m99r m99k
+      local mr mk m99r m99k mrc mkc
       mr=$(median <"$WORK/r.txt"); mk=$(median <"$WORK/k.txt"); m99r=$(median <"$WORK/r99.txt"); m99k=$(median <"$WORK/k99.txt")
-      summary+=("| $t | $p | $mr | $mk | $(awk -v a="$mk" -v b="$mr" 'BEGIN { printf "%.2f", a / b }') | $m99r | $m99k |")
+      mrc=$(median <"$WORK/rc.txt"); mkc=$(median <"$WORK/kc.txt")
+      summary+=("| $t | $p | $mr | $mk | $(awk -v a="$mk" -v b="$mr" 'BEGIN { printf "%.2f", a / b }') | $m99r | $m99k | $mrc | $mkc |")
     done
   done
   echo
   echo "Medians ($policy):"
   echo
-  echo "| test | P | Redis rps | kvs rps | kvs/Redis | Redis p99 ms | kvs p99 ms |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| test | P | Redis rps | kvs rps | kvs/Redis | Redis p99 ms | kvs p99 ms | Redis CPU µs/req | kvs CPU µs/req |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${summary[@]}"
   stop "$RPID"; stop "$KPID"
 }
 
 # PHASES picks what to run (default all): everysec, always, mem.
 PHASES=",${PHASES:-everysec,always,mem},"
-[[ $PHASES == *,everysec,* ]] && run_matrix everysec set get
+[[ $PHASES == *,everysec,* ]] && run_matrix everysec ${TESTS:-set get incr mset}
 [[ $PHASES == *,always,* ]] && run_matrix always set
 [[ $PHASES == *,mem,* ]] || exit 0
 

@@ -45,6 +45,9 @@ pub struct Config {
     /// Answer reads on the looper (lock-free, no thread hop) instead of sending them to the
     /// reader threads. Off by default: the design's path is looper -> readers -> looper.
     pub inline_reads: bool,
+    /// Send every read to the reader threads, even one that cannot block (by default a looper
+    /// answers those itself: see `Session::dispatch`). For comparison runs.
+    pub reads_on_readers: bool,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             output_high_water: 8 << 20,
             output_hard_limit: 512 << 20,
             inline_reads: false,
+            reads_on_readers: false,
         }
     }
 }

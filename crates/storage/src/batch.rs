@@ -107,6 +107,13 @@ impl Batch {
         self.list.get(i)
     }
 
+    /// Each key's latest record in this batch, with the key (one entry per distinct key).
+    pub(crate) fn latest_records(&self) -> impl Iterator<Item = (&Pending, &[u8])> {
+        self.latest
+            .iter()
+            .filter_map(|&i| self.list.get(i).map(|p| (p, self.key(p))))
+    }
+
     fn key_at(&self, i: usize) -> &[u8] {
         key_in(&self.list, &self.arena, i)
     }

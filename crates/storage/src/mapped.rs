@@ -101,6 +101,36 @@ impl MappedFile {
         self.map.get(..self.len).unwrap_or_default()
     }
 
+    /// Whether bytes `offset..offset + len` of the file are in the page cache, so reading them
+    /// through the map cannot wait for the disk (at most a minor fault maps the page in). One
+    /// `mincore` call; `false` for a range outside the file or over 64 pages, and if the call
+    /// fails. **Thread-safe.** A page can of course be evicted right after the answer: this is
+    /// a hint for where to run a read (storage-format §11.3), not a guarantee.
+    pub fn is_resident(&self, offset: u64, len: usize) -> bool {
+        const MAX_PAGES: usize = 64;
+        let page = page_size();
+        let Ok(start) = usize::try_from(offset) else {
+            return false;
+        };
+        let Some(end) = start.checked_add(len).filter(|&e| e <= self.len && len > 0) else {
+            return false;
+        };
+        let base = self.map.as_ptr() as usize; // page-aligned: mmap returns whole pages
+        let first = (base + start) & !(page - 1);
+        let span = base + end - first;
+        let pages = span.div_ceil(page);
+        if pages > MAX_PAGES {
+            return false;
+        }
+        let mut vec = [0u8; MAX_PAGES];
+        // SAFETY: `first..first + pages * page` lies within this mapping (whole pages of a map
+        // that covers `..self.len`), and `vec` has room for one byte per page. mincore only
+        // reads the page tables and writes `vec`.
+        let r =
+            unsafe { libc::mincore(first as *mut libc::c_void, pages * page, vec.as_mut_ptr()) };
+        r == 0 && vec.iter().take(pages).all(|v| v & 1 == 1)
+    }
+
     /// Drops this process's references to the file's pages after a whole-file scan (the hint
     /// writer's, recovery's), so they stop counting in its resident memory: they stay in the
     /// page cache, and a later read through the map faults them back in from there. Without
@@ -189,4 +219,17 @@ impl Deref for FileView<'_> {
     fn deref(&self) -> &MappedFile {
         &self.inner
     }
+}
+
+/// The system's page size (`sysconf`, read once).
+fn page_size() -> usize {
+    static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(n)
+            .ok()
+            .filter(|n| n.is_power_of_two())
+            .unwrap_or(4096)
+    })
 }

@@ -87,6 +87,29 @@ impl Reader<'_> {
         Ok(self.shared.read(key)?.map_or(0, |v| v.data.len()))
     }
 
+    /// Whether reading `key` now cannot wait for the disk (storage-format §11.3): it has no
+    /// entry, or its record is at most `max_len` bytes and is either in the active file — the
+    /// tail this process has just written, which sits in the page cache — or in pages of a
+    /// sealed file that `mincore` finds resident. Lock-free, no I/O. A network loop uses it to
+    /// answer on its own thread only the reads that cannot stall its other connections, and to
+    /// send the rest to the reader threads.
+    pub fn reads_without_blocking(&self, key: &[u8], max_len: usize) -> bool {
+        let Some(e) = self.shared.index.get(key) else {
+            return true;
+        };
+        if e.len as usize > max_len {
+            return false;
+        }
+        let files = self.shared.files.load();
+        if e.fid == files.active.fid {
+            return true;
+        }
+        files
+            .sealed
+            .get(&e.fid)
+            .is_some_and(|f| f.is_resident(e.offset, e.len as usize))
+    }
+
     /// Number of keys, including expired keys not collected yet (like Redis' DBSIZE).
     pub fn key_count(&self) -> usize {
         self.shared.index.len()

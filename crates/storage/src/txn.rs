@@ -48,12 +48,29 @@ impl Txn<'_> {
         self.batch.latest(key)
     }
 
-    /// A lock-free reader of the committed state (for scans and counts; it does not see what
-    /// this batch wrote).
+    /// A lock-free reader of the committed state, for scans: it does not see what this batch
+    /// wrote (counts do: [`key_count`](Self::key_count)).
     pub fn reader(&self) -> crate::reader::Reader<'_> {
         crate::reader::Reader {
             shared: self.shared,
         }
+    }
+
+    /// Keys in the store as this command sees it (DBSIZE): the committed count, corrected by
+    /// what earlier commands of the same batch created or deleted. Counts keys whose expiry
+    /// has passed but that are not collected yet, as the committed count does (and Redis'
+    /// DBSIZE). O(keys written by the batch).
+    pub fn key_count(&self) -> usize {
+        let committed = self.shared.index.len();
+        let (mut added, mut removed) = (0usize, 0usize);
+        for (p, key) in self.batch.latest_records() {
+            match (self.shared.index.contains_key(key), p.tombstone) {
+                (false, false) => added += 1,
+                (true, true) => removed += 1,
+                _ => {}
+            }
+        }
+        (committed + added).saturating_sub(removed)
     }
 
     /// Does `key` exist (and is it unexpired)?

@@ -78,3 +78,29 @@ fn write_rotate_compact_reopen() {
     assert_eq!(store.reader().key_count(), 0);
     assert_eq!(store.get(b"key20").unwrap(), None);
 }
+
+/// DBSIZE behind writes of the same batch: the count includes what the batch created and
+/// deleted, not only the committed index (which said 1 here).
+#[test]
+fn key_count_in_a_txn_sees_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(dir.path(), opts()).unwrap();
+    store.set(b"a", b"1").unwrap();
+    let n = store
+        .execute(|t| {
+            t.put(b"b", b"2", None);
+            t.delete(b"a").unwrap();
+            t.put(b"c", b"3", None);
+            t.put(b"d", b"4", None);
+            t.delete(b"d").unwrap(); // created and deleted in the batch: no change
+            t.put(b"b", b"5", None); // overwritten in the batch: counted once
+            t.key_count()
+        })
+        .unwrap();
+    assert_eq!(n, 2, "b and c");
+    assert_eq!(
+        store.stats().keys,
+        2,
+        "and so says the committed index afterwards"
+    );
+}

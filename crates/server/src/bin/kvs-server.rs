@@ -69,6 +69,10 @@ struct Args {
     /// Answer reads on the network threads (lock-free) instead of the storage reader threads.
     #[arg(long)]
     inline_reads: bool,
+    /// Send every read to the storage reader threads, even one that cannot block (by default
+    /// a network thread answers a read itself when its records are in memory).
+    #[arg(long, conflicts_with = "inline_reads")]
+    reads_on_readers: bool,
     /// Log level (error, warn, info, debug, trace) or a tracing filter.
     #[arg(long, default_value = "info")]
     log_level: String,
@@ -107,6 +111,7 @@ fn main() -> ExitCode {
             mb => mb.saturating_mul(1 << 20),
         },
         inline_reads: args.inline_reads,
+        reads_on_readers: args.reads_on_readers,
         ..Config::default()
     };
     let server = match KvServer::start(config) {

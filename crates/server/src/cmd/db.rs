@@ -67,7 +67,8 @@ impl Db for Txn<'_> {
         self.reader().scan(cursor, count)
     }
     fn key_count(&mut self) -> usize {
-        self.reader().key_count()
+        // Not `reader()`: that is the committed state, without this batch's writes.
+        Txn::key_count(self)
     }
     fn random_key(&mut self) -> Option<Vec<u8>> {
         self.reader().random_key()

@@ -15,6 +15,13 @@ pub struct GetRange {
     end: i64,
 }
 
+impl GetRange {
+    /// The key read.
+    pub(crate) fn key(&self) -> &Bytes {
+        &self.key
+    }
+}
+
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::GetRange(GetRange {
         key: args[1].clone(),

@@ -143,6 +143,20 @@ pub enum Cmd {
 }
 
 impl Cmd {
+    /// The keys a read command looks up, if looking them up is all it does (GET, MGET, EXISTS,
+    /// TYPE, TTL, STRLEN, GETRANGE): such a read may run on the looper when none of its
+    /// records can block. `None` for everything else, reads that walk the keyspace (KEYS,
+    /// SCAN, RANDOMKEY, DBSIZE) included.
+    pub fn looked_up_keys(&self) -> Option<&[Bytes]> {
+        match self {
+            Cmd::Get(k) | Cmd::Type(k) | Cmd::Strlen(k) => Some(std::slice::from_ref(k)),
+            Cmd::MGet(keys) | Cmd::Exists(keys) => Some(keys),
+            Cmd::Ttl(t) => Some(std::slice::from_ref(t.key())),
+            Cmd::GetRange(g) => Some(std::slice::from_ref(g.key())),
+            _ => None,
+        }
+    }
+
     /// May this command run before the client has authenticated? (AUTH, HELLO, QUIT, RESET, as
     /// Redis: they are flagged `no_auth`.)
     pub fn allowed_before_auth(&self) -> bool {

@@ -26,6 +26,13 @@ pub struct Ttl {
     unit: Unit,
 }
 
+impl Ttl {
+    /// The key asked about.
+    pub(crate) fn key(&self) -> &Bytes {
+        &self.key
+    }
+}
+
 fn parse(args: &[Bytes], unit: Unit) -> Result<Cmd, String> {
     Ok(Cmd::Ttl(Ttl {
         key: args[1].clone(),

@@ -68,4 +68,18 @@ impl Engine for KvsEngine {
     fn with_reader(&self, f: &mut dyn FnMut(&mut dyn crate::cmd::Db)) {
         f(&mut self.store.reader())
     }
+    fn reads_without_blocking(&self, keys: &mut dyn Iterator<Item = &[u8]>) -> bool {
+        let reader = self.store.reader();
+        for k in keys {
+            if !reader.reads_without_blocking(k, LOOPER_READ_MAX) {
+                return false;
+            }
+        }
+        true
+    }
 }
+
+/// The largest record a looper reads itself (storage-format §11.3): copying a bigger value
+/// would hold up the looper's other connections for longer than the hand-off to a reader
+/// thread costs.
+const LOOPER_READ_MAX: usize = 16 * 1024;

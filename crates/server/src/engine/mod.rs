@@ -47,4 +47,11 @@ pub trait Engine: Send + Sync {
     /// Runs `f` with a read view on the calling thread (the `--inline-reads` variant: a looper
     /// answers reads itself, without the hop to a reader thread).
     fn with_reader(&self, f: &mut dyn FnMut(&mut dyn Db));
+    /// Whether reading every one of `keys` right now cannot wait for the disk, so that a looper
+    /// may answer the read itself (the design's rule: a looper runs only reads that cannot
+    /// block; the rest go to the reader threads). `false` unless the engine can tell.
+    fn reads_without_blocking(&self, keys: &mut dyn Iterator<Item = &[u8]>) -> bool {
+        let _ = keys;
+        false
+    }
 }

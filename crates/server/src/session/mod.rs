@@ -37,6 +37,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
 mod budget;
+mod placement;
 mod replies;
 mod state;
 
@@ -323,8 +324,9 @@ impl Session {
                 Dest::Reader
             };
             let silent = b.silent;
-            if dest == Dest::Reader && self.ctx.config.inline_reads {
-                // --inline-reads: answer here, lock-free, without a thread hop.
+            if dest == Dest::Reader && placement::answer_on_looper(&self.ctx, &b) {
+                // Lock-free, without a thread hop: a read that cannot block (or any read,
+                // under --inline-reads).
                 if let Work::Commands { cmds, proto, .. } = &b.work {
                     let mut out = BytesMut::with_capacity(cmds.len() * 32);
                     let mut charged = 0;
