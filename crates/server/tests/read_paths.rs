@@ -51,6 +51,19 @@ fn session(tweak: impl FnOnce(&mut Config)) -> Vec<u8> {
         script.push(vec!["DEL".into(), "k1".into()]);
         script.push(vec!["GET".into(), "k1".into()]);
         script.push(vec!["DBSIZE".into()]);
+        // A keyspace walk right behind writes of the same pipeline sees them too.
+        script.push(vec!["SET".into(), format!("new{i}"), "x".into()]);
+        script.push(vec!["DEL".into(), "ttl".into()]);
+        script.push(vec!["KEYS".into(), "*".into()]);
+        script.push(vec![
+            "SET".into(),
+            "ttl".into(),
+            "x".into(),
+            "EX".into(),
+            "100".into(),
+        ]);
+        script.push(vec!["DEL".into(), format!("new{i}")]);
+        script.push(vec!["DBSIZE".into()]);
     }
     let mut bytes = Vec::new();
     for c in &script {
@@ -118,6 +131,11 @@ fn every_read_path_gives_the_same_replies_in_order() {
     );
     let s = String::from_utf8_lossy(&default);
     assert!(s.contains("$2\r\nv7\r\n"), "a GET saw the SET before it");
+    // KEYS right behind `SET new7` and `DEL ttl` (it runs on the writer, in their batch).
+    assert!(
+        s.contains("*2\r\n$3\r\nbig\r\n$4\r\nnew7\r\n"),
+        "KEYS saw the SET and the DEL before it"
+    );
     assert_eq!(default, on_readers, "default vs --reads-on-readers");
     assert_eq!(default, inline, "default vs --inline-reads");
 }

@@ -48,8 +48,9 @@ impl Txn<'_> {
         self.batch.latest(key)
     }
 
-    /// A lock-free reader of the committed state, for scans: it does not see what this batch
-    /// wrote (counts do: [`key_count`](Self::key_count)).
+    /// A lock-free reader of the committed state: it does not see what this batch wrote
+    /// ([`scan`](Self::scan), [`key_count`](Self::key_count) and
+    /// [`random_key`](Self::random_key) do).
     pub fn reader(&self) -> crate::reader::Reader<'_> {
         crate::reader::Reader {
             shared: self.shared,
@@ -71,6 +72,64 @@ impl Txn<'_> {
             }
         }
         (committed + added).saturating_sub(removed)
+    }
+
+    /// One step of a cursor scan as this command sees the store (SCAN, KEYS): the committed
+    /// keys of the step, less those this batch deleted, and on the last step (`0` back) the keys
+    /// this batch created. SCAN's guarantee holds — a key present for the whole scan is
+    /// returned — and a key created or deleted by the batch is seen as such, which the
+    /// committed state alone (`reader().scan`) does not show.
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
+        let (next, mut keys) = self.reader().scan(cursor, count);
+        keys.retain(|k| self.pending(k).is_none_or(|p| self.is_live(p)));
+        if next == 0 {
+            keys.extend(
+                self.batch
+                    .latest_records()
+                    .filter(|(p, key)| self.is_live(p) && !self.committed_live(key))
+                    .map(|(_, key)| key.to_vec()),
+            );
+        }
+        (next, keys)
+    }
+
+    /// A random key as this command sees the store (RANDOMKEY): a committed one the batch has
+    /// not deleted, else one the batch created; `None` if there is none.
+    pub fn random_key(&self) -> Option<Vec<u8>> {
+        let reader = self.reader();
+        for _ in 0..16 {
+            match reader.random_key() {
+                Some(k) if self.pending(&k).is_none_or(|p| self.is_live(p)) => return Some(k),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        // Few committed keys survive the batch: look for one the slow way, then at its own.
+        let mut cursor = 0;
+        loop {
+            let (next, keys) = self.scan(cursor, 256);
+            if let Some(k) = keys.into_iter().next() {
+                return Some(k);
+            }
+            if next == 0 {
+                return None;
+            }
+            cursor = next;
+        }
+    }
+
+    /// Whether a record of this batch leaves its key present (a value, not yet expired).
+    fn is_live(&self, p: &Pending) -> bool {
+        !p.tombstone && p.expire_at_ms.is_none_or(|t| t > self.now_ms)
+    }
+
+    /// Whether `key` is present, unexpired, in the committed index.
+    fn committed_live(&self, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        self.shared
+            .index
+            .get(key)
+            .is_some_and(|e| e.expire_at_ms.is_none_or(|t| t > now))
     }
 
     /// Does `key` exist (and is it unexpired)?

@@ -64,14 +64,15 @@ impl Db for Txn<'_> {
         Txn::exists(self, key)
     }
     fn scan(&mut self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
-        self.reader().scan(cursor, count)
+        // Not `reader()` here and below: that is the committed state, without the writes of
+        // the commands before this one in the batch.
+        Txn::scan(self, cursor, count)
     }
     fn key_count(&mut self) -> usize {
-        // Not `reader()`: that is the committed state, without this batch's writes.
         Txn::key_count(self)
     }
     fn random_key(&mut self) -> Option<Vec<u8>> {
-        self.reader().random_key()
+        Txn::random_key(self)
     }
 }
 
