@@ -15,7 +15,7 @@ pub struct Config {
     pub dir: PathBuf,
     /// Storage engine name (`kvs`).
     pub engine: String,
-    /// Looper threads.
+    /// Looper threads. Default [`default_loopers`]: one per core, less one for the writer.
     pub loopers: usize,
     /// Storage reader threads.
     pub readers: usize,
@@ -56,7 +56,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 4000)),
             dir: PathBuf::from("kvs-data"),
             engine: "kvs".into(),
-            loopers: 2,
+            loopers: default_loopers(),
             readers: 2,
             fsync: FsyncPolicy::EverySec,
             requirepass: None,
@@ -73,4 +73,17 @@ impl Default for Config {
             reads_on_readers: false,
         }
     }
+}
+
+/// The default number of looper threads: one per core, less one for the storage writer — at
+/// least one. Every write goes to the one writer thread, which under write load keeps a core
+/// busy; a looper per remaining core serves the sockets. Measured on 2 cores
+/// (docs/benchmarks.md, issue 13): 1 looper against 2 at redis-benchmark's defaults, SET P=1
+/// 0.73-0.79x Redis against 0.57-0.58x at 13.4 against 19.7 us of server CPU per request, GET
+/// P=1 p99 0.86-0.99 ms against 3.2 ms — a second looper only adds context switches there.
+pub fn default_loopers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_sub(1)
+        .max(1)
 }

@@ -22,7 +22,7 @@ pub mod server;
 pub mod session;
 mod trim;
 
-pub use config::Config;
+pub use config::{Config, default_loopers};
 pub use server::{KvServer, ServerError};
 
 /// The Redis version kvs reports (`INFO server`, `HELLO`): the command set and error texts it

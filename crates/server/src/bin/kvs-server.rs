@@ -22,9 +22,10 @@ struct Args {
     /// Data directory (created if missing).
     #[arg(long, default_value = "kvs-data")]
     dir: PathBuf,
-    /// Looper (network) threads.
-    #[arg(long, default_value_t = 2)]
-    loopers: usize,
+    /// Looper (network) threads [default: one per core, less one for the storage writer; at
+    /// least 1].
+    #[arg(long)]
+    loopers: Option<usize>,
     /// Storage reader threads.
     #[arg(long, default_value_t = 2)]
     readers: usize,
@@ -91,7 +92,7 @@ fn main() -> ExitCode {
         addr: args.addr,
         dir: args.dir,
         engine: args.engine,
-        loopers: args.loopers,
+        loopers: args.loopers.unwrap_or_else(kvs_server::default_loopers),
         readers: args.readers,
         fsync: args.fsync,
         requirepass: args.requirepass,
