@@ -46,7 +46,7 @@ pub struct Config {
     /// reader threads. Off by default: the design's path is looper -> readers -> looper.
     pub inline_reads: bool,
     /// Send every read to the reader threads, even one that cannot block (by default a looper
-    /// answers those itself: see `Session::dispatch`). For comparison runs.
+    /// answers those itself: see `session::placement`). For comparison runs.
     pub reads_on_readers: bool,
 }
 

@@ -96,20 +96,11 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<CompactorMsg>, writer: Sende
 
 /// Whether automatic compaction is on and sealed file `fid` is already past its threshold.
 fn past_threshold(shared: &Shared, fid: Fid) -> bool {
-    if shared.opts.compaction_interval.is_none() {
-        return false;
-    }
-    let stats = lock(&shared.stats);
-    let files = shared.files.load();
-    let Some(s) = stats.get(&fid) else {
-        return false;
-    };
-    pick(
-        &[(fid, *s)].into(),
-        &files,
-        shared.opts.compaction_threshold,
-    )
-    .contains(&fid)
+    shared.opts.compaction_interval.is_some()
+        && shared.files.load().sealed.contains_key(&fid)
+        && lock(&shared.stats)
+            .get(&fid)
+            .is_some_and(|s| s.dead_at_least(shared.opts.compaction_threshold))
 }
 
 /// Sealed files whose dead fraction is above `threshold` (any dead byte when it is 0).
@@ -121,10 +112,7 @@ fn pick(
     stats
         .iter()
         .filter(|(fid, _)| files.sealed.contains_key(fid))
-        .filter(|(_, s)| {
-            let body = s.total.saturating_sub(HEADER_LEN as u64);
-            body > 0 && s.dead > 0 && s.dead as f64 / body as f64 >= threshold
-        })
+        .filter(|(_, s)| s.dead_at_least(threshold))
         .map(|(fid, _)| *fid)
         .collect()
 }

@@ -43,13 +43,22 @@ const MIN_WRITER_SPIN: Duration = Duration::from_micros(2);
 /// Polls `rx` until it yields a message or `limit` has passed; `None` on time-out or
 /// disconnection (the caller then does a blocking receive, which reports either).
 pub(crate) fn poll_for<T>(rx: &Receiver<T>, limit: Duration) -> Option<T> {
+    spin_until(limit, || match rx.try_recv() {
+        Ok(m) => Some(Some(m)),
+        Err(TryRecvError::Disconnected) => Some(None),
+        Err(TryRecvError::Empty) => None,
+    })
+    .flatten()
+}
+
+/// Calls `ready` until it yields something or `limit` has passed (`None`): the one bounded
+/// spin both sides of the hand-off use.
+fn spin_until<T>(limit: Duration, mut ready: impl FnMut() -> Option<T>) -> Option<T> {
     let start = Instant::now();
     let mut polls = 0u32;
     loop {
-        match rx.try_recv() {
-            Ok(m) => return Some(m),
-            Err(TryRecvError::Disconnected) => return None,
-            Err(TryRecvError::Empty) => {}
+        if let Some(v) = ready() {
+            return Some(v);
         }
         // One `pause` per poll: on recent x86 a `pause` takes ~140 cycles, so a few of them
         // between polls would delay noticing the message by µs — the very latency this saves.
@@ -133,16 +142,7 @@ impl<T> ReplyRx<T> {
 
     /// Polls for at most `limit`; whether the reply (or the sender's drop) came meanwhile.
     fn poll_for(&self, limit: Duration) -> bool {
-        let start = Instant::now();
-        let mut polls = 0u32;
-        while !self.is_done() {
-            std::hint::spin_loop(); // one `pause` per poll, as in `poll_for` above
-            polls = polls.wrapping_add(1);
-            if polls.is_multiple_of(64) && start.elapsed() >= limit {
-                return false;
-            }
-        }
-        true
+        spin_until(limit, || self.is_done().then_some(())).is_some()
     }
 
     /// Parks until the reply (or the sender's drop) came, then takes the value.

@@ -143,17 +143,7 @@ impl Reader<'_> {
                 return Some(k);
             }
         }
-        let mut cursor = 0;
-        loop {
-            let (next, keys) = self.scan(cursor, 256);
-            if let Some(k) = keys.into_iter().next() {
-                return Some(k);
-            }
-            if next == 0 {
-                return None;
-            }
-            cursor = next;
-        }
+        first_scanned_key(|cursor, count| self.scan(cursor, count))
     }
 }
 
@@ -168,4 +158,22 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<Vec<ReadFn>>, n: usize) {
         }
     }
     tracing::debug!("reader stopped");
+}
+
+/// The first key a cursor scan through `scan` (a `(cursor, count) -> (next, keys)` step) finds:
+/// RANDOMKEY's slow path, when random draws keep hitting keys that are gone.
+pub(crate) fn first_scanned_key(
+    scan: impl Fn(u64, usize) -> (u64, Vec<Vec<u8>>),
+) -> Option<Vec<u8>> {
+    let mut cursor = 0;
+    loop {
+        let (next, keys) = scan(cursor, 256);
+        if let Some(k) = keys.into_iter().next() {
+            return Some(k);
+        }
+        if next == 0 {
+            return None;
+        }
+        cursor = next;
+    }
 }

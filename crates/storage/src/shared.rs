@@ -30,6 +30,16 @@ pub struct FileStats {
 }
 
 impl FileStats {
+    /// Whether the file holds dead bytes and they are at least `ratio` of its records (header
+    /// excluded): the one rule behind both compacting a sealed file (`compaction_threshold`)
+    /// and sealing the active one early (`seal_dead_ratio`, §10.1).
+    pub(crate) fn dead_at_least(&self, ratio: f64) -> bool {
+        let body = self
+            .total
+            .saturating_sub(crate::format::header::HEADER_LEN as u64);
+        body > 0 && self.dead > 0 && self.dead as f64 / body as f64 >= ratio
+    }
+
     pub(crate) fn note_seq(&mut self, seq: u64) {
         if self.min_seq == 0 || seq < self.min_seq {
             self.min_seq = seq;

@@ -32,13 +32,10 @@ impl Txn<'_> {
     /// The current value of `key` and its expiry, or `None` if absent or expired.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Value>> {
         if let Some(p) = self.pending(key) {
-            let now = self.now_ms;
-            return Ok(
-                (!p.tombstone && p.expire_at_ms.is_none_or(|t| t > now)).then(|| Value {
-                    data: self.batch.value(p).to_vec(),
-                    expire_at_ms: p.expire_at_ms,
-                }),
-            );
+            return Ok(self.is_live(p).then(|| Value {
+                data: self.batch.value(p).to_vec(),
+                expire_at_ms: p.expire_at_ms,
+            }));
         }
         self.shared.read(key)
     }
@@ -105,17 +102,7 @@ impl Txn<'_> {
             }
         }
         // Few committed keys survive the batch: look for one the slow way, then at its own.
-        let mut cursor = 0;
-        loop {
-            let (next, keys) = self.scan(cursor, 256);
-            if let Some(k) = keys.into_iter().next() {
-                return Some(k);
-            }
-            if next == 0 {
-                return None;
-            }
-            cursor = next;
-        }
+        crate::reader::first_scanned_key(|cursor, count| self.scan(cursor, count))
     }
 
     /// Whether a record of this batch leaves its key present (a value, not yet expired).
@@ -135,15 +122,9 @@ impl Txn<'_> {
     /// Does `key` exist (and is it unexpired)?
     pub fn exists(&mut self, key: &[u8]) -> Result<bool> {
         if let Some(p) = self.pending(key) {
-            let now = self.now_ms;
-            return Ok(!p.tombstone && p.expire_at_ms.is_none_or(|t| t > now));
+            return Ok(self.is_live(p));
         }
-        let now = self.now_ms;
-        Ok(self
-            .shared
-            .index
-            .get(key)
-            .is_some_and(|e| e.expire_at_ms.is_none_or(|t| t > now)))
+        Ok(self.committed_live(key))
     }
 
     /// Sets `key` to `value`, with an absolute expiry (Unix ms) or none.

@@ -290,9 +290,7 @@ impl Writer {
             let Some(s) = stats.get(&self.active.fid()) else {
                 return;
             };
-            let body = s.total.saturating_sub(HEADER_LEN as u64);
-            if s.dead < opts.seal_dead_bytes || (s.dead as f64) < opts.seal_dead_ratio * body as f64
-            {
+            if s.dead < opts.seal_dead_bytes || !s.dead_at_least(opts.seal_dead_ratio) {
                 return;
             }
             s.dead

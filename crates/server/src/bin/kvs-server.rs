@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use kvs_server::{Config, KvServer};
-use kvs_storage::FsyncPolicy;
+use kvs_storage::{FsyncPolicy, Options};
 
 /// A persistent, Redis-compatible key-value server.
 #[derive(Parser, Debug)]
@@ -54,11 +54,11 @@ struct Args {
     compaction_interval_ms: u64,
     /// Seal the active data file early once this fraction of it is dead (overwritten or
     /// deleted) and --seal-dead-mb are, so compaction can reclaim it; above 1 disables.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = Options::default().seal_dead_ratio)]
     seal_dead_ratio: f64,
     /// Dead MiB the active data file must hold before it is sealed early (see
     /// --seal-dead-ratio; Redis' auto-aof-rewrite-min-size).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = Options::default().seal_dead_bytes >> 20)]
     seal_dead_mb: u64,
     /// Largest bulk string a client may send, in bytes (Redis' proto-max-bulk-len).
     #[arg(long, default_value_t = 512 * 1024 * 1024)]
