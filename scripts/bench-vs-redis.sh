@@ -18,8 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 N=${2:-200000}
-LOOPERS=${KVS_LOOPERS:-2}
-READERS=${KVS_READERS:-2}
+# The server's own defaults unless KVS_LOOPERS / KVS_READERS say otherwise (issue 13 judges
+# default flags).
+THREADS=()
+[ -n "${KVS_LOOPERS:-}" ] && THREADS+=(--loopers "$KVS_LOOPERS")
+[ -n "${KVS_READERS:-}" ] && THREADS+=(--readers "$KVS_READERS")
 # Extra kvs-server flags, e.g. KVS_EXTRA=--inline-reads.
 read -r -a EXTRA <<<"${KVS_EXTRA:-}"
 
@@ -54,7 +57,7 @@ start_redis() {
 # start_kvs POLICY -> sets KPORT, KPID
 start_kvs() {
   KPORT=$(free_port)
-  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "${1%-mem}" --loopers "$LOOPERS" --readers "$READERS" --log-level warn "${EXTRA[@]}" >"$WORK/kvs-$1.log" 2>&1 &
+  "$KVS" --addr "127.0.0.1:$KPORT" --dir "$WORK/kvs-$1" --fsync "${1%-mem}" "${THREADS[@]}" --log-level warn "${EXTRA[@]}" >"$WORK/kvs-$1.log" 2>&1 &
   KPID=$!; PIDS+=("$KPID"); wait_up "$KPORT"
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
