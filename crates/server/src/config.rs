@@ -80,7 +80,9 @@ impl Default for Config {
 /// busy; a looper per remaining core serves the sockets. Measured on 2 cores
 /// (docs/benchmarks.md, issue 13): 1 looper against 2 at redis-benchmark's defaults, SET P=1
 /// 0.73-0.79x Redis against 0.57-0.58x at 13.4 against 19.7 us of server CPU per request, GET
-/// P=1 p99 0.86-0.99 ms against 3.2 ms — a second looper only adds context switches there.
+/// P=1 p99 0.86-0.99 ms against 3.2 ms — a second looper only adds context switches there. The
+/// price is paid by deep pipelines of writes (SET P=16 1.01-1.35x against 1.27-1.62x), where one
+/// looper saturates its core.
 pub fn default_loopers() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
