@@ -4,7 +4,7 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -105,6 +105,7 @@ impl EventLoop {
             id,
             pending: Mutex::new(Vec::new()),
             wake_pending: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
             waker,
             quit: AtomicBool::new(false),
             next_timer_id: AtomicU64::new(1),
@@ -163,8 +164,13 @@ impl EventLoop {
         let _enter = span.enter();
         while !self.shared.quit.load(Ordering::Acquire) {
             self.drain_deferred();
+            // From here until `epoll_wait` returns a post must wake us (see `Shared::wake`).
+            self.shared.sleeping.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
             let timeout = self.poll_timeout();
-            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+            let polled = self.poll.poll(&mut self.events, timeout);
+            self.shared.sleeping.store(false, Ordering::Relaxed);
+            if let Err(e) = polled {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }

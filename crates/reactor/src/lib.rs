@@ -47,6 +47,7 @@ mod limit;
 mod loop_handle;
 mod looper;
 mod metrics;
+mod post_batch;
 mod server;
 mod timer;
 
@@ -63,6 +64,7 @@ pub use limit::ConnectionLimit;
 pub use loop_handle::LoopHandle;
 pub use looper::EventLoopThread;
 pub use metrics::Metrics;
+pub use post_batch::coalesce_posts;
 pub use server::{Listening, Server, ServerBuilder, TcpServer};
 pub use timer::TimerId;
 

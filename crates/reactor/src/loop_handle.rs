@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,11 @@ pub(crate) struct Shared {
     /// Set when a wake-up has been sent that the loop has not consumed yet: further posts in the
     /// same batch skip the `eventfd` write (one wake per batch).
     pub(crate) wake_pending: AtomicBool,
+    /// Set by the loop from just before it last looks at its queue until `epoll_wait` returns:
+    /// only then can a post go unnoticed without a wake-up. A loop that is busy finds what was
+    /// posted when it next looks, so posts to it skip the `eventfd` write (a syscall, and on a
+    /// VM often an inter-processor interrupt).
+    pub(crate) sleeping: AtomicBool,
     pub(crate) waker: Waker,
     pub(crate) quit: AtomicBool,
     pub(crate) next_timer_id: AtomicU64,
@@ -48,7 +53,19 @@ impl Shared {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Wakes the loop for work already in its queue, if it may be asleep.
     pub(crate) fn wake(&self) {
+        // Pairs with the fence in `EventLoop::run` (Dekker's pattern): either the loop's next
+        // look at the queue sees the functor pushed before this fence, or this load sees that
+        // it is going to sleep.
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::Relaxed) {
+            self.wake_now();
+        }
+    }
+
+    /// Wakes the loop whatever it is doing: for state it reads outside the queue (`quit`).
+    pub(crate) fn wake_now(&self) {
         if !self.wake_pending.swap(true, Ordering::AcqRel)
             && let Err(e) = self.waker.wake()
         {
@@ -106,18 +123,25 @@ impl LoopHandle {
     }
 
     pub(crate) fn queue_boxed(&self, f: Functor) {
-        self.shared.lock_pending().push(f);
-        if !self.is_in_loop_thread() {
+        if self.is_in_loop_thread() {
+            // No wake is needed: the loop checks the queue before it blocks.
+            self.shared.lock_pending().push(f);
+            return;
+        }
+        // Inside `coalesce_posts` the functor waits for the scope's end.
+        if let Some(f) = crate::post_batch::hold(&self.shared, f) {
+            self.shared.lock_pending().push(f);
             self.shared.wake();
         }
-        // On the loop thread no wake is needed: the loop checks the queue before it blocks.
     }
 
     /// Asks the loop to stop. `EventLoop::run` returns after finishing its current iteration;
     /// connections still open are closed when the `EventLoop` is dropped. **Thread-safe.**
     pub fn quit(&self) {
         self.shared.quit.store(true, Ordering::Release);
-        self.shared.wake();
+        // The loop reads `quit` before its last look at the queue, so the sleeping flag
+        // cannot tell whether it will see it: always wake.
+        self.shared.wake_now();
     }
 
     /// Runs `f` once at `when`, on the loop thread. Returns the id to cancel it with.

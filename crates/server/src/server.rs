@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use kvs_reactor::TcpServer;
-use kvs_storage::{Options, Store};
+use kvs_storage::{CompletionScope, Options, Store};
 
 use crate::engine::Engine;
 use crate::engine::kvs::KvsEngine;
@@ -155,6 +155,8 @@ impl KvServer {
             compaction_interval: config.compaction_interval,
             seal_dead_ratio: config.seal_dead_ratio,
             seal_dead_bytes: config.seal_dead_bytes,
+            // Replies of one write batch reach each looper together, with one wake-up.
+            completion_scope: Some(CompletionScope::new(|f| kvs_reactor::coalesce_posts(f))),
             ..Options::default()
         };
         let open_err = |e| ServerError::open(&config.dir, e);

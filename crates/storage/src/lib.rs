@@ -170,7 +170,7 @@ pub use compactor::CompactionReport;
 pub use fileset::Value;
 pub use kv_store::{KvStore, KvsEngine};
 pub use lock::LOCK_FILE;
-pub use options::{FsyncPolicy, Options, now_ms};
+pub use options::{CompletionScope, FsyncPolicy, Options, now_ms};
 pub use reader::{ReadFn, Reader};
 pub use recovery::RecoveryReport;
 pub use shared::FileStats;

@@ -1,5 +1,6 @@
 //! How a store is configured.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// When the writer makes appended records durable (Redis' `appendfsync`).
@@ -59,6 +60,43 @@ pub struct Options {
     /// How often the compactor looks for files past the threshold (it also runs on request).
     /// `None` disables automatic compaction. Default 10 s.
     pub compaction_interval: Option<Duration>,
+    /// Runs each write batch's completions, if set: see [`CompletionScope`]. Default `None`
+    /// (completions are called directly).
+    pub completion_scope: Option<CompletionScope>,
+}
+
+/// A caller-supplied scope the writer runs one batch's completions in: called once per batch
+/// with a function that calls them all.
+///
+/// The store never learns where replies go; a caller that posts each completion's reply to an
+/// event loop can so hand a whole batch to each loop at once (the kv server wraps them in
+/// `kvs_reactor::coalesce_posts`: one wake-up per looper per batch instead of one every few
+/// replies). The scope must call the function it is given exactly once, on the calling thread.
+#[derive(Clone)]
+pub struct CompletionScope(Arc<ScopeFn>);
+
+/// What a [`CompletionScope`] wraps: called with the function that runs a batch's completions.
+type ScopeFn = dyn Fn(&mut dyn FnMut()) + Send + Sync;
+
+impl CompletionScope {
+    /// Wraps `scope`, which must call the function it receives exactly once.
+    pub fn new(scope: impl Fn(&mut dyn FnMut()) + Send + Sync + 'static) -> Self {
+        CompletionScope(Arc::new(scope))
+    }
+
+    /// Runs `f` inside the scope, or directly if there is none.
+    pub(crate) fn run(scope: Option<&CompletionScope>, mut f: impl FnMut()) {
+        match scope {
+            Some(s) => (s.0)(&mut f),
+            None => f(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CompletionScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompletionScope(..)")
+    }
 }
 
 impl Default for Options {
@@ -72,6 +110,7 @@ impl Default for Options {
             seal_dead_ratio: 0.5,
             seal_dead_bytes: 8 << 20,
             compaction_interval: Some(Duration::from_secs(10)),
+            completion_scope: None,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::format::header::HEADER_LEN;
 use crate::format::{DataCodec, FileKind, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::handoff::{WriterSpin, poll_for};
 use crate::index::IndexEntry;
-use crate::options::{FsyncPolicy, now_ms};
+use crate::options::{CompletionScope, FsyncPolicy, now_ms};
 use crate::shared::{FileStats, Shared, lock};
 use crate::txn::Txn;
 
@@ -358,8 +358,11 @@ impl Writer {
                     // Commit what came before, in order, then flush.
                     let result = self.commit(&mut batch, !syncs.is_empty());
                     batch.clear();
-                    finish(&result, completions.drain(..).chain(syncs.drain(..)));
-                    c(self.flush_all());
+                    let scope = self.shared.opts.completion_scope.clone();
+                    let all = completions.drain(..).chain(syncs.drain(..));
+                    finish(scope.as_ref(), &result, all.map(|c| (c, None)));
+                    let flushed = self.flush_all();
+                    finish(scope.as_ref(), &Ok(()), [(c, Some(flushed))].into_iter());
                 }
             }
         }
@@ -367,7 +370,9 @@ impl Writer {
         // Whatever the outcome: a failed commit returns early and must not leave its records
         // for the next batch to commit.
         batch.clear();
-        finish(&result, completions.drain(..).chain(syncs.drain(..)));
+        let scope = self.shared.opts.completion_scope.as_ref();
+        let all = completions.drain(..).chain(syncs.drain(..));
+        finish(scope, &result, all.map(|c| (c, None)));
         self.batch = batch;
         self.completions = completions;
         self.syncs = syncs;
@@ -638,16 +643,25 @@ impl Writer {
     }
 }
 
-fn finish(result: &Result<()>, completions: impl Iterator<Item = Completion>) {
-    for c in completions {
-        let r = match result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(failure(e)),
-        };
-        if catch_unwind(AssertUnwindSafe(|| c(r))).is_err() {
-            tracing::error!("a write completion panicked");
+/// Calls a batch's completions with its commit result (or, paired with one, that result
+/// instead), inside the store's completion scope.
+fn finish(
+    scope: Option<&CompletionScope>,
+    result: &Result<()>,
+    completions: impl Iterator<Item = (Completion, Option<Result<()>>)>,
+) {
+    let mut completions = Some(completions);
+    CompletionScope::run(scope, || {
+        for (c, own) in completions.take().into_iter().flatten() {
+            let r = own.unwrap_or_else(|| match result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(failure(e)),
+            });
+            if catch_unwind(AssertUnwindSafe(|| c(r))).is_err() {
+                tracing::error!("a write completion panicked");
+            }
         }
-    }
+    });
 }
 
 /// Allocates a fid, creates its data file, and makes it live (§10, new active data file).

@@ -334,3 +334,48 @@ fn a_failed_command_in_a_batch_is_invisible_to_the_next() {
     );
     assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"1"[..]));
 }
+
+/// Every completion of a batch runs inside the caller's completion scope, on the writer thread,
+/// and the scope is entered once per batch, not once per completion.
+#[test]
+fn completions_run_inside_the_completion_scope_once_per_batch() {
+    use std::cell::Cell;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    thread_local! {
+        static IN_SCOPE: Cell<bool> = const { Cell::new(false) };
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scopes = Arc::new(AtomicUsize::new(0));
+    let counted = scopes.clone();
+    let opts = Options {
+        completion_scope: Some(kvs_storage::CompletionScope::new(move |f| {
+            counted.fetch_add(1, SeqCst);
+            IN_SCOPE.with(|s| s.set(true));
+            f();
+            IN_SCOPE.with(|s| s.set(false));
+        })),
+        ..Options::default()
+    };
+    let store = Store::open_with(dir.path(), opts).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let fs: Vec<kvs_storage::TxnFn> = (0..50)
+        .map(|i| {
+            let tx = tx.clone();
+            Box::new(move |t: &mut kvs_storage::Txn<'_>| {
+                t.put(format!("k{i}").as_bytes(), b"v", None);
+                Box::new(move |r: kvs_storage::Result<()>| {
+                    tx.send((r.is_ok(), IN_SCOPE.with(|s| s.get()))).unwrap();
+                }) as kvs_storage::Completion
+            }) as kvs_storage::TxnFn
+        })
+        .collect();
+    // One message of 50 commands is one batch (max_batch is 1024).
+    store.submit_writes(fs).unwrap();
+    drop(tx);
+    let got: Vec<(bool, bool)> = rx.iter().collect();
+    assert_eq!(got.len(), 50);
+    assert!(got.iter().all(|&(ok, inside)| ok && inside), "{got:?}");
+    assert_eq!(scopes.load(SeqCst), 1);
+}

@@ -395,14 +395,17 @@ impl Writer {
             self.refuse(e);
         }
         let failed = self.refused.get();
-        for c in done {
-            c(match failed {
-                None => Ok(()),
-                Some(reason) => Err(StorageError::WritesRefused {
-                    reason: reason.clone(),
-                }),
-            });
-        }
+        // Like the kvs engine's completion scope: each looper gets the batch's replies at once.
+        kvs_reactor::coalesce_posts(|| {
+            for c in done {
+                c(match failed {
+                    None => Ok(()),
+                    Some(reason) => Err(StorageError::WritesRefused {
+                        reason: reason.clone(),
+                    }),
+                });
+            }
+        });
     }
 
     /// Gets what was applied out of the process (`flush`), and with `fsync` onto the disk.
