@@ -331,7 +331,11 @@ impl Inner {
         });
         // Every open starts a fresh active file; the previous one is sealed as it is.
         let active = crate::writer::new_active_file(&shared)?;
-        let active_reader = Arc::new(ActiveFile::open(dir, active.fid())?);
+        let active_reader = Arc::new(ActiveFile::open(
+            dir,
+            active.fid(),
+            shared.opts.max_file_size,
+        )?);
         shared.update_files(|cur| FileSet {
             sealed: cur.sealed.clone(),
             active: active_reader,

@@ -564,7 +564,11 @@ impl Writer {
         let mut old = std::mem::replace(&mut self.active, new);
         old.seal()?;
         let mapped = Arc::new(old.into_mapped()?);
-        let new_active = Arc::new(ActiveFile::open(&self.shared.dir, self.active.fid())?);
+        let new_active = Arc::new(ActiveFile::open(
+            &self.shared.dir,
+            self.active.fid(),
+            self.shared.opts.max_file_size,
+        )?);
         self.shared.update_files(|cur| {
             let mut sealed = cur.sealed.clone();
             sealed.insert(old_fid, mapped);
@@ -619,7 +623,7 @@ impl Writer {
         self.expiries.clear();
         self.expiries_sum = 0;
         self.publish_expiries();
-        let active = Arc::new(ActiveFile::open(&dir, fid)?);
+        let active = Arc::new(ActiveFile::open(&dir, fid, self.shared.opts.max_file_size)?);
         self.shared.update_files(|_| FileSet {
             sealed: Default::default(),
             active,

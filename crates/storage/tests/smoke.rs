@@ -146,3 +146,35 @@ fn scan_and_random_key_in_a_txn_see_the_batch() {
         .unwrap();
     assert_eq!(random, Some(b"d".to_vec()));
 }
+
+/// The active file is read through a map of a `max_file_size` window: records inside it come
+/// from the map, a record that runs past it (a value larger than the window) and records after
+/// it come from `pread` — every one of them reads back whole, before and after a reopen.
+#[test]
+fn active_file_records_inside_and_past_the_mapped_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        max_file_size: 4096,
+        compaction_interval: None,
+        ..Options::default()
+    };
+    let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    let check = |store: &Store| {
+        assert_eq!(store.get(b"small-1").unwrap().as_deref(), Some(&b"one"[..]));
+        assert_eq!(store.get(b"big").unwrap(), Some(big.clone()));
+        assert_eq!(store.get(b"small-2").unwrap().as_deref(), Some(&b"two"[..]));
+    };
+    {
+        let store = Store::open_with(dir.path(), opts.clone()).unwrap();
+        store.set(b"small-1", b"one").unwrap();
+        assert_eq!(store.get(b"small-1").unwrap().as_deref(), Some(&b"one"[..]));
+        // Rotation gives the big record a file of its own, where it runs past the window
+        // while that file is still the active one.
+        store.set(b"big", &big).unwrap();
+        assert_eq!(store.get(b"big").unwrap(), Some(big.clone()));
+        store.set(b"small-2", b"two").unwrap();
+        check(&store);
+    }
+    let store = Store::open_with(dir.path(), opts).unwrap();
+    check(&store);
+}

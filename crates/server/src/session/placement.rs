@@ -11,13 +11,14 @@ use super::{Batch, Work};
 use crate::ctx::ServerCtx;
 
 /// Most keys a looper looks up for one batch before it prefers a reader thread. The hand-off
-/// costs ~10 µs of CPU per batch and a resident key ~1 µs (a `mincore` call among it), so a
-/// large batch could go to a reader, which then works beside the looper — but only where a core
-/// is free for it. With the default of one looper on a 2-core box (the load generator holds the
-/// other core) the readers only time-share the looper's core. Measured, same runs
-/// (docs/benchmarks.md, issue 13): GET at redis-benchmark's P=16 (16 keys per batch) ran at
-/// 1.04× Redis with 64 against 0.91× with 8, and with `--loopers 2` at 0.74× against 0.58×.
-const MAX_KEYS: usize = 64;
+/// costs ~10 µs of CPU per batch and a resident key ~1 µs (a `mincore` call among it), so past
+/// ~8 keys the hand-off is the cheaper side — and the reader then works in parallel with the
+/// looper. Measured: with 64, GET at redis-benchmark's P=16 ran at 0.84× Redis against 0.92×
+/// with every read on the readers, +0.3 µs of server CPU per GET; again with one looper and the
+/// active file mapped, 0.58–0.60× against 1.03–1.04× with 8 — the index lookups (cache misses,
+/// a quarter of the looper's time) then all fall on the looper's core (docs/benchmarks.md,
+/// issue 13).
+const MAX_KEYS: usize = 8;
 
 /// Whether the looper answers read batch `b` itself: always under `--inline-reads`, never under
 /// `--reads-on-readers`, and by default when every command only looks up keys, at most
