@@ -42,7 +42,7 @@ for tool in redis-server redis-benchmark redis-cli; do
     command -v "$tool" >/dev/null || { echo "calibrate-bench: $tool not found" >&2; exit 2; }
 done
 if [[ -z "${KVS_BENCH:-}" ]]; then
-    cargo build --release -q -p kvs-server --bin kvs-bench
+    cargo build --release -q -p kvs-bench --bin kvs-bench
     KVS_BENCH=target/release/kvs-bench
 fi
 

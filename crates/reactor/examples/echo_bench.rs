@@ -38,71 +38,82 @@ use kvs_reactor::{Conn, Handler, TcpServer};
 
 type BoxResult<T> = Result<T, Box<dyn Error>>;
 
-const USAGE: &str = "flags: --threads N --conns N --size BYTES --duration SECS --warmup SECS \
-                     --rounds R --json FILE";
 /// A request still unanswered this long when the run ends counts as an error (a hang).
 const STALL: Duration = Duration::from_secs(1);
 /// `/proc/*/stat` CPU times are in USER_HZ ticks, which Linux fixes at 100 for user space.
 const TICKS_PER_SEC: f64 = 100.0;
 
+/// Echo ping-pong: a kvs-reactor echo server against a tokio echo server, in one run.
+#[derive(clap::Parser)]
+#[command(name = "echo_bench")]
 struct Opts {
+    /// Server I/O threads (kvs loopers, tokio workers).
+    #[arg(long, default_value_t = 1, value_parser = positive)]
     threads: usize,
+    /// Client connections, each with one request in flight.
+    #[arg(long, default_value_t = 100, value_parser = positive)]
     conns: usize,
+    /// Message size in bytes.
+    #[arg(long, default_value_t = 64, value_parser = positive)]
     size: usize,
+    /// Measured seconds per round.
+    #[arg(long, default_value = "5", value_parser = positive_secs)]
     duration: Duration,
+    /// Unrecorded seconds before each round's measurement.
+    #[arg(long, default_value = "1", value_parser = secs)]
     warmup: Duration,
+    /// Rounds per server.
+    #[arg(long, default_value_t = 3, value_parser = positive)]
     rounds: usize,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
     json: Option<String>,
+    /// Hidden child mode: serve echo with this implementation until stdin closes.
+    #[arg(long, hide = true)]
+    serve: Option<ServeKind>,
+}
+
+/// Which echo server a child process runs.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ServeKind {
+    Kvs,
+    Tokio,
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be positive".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    Duration::try_from_secs_f64(v).map_err(|e| e.to_string())
+}
+
+fn positive_secs(s: &str) -> Result<Duration, String> {
+    secs(s).and_then(|d| {
+        if d.is_zero() {
+            Err("must be positive".into())
+        } else {
+            Ok(d)
+        }
+    })
 }
 
 fn main() {
-    let code = match parse_args() {
-        Ok((Some(kind), o)) => serve(kind, o.threads).map(|()| 0),
-        Ok((None, o)) => bench(&o),
-        Err(e) => Err(format!("{e}\n{USAGE}").into()),
+    let o = <Opts as clap::Parser>::parse();
+    let code = match o.serve {
+        Some(kind) => serve(kind, o.threads).map(|()| 0),
+        None => bench(&o),
     };
     // Every child-process guard has been dropped by now.
     std::process::exit(code.unwrap_or_else(|e| {
         eprintln!("echo_bench: {e}");
         2
     }));
-}
-
-fn parse_args() -> BoxResult<(Option<&'static str>, Opts)> {
-    let secs = Duration::from_secs;
-    let mut o = Opts {
-        threads: 1,
-        conns: 100,
-        size: 64,
-        duration: secs(5),
-        warmup: secs(1),
-        rounds: 3,
-        json: None,
-    };
-    let mut serve = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--serve" => match value()?.as_str() {
-                "kvs" => serve = Some("kvs"),
-                "tokio" => serve = Some("tokio"),
-                other => return Err(format!("--serve kvs|tokio, not {other:?}").into()),
-            },
-            "--threads" => o.threads = value()?.parse()?,
-            "--conns" => o.conns = value()?.parse()?,
-            "--size" => o.size = value()?.parse()?,
-            "--duration" => o.duration = Duration::try_from_secs_f64(value()?.parse()?)?,
-            "--warmup" => o.warmup = Duration::try_from_secs_f64(value()?.parse()?)?,
-            "--rounds" => o.rounds = value()?.parse()?,
-            "--json" => o.json = Some(value()?),
-            other => return Err(format!("unknown flag {other:?}").into()),
-        }
-    }
-    if o.threads == 0 || o.conns == 0 || o.size == 0 || o.rounds == 0 || o.duration.is_zero() {
-        return Err("--threads, --conns, --size, --rounds and --duration must be positive".into());
-    }
-    Ok((serve, o))
 }
 
 // ---- The servers (child processes) ----------------------------------------------------------
@@ -117,16 +128,16 @@ impl Handler for Echo {
     }
 }
 
-fn serve(kind: &str, threads: usize) -> BoxResult<()> {
+fn serve(kind: ServeKind, threads: usize) -> BoxResult<()> {
     let grace = Duration::from_secs(1);
     match kind {
-        "kvs" => {
+        ServeKind::Kvs => {
             let builder = TcpServer::builder("127.0.0.1:0").loopers(threads);
             let server = builder.nodelay(true).start(|| Echo)?;
             announce_and_wait(server.local_addr())?;
             server.shutdown(grace);
         }
-        _ => {
+        ServeKind::Tokio => {
             let mut builder = tokio::runtime::Builder::new_multi_thread();
             let rt = builder.worker_threads(threads).enable_all().build()?;
             let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;

@@ -60,7 +60,7 @@ pub use connection::ConnOptions;
 pub use error::{Error, Result};
 pub use event_loop::EventLoop;
 pub use handler::{CloseReason, Handler, HandlerFactory};
-pub use limit::ConnectionLimit;
+pub use limit::{ConnectionLimit, raise_open_files_limit};
 pub use loop_handle::LoopHandle;
 pub use looper::EventLoopThread;
 pub use metrics::Metrics;

@@ -35,3 +35,31 @@ impl fmt::Debug for ConnectionLimit {
         f.debug_tuple("ConnectionLimit").field(&self.get()).finish()
     }
 }
+
+/// Raises this process's soft limit on open files (`RLIMIT_NOFILE`) toward `wanted`, never past
+/// the hard limit, and returns the soft limit now in force (`u64::MAX`: unlimited). Every
+/// connection is a descriptor: a server or a load generator with thousands of connections calls
+/// this before it opens them. Never lowers the limit. **Thread-safe** (the limit is the
+/// process's).
+///
+/// ```
+/// let now = kvs_reactor::raise_open_files_limit(256);
+/// assert!(now >= 256 || now == kvs_reactor::raise_open_files_limit(u64::MAX));
+/// ```
+pub fn raise_open_files_limit(wanted: u64) -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let lim = getrlimit(Resource::Nofile);
+    let current = lim.current.unwrap_or(u64::MAX);
+    if current >= wanted {
+        return current;
+    }
+    let target = lim.maximum.map_or(wanted, |max| wanted.min(max));
+    let raised = Rlimit {
+        current: Some(target),
+        maximum: lim.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => target,
+        Err(_) => current,
+    }
+}

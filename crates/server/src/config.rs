@@ -6,6 +6,33 @@ use std::time::Duration;
 
 use kvs_storage::FsyncPolicy;
 
+/// Which storage engine a server runs on. The choice is recorded in the data directory
+/// (`ENGINE`), and opening that directory with another engine fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EngineKind {
+    /// kvs-storage, the Bitcask-style log store of this project.
+    #[default]
+    Kvs,
+    /// sled, for comparison (`crate::engine::sled`).
+    Sled,
+}
+
+impl EngineKind {
+    /// The name used on the command line, in INFO and in the directory's `ENGINE` file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Kvs => "kvs",
+            EngineKind::Sled => "sled",
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a server is started.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -13,8 +40,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Data directory. Default `./kvs-data`.
     pub dir: PathBuf,
-    /// Storage engine name (`kvs`).
-    pub engine: String,
+    /// Storage engine. Default [`EngineKind::Kvs`].
+    pub engine: EngineKind,
     /// Looper threads. Default [`default_loopers`]: one per core, less one for the writer.
     pub loopers: usize,
     /// Storage reader threads.
@@ -55,7 +82,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 4000)),
             dir: PathBuf::from("kvs-data"),
-            engine: "kvs".into(),
+            engine: EngineKind::Kvs,
             loopers: default_loopers(),
             readers: 2,
             fsync: FsyncPolicy::EverySec,

@@ -384,7 +384,7 @@ impl ServerCtx {
                     Some(v) if name == "maxclients" => {
                         // Redis' updateMaxclients: raise the open-file limit to fit, or refuse
                         // with the number that does fit (32 descriptors kept for the server).
-                        let fds = crate::server::raise_fd_limit(v as u64 + 64);
+                        let fds = kvs_reactor::raise_open_files_limit(v as u64 + 64);
                         if fds < v as u64 + 32 {
                             Err(bad(&format!(
                                 "The operating system is not able to handle the specified \

@@ -121,8 +121,6 @@ pub enum ServerError {
         wanted: String,
     },
     /// An engine this build does not have.
-    #[error("unknown engine '{0}' (available: kvs, sled)")]
-    UnknownEngine(String),
     /// The store's files are damaged: it cannot be opened as it is.
     #[error("data directory {} is damaged: {source}", dir.display())]
     Damaged {
@@ -222,7 +220,6 @@ impl ServerError {
             ServerError::EngineMismatch { found, .. } => {
                 format!("use --engine {found} or pass another --dir")
             }
-            ServerError::UnknownEngine(_) => "use --engine kvs or --engine sled".into(),
             ServerError::Damaged { dir, .. } | ServerError::MissingFile { dir, .. } => format!(
                 "run `kvs-check --dir {}` for a full report (`--repair` fixes what it can); \
                  otherwise restore the directory from a backup",

@@ -8,7 +8,6 @@
 //! request order ([`session`]). Storage threads never touch a socket.
 #![deny(missing_docs)]
 
-pub mod bench;
 pub mod client;
 pub mod cmd;
 pub mod config;
@@ -22,7 +21,7 @@ pub mod server;
 pub mod session;
 mod trim;
 
-pub use config::{Config, default_loopers};
+pub use config::{Config, EngineKind, default_loopers};
 pub use server::{KvServer, ServerError};
 
 /// The Redis version kvs reports (`INFO server`, `HELLO`): the command set and error texts it

@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::engine::kvs::KvsEngine;
 use crate::engine::sled::SledEngine;
 
-use crate::config::Config;
+use crate::config::{Config, EngineKind};
 use crate::ctx::ServerCtx;
 use crate::session::Session;
 
@@ -32,10 +32,8 @@ pub struct KvServer {
 }
 
 /// Checks (or records) which engine owns `dir`, before the store is opened (after binding).
-fn claim_engine(dir: &Path, engine: &str) -> Result<(), ServerError> {
-    if engine != "kvs" && engine != "sled" {
-        return Err(ServerError::UnknownEngine(engine.to_string()));
-    }
+fn claim_engine(dir: &Path, engine: EngineKind) -> Result<(), ServerError> {
+    let engine = engine.as_str();
     prepare_dir(dir)?;
     let path = dir.join(ENGINE_FILE);
     match std::fs::read_to_string(&path) {
@@ -99,31 +97,6 @@ fn prepare_dir(dir: &Path) -> Result<(), ServerError> {
     })
 }
 
-/// Raises the soft `RLIMIT_NOFILE` toward the hard limit so `maxclients` connections fit, as
-/// Redis does at start-up. Returns the soft limit in force.
-pub fn raise_fd_limit(wanted: u64) -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-            return 0;
-        }
-        if lim.rlim_cur < wanted {
-            let new = libc::rlimit {
-                rlim_cur: wanted.min(lim.rlim_max),
-                rlim_max: lim.rlim_max,
-            };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &new) == 0 {
-                lim.rlim_cur = new.rlim_cur;
-            }
-        }
-    }
-    lim.rlim_cur
-}
-
 impl KvServer {
     /// Opens the store and starts listening.
     pub fn start(config: Config) -> Result<KvServer, ServerError> {
@@ -139,8 +112,8 @@ impl KvServer {
             .idle_timeout((config.timeout > 0).then(|| Duration::from_secs(config.timeout)))
             .high_water_mark(config.output_high_water)
             .bind()?;
-        claim_engine(&config.dir, &config.engine)?;
-        let fds = raise_fd_limit(config.maxclients as u64 + 64);
+        claim_engine(&config.dir, config.engine)?;
+        let fds = kvs_reactor::raise_open_files_limit(config.maxclients as u64 + 64);
         if fds < config.maxclients as u64 + 32 {
             tracing::warn!(
                 fds,
@@ -160,11 +133,11 @@ impl KvServer {
             ..Options::default()
         };
         let open_err = |e| ServerError::open(&config.dir, e);
-        let engine: Arc<dyn Engine> = match config.engine.as_str() {
-            "sled" => Arc::new(
+        let engine: Arc<dyn Engine> = match config.engine {
+            EngineKind::Sled => Arc::new(
                 SledEngine::open(&config.dir, config.fsync, config.readers).map_err(open_err)?,
             ),
-            _ => Arc::new(KvsEngine::new(
+            EngineKind::Kvs => Arc::new(KvsEngine::new(
                 Store::open_with(&config.dir, opts).map_err(open_err)?,
             )),
         };

@@ -86,7 +86,7 @@ const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
 
 /// Raises this process's soft RLIMIT_NOFILE to its hard limit and returns the soft limit.
 fn raise_own_fd_limit() -> u64 {
-    kvs_server::server::raise_fd_limit(u64::MAX)
+    kvs_reactor::raise_open_files_limit(u64::MAX)
 }
 
 /// Descriptors this process has open now.

@@ -251,6 +251,25 @@ fn dir_of_another_engine() {
 }
 
 #[test]
+fn unknown_engine_is_refused_with_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().expect("utf-8 temp path");
+    let f = run_failing(
+        &["--addr", "127.0.0.1:0", "--dir", d, "--engine", "rocks"],
+        EXIT_WITHIN,
+        |_| {},
+    );
+    assert_reported_once(&f, "invalid value 'rocks' for '--engine", &[]);
+    assert!(
+        f.stderr.contains("[possible values: kvs, sled]"),
+        "the choices are listed; stderr:\n{}",
+        f.stderr
+    );
+    // Refused before anything touched the directory.
+    assert!(!dir.path().join("ENGINE").exists());
+}
+
+#[test]
 fn dir_with_a_damaged_manifest() {
     let dir = tempfile::tempdir().unwrap();
     drop(start_server(dir.path(), &[])); // a real store, then killed

@@ -1,7 +1,6 @@
 //! The directory lock: one process per store directory.
 
-use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, StorageError};
@@ -26,14 +25,12 @@ impl DirLock {
             .write(true)
             .open(&path)
             .map_err(|e| StorageError::io("open", &path, e))?;
-        // SAFETY: plain syscall on a descriptor we own.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.kind() == std::io::ErrorKind::WouldBlock {
-                return Err(StorageError::Locked { path });
-            }
-            return Err(StorageError::io("flock", &path, err));
+        // std's `try_lock` is `flock(LOCK_EX | LOCK_NB)` on Linux: held by the open file,
+        // released when it closes — also when the process dies.
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(StorageError::Locked { path }),
+            Err(TryLockError::Error(err)) => return Err(StorageError::io("flock", &path, err)),
         }
         Ok(DirLock { _file: file })
     }

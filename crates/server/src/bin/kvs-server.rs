@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use kvs_server::{Config, KvServer};
+use kvs_server::{Config, EngineKind, KvServer};
 use kvs_storage::{FsyncPolicy, Options};
 
 /// A persistent, Redis-compatible key-value server.
@@ -17,8 +17,8 @@ struct Args {
     #[arg(long, default_value = "127.0.0.1:4000")]
     addr: SocketAddr,
     /// Storage engine (recorded in the data directory; another engine on the same directory fails).
-    #[arg(long, default_value = "kvs")]
-    engine: String,
+    #[arg(long, value_enum, default_value_t = EngineKind::Kvs)]
+    engine: EngineKind,
     /// Data directory (created if missing).
     #[arg(long, default_value = "kvs-data")]
     dir: PathBuf,

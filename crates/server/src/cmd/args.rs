@@ -14,36 +14,9 @@ pub fn wrong_arity(name: &str) -> String {
     format!("ERR wrong number of arguments for '{name}' command")
 }
 
-/// Parses a signed 64-bit integer the way Redis' `string2ll` does: optional '-', digits, no
-/// '+', no spaces, no leading zeros (except "0" itself), and it must fit.
-pub fn parse_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    let (neg, digits) = match b {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, b),
-    };
-    match digits {
-        [] => return None,
-        [b'0'] => return if neg { None } else { Some(0) },
-        [b'0', ..] => return None,
-        _ => {}
-    }
-    let mut v: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        let d = i64::from(d - b'0');
-        v = if neg {
-            v.checked_mul(10)?.checked_sub(d)?
-        } else {
-            v.checked_mul(10)?.checked_add(d)?
-        };
-    }
-    Some(v)
-}
+/// Parses a signed 64-bit integer the way Redis' `string2ll` does (one implementation for the
+/// protocol's lengths and the commands' arguments: [`crate::resp::parse::string2ll`]).
+pub use crate::resp::parse::string2ll as parse_i64;
 
 /// [`parse_i64`] with Redis' error text.
 pub fn int(b: &[u8]) -> Result<i64, String> {

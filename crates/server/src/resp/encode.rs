@@ -178,7 +178,7 @@ pub fn big_number(out: &mut BytesMut, digits: &str, p: Proto) {
 }
 
 /// A whole command as a multibulk of bulk strings, `*2\r\n$3\r\nGET\r\n$1\r\nk\r\n`: what a
-/// client sends (for `kvs-client`, `kvs-bench` and tests).
+/// client sends (for `kvs-client` and tests; `kvs-bench` has its own, `request.rs`).
 pub fn command<A: AsRef<[u8]>>(out: &mut BytesMut, args: &[A]) {
     array_len(out, args.len());
     for arg in args {

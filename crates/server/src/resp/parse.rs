@@ -471,7 +471,9 @@ fn to_i64(n: usize) -> i64 {
 
 /// Redis' `string2ll` (`src/util.c`): strict decimal. No `+`, no leading zeros (`0` itself
 /// aside, so `-0` is refused), no spaces, fewer than 21 bytes, and it must fit in an `i64`.
-fn string2ll(s: &[u8]) -> Option<i64> {
+/// Written out rather than `str::parse`, which takes `+` and leading zeros: the accepted set
+/// must be Redis' byte for byte.
+pub fn string2ll(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() >= 21 {
         return None;
     }

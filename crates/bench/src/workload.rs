@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::BytesMut;
 
-use crate::resp::encode;
+use crate::request as encode;
 
 use super::reply::{Value, decode};
 
@@ -438,7 +438,7 @@ fn show(v: &Value<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resp::{Limits, Parser};
+    use kvs_server::resp::{Limits, Parser};
 
     fn spec(keyspace: Option<u64>, verify: Option<u64>) -> DataSpec {
         DataSpec {

@@ -24,10 +24,12 @@
 //!
 //! [`EventLoopThread`]: kvs_reactor::EventLoopThread
 //! [`TcpClient`]: kvs_reactor::TcpClient
+#![deny(missing_docs)]
 
 mod conn;
 pub mod reply;
 pub mod report;
+pub mod request;
 pub mod workload;
 
 use std::collections::BTreeSet;
@@ -178,7 +180,7 @@ struct Bench {
 impl Bench {
     fn new(args: Args) -> Result<Bench, String> {
         let addr = resolve(&args.host, args.port)?;
-        raise_fd_limit(u64::from(args.clients) + 256);
+        kvs_reactor::raise_open_files_limit(u64::from(args.clients) + 256);
         let loopers = (0..args.threads)
             .map(|i| EventLoopThread::spawn(format!("kvs-bench-{i}")))
             .collect::<Result<Vec<_>, _>>()
@@ -673,22 +675,4 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
         .or(addrs.first())
         .copied()
         .ok_or_else(|| format!("{host} has no address"))
-}
-
-/// Raises the soft open-files limit toward `wanted` (thousands of connections need it).
-fn raise_fd_limit(wanted: u64) {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit with a valid, initialised struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < wanted {
-            let new = libc::rlimit {
-                rlim_cur: wanted.min(lim.rlim_max),
-                rlim_max: lim.rlim_max,
-            };
-            libc::setrlimit(libc::RLIMIT_NOFILE, &new);
-        }
-    }
 }

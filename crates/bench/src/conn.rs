@@ -12,7 +12,7 @@ use kvs_reactor::{CloseReason, Conn, Handler};
 
 use super::reply::{Scan, scan};
 use super::workload::{ConnWorkload, DataSpec, TestKind, Written};
-use crate::resp::encode;
+use crate::request as encode;
 
 /// Latency a connection's histogram covers from the start, in microseconds; it grows on demand
 /// (auto-resize), so a connection costs ~20 KiB until its latencies pass 10 ms.
