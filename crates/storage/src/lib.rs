@@ -141,6 +141,7 @@ pub mod scan;
 
 mod batch;
 mod compactor;
+mod expiry;
 mod fileset;
 mod handoff;
 mod kv_store;

@@ -13,14 +13,19 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use crate::batch::{Batch, Pending, Undo};
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
-use crate::fileset::{ActiveFile, FileSet};
+use crate::expiry::ExpirySchedule;
+
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, FileKind, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
+use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::handoff::{WriterSpin, poll_for};
 use crate::index::IndexEntry;
 use crate::options::{CompletionScope, FsyncPolicy, now_ms};
-use crate::shared::{FileStats, Shared, lock};
+use crate::shared::{Shared, lock};
 use crate::txn::Txn;
+
+mod files;
+
+pub(crate) use files::new_active_file;
 
 /// Called once a write command has committed (`Ok`) or failed; runs on the writer thread, so it
 /// should only hand the result on (e.g. post it to a network loop).
@@ -52,14 +57,8 @@ pub(crate) struct Writer {
     next_seq: u64,
     dirty: bool,
     last_sync: Instant,
-    /// Keys with a TTL by expiry time: the writer deletes them when due (Redis' active expiry),
-    /// so they stop taking memory and DBSIZE drops. An entry leaves when its key's entry is
-    /// replaced or deleted by a commit, so every entry here is a key the writer last gave that
-    /// expiry: the index's expiring keys, except those the compactor dropped as expired since
-    /// (found, and uncounted, when their entry comes due — at once, as they are past it).
-    expiries: BTreeSet<(u64, Vec<u8>)>,
-    /// Sum of the expiry times in `expiries`, for the published mean (INFO's avg_ttl).
-    expiries_sum: u128,
+    /// Keys with a TTL by expiry time, deleted by `expire_due` when due (`expiry.rs`).
+    expiries: ExpirySchedule,
     /// `expire_due` is committing its tombstones: it counts those keys as expired itself (it
     /// knows each was past due when it built the tombstone, even if a compaction removes the
     /// entry before the commit), so `commit` must not count them again.
@@ -122,9 +121,8 @@ impl Writer {
             next_seq,
             dirty: false,
             last_sync: Instant::now(),
-            expiries_sum: expiries.iter().map(|(at, _)| u128::from(*at)).sum(),
             in_expire_pass: false,
-            expiries,
+            expiries: ExpirySchedule::new(expiries),
             batch: Batch::default(),
             undo: Vec::new(),
             completions: Vec::new(),
@@ -139,28 +137,10 @@ impl Writer {
     ///
     /// [`Store::stats`]: crate::Store::stats
     fn publish_expiries(&self) {
-        let n = self.expiries.len() as u64;
-        let mean = match n {
-            0 => 0,
-            n => u64::try_from(self.expiries_sum / u128::from(n)).unwrap_or(u64::MAX),
-        };
         let c = &self.shared.counters;
-        c.expiring_keys.store(n, Relaxed);
-        c.expiring_mean_at_ms.store(mean, Relaxed);
-    }
-
-    /// Schedules `key` to expire at `at` (on `expiries` and its `sum`).
-    fn schedule(expiries: &mut BTreeSet<(u64, Vec<u8>)>, sum: &mut u128, at: u64, key: &[u8]) {
-        if expiries.insert((at, key.to_vec())) {
-            *sum += u128::from(at);
-        }
-    }
-
-    /// Takes `key`'s schedule entry for `at` out (its entry was replaced or deleted).
-    fn unschedule(expiries: &mut BTreeSet<(u64, Vec<u8>)>, sum: &mut u128, at: u64, key: &[u8]) {
-        if expiries.remove(&(at, key.to_vec())) {
-            *sum -= u128::from(at);
-        }
+        c.expiring_keys.store(self.expiries.len(), Relaxed);
+        c.expiring_mean_at_ms
+            .store(self.expiries.mean_at(), Relaxed);
     }
 
     pub(crate) fn run(mut self) {
@@ -171,7 +151,7 @@ impl Writer {
             } else {
                 Duration::from_secs(3600)
             };
-            if let Some((at, _)) = self.expiries.first() {
+            if let Some(at) = self.expiries.next_at() {
                 timeout = timeout.min(Duration::from_millis(at.saturating_sub(now_ms())));
             }
             // Just answered a blocked caller: its next call is likely a few µs away.
@@ -234,14 +214,9 @@ impl Writer {
         let mut records = Batch::default();
         let mut dropped = 0u64;
         while records.len() < EXPIRE_BATCH {
-            match self.expiries.first() {
-                Some((at, _)) if *at <= now => {}
-                _ => break,
-            }
-            let Some((at, key)) = self.expiries.pop_first() else {
+            let Some((at, key)) = self.expiries.pop_due(now) else {
                 break;
             };
-            self.expiries_sum -= u128::from(at);
             if self
                 .shared
                 .index
@@ -277,34 +252,6 @@ impl Writer {
                 .counters
                 .expired_keys
                 .fetch_add(expired, Relaxed);
-        }
-    }
-
-    /// Seals the active file early when its own garbage passes both thresholds (§10.1), so
-    /// the compactor can take it: a small working set overwritten in place would otherwise
-    /// keep every old version in a file that never reaches `max_file_size`.
-    fn seal_if_mostly_dead(&mut self) {
-        let opts = &self.shared.opts;
-        let dead = {
-            let stats = lock(&self.shared.stats);
-            let Some(s) = stats.get(&self.active.fid()) else {
-                return;
-            };
-            if s.dead < opts.seal_dead_bytes || !s.dead_at_least(opts.seal_dead_ratio) {
-                return;
-            }
-            s.dead
-        };
-        if self.shared.refused().is_some() {
-            return;
-        }
-        tracing::debug!(
-            fid = self.active.fid(),
-            dead,
-            "sealing the active file early"
-        );
-        if let Err(e) = self.rotate() {
-            self.shared.poison(e.to_string());
         }
     }
 
@@ -524,10 +471,10 @@ impl Writer {
             // by the tombstones of `expire_due`) and its new one joins it.
             if old_at != p.expire_at_ms {
                 if let Some(at) = old_at {
-                    Self::unschedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+                    self.expiries.unschedule(at, key);
                 }
                 if let Some(at) = p.expire_at_ms {
-                    Self::schedule(&mut self.expiries, &mut self.expiries_sum, at, key);
+                    self.expiries.schedule(at, key);
                 }
                 expiries_changed = true;
             }
@@ -555,96 +502,6 @@ impl Writer {
         records.clear();
         Ok(())
     }
-
-    /// Seals the active file, maps it for readers, and starts a new one (§10, rotation).
-    fn rotate(&mut self) -> Result<()> {
-        let old_fid = self.active.fid();
-        self.sync()?;
-        let new = new_active_file(&self.shared)?;
-        let mut old = std::mem::replace(&mut self.active, new);
-        old.seal()?;
-        let mapped = Arc::new(old.into_mapped()?);
-        let new_active = Arc::new(ActiveFile::open(
-            &self.shared.dir,
-            self.active.fid(),
-            self.shared.opts.max_file_size,
-        )?);
-        self.shared.update_files(|cur| {
-            let mut sealed = cur.sealed.clone();
-            sealed.insert(old_fid, mapped);
-            FileSet {
-                sealed,
-                active: new_active,
-            }
-        });
-        tracing::debug!(
-            old = old_fid,
-            new = self.active.fid(),
-            "rotated the active data file"
-        );
-        if let Some(c) = &self.compactor {
-            let _ = c.send(crate::compactor::CompactorMsg::Sealed(old_fid));
-        }
-        Ok(())
-    }
-
-    fn flush_all(&mut self) -> Result<()> {
-        if let Some(e) = self.shared.refused() {
-            return Err(e);
-        }
-        // No compaction may edit the file set meanwhile.
-        let shared = self.shared.clone();
-        let _compaction = lock(&shared.compaction);
-        // A failure here is a failure to write: refuse writes from now on and answer it as
-        // such (MISCONF in the server), like every other write failure.
-        self.flush_all_locked().map_err(|e| {
-            self.shared.poison(e.to_string());
-            failure(&e)
-        })
-    }
-
-    fn flush_all_locked(&mut self) -> Result<()> {
-        let dir = self.shared.dir.clone();
-        let fid = {
-            let mut m = lock(&self.shared.manifest);
-            m.raise_next_seq(self.next_seq)?;
-            m.allocate_fid()?
-        };
-        let new = DBFile::create(&dir, FileKind::Data, fid)?;
-        crate::dir::sync_dir(&dir)?;
-        let old: Vec<_> = lock(&self.shared.manifest)
-            .live_files()
-            .iter()
-            .copied()
-            .collect();
-        lock(&self.shared.manifest).add_or_remove(&[fid], &old)?;
-        // Committed. Everything below only makes memory and the directory agree with it.
-        self.shared.index.clear();
-        self.expiries.clear();
-        self.expiries_sum = 0;
-        self.publish_expiries();
-        let active = Arc::new(ActiveFile::open(&dir, fid, self.shared.opts.max_file_size)?);
-        self.shared.update_files(|_| FileSet {
-            sealed: Default::default(),
-            active,
-        });
-        *lock(&self.shared.stats) = [(
-            fid,
-            FileStats {
-                total: new.len(),
-                ..Default::default()
-            },
-        )]
-        .into();
-        self.active = new;
-        self.dirty = false;
-        for f in old {
-            crate::compactor::remove_files(&dir, f);
-        }
-        crate::dir::sync_dir(&dir)?;
-        tracing::info!("flushed all keys");
-        Ok(())
-    }
 }
 
 /// Calls a batch's completions with its commit result (or, paired with one, that result
@@ -666,20 +523,4 @@ fn finish(
             }
         }
     });
-}
-
-/// Allocates a fid, creates its data file, and makes it live (§10, new active data file).
-pub(crate) fn new_active_file(shared: &Shared) -> Result<DBFile> {
-    let fid = lock(&shared.manifest).allocate_fid()?;
-    let file = DBFile::create(&shared.dir, FileKind::Data, fid)?;
-    crate::dir::sync_dir(&shared.dir)?;
-    lock(&shared.manifest).add_or_remove(&[fid], &[])?;
-    lock(&shared.stats).insert(
-        fid,
-        FileStats {
-            total: file.len(),
-            ..Default::default()
-        },
-    );
-    Ok(file)
 }
