@@ -4,20 +4,23 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::dbfile::{Access, DBFile};
 use crate::dir::{file_path, list_files};
-use crate::error::{Result, StorageError};
+use crate::error::Result;
 use crate::format::header::HEADER_LEN;
 use crate::format::{DataCodec, Fid, FileKind, HintCodec, RecordCodec};
-use crate::index::{Index, IndexEntry, SHARDS};
+use crate::index::{Index, IndexEntry};
 use crate::loader::{Expiring, Loader};
 use crate::manifest::Manifest;
 use crate::mapped::MappedFile;
 use crate::scan::ScanReport;
 use crate::shared::FileStats;
+
+mod load;
+
+use load::load_index;
 
 /// What opening the store found and did.
 #[derive(Debug, Clone, Default)]
@@ -115,23 +118,7 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
         files: live.len(),
         ..Default::default()
     };
-    for (kind, fid) in list_files(dir)? {
-        if matches!(kind, FileKind::Data | FileKind::Hint) && !manifest.live_files().contains(&fid)
-        {
-            if manifest.recovered_tail().is_some() {
-                // The MANIFEST lost its last edit: it may have been bit rot in an edit that made
-                // this file live. Keep the file for an operator to look at (§6.4).
-                tracing::warn!(
-                    fid,
-                    ?kind,
-                    "not deleting a file unknown to a repaired MANIFEST"
-                );
-                continue;
-            }
-            crate::compactor::remove_files(dir, fid);
-            report.orphans_removed += 1;
-        }
-    }
+    remove_orphans(dir, &manifest, &mut report)?;
     // The last active file is the newest live data file without a hint file (compaction outputs
     // all have one): the only file that may have a torn tail.
     let last_active = live
@@ -142,61 +129,16 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
 
     // Pass 1, one file after another (§11.5): repair the torn tail of the last active file,
     // map every data file and hint file, estimate record counts to size the index.
-    let mut stats = BTreeMap::new();
-    let mut sealed = HashMap::new();
-    let mut plan = Vec::with_capacity(live.len());
-    for &fid in &live {
-        let mut s = FileStats::default();
-        let hints = if file_path(dir, FileKind::Hint, fid).exists() {
-            match MappedFile::open(dir, FileKind::Hint, fid) {
-                Ok(h) => Some(h),
-                Err(e) => {
-                    tracing::warn!(fid, error = %e, "unreadable hint file; scanning the data file");
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let mut scanned_records = None;
-        if hints.is_none() && Some(fid) == last_active {
-            scanned_records = Some(scan_data(dir, fid, true, &mut s, &mut report)?);
-        }
-        let mapped = MappedFile::open(dir, FileKind::Data, fid)?;
-        s.total = mapped.len();
-        let (source, records) = match (hints, scanned_records) {
-            (Some(h), _) => {
-                let n = estimate_records::<HintCodec>(&h);
-                (Source::Hints(h), n)
-            }
-            (None, Some(n)) => (Source::Data { scanned: true }, n),
-            (None, None) => (
-                Source::Data { scanned: false },
-                estimate_records::<DataCodec>(&mapped),
-            ),
-        };
-        stats.insert(fid, s);
-        sealed.insert(fid, Arc::new(mapped));
-        plan.push(Planned {
-            fid,
-            source,
-            records,
-        });
-    }
+    let Pass1 {
+        mut stats,
+        sealed,
+        mut plan,
+    } = plan_files(dir, &live, last_active, &mut report)?;
 
     // Pass 2: build the index on several threads (see load_index).
     let records: u64 = plan.iter().map(|p| p.records).sum();
     let index = Index::with_capacity(usize::try_from(records).unwrap_or(usize::MAX));
-    let threads = if let Some(t) = threads {
-        t.max(1)
-    } else if records < PARALLEL_LOAD_MIN_RECORDS {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(MAX_LOAD_THREADS)
-            .min(plan.len())
-    };
+    let threads = loader_threads(threads, records, plan.len());
     // Biggest files first, so that the threads finish together.
     plan.sort_by(|a, b| b.records.cmp(&a.records).then(a.fid.cmp(&b.fid)));
     let fids: Vec<Fid> = live.clone(); // sorted: the MANIFEST's live set is ordered
@@ -270,315 +212,107 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
     })
 }
 
-/// A record to load, packed in 8 bytes: whether it is a hint entry (else a data record), the
-/// index of its file in the plan, and its offset in the hint or data file.
-#[derive(Clone, Copy)]
-struct RecordRef64(u64);
-
-const REF_OFFSET_BITS: u32 = 40;
-const REF_PLAN_BITS: u32 = 23;
-
-impl RecordRef64 {
-    fn new(hint: bool, plan: usize, offset: u64) -> Option<RecordRef64> {
-        let plan = u64::try_from(plan)
-            .ok()
-            .filter(|&p| p < 1 << REF_PLAN_BITS)?;
-        let offset = Some(offset).filter(|&o| o < 1 << REF_OFFSET_BITS)?;
-        Some(RecordRef64(
-            u64::from(hint) << 63 | plan << REF_OFFSET_BITS | offset,
-        ))
-    }
-
-    fn hint(self) -> bool {
-        self.0 >> 63 == 1
-    }
-
-    fn plan(self) -> usize {
-        ((self.0 >> REF_OFFSET_BITS) & ((1 << REF_PLAN_BITS) - 1)) as usize
-    }
-
-    fn offset(self) -> u64 {
-        self.0 & ((1 << REF_OFFSET_BITS) - 1)
-    }
-}
-
-/// Records of one file sorted by index shard (`buckets[shard]`), as phase A leaves them.
-type Buckets = Vec<Vec<RecordRef64>>;
-
-/// Builds the index from every planned file on `threads` threads, in two phases (§11.5):
-///
-/// * **A — sort by shard.** Threads take files from a queue, check every hint entry's or
-///   record's CRC (and the atomic-batch rule, §4.2), and append an 8-byte reference to each
-///   record to the bucket of its key's index shard.
-/// * **B — insert shard by shard.** Threads take shards from a queue and insert the records of
-///   each, decoding them again from the mapped files. One shard's table is 1/1024 of the index
-///   and stays in the CPU caches while it fills, so an insert costs cache hits instead of the
-///   two or three DRAM (and TLB) misses of inserting keys in file order — that was ~two thirds
-///   of the time of opening a large store. The key's shard is decided by one thread only, so
-///   phase B has no cross-thread conflicts; the loader's rules still make the outcome
-///   independent of the order.
-///
-/// The references cost 8 bytes per record while loading (80 MB for 10 M keys), freed at the end.
-fn load_index(
-    dir: &Path,
-    index: &Index,
-    plan: &[Planned],
-    sealed: &HashMap<Fid, Arc<MappedFile>>,
-    fids: &[Fid],
-    threads: usize,
-) -> Result<Phases> {
-    // Phase A. Buckets sized from the estimates, to spare copies while they grow.
-    let estimate: u64 = plan.iter().map(|p| p.records).sum();
-    let per_bucket = usize::try_from(estimate / (SHARDS * threads.max(1)) as u64)
-        .unwrap_or(0)
-        .saturating_mul(9)
-        / 8;
-    let next = AtomicUsize::new(0);
-    let sort = || -> Result<(Buckets, Vec<Loaded>)> {
-        let mut buckets: Buckets = (0..SHARDS)
-            .map(|_| Vec::with_capacity(per_bucket))
-            .collect();
-        let mut files = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(p) = plan.get(i) else { break };
-            files.push(sort_file(index, i, p, sealed, &mut buckets)?);
-        }
-        Ok((buckets, files))
-    };
-    let t0 = Instant::now();
-    let sorted: Vec<(Buckets, Vec<Loaded>)> = on_threads(dir, threads, sort)?;
-    let sort_time = t0.elapsed();
-    let mut loaded = Vec::new();
-    let mut all_buckets = Vec::with_capacity(sorted.len());
-    for (b, f) in sorted {
-        all_buckets.push(b);
-        loaded.extend(f);
-    }
-
-    // Phase B. The index keeps no seqs: when a key is met again, the present entry's seq is
-    // read from its record (mapped; CRC-checked, so a damaged record counts as oldest).
-    let seq_of = |e: &IndexEntry| {
-        sealed
-            .get(&e.fid)
-            .and_then(|m| m.record_at(e.offset).ok())
-            .map_or(0, |r| r.seq)
-    };
-    let next_shard = AtomicUsize::new(0);
-    let insert = || -> Result<LoaderResult> {
-        let mut loader = Loader::new(index, fids, seq_of);
-        loop {
-            let shard = next_shard.fetch_add(1, Ordering::Relaxed);
-            if shard >= SHARDS {
-                break;
+/// Deletes data and hint files the MANIFEST does not list (a compaction or rotation that died
+/// before its edit), unless the MANIFEST itself lost its last edit (§6.4).
+fn remove_orphans(dir: &Path, manifest: &Manifest, report: &mut RecoveryReport) -> Result<()> {
+    for (kind, fid) in list_files(dir)? {
+        if matches!(kind, FileKind::Data | FileKind::Hint) && !manifest.live_files().contains(&fid)
+        {
+            if manifest.recovered_tail().is_some() {
+                // The MANIFEST lost its last edit: it may have been bit rot in an edit that made
+                // this file live. Keep the file for an operator to look at (§6.4).
+                tracing::warn!(
+                    fid,
+                    ?kind,
+                    "not deleting a file unknown to a repaired MANIFEST"
+                );
+                continue;
             }
-            for refs in all_buckets.iter().filter_map(|b| b.get(shard)) {
-                // The records of a shard are scattered over the files: ask for each one a few
-                // records ahead, so that the misses overlap instead of queueing.
-                for (j, &r) in refs.iter().enumerate() {
-                    if let Some(&ahead) = refs.get(j + PREFETCH_DISTANCE) {
-                        prefetch_ref(ahead, plan, sealed);
-                    }
-                    insert_ref(r, plan, sealed, &mut loader)?;
-                }
-            }
+            crate::compactor::remove_files(dir, fid);
+            report.orphans_removed += 1;
         }
-        let live = loader.live_bytes().to_vec();
-        let (tombstoned, expiring) = loader.into_keys();
-        Ok(LoaderResult {
-            live,
-            tombstoned,
-            expiring,
-        })
-    };
-    let t0 = Instant::now();
-    let results = on_threads(dir, threads, insert)?;
-    Ok(Phases {
-        results,
-        loaded,
-        sort_time,
-        insert_time: t0.elapsed(),
-    })
-}
-
-/// Runs `f` on `threads` scoped threads (or on this one) and collects the results. `dir` is
-/// the store's, named by a failure to spawn so the start-up error says which store it hit.
-fn on_threads<T: Send>(
-    dir: &Path,
-    threads: usize,
-    f: impl Fn() -> Result<T> + Sync,
-) -> Result<Vec<T>> {
-    if threads <= 1 {
-        return Ok(vec![f()?]);
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|i| {
-                std::thread::Builder::new()
-                    .name(format!("kvs-load-{i}"))
-                    .spawn_scoped(scope, &f)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| match h {
-                Ok(h) => h.join().unwrap_or_else(|_| {
-                    Err(StorageError::InvalidOperation(
-                        "an index loader thread panicked".into(),
-                    ))
-                }),
-                Err(e) => Err(StorageError::io("spawn index loader thread for", dir, e)),
-            })
-            .collect()
-    })
-}
-
-/// A file too big for an 8-byte record reference (≥ 1 TiB, or more than 8 M files).
-fn too_big(fid: Fid) -> StorageError {
-    StorageError::InvalidOperation(format!(
-        "data file {fid}: too large to load (offsets must be below 1 TiB)"
-    ))
-}
-
-/// Phase A for one file: checks its hint entries (or, without a sound hint file, its data
-/// records) and files a reference to each under its key's shard.
-fn sort_file(
-    index: &Index,
-    i: usize,
-    p: &Planned,
-    sealed: &HashMap<Fid, Arc<MappedFile>>,
-    buckets: &mut Buckets,
-) -> Result<Loaded> {
-    let fid = p.fid;
-    let mut out = Loaded {
-        fid,
-        seqs: FileStats::default(),
-        from_hints: false,
-        damaged: Vec::new(),
-    };
-    let mut file = |key: &[u8], r: Option<RecordRef64>| -> Result<()> {
-        let r = r.ok_or_else(|| too_big(fid))?;
-        if let Some(b) = buckets.get_mut(index.shard_of(key)) {
-            b.push(r);
-        }
-        Ok(())
-    };
-    let mut scanned = false;
-    if let Source::Hints(h) = &p.source {
-        let mut iter = h.records::<HintCodec>()?;
-        for (offset, h) in iter.by_ref() {
-            let Ok(h) = h else { continue };
-            out.seqs.note_seq(h.seq);
-            file(h.key, RecordRef64::new(true, i, offset))?;
-        }
-        if iter.report().is_clean() {
-            out.from_hints = true;
-            return Ok(out);
-        }
-        // The entries filed so far were each intact: the data file's scan meets the same
-        // records again, which changes nothing (an equal seq keeps the present entry).
-        tracing::warn!(fid, "damaged hint file; scanning the data file");
-        out.seqs = FileStats::default();
-    } else if let Source::Data { scanned: s } = p.source {
-        scanned = s;
-    }
-    let Some(m) = sealed.get(&fid) else {
-        return Ok(out);
-    };
-    let seqs = &mut out.seqs;
-    let mut failed = None;
-    let (scan, _) = committed_records(
-        m,
-        fid,
-        |seq| seqs.note_seq(seq),
-        |key, e, _, _| {
-            if failed.is_none()
-                && let Err(err) = file(key, RecordRef64::new(false, i, e.offset))
-            {
-                failed = Some(err);
-            }
-        },
-    )?;
-    if let Some(err) = failed {
-        return Err(err);
-    }
-    if !scanned {
-        // Pass 1 scanned (and repaired) only the last active file: report damage in the
-        // others here. Sealed files are never truncated (§9).
-        for d in scan.mid_file_damage().chain(scan.tail_damage()) {
-            tracing::error!(fid, offset = d.offset, len = d.len, error = %d.error, "damaged records skipped");
-            out.damaged.push((fid, d.offset, d.len));
-        }
-    }
-    Ok(out)
-}
-
-/// How many records ahead phase B prefetches (measured at 10 M keys: no prefetch 6.0–6.2 s,
-/// 12 ahead 5.0–5.3 s, 32 ahead 4.2–5.1 s, 64 ahead 4.8–5.1 s for phase B, on a loaded VM).
-const PREFETCH_DISTANCE: usize = 32;
-
-/// Hints the CPU to fetch the first bytes of a record into the caches.
-fn prefetch_ref(r: RecordRef64, plan: &[Planned], sealed: &HashMap<Fid, Arc<MappedFile>>) {
-    let Some(p) = plan.get(r.plan()) else { return };
-    let bytes = match &p.source {
-        Source::Hints(h) if r.hint() => h.bytes(),
-        _ => match sealed.get(&p.fid) {
-            Some(m) => m.bytes(),
-            None => return,
-        },
-    };
-    let Some(at) = usize::try_from(r.offset())
-        .ok()
-        .and_then(|o| bytes.get(o..))
-    else {
-        return;
-    };
-    prefetch(at.as_ptr());
-}
-
-#[cfg(target_arch = "x86_64")]
-fn prefetch(p: *const u8) {
-    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-    // SAFETY: a prefetch is only a hint: it never faults and never reads memory into the
-    // program's view, whatever the address; `p` points into a live mapping anyway.
-    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast()) }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn prefetch(_: *const u8) {}
-
-/// Phase B for one record: decodes it again and hands it to the loader.
-fn insert_ref<F: Fn(&IndexEntry) -> u64>(
-    r: RecordRef64,
-    plan: &[Planned],
-    sealed: &HashMap<Fid, Arc<MappedFile>>,
-    loader: &mut Loader<'_, F>,
-) -> Result<()> {
-    let Some(p) = plan.get(r.plan()) else {
-        return Ok(());
-    };
-    if r.hint() {
-        if let Source::Hints(hints) = &p.source {
-            let h = hints.decode_at::<HintCodec>(r.offset())?;
-            let e = IndexEntry {
-                fid: p.fid,
-                offset: h.pos.offset,
-                len: h.pos.len,
-                expire_at_ms: h.expire_at_ms,
-            };
-            loader.apply(h.key, e, h.seq, h.tombstone);
-        }
-    } else if let Some(m) = sealed.get(&p.fid) {
-        let rec = m.record_at(r.offset())?;
-        let e = IndexEntry {
-            fid: p.fid,
-            offset: r.offset(),
-            len: rec.encoded_len() as u32,
-            expire_at_ms: rec.expire_at_ms,
-        };
-        loader.apply(rec.key, e, rec.seq, rec.tombstone);
     }
     Ok(())
+}
+
+/// What pass 1 leaves: each live file's stats and map, and the plan for pass 2.
+struct Pass1 {
+    stats: BTreeMap<Fid, FileStats>,
+    sealed: HashMap<Fid, Arc<MappedFile>>,
+    plan: Vec<Planned>,
+}
+
+/// Pass 1 over the live files, one after another: repair the torn tail of the last active
+/// file (`last_active`, scanned in full), map every data and hint file, and estimate each
+/// file's record count to size the index.
+fn plan_files(
+    dir: &Path,
+    live: &[Fid],
+    last_active: Option<Fid>,
+    report: &mut RecoveryReport,
+) -> Result<Pass1> {
+    let mut stats = BTreeMap::new();
+    let mut sealed = HashMap::new();
+    let mut plan = Vec::with_capacity(live.len());
+    for &fid in live {
+        let mut s = FileStats::default();
+        let hints = if file_path(dir, FileKind::Hint, fid).exists() {
+            match MappedFile::open(dir, FileKind::Hint, fid) {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::warn!(fid, error = %e, "unreadable hint file; scanning the data file");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut scanned_records = None;
+        if hints.is_none() && Some(fid) == last_active {
+            scanned_records = Some(scan_data(dir, fid, true, &mut s, report)?);
+        }
+        let mapped = MappedFile::open(dir, FileKind::Data, fid)?;
+        s.total = mapped.len();
+        let (source, records) = match (hints, scanned_records) {
+            (Some(h), _) => {
+                let n = estimate_records::<HintCodec>(&h);
+                (Source::Hints(h), n)
+            }
+            (None, Some(n)) => (Source::Data { scanned: true }, n),
+            (None, None) => (
+                Source::Data { scanned: false },
+                estimate_records::<DataCodec>(&mapped),
+            ),
+        };
+        stats.insert(fid, s);
+        sealed.insert(fid, Arc::new(mapped));
+        plan.push(Planned {
+            fid,
+            source,
+            records,
+        });
+    }
+    Ok(Pass1 {
+        stats,
+        sealed,
+        plan,
+    })
+}
+
+/// How many threads load the index: `forced` (tests), else one below
+/// [`PARALLEL_LOAD_MIN_RECORDS`] records, else one per CPU up to [`MAX_LOAD_THREADS`] and no
+/// more than there are files.
+fn loader_threads(forced: Option<usize>, records: u64, files: usize) -> usize {
+    if let Some(t) = forced {
+        t.max(1)
+    } else if records < PARALLEL_LOAD_MIN_RECORDS {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_LOAD_THREADS)
+            .min(files)
+    }
 }
 
 /// Estimates the records in a file from the average size of its first few.
