@@ -26,6 +26,7 @@
 //! [`TcpClient`]: kvs_reactor::TcpClient
 #![deny(missing_docs)]
 
+mod args;
 mod conn;
 pub mod reply;
 pub mod report;
@@ -35,7 +36,6 @@ pub mod workload;
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use kvs_reactor::{ClientOptions, ClientState, ConnId, EventLoopThread, TcpClient, TimerId};
 
+pub use args::Args;
 use conn::{
     BenchConn, ConnResult, Handshake, Phase, TestShared, lock, merge_into, new_total_histogram,
     now_ns,
@@ -55,100 +56,6 @@ use workload::{DataSpec, TestKind, Written};
 const CONNECT_ATTEMPTS: u32 = 4;
 /// How long to wait for all connections to be established and authenticated.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The command line.
-#[derive(Parser, Debug, Clone)]
-#[command(
-    name = "kvs-bench",
-    version,
-    about = "A redis-benchmark-like load generator for kvs-server and Redis, built on kvs-reactor",
-    disable_help_flag = true
-)]
-pub struct Args {
-    /// Print help.
-    #[arg(long, action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
-    /// Server hostname.
-    #[arg(short = 'h', long = "host", default_value = "127.0.0.1")]
-    pub host: String,
-    /// Server port.
-    #[arg(short = 'p', long = "port", default_value_t = 6379)]
-    pub port: u16,
-    /// Number of parallel connections.
-    #[arg(short = 'c', long = "clients", default_value_t = 50,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub clients: u32,
-    /// Total number of requests per test (ignored with --duration).
-    #[arg(short = 'n', long = "requests", default_value_t = 100_000)]
-    pub requests: u64,
-    /// Pipeline: requests in flight per connection.
-    #[arg(short = 'P', long = "pipeline", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub pipeline: u32,
-    /// Tests to run, comma-separated (run in this order: ping,set,get,incr,mset,mget,del).
-    #[arg(
-        short = 't',
-        long = "tests",
-        value_delimiter = ',',
-        default_value = "ping,set,get",
-        ignore_case = true
-    )]
-    pub tests: Vec<TestKind>,
-    /// Use random keys in 0..KEYSPACE (`key:000000012345`); by default every request uses
-    /// the one key `key:__rand_int__`.
-    #[arg(short = 'r', long = "keyspace", value_parser = clap::value_parser!(u64).range(1..))]
-    pub keyspace: Option<u64>,
-    /// Value size in bytes for SET and MSET.
-    #[arg(short = 'd', long = "datasize", default_value_t = 3)]
-    pub data_size: usize,
-    /// Event loop threads driving the connections.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub threads: u32,
-    /// Quiet: one line per test (requests per second and median latency).
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Output in CSV format, like redis-benchmark --csv.
-    #[arg(long)]
-    pub csv: bool,
-    /// Run each test for SECS seconds instead of -n requests.
-    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
-    pub duration: Option<f64>,
-    /// Open loop: send R requests per second in total, on a fixed schedule; latency is
-    /// measured from each request's scheduled time (coordinated omission corrected).
-    #[arg(long, value_name = "R", value_parser = positive_f64)]
-    pub rate: Option<f64>,
-    /// Write every figure of every test to FILE as JSON.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Run each test for SECS seconds before measuring.
-    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
-    pub warmup: Option<f64>,
-    /// Check every reply: each client works on its own keys with predictable values, and GETs
-    /// check what the SETs wrote. Any mismatch fails the run.
-    #[arg(long)]
-    pub verify: bool,
-    /// AUTH with this password before the tests.
-    #[arg(short = 'a', long = "auth", value_name = "PASSWORD")]
-    pub auth: Option<String>,
-    /// Abort a test when requests are outstanding and no reply came for SECS seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
-    pub timeout: f64,
-}
-
-fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("`{s}` is not a positive number")),
-    }
-}
-
-fn positive_secs(s: &str) -> Result<f64, String> {
-    let x = positive_f64(s)?;
-    if x > 1e7 {
-        return Err(format!("`{s}` seconds is too long"));
-    }
-    Ok(x)
-}
 
 /// Parses the command line and runs the benchmark: the whole `kvs-bench` program.
 pub fn main() -> ExitCode {
