@@ -3,11 +3,12 @@
 
 use std::io::{self, Write};
 use std::net::Shutdown;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Buf;
+use socket2::SockRef;
 
 use crate::conn::Conn;
 use crate::conn_id::ConnId;
@@ -19,21 +20,16 @@ use crate::metrics::LoopMetrics;
 const MIN_READ_SPACE: usize = 16 * 1024;
 
 /// Reads straight into the spare capacity of `buf` (no zero-fill, no bounce buffer).
-fn read_into(fd: &impl AsRawFd, buf: &mut bytes::BytesMut) -> io::Result<(usize, usize)> {
+fn read_into(fd: &impl AsFd, buf: &mut bytes::BytesMut) -> io::Result<(usize, usize)> {
     if buf.capacity() - buf.len() < MIN_READ_SPACE {
         buf.reserve(MIN_READ_SPACE);
     }
     let spare = buf.spare_capacity_mut();
     let room = spare.len();
-    // recv(2) rather than read(2): same result on a socket, without the generic VFS layer's checks.
-    // SAFETY: `spare` is valid for writes of `room` bytes; recv writes at most that many and
-    // reports how many it wrote, and only those are exposed through `set_len` below.
-    let n = unsafe { libc::recv(fd.as_raw_fd(), spare.as_mut_ptr().cast(), room, 0) };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    // SAFETY: the kernel initialised the first `n` spare bytes.
+    // recv(2) rather than read(2): same result on a socket, without the generic VFS layer's
+    // checks. socket2 takes the uninitialised spare capacity as it is.
+    let n = SockRef::from(fd).recv(spare)?;
+    // SAFETY: recv initialised the first `n` bytes of the spare capacity (n <= room).
     unsafe { buf.set_len(buf.len() + n) };
     Ok((n, room))
 }
