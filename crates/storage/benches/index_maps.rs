@@ -1,4 +1,4 @@
-//! Which concurrent map should hold the index? Measured, not assumed (docs/storage-format.md §11).
+//! Which concurrent map should hold the index? Measured, not assumed (docs/storage-engine.md §11).
 //!
 //! For each candidate map (and key / entry representation) this bench builds an index of `N`
 //! entries with 16-byte keys and reports, as the median of several runs:

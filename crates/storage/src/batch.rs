@@ -1,7 +1,7 @@
 //! The writer's current batch: the records its commands wrote, not yet appended.
 //!
 //! Every write command adds records here; the writer appends the whole batch with one write
-//! (group commit, storage-format §11.2). Keys and values are copied **once**, into one arena,
+//! (group commit, storage-engine §11.2). Keys and values are copied **once**, into one arena,
 //! and the records refer to it by position: no allocation per record, and the arena, the list
 //! and the table are kept from batch to batch. The table maps a key to its latest record in the
 //! batch (the *overlay*): commands later in the same batch read what earlier ones wrote from

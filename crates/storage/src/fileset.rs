@@ -1,6 +1,6 @@
 //! The published set of files readers use: sealed files mmap'd, the active file mapped over a
 //! window it grows into. Swapped atomically (arc-swap) by the writer on rotation and by the compactor, so a
-//! reader never takes a lock (docs/storage-format.md §11).
+//! reader never takes a lock (docs/storage-engine.md §11).
 
 use std::borrow::Cow;
 use std::collections::HashMap;

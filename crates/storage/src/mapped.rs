@@ -105,7 +105,7 @@ impl MappedFile {
     /// through the map cannot wait for the disk (at most a minor fault maps the page in). One
     /// `mincore` call; `false` for a range outside the file or over 64 pages, and if the call
     /// fails. **Thread-safe.** A page can of course be evicted right after the answer: this is
-    /// a hint for where to run a read (storage-format §11.3), not a guarantee.
+    /// a hint for where to run a read (storage-engine §11.3), not a guarantee.
     pub fn is_resident(&self, offset: u64, len: usize) -> bool {
         const MAX_PAGES: usize = 64;
         let page = page_size();

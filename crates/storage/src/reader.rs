@@ -87,7 +87,7 @@ impl Reader<'_> {
         Ok(self.shared.read(key)?.map_or(0, |v| v.data.len()))
     }
 
-    /// Whether reading `key` now cannot wait for the disk (storage-format §11.3): it has no
+    /// Whether reading `key` now cannot wait for the disk (storage-engine §11.3): it has no
     /// entry, or its record is at most `max_len` bytes and is either in the active file — the
     /// tail this process has just written, which sits in the page cache — or in pages of a
     /// sealed file that `mincore` finds resident. Lock-free, no I/O. A network loop uses it to

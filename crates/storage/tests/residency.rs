@@ -1,4 +1,4 @@
-//! Which reads cannot block (storage-format §11.3): `MappedFile::is_resident` and
+//! Which reads cannot block (storage-engine §11.3): `MappedFile::is_resident` and
 //! `Reader::reads_without_blocking`, which a network loop uses to answer a read on its own
 //! thread instead of handing it to a reader thread.
 

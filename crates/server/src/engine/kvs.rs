@@ -79,7 +79,7 @@ impl Engine for KvsEngine {
     }
 }
 
-/// The largest record a looper reads itself (storage-format §11.3): copying a bigger value
+/// The largest record a looper reads itself (storage-engine §11.3): copying a bigger value
 /// would hold up the looper's other connections for longer than the hand-off to a reader
 /// thread costs.
 const LOOPER_READ_MAX: usize = 16 * 1024;

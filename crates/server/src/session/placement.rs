@@ -23,7 +23,7 @@ const MAX_KEYS: usize = 8;
 /// Whether the looper answers read batch `b` itself: always under `--inline-reads`, never under
 /// `--reads-on-readers`, and by default when every command only looks up keys, at most
 /// [`MAX_KEYS`] of them, and the engine says none of their records can block
-/// (`Engine::reads_without_blocking`; storage-format §11.3).
+/// (`Engine::reads_without_blocking`; storage-engine §11.3).
 pub(super) fn answer_on_looper(ctx: &ServerCtx, b: &Batch) -> bool {
     let config = &ctx.config;
     if config.inline_reads {

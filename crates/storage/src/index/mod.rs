@@ -269,7 +269,7 @@ impl Index {
 
     /// An empty index with room for about `keys` keys before any table grows. Recovery sizes
     /// it from the record counts of the files it loads: growing a table copies it, and while
-    /// loading millions of keys the copies cost as much as the inserts (storage-format §11.5).
+    /// loading millions of keys the copies cost as much as the inserts (storage-engine §11.5).
     pub fn with_capacity(keys: usize) -> Index {
         let hasher = RandomState::new();
         // One collector for all shards: retired entries are batched per thread, not per shard.

@@ -1,5 +1,5 @@
 //! Pass 2 of opening a store: building the index from the planned files on several threads,
-//! in two phases (sort by shard, then insert shard by shard; storage-format §11.5).
+//! in two phases (sort by shard, then insert shard by shard; storage-engine §11.5).
 
 use std::collections::HashMap;
 use std::path::Path;
