@@ -63,7 +63,7 @@ const VAL_LEN: usize = 100;
 const SAMPLES: usize = 10;
 const CHILD_ENV: &str = "KVS_ENGINE_BENCH_CHILD";
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("kv");
-const INDEX_SRC: &str = include_str!("../src/index/mod.rs");
+const INDEX_SRC: &str = include_str!("../src/engine/index/mod.rs");
 
 // ---------------------------------------------------------------------------------------------
 // Keys, values, randomness

@@ -125,35 +125,30 @@
     )
 )]
 
-pub mod check;
-pub mod dbfile;
-pub mod dir;
-pub mod error;
-#[cfg(feature = "fault-injection")]
-pub mod faults;
-#[cfg(not(feature = "fault-injection"))]
-mod faults;
-pub mod format;
-pub mod index;
-pub mod manifest;
-pub mod mapped;
-pub mod scan;
+// Three layers, each a folder: the file layer (`file/`, the format), the engine (`engine/`, the
+// running store) and opening (`open/`). Their modules are re-exported here under the flat names
+// the public API has always had (`kvs_storage::dbfile`, `kvs_storage::index`...), and the crate's
+// own code uses the same flat paths.
+mod engine;
+mod file;
+mod open;
 
-mod batch;
-mod compactor;
-mod expiry;
-mod fileset;
-mod handoff;
-mod kv_store;
-mod loader;
-mod lock;
-mod options;
-mod reader;
-mod recovery;
-mod shared;
-mod store;
-mod txn;
-mod writer;
+pub mod check;
+pub mod error;
+
+pub use engine::index;
+#[cfg(feature = "fault-injection")]
+pub use file::faults;
+pub use file::{dbfile, dir, format, manifest, mapped, scan};
+
+pub(crate) use engine::{
+    batch, compactor, expiry, fileset, handoff, kv_store, options, reader, shared, store, txn,
+    writer,
+};
+#[cfg(not(feature = "fault-injection"))]
+pub(crate) use file::faults;
+pub(crate) use file::lock;
+pub(crate) use open::{loader, recovery};
 
 pub use check::{CheckOptions, CheckReport, CheckStatus, check};
 pub use dbfile::{Access, DBFile};
