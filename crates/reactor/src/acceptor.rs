@@ -12,7 +12,7 @@ use std::time::Duration;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::connection::ConnOptions;
+use crate::connection::{CloseHook, ConnOptions};
 use crate::handler::HandlerFactory;
 use crate::limit::ConnectionLimit;
 use crate::loop_handle::LoopHandle;
@@ -138,7 +138,12 @@ fn run(mut poll: Poll, mut cfg: AcceptorConfig, stop: Arc<AtomicBool>) {
                     // caught inside `adopt`, which then closes the connection itself).
                     let adopted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         let handler = factory.create();
-                        el.adopt(stream, Some(peer), handler, opts.clone(), Some(active.clone()))
+                        // The server's count drops when the connection closes.
+                        let count = active.clone();
+                        let on_close: CloseHook = Box::new(move |_| {
+                            count.fetch_sub(1, Ordering::AcqRel);
+                        });
+                        el.adopt(stream, Some(peer), handler, opts.clone(), Some(on_close))
                     }));
                     match adopted {
                         Ok(Ok(_)) => {}

@@ -258,8 +258,15 @@ impl ClientShared {
             Err(e) => return self.connect_failed(el, e),
         };
         let id = el.next_conn_id(index);
-        let mut c = Connection::new(id, stream, Phase::Connecting, self.conn_opts.clone());
-        c.client = Some(self.clone());
+        let mut c = Connection::new(
+            id,
+            stream,
+            Phase::Connecting(self.clone()),
+            self.conn_opts.clone(),
+        );
+        // Once established, its close is the client's cue to reconnect.
+        let client = self.clone();
+        c.on_close = Some(Box::new(move |el| client.on_closed(el)));
         c.update_interest(el.registry());
         if c.registered.is_none() {
             self.connect_failed(
@@ -338,14 +345,15 @@ impl EventLoop {
         if let Some(e) = error {
             let mut c = self.conns.remove(id.index as usize);
             let _ = self.registry().deregister(&mut c.stream);
-            if let Some(client) = c.client.take() {
+            if let Phase::Connecting(client) = std::mem::replace(&mut c.phase, Phase::Connected) {
                 client.connect_failed(self, e);
             }
             return;
         }
-        let Some(client) = c.client.clone() else {
+        let Phase::Connecting(client) = &c.phase else {
             return;
         };
+        let client = client.clone();
         if client.stopped() {
             let mut c = self.conns.remove(id.index as usize);
             let _ = self.registry().deregister(&mut c.stream);

@@ -260,7 +260,7 @@ impl EventLoop {
             return; // an event for a connection that closed earlier in this batch
         }
         let id = c.id;
-        if c.phase == crate::connection::Phase::Connecting {
+        if !c.is_connected() {
             if f.writable || f.error || f.read_closed {
                 self.finish_connect(id);
             }

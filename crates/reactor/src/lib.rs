@@ -33,16 +33,11 @@
 #![deny(missing_docs)]
 
 mod acceptor;
-mod adopt;
 mod client;
 mod conn;
-mod conn_handle;
-mod conn_id;
-mod connection;
 mod error;
 mod event_loop;
 mod handler;
-mod io;
 mod limit;
 mod loop_handle;
 mod looper;
@@ -50,6 +45,9 @@ mod metrics;
 mod post_batch;
 mod server;
 mod timer;
+
+// A connection's pieces live together in `conn/`; the crate names them by these flat paths.
+pub(crate) use conn::{conn_handle, conn_id, connection};
 
 pub use acceptor::{LooperSelector, RejectHook, RoundRobin};
 pub use client::{ClientOptions, ClientState, TcpClient};

@@ -3,13 +3,12 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use mio::net::TcpStream;
 
 use crate::conn_id::{ConnId, MAX_CONNECTIONS_PER_LOOP};
-use crate::connection::{ConnOptions, Connection, Phase};
+use crate::connection::{CloseHook, ConnOptions, Connection, Phase};
 use crate::event_loop::EventLoop;
 use crate::handler::{CloseReason, Handler};
 use crate::metrics::LoopMetrics;
@@ -35,7 +34,7 @@ impl EventLoop {
         peer: Option<SocketAddr>,
         handler: Box<dyn Handler>,
         opts: Arc<ConnOptions>,
-        limit: Option<Arc<AtomicUsize>>,
+        on_close: Option<CloseHook>,
     ) -> io::Result<ConnId> {
         let index = self.conns.vacant_key();
         if index >= MAX_CONNECTIONS_PER_LOOP {
@@ -48,7 +47,7 @@ impl EventLoop {
         let mut c = Connection::new(id, stream, Phase::Connected, opts);
         c.peer = peer.or_else(|| c.stream.peer_addr().ok());
         c.handler = Some(handler);
-        c.limit = limit;
+        c.on_close = on_close;
         self.registry()
             .register(&mut c.stream, id.token(), mio::Interest::READABLE)?;
         c.registered = Some(mio::Interest::READABLE);

@@ -1,12 +1,21 @@
 //! `Conn`: the loop-thread view of one connection that callbacks receive.
 
+// The connection's parts: its id and token (`conn_id`), the loop-owned state and options
+// (`connection`), the thread-safe handle (`conn_handle`), and the loop's work on it: adopting
+// an accepted or connected socket (`adopt`) and its I/O, half-close and close (`conn_io`). `Conn`,
+// the callback's view, is below.
+mod adopt;
+pub(crate) mod conn_handle;
+pub(crate) mod conn_id;
+mod conn_io;
+pub(crate) mod connection;
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::conn_handle::ConnHandle;
 use crate::conn_id::ConnId;
-use crate::connection::Phase;
 use crate::event_loop::EventLoop;
 
 /// A connection as seen from its loop thread: what a [`Handler`](crate::Handler) callback, a
@@ -90,7 +99,7 @@ impl Conn<'_> {
     pub fn is_connected(&mut self) -> bool {
         self.el
             .slot(self.id)
-            .is_some_and(|c| c.phase == Phase::Connected && !c.closing)
+            .is_some_and(|c| c.is_connected() && !c.closing)
     }
 
     /// The peer's address (`None` once the connection is gone). **Loop thread only.**

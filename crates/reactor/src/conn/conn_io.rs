@@ -4,7 +4,6 @@
 use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::fd::AsFd;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Buf;
@@ -342,11 +341,8 @@ impl EventLoop {
             let _ = self.registry().deregister(&mut c.stream);
         }
         LoopMetrics::add(&self.shared().metrics.closed, 1);
-        if let Some(limit) = c.limit.take() {
-            limit.fetch_sub(1, Ordering::AcqRel);
-        }
-        if let Some(client) = c.client.take() {
-            client.on_closed(self);
+        if let Some(hook) = c.on_close.take() {
+            hook(self);
         }
         // `c` (and with it the socket) is dropped here.
     }

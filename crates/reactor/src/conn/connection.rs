@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -12,6 +11,7 @@ use mio::{Interest, Registry};
 use crate::client::ClientShared;
 use crate::conn_handle::HandleState;
 use crate::conn_id::ConnId;
+use crate::event_loop::EventLoop;
 use crate::handler::Handler;
 use crate::timer::TimerId;
 
@@ -42,12 +42,18 @@ impl Default for ConnOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a connection is in its life, and what only that stage needs.
 pub(crate) enum Phase {
-    /// A client socket whose non-blocking `connect` has not completed.
-    Connecting,
+    /// A client socket whose non-blocking `connect` has not completed, with the client that
+    /// made it (told whether the connect succeeded).
+    Connecting(Arc<ClientShared>),
     Connected,
 }
+
+/// Run once when a connection closes, after the handler's `on_close`, with the loop at hand:
+/// what the connection's creator must undo — the server's count of open connections, a
+/// client's reconnect. Not run for a connection dropped before it was ever established.
+pub(crate) type CloseHook = Box<dyn FnOnce(&mut EventLoop) + Send>;
 
 pub(crate) struct Connection {
     pub(crate) id: ConnId,
@@ -78,10 +84,8 @@ pub(crate) struct Connection {
     pub(crate) opts: Arc<ConnOptions>,
     pub(crate) last_active: Instant,
     pub(crate) idle_timer: Option<TimerId>,
-    /// The server-wide count of open connections, decremented on close (for `max_connections`).
-    pub(crate) limit: Option<Arc<AtomicUsize>>,
-    /// The client that made this connection, told when it closes (for reconnecting).
-    pub(crate) client: Option<Arc<ClientShared>>,
+    /// What its creator wants done when it closes (see [`CloseHook`]).
+    pub(crate) on_close: Option<CloseHook>,
 }
 
 impl Connection {
@@ -107,17 +111,18 @@ impl Connection {
             opts,
             last_active: Instant::now(),
             idle_timer: None,
-            limit: None,
-            client: None,
+            on_close: None,
         }
+    }
+
+    /// Has the connect completed (always, for an accepted connection)?
+    pub(crate) fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Connected)
     }
 
     /// Can the application still queue bytes on this connection?
     pub(crate) fn can_send(&self) -> bool {
-        self.phase == Phase::Connected
-            && !self.closing
-            && !self.shutdown_requested
-            && !self.write_closed
+        self.is_connected() && !self.closing && !self.shutdown_requested && !self.write_closed
     }
 
     /// Registers exactly the interest this connection needs now: READABLE while the peer may still
@@ -125,8 +130,8 @@ impl Connection {
     /// by the application keeps READABLE registered: resuming re-reads until `WouldBlock`, so no
     /// edge is lost, and pausing costs no `epoll_ctl`.
     pub(crate) fn update_interest(&mut self, registry: &Registry) {
-        let readable = !self.read_closed && self.phase == Phase::Connected;
-        let writable = !self.output.is_empty() || self.phase == Phase::Connecting;
+        let readable = !self.read_closed && self.is_connected();
+        let writable = !self.output.is_empty() || !self.is_connected();
         let wanted = match (readable, writable) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),
