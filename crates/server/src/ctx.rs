@@ -152,6 +152,9 @@ pub struct ServerCtx {
     shutdown: AtomicBool,
     shutdown_hook: OnceLock<Box<dyn Fn() + Send + Sync>>,
     loops: OnceLock<Vec<LoopHandle>>,
+    /// Applies the current `timeout` to every connection of the loop it runs on (the sessions'
+    /// business: given by the server, so this module needs nothing of theirs).
+    apply_timeout: OnceLock<fn(&mut kvs_reactor::EventLoop)>,
     /// The acceptor's connection cap: CONFIG SET maxclients moves it.
     connection_limit: OnceLock<kvs_reactor::ConnectionLimit>,
     port: OnceLock<u16>,
@@ -215,6 +218,7 @@ impl ServerCtx {
             shutdown: AtomicBool::new(false),
             shutdown_hook: OnceLock::new(),
             loops: OnceLock::new(),
+            apply_timeout: OnceLock::new(),
             connection_limit: OnceLock::new(),
             port: OnceLock::new(),
             config,
@@ -228,8 +232,10 @@ impl ServerCtx {
         port: u16,
         loops: Vec<LoopHandle>,
         limit: kvs_reactor::ConnectionLimit,
+        apply_timeout: fn(&mut kvs_reactor::EventLoop),
     ) {
         let _ = self.port.set(port);
+        let _ = self.apply_timeout.set(apply_timeout);
         let _ = self.connection_limit.set(limit);
         if let Some(first) = loops.first() {
             let weak = Arc::downgrade(self);
@@ -376,7 +382,7 @@ impl ServerCtx {
                 } else {
                     (1, i64::from(u32::MAX))
                 };
-                match crate::cmd::parse_i64(value.as_bytes()) {
+                match crate::resp::parse::string2ll(value.as_bytes()) {
                     None => Err(bad("argument couldn't be parsed into an integer")),
                     Some(v) if v < min || v > max => Err(bad(&format!(
                         "argument must be between {min} and {max} inclusive"
@@ -446,8 +452,10 @@ impl ServerCtx {
         drop(rt);
         if name == "timeout" {
             // Redis applies a new timeout to every client, not only to later ones.
-            for l in self.loops.get().into_iter().flatten() {
-                l.queue_in_loop(crate::session::apply_timeout_to_all);
+            if let Some(&apply) = self.apply_timeout.get() {
+                for l in self.loops.get().into_iter().flatten() {
+                    l.queue_in_loop(apply);
+                }
             }
         }
         Ok(())
@@ -489,21 +497,12 @@ impl ServerCtx {
         self.connected.load(Relaxed)
     }
 
-    fn line(c: &ClientInfo) -> String {
-        let age = (kvs_storage::now_ms() / 1000).saturating_sub(c.created);
-        let cmd = crate::cmd::table::command_name(c.cmd.load(Relaxed));
-        format!(
-            "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
-            c.id, c.addr, c.laddr, c.name, c.resp, c.lib_name, c.lib_ver
-        )
-    }
-
-    /// CLIENT LIST text: every client, or those whose id is in `ids`.
-    pub fn client_list(&self, ids: Option<&[u64]>) -> String {
+    /// CLIENT LIST text: `line` of every client, or of those whose id is in `ids`.
+    pub fn client_list(&self, ids: Option<&[u64]>, line: fn(&ClientInfo) -> String) -> String {
         lock(&self.clients)
             .values()
             .filter(|c| ids.is_none_or(|ids| ids.contains(&c.id)))
-            .map(Self::line)
+            .map(line)
             .collect()
     }
 
@@ -538,9 +537,9 @@ impl ServerCtx {
         (victims.len(), me_too)
     }
 
-    /// CLIENT INFO text for one client.
-    pub fn client_line(&self, id: u64) -> Option<String> {
-        lock(&self.clients).get(&id).map(Self::line)
+    /// `line` of one client (CLIENT INFO).
+    pub fn client_line(&self, id: u64, line: fn(&ClientInfo) -> String) -> Option<String> {
+        lock(&self.clients).get(&id).map(line)
     }
 
     /// Installs what SHUTDOWN (or a signal) triggers.

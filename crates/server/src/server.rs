@@ -148,6 +148,7 @@ impl KvServer {
             server.local_addr().port(),
             server.loop_handles(),
             server.connection_limit(),
+            crate::session::apply_timeout_to_all,
         );
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let s2 = stop.clone();

@@ -835,6 +835,7 @@ fn start_trapping(
         server.local_addr().port(),
         server.loop_handles(),
         server.connection_limit(),
+        kvs_server::session::apply_timeout_to_all,
     );
     let addr = server.local_addr();
     (server, addr, ctx, dir)

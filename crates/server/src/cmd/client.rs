@@ -335,15 +335,16 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
         ClientCmd::List { only_me, filter } => {
             st.publish(ctx);
             let text = if only_me {
-                ctx.client_line(st.client_id).unwrap_or_default()
+                ctx.client_line(st.client_id, info_line).unwrap_or_default()
             } else {
                 match filter {
-                    ListFilter::All => ctx.client_list(None),
+                    ListFilter::All => ctx.client_list(None, info_line),
                     ListFilter::Nobody => String::new(),
                     // Redis prints them in the order asked, once per mention.
-                    ListFilter::Ids(ids) => {
-                        ids.iter().filter_map(|id| ctx.client_line(*id)).collect()
-                    }
+                    ListFilter::Ids(ids) => ids
+                        .iter()
+                        .filter_map(|id| ctx.client_line(*id, info_line))
+                        .collect(),
                 }
             };
             encode::verbatim(out, "txt", text.as_bytes(), st.proto);
@@ -421,4 +422,15 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
         ClientCmd::Noop => encode::simple(out, "OK"),
     }
     After::Continue
+}
+
+/// One client's CLIENT LIST / CLIENT INFO line, Redis 7's fields (those kvs has no notion of
+/// carry Redis' value for an idle client).
+pub(crate) fn info_line(c: &ClientInfo) -> String {
+    let age = (kvs_storage::now_ms() / 1000).saturating_sub(c.created);
+    let cmd = super::table::command_name(c.cmd.load(std::sync::atomic::Ordering::Relaxed));
+    format!(
+        "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+        c.id, c.addr, c.laddr, c.name, c.resp, c.lib_name, c.lib_ver
+    )
 }

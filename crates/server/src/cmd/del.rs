@@ -3,7 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use super::db::WriteDb;
+use crate::engine::WriteDb;
 
 use super::Cmd;
 use crate::resp::encode;

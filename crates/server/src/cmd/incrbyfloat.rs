@@ -9,9 +9,9 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use super::args::NOT_FLOAT;
-use super::db::WriteDb;
 use super::long_double::LongDouble;
 use super::{Cmd, fail};
+use crate::engine::WriteDb;
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {

@@ -10,7 +10,6 @@
 //! the looper only copies bytes into the socket.
 
 pub mod args;
-pub mod db;
 pub mod table;
 
 mod append;
@@ -48,12 +47,11 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use crate::ctx::ServerCtx;
+pub use crate::engine::{Db, WriteDb};
 use crate::resp::{Proto, encode};
 use crate::session::SessionState;
-pub(crate) use args::parse_i64;
 pub(crate) use client::{ClientCmd, ReplyMode};
 pub(crate) use connection::ConnectionCmd;
-pub use db::{Db, WriteDb};
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

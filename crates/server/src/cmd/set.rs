@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use super::db::WriteDb;
+use crate::engine::WriteDb;
 
 use super::Cmd;
 use super::args::{SYNTAX, int, is};

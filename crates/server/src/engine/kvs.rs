@@ -65,7 +65,7 @@ impl Engine for KvsEngine {
     fn writes_refused(&self) -> Option<kvs_storage::StorageError> {
         self.store.writes_refused()
     }
-    fn with_reader(&self, f: &mut dyn FnMut(&mut dyn crate::cmd::Db)) {
+    fn with_reader(&self, f: &mut dyn FnMut(&mut dyn super::Db)) {
         f(&mut self.store.reader())
     }
     fn reads_without_blocking(&self, keys: &mut dyn Iterator<Item = &[u8]>) -> bool {

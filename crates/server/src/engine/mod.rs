@@ -4,12 +4,13 @@
 //! order and reader threads running read jobs, each handing results to a caller-supplied
 //! completion (which posts to the owning looper).
 
+mod db;
 pub mod kvs;
 pub mod sled;
 
 use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats};
 
-use crate::cmd::{Db, WriteDb};
+pub use db::{Db, WriteDb};
 
 /// Called when a write job's effects are committed (or failed).
 pub type Completion = Box<dyn FnOnce(Result<()>) + Send>;

@@ -49,7 +49,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value, now_ms};
 
 use super::{Completion, Engine, ReadJob, WriteJob};
-use crate::cmd::{Db, WriteDb};
+use super::{Db, WriteDb};
 
 enum Msg {
     Jobs(Vec<WriteJob>),
