@@ -30,6 +30,17 @@
 //! thread can hold.
 //!
 //! [mio]: https://docs.rs/mio
+//!
+//! # How the modules depend on each other
+//!
+//! The loop and what it drives are one unit, and their modules name each other on purpose
+//! (`scripts/module-cycles.py` lists it as one cycle of 7): `event_loop` runs the functors
+//! (`loop_handle`, `post_batch`) and timers (`timer`) that receive `&mut EventLoop`; connection
+//! work (`conn/`) is `impl EventLoop` and hands the `handler` a `Conn` that borrows the loop; a
+//! `client`'s connecting socket is a connection in its `Connecting` phase. Splitting them would
+//! mean callbacks that cannot see the loop, or a loop that cannot see its connections — the
+//! indirection Muduo avoids too. Everything else (`acceptor`, `server`, `looper`, `limit`,
+//! `metrics`, `error`) sits outside that cycle.
 #![deny(missing_docs)]
 
 mod acceptor;
