@@ -5,6 +5,7 @@ use kvs_storage::StorageError;
 
 use crate::engine::WriteDb;
 
+use super::args::ArgCursor;
 use super::{Cmd, fail};
 use crate::resp::encode;
 
@@ -15,7 +16,8 @@ pub const MAX_STRING: usize = 512 * 1024 * 1024;
 pub const TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Append(args[1].clone(), args[2].clone()))
+    let mut a = ArgCursor::new(args);
+    Ok(Cmd::Append(a.next_bytes()?, a.next_bytes()?))
 }
 
 pub fn exec(

@@ -23,6 +23,48 @@ pub fn int(b: &[u8]) -> Result<i64, String> {
     parse_i64(b).ok_or_else(|| NOT_INTEGER.to_string())
 }
 
+/// A command's arguments, read front to back (mini-redis' `Parse`): each read is checked, so a
+/// command never indexes past what its table row's arity promised. Running out is reported as
+/// Redis reports a wrong argument count (the table's arity check normally catches it first).
+pub struct ArgCursor<'a> {
+    name: &'a [u8],
+    rest: std::slice::Iter<'a, Bytes>,
+}
+
+impl<'a> ArgCursor<'a> {
+    /// The arguments after the command name `args[0]`.
+    pub fn new(args: &'a [Bytes]) -> ArgCursor<'a> {
+        let (name, rest) = match args.split_first() {
+            Some((name, rest)) => (&name[..], rest),
+            None => (&b""[..], args),
+        };
+        ArgCursor {
+            name,
+            rest: rest.iter(),
+        }
+    }
+
+    /// The next argument (a key, a value...).
+    pub fn next_bytes(&mut self) -> Result<Bytes, String> {
+        match self.rest.next() {
+            Some(a) => Ok(a.clone()),
+            None => Err(wrong_arity(
+                &String::from_utf8_lossy(self.name).to_lowercase(),
+            )),
+        }
+    }
+
+    /// The next argument as an integer ([`int`]'s rules and error).
+    pub fn next_int(&mut self) -> Result<i64, String> {
+        int(&self.next_bytes()?)
+    }
+
+    /// Every argument not read yet (DEL's keys, MGET's...).
+    pub fn rest(self) -> Vec<Bytes> {
+        self.rest.cloned().collect()
+    }
+}
+
 /// Case-insensitive comparison of an argument with an option name.
 pub fn is(arg: &Bytes, name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
@@ -31,6 +73,23 @@ pub fn is(arg: &Bytes, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cursor_reads_in_order_and_reports_running_out_as_redis_does() {
+        let args: Vec<Bytes> = ["GETRANGE", "k", "-1", "x"].map(Bytes::from).into();
+        let mut a = ArgCursor::new(&args);
+        assert_eq!(a.next_bytes().unwrap(), "k");
+        assert_eq!(a.next_int(), Ok(-1));
+        assert_eq!(a.next_int(), Err(NOT_INTEGER.to_string()));
+        assert_eq!(
+            a.next_bytes(),
+            Err("ERR wrong number of arguments for 'getrange' command".to_string())
+        );
+        let args: Vec<Bytes> = ["DEL", "a", "b"].map(Bytes::from).into();
+        let mut a = ArgCursor::new(&args);
+        assert_eq!(a.next_bytes().unwrap(), "a");
+        assert_eq!(a.rest(), vec![Bytes::from_static(b"b")]);
+    }
 
     #[test]
     fn integers_parse_like_string2ll() {

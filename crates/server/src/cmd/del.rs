@@ -6,10 +6,11 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
+use super::args::ArgCursor;
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Del(args[1..].to_vec()))
+    Ok(Cmd::Del(ArgCursor::new(args).rest()))
 }
 
 pub fn exec(keys: &[Bytes], txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {

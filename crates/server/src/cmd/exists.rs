@@ -3,11 +3,12 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Exists(args[1..].to_vec()))
+    Ok(Cmd::Exists(ArgCursor::new(args).rest()))
 }
 
 pub fn exec(keys: &[Bytes], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {

@@ -3,11 +3,12 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::resp::{Proto, encode};
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Get(args[1].clone()))
+    Ok(Cmd::Get(ArgCursor::new(args).next_bytes()?))
 }
 
 pub fn exec(

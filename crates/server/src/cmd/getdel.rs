@@ -6,10 +6,11 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
+use super::args::ArgCursor;
 use crate::resp::{Proto, encode};
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::GetDel(args[1].clone()))
+    Ok(Cmd::GetDel(ArgCursor::new(args).next_bytes()?))
 }
 
 pub fn exec(

@@ -3,7 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use super::args::int;
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::resp::encode;
 
@@ -23,10 +23,11 @@ impl GetRange {
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
     Ok(Cmd::GetRange(GetRange {
-        key: args[1].clone(),
-        start: int(&args[2])?,
-        end: int(&args[3])?,
+        key: a.next_bytes()?,
+        start: a.next_int()?,
+        end: a.next_int()?,
     }))
 }
 

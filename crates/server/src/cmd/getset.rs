@@ -6,10 +6,12 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
+use super::args::ArgCursor;
 use crate::resp::{Proto, encode};
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::GetSet(args[1].clone(), args[2].clone()))
+    let mut a = ArgCursor::new(args);
+    Ok(Cmd::GetSet(a.next_bytes()?, a.next_bytes()?))
 }
 
 pub fn exec(

@@ -5,29 +5,32 @@ use kvs_storage::StorageError;
 
 use crate::engine::WriteDb;
 
-use super::args::{NOT_INTEGER, int, parse_i64};
+use super::args::ArgCursor;
+use super::args::{NOT_INTEGER, parse_i64};
 use super::{Cmd, fail};
 use crate::resp::encode;
 
 pub fn parse_incr(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::IncrBy(args[1].clone(), 1))
+    Ok(Cmd::IncrBy(ArgCursor::new(args).next_bytes()?, 1))
 }
 
 pub fn parse_decr(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::IncrBy(args[1].clone(), -1))
+    Ok(Cmd::IncrBy(ArgCursor::new(args).next_bytes()?, -1))
 }
 
 pub fn parse_incrby(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::IncrBy(args[1].clone(), int(&args[2])?))
+    let mut a = ArgCursor::new(args);
+    Ok(Cmd::IncrBy(a.next_bytes()?, a.next_int()?))
 }
 
 pub fn parse_decrby(args: &[Bytes]) -> Result<Cmd, String> {
-    let by = int(&args[2])?;
+    let mut a = ArgCursor::new(args);
+    let (key, by) = (a.next_bytes()?, a.next_int()?);
     // -LLONG_MIN does not exist.
     let neg = by
         .checked_neg()
         .ok_or_else(|| "ERR decrement would overflow".to_string())?;
-    Ok(Cmd::IncrBy(args[1].clone(), neg))
+    Ok(Cmd::IncrBy(key, neg))
 }
 
 pub fn exec(

@@ -3,12 +3,13 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::pattern::glob_match;
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Keys(args[1].clone()))
+    Ok(Cmd::Keys(ArgCursor::new(args).next_bytes()?))
 }
 
 pub fn exec(pattern: &[u8], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {

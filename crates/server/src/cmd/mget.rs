@@ -3,11 +3,12 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::resp::{Proto, encode};
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::MGet(args[1..].to_vec()))
+    Ok(Cmd::MGet(ArgCursor::new(args).rest()))
 }
 
 pub fn exec(

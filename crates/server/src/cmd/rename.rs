@@ -5,6 +5,7 @@ use kvs_storage::StorageError;
 
 use crate::engine::WriteDb;
 
+use super::args::ArgCursor;
 use super::{Cmd, fail};
 use crate::resp::encode;
 
@@ -17,17 +18,19 @@ pub struct Rename {
 }
 
 pub fn parse_rename(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
     Ok(Cmd::Rename(Rename {
-        from: args[1].clone(),
-        to: args[2].clone(),
+        from: a.next_bytes()?,
+        to: a.next_bytes()?,
         nx: false,
     }))
 }
 
 pub fn parse_renamenx(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
     Ok(Cmd::Rename(Rename {
-        from: args[1].clone(),
-        to: args[2].clone(),
+        from: a.next_bytes()?,
+        to: a.next_bytes()?,
         nx: true,
     }))
 }

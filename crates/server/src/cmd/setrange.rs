@@ -6,7 +6,7 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::append::{MAX_STRING, TOO_BIG};
-use super::args::int;
+use super::args::ArgCursor;
 use super::{Cmd, fail};
 use crate::resp::encode;
 
@@ -19,14 +19,15 @@ pub struct SetRange {
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let offset = int(&args[2])?;
+    let mut a = ArgCursor::new(args);
+    let (key, offset) = (a.next_bytes()?, a.next_int()?);
     if offset < 0 {
         return Err("ERR offset is out of range".into());
     }
     Ok(Cmd::SetRange(SetRange {
-        key: args[1].clone(),
+        key,
         offset,
-        value: args[3].clone(),
+        value: a.next_bytes()?,
     }))
 }
 

@@ -3,11 +3,12 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Strlen(args[1].clone()))
+    Ok(Cmd::Strlen(ArgCursor::new(args).next_bytes()?))
 }
 
 pub fn exec(key: &[u8], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {

@@ -3,6 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::{Cmd, Db};
 use crate::resp::encode;
 
@@ -35,7 +36,7 @@ impl Ttl {
 
 fn parse(args: &[Bytes], unit: Unit) -> Result<Cmd, String> {
     Ok(Cmd::Ttl(Ttl {
-        key: args[1].clone(),
+        key: ArgCursor::new(args).next_bytes()?,
         unit,
     }))
 }
