@@ -11,6 +11,7 @@
 pub mod client;
 pub mod cmd;
 pub mod config;
+pub mod conn_state;
 pub mod ctx;
 pub mod engine;
 pub mod error;

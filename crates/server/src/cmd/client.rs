@@ -4,9 +4,9 @@ use bytes::{Bytes, BytesMut};
 
 use super::args::{SYNTAX, is};
 use super::{After, Cmd};
+use crate::conn_state::{ReplyMode, SessionState};
 use crate::ctx::{ClientInfo, ServerCtx};
 use crate::resp::encode;
-use crate::session::SessionState;
 
 /// A parsed CLIENT subcommand.
 #[derive(Debug)]
@@ -29,35 +29,6 @@ pub enum ClientCmd {
     Help,
     /// CLIENT NO-EVICT / NO-TOUCH: accepted, nothing to do here (kvs never evicts).
     Noop,
-}
-
-/// Whether this connection's replies are sent (CLIENT REPLY). With `Off` or `SkipNext` the
-/// commands still run; only their replies — errors included — are dropped, as Redis does for
-/// fire-and-forget writers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ReplyMode {
-    /// Every reply is sent.
-    #[default]
-    On,
-    /// No reply is sent until CLIENT REPLY ON.
-    Off,
-    /// The next command's reply is not sent (set by CLIENT REPLY SKIP).
-    SkipNext,
-}
-
-impl ReplyMode {
-    /// Is the reply of the command about to run dropped? Consumes a SKIP. (Redis' resetClient
-    /// turns SKIP_NEXT into SKIP for the next command, whatever it is, rejected ones included.)
-    pub fn take_silence(&mut self) -> bool {
-        match *self {
-            ReplyMode::On => false,
-            ReplyMode::Off => true,
-            ReplyMode::SkipNext => {
-                *self = ReplyMode::On;
-                true
-            }
-        }
-    }
 }
 
 /// Which clients CLIENT LIST shows.

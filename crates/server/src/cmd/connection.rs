@@ -5,9 +5,9 @@ use bytes::{Bytes, BytesMut};
 
 use super::args::{int, wrong_arity};
 use super::{After, Cmd};
+use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
-use crate::session::SessionState;
 
 /// A connection command.
 #[derive(Debug)]

@@ -6,9 +6,9 @@ use bytes::{Bytes, BytesMut};
 use super::Cmd;
 use super::args::int;
 use super::connection::{WRONGPASS, check_credentials};
+use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
-use crate::session::SessionState;
 
 /// A parsed HELLO.
 #[derive(Debug)]

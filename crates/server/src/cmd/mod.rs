@@ -46,11 +46,12 @@ mod type_;
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+pub(crate) use crate::conn_state::ReplyMode;
+use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
 pub use crate::engine::{Db, WriteDb};
 use crate::resp::{Proto, encode};
-use crate::session::SessionState;
-pub(crate) use client::{ClientCmd, ReplyMode};
+pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 
 /// Where a command runs.

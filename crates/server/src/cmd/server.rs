@@ -4,9 +4,9 @@ use bytes::{Bytes, BytesMut};
 
 use super::args::{SYNTAX, is};
 use super::{After, Cmd, Route};
+use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
 use crate::resp::encode;
-use crate::session::SessionState;
 
 /// A parsed server command.
 #[derive(Debug)]

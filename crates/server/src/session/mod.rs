@@ -39,10 +39,9 @@ const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 mod budget;
 mod placement;
 mod replies;
-mod state;
 
+pub use crate::conn_state::SessionState;
 use budget::{PostFn, ReplyBudget, ReplyGuard, error_replies, run_counted};
-pub use state::SessionState;
 
 /// Where a batch runs.
 enum Work {

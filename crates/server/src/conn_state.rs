@@ -1,11 +1,12 @@
-//! `SessionState`: the per-connection protocol state commands read and change.
+//! `SessionState`: the per-connection protocol state commands read and change, and CLIENT
+//! REPLY's `ReplyMode`. A module of its own so that commands (`cmd`) and the connection that
+//! runs them (`session`) both use it without depending on each other.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
 use bytes::Bytes;
 
-use crate::cmd::ReplyMode;
 use crate::ctx::{ClientConn, ClientInfo, ServerCtx};
 use crate::resp::Proto;
 
@@ -24,13 +25,13 @@ pub struct SessionState {
     pub lib_name: Option<Bytes>,
     /// CLIENT SETINFO LIB-VER.
     pub lib_ver: Option<Bytes>,
-    pub(super) peer: String,
-    pub(super) local: String,
-    pub(super) created: u64,
+    pub(crate) peer: String,
+    pub(crate) local: String,
+    pub(crate) created: u64,
     /// This client's connection and looper, published for CLIENT KILL.
-    pub(super) conn: Option<ClientConn>,
+    pub(crate) conn: Option<ClientConn>,
     /// The last command's code (`table::command_code`), shared with the CLIENT LIST registry.
-    pub(super) last_cmd: Arc<AtomicU32>,
+    pub(crate) last_cmd: Arc<AtomicU32>,
     /// CLIENT REPLY ON|OFF|SKIP.
     pub(crate) reply_mode: ReplyMode,
 }
@@ -64,5 +65,34 @@ impl SessionState {
             cmd: self.last_cmd.clone(),
             conn: self.conn.clone(),
         });
+    }
+}
+
+/// Whether this connection's replies are sent (CLIENT REPLY). With `Off` or `SkipNext` the
+/// commands still run; only their replies — errors included — are dropped, as Redis does for
+/// fire-and-forget writers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    /// Every reply is sent.
+    #[default]
+    On,
+    /// No reply is sent until CLIENT REPLY ON.
+    Off,
+    /// The next command's reply is not sent (set by CLIENT REPLY SKIP).
+    SkipNext,
+}
+
+impl ReplyMode {
+    /// Is the reply of the command about to run dropped? Consumes a SKIP. (Redis' resetClient
+    /// turns SKIP_NEXT into SKIP for the next command, whatever it is, rejected ones included.)
+    pub fn take_silence(&mut self) -> bool {
+        match *self {
+            ReplyMode::On => false,
+            ReplyMode::Off => true,
+            ReplyMode::SkipNext => {
+                *self = ReplyMode::On;
+                true
+            }
+        }
     }
 }
