@@ -771,7 +771,8 @@ def build_cases(kvs_commands, redis_arity):
         "EXPIRE a 10 XX LT", "EXPIRE a 10 FOO", "EXPIRE a x", "EXPIRE a 1.5", "EXPIRE a",
         ("EXPIRE", "a", ""), "EXPIRE a 10 NX NX", "EXPIRE a 20 XX XX", "EXPIRE a 5 GT GT", "EXPIRE a 50 LT LT",
         "PEXPIRE a 10 NX XX", "EXPIREAT a 10 GT LT", "PEXPIREAT a x", "PEXPIRE a 1.5",
-        "TTL a"])
+        "EXPIRE a abc FOO", "EXPIRE a 99999999999999999 FOO", "EXPIRE a abc NX XX",
+        "PEXPIREAT a x GT LT", "EXPIRE a 99999999999999999 NX", "TTL a"])
     case(g, "expire_overflow", [
         "SET e 1", "EXPIRE e 9223372036854775807", "PEXPIRE e 9223372036854775807",
         "EXPIREAT e 9223372036854775807", "PEXPIREAT e 9223372036854775807",

@@ -6,6 +6,7 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
+use super::args::ArgCursor;
 use super::args::{int, is};
 use crate::resp::encode;
 
@@ -38,23 +39,14 @@ enum Cond {
 }
 
 fn parse(args: &[Bytes], seconds: bool, absolute: bool, name: &'static str) -> Result<Cmd, String> {
-    let v = int(&args[2])?;
-    let invalid = || format!("ERR invalid expire time in '{name}' command");
-    let ms = if seconds {
-        v.checked_mul(1000).ok_or_else(invalid)?
-    } else {
-        v
-    };
-    let when = if absolute {
-        When::At(ms)
-    } else {
-        (kvs_storage::now_ms() as i64)
-            .checked_add(ms)
-            .ok_or_else(invalid)?;
-        When::In(ms)
-    };
+    let mut args = ArgCursor::new(args);
+    let key = args.next_bytes()?;
+    let time = args.next_bytes()?;
+    // Redis checks the options before the time (expireGenericCommand: the flags, then
+    // getLongLongFromObjectOrReply): `EXPIRE k abc FOO` is an unsupported option, not a bad
+    // integer.
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
-    for a in &args[3..] {
+    for a in &args.rest() {
         if is(a, "NX") {
             nx = true;
         } else if is(a, "XX") {
@@ -76,6 +68,21 @@ fn parse(args: &[Bytes], seconds: bool, absolute: bool, name: &'static str) -> R
     if gt && lt {
         return Err("ERR GT and LT options at the same time are not compatible".into());
     }
+    let v = int(&time)?;
+    let invalid = || format!("ERR invalid expire time in '{name}' command");
+    let ms = if seconds {
+        v.checked_mul(1000).ok_or_else(invalid)?
+    } else {
+        v
+    };
+    let when = if absolute {
+        When::At(ms)
+    } else {
+        (kvs_storage::now_ms() as i64)
+            .checked_add(ms)
+            .ok_or_else(invalid)?;
+        When::In(ms)
+    };
     let cond = if nx {
         Cond::Nx
     } else if gt {
@@ -89,7 +96,7 @@ fn parse(args: &[Bytes], seconds: bool, absolute: bool, name: &'static str) -> R
     };
     // XX with GT adds nothing: GT already fails for a key without TTL (an infinite TTL).
     Ok(Cmd::Expire(Expire {
-        key: args[1].clone(),
+        key,
         when: Some(when),
         cond,
         name,
@@ -110,7 +117,7 @@ pub fn parse_pexpireat(args: &[Bytes]) -> Result<Cmd, String> {
 }
 pub fn parse_persist(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::Expire(Expire {
-        key: args[1].clone(),
+        key: ArgCursor::new(args).next_bytes()?,
         when: None,
         cond: Cond::Always,
         name: "persist",

@@ -8,6 +8,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
+use super::args::ArgCursor;
 use super::args::NOT_FLOAT;
 use super::long_double::LongDouble;
 use super::{Cmd, fail};
@@ -15,8 +16,10 @@ use crate::engine::WriteDb;
 use crate::resp::encode;
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let by = LongDouble::parse(&args[2]).ok_or_else(|| NOT_FLOAT.to_string())?;
-    Ok(Cmd::IncrByFloat(args[1].clone(), by))
+    let mut a = ArgCursor::new(args);
+    let key = a.next_bytes()?;
+    let by = LongDouble::parse(&a.next_bytes()?).ok_or_else(|| NOT_FLOAT.to_string())?;
+    Ok(Cmd::IncrByFloat(key, by))
 }
 
 pub fn exec(

@@ -6,11 +6,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use bytes::{Bytes, BytesMut};
 
 use super::Cmd;
+use super::args::ArgCursor;
 use crate::ctx::ServerCtx;
 use crate::resp::{Proto, encode};
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Info(args[1..].to_vec()))
+    Ok(Cmd::Info(ArgCursor::new(args).rest()))
 }
 
 /// Every section, in Redis' order.
