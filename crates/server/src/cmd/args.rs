@@ -59,6 +59,16 @@ impl<'a> ArgCursor<'a> {
         int(&self.next_bytes()?)
     }
 
+    /// The next argument, or `None` at the end (for optional trailing arguments).
+    pub fn next_opt(&mut self) -> Option<Bytes> {
+        self.rest.next().cloned()
+    }
+
+    /// The next argument without consuming it (an option's value, if any).
+    pub fn peek(&self) -> Option<&'a Bytes> {
+        self.rest.as_slice().first()
+    }
+
     /// Every argument not read yet (DEL's keys, MGET's...).
     pub fn rest(self) -> Vec<Bytes> {
         self.rest.cloned().collect()

@@ -6,7 +6,7 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
-use super::args::{SYNTAX, is};
+use super::args::{ArgCursor, SYNTAX, is};
 use super::set::{Expiry, expire_arg};
 use crate::resp::{Proto, encode};
 
@@ -28,31 +28,28 @@ enum Change {
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut args = ArgCursor::new(args);
+    let key = args.next_bytes()?;
     let mut change = Change::Keep;
-    let mut i = 2;
-    while i < args.len() {
-        let a = &args[i];
+    while let Some(a) = args.next_opt() {
+        let a = &a;
         let unit = ["EX", "PX", "EXAT", "PXAT"].into_iter().find(|u| is(a, u));
-        match (unit, args.get(i + 1), &change) {
+        match (unit, args.peek(), &change) {
             (None, _, Change::Keep | Change::Persist) if is(a, "PERSIST") => {
                 change = Change::Persist
             }
             (Some(u), Some(v), Change::Keep) => {
                 change = Change::Timed(u, v.clone());
-                i += 1;
+                args.next_opt();
             }
             (Some(u), Some(v), Change::Timed(prev, _)) if *prev == u => {
                 change = Change::Timed(u, v.clone());
-                i += 1;
+                args.next_opt();
             }
             _ => return Err(SYNTAX.into()),
         }
-        i += 1;
     }
-    Ok(Cmd::GetEx(GetEx {
-        key: args[1].clone(),
-        change,
-    }))
+    Ok(Cmd::GetEx(GetEx { key, change }))
 }
 
 /// The TTL change asked for; `None` leaves the TTL alone.

@@ -7,6 +7,7 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
+use super::args::ArgCursor;
 use super::args::wrong_arity;
 use crate::resp::encode;
 
@@ -18,12 +19,16 @@ pub struct MSet {
 }
 
 fn parse(args: &[Bytes], nx: bool, name: &str) -> Result<Cmd, String> {
-    if args.len().is_multiple_of(2) {
+    let rest = ArgCursor::new(args).rest();
+    if rest.len() % 2 == 1 {
         return Err(wrong_arity(name));
     }
-    let pairs = args[1..]
-        .chunks(2)
-        .map(|p| (p[0].clone(), p[1].clone()))
+    let pairs = rest
+        .chunks_exact(2)
+        .filter_map(|p| match p {
+            [k, v] => Some((k.clone(), v.clone())),
+            _ => None,
+        })
         .collect();
     Ok(Cmd::MSet(MSet {
         pairs,

@@ -3,7 +3,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use super::args::{SYNTAX, int, is};
+use super::args::{ArgCursor, SYNTAX, int, is};
 use super::{Cmd, Db};
 use crate::pattern::glob_match;
 use crate::resp::encode;
@@ -19,7 +19,8 @@ pub struct Scan {
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let cursor = std::str::from_utf8(&args[1])
+    let mut args = ArgCursor::new(args);
+    let cursor = std::str::from_utf8(&args.next_bytes()?)
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
         .ok_or_else(|| "ERR invalid cursor".to_string())?;
@@ -29,25 +30,23 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         count: 10,
         no_match: false,
     };
-    let mut i = 2;
-    while i < args.len() {
-        let Some(v) = args.get(i + 1) else {
+    while let Some(opt) = args.next_opt() {
+        let Some(v) = args.next_opt() else {
             return Err(SYNTAX.into());
         };
-        if is(&args[i], "MATCH") {
-            s.pattern = Some(v.clone());
-        } else if is(&args[i], "COUNT") {
-            let n = int(v)?;
+        if is(&opt, "MATCH") {
+            s.pattern = Some(v);
+        } else if is(&opt, "COUNT") {
+            let n = int(&v)?;
             if n < 1 {
                 return Err(SYNTAX.into());
             }
             s.count = n as usize;
-        } else if is(&args[i], "TYPE") {
-            s.no_match = !is(v, "string");
+        } else if is(&opt, "TYPE") {
+            s.no_match = !is(&v, "string");
         } else {
             return Err(SYNTAX.into());
         }
-        i += 2;
     }
     Ok(Cmd::Scan(s))
 }

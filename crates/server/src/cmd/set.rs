@@ -7,7 +7,7 @@ use kvs_storage::StorageError;
 use crate::engine::WriteDb;
 
 use super::Cmd;
-use super::args::{SYNTAX, int, is};
+use super::args::{ArgCursor, SYNTAX, int, is};
 use crate::resp::{Proto, encode};
 
 /// When the expiry of a write is decided.
@@ -95,9 +95,10 @@ pub fn expire_arg(arg: &[u8], seconds: bool, absolute: bool, cmd: &str) -> Resul
 pub fn parse_set(args: &[Bytes]) -> Result<Cmd, String> {
     // Redis' parseExtendedStringArgumentsOrReply: an option may repeat (the last amount wins);
     // only conflicting ones are a syntax error.
+    let mut args = ArgCursor::new(args);
     let mut s = Set {
-        key: args[1].clone(),
-        value: args[2].clone(),
+        key: args.next_bytes()?,
+        value: args.next_bytes()?,
         cond: Cond::Always,
         expiry: Expiry::None,
         reply: Reply::Ok,
@@ -105,10 +106,9 @@ pub fn parse_set(args: &[Bytes]) -> Result<Cmd, String> {
     };
     let (mut nx, mut xx, mut keepttl) = (false, false, false);
     let mut timed: Option<(&str, &Bytes)> = None;
-    let mut i = 3;
-    while i < args.len() {
-        let a = &args[i];
-        let next = args.get(i + 1);
+    while let Some(a) = args.next_opt() {
+        let a = &a;
+        let next = args.peek();
         let unit = ["EX", "PX", "EXAT", "PXAT"].into_iter().find(|u| is(a, u));
         if is(a, "NX") && !xx {
             nx = true;
@@ -123,11 +123,10 @@ pub fn parse_set(args: &[Bytes]) -> Result<Cmd, String> {
                 return Err(SYNTAX.into());
             }
             timed = Some((u, v));
-            i += 1;
+            args.next_opt();
         } else {
             return Err(SYNTAX.into());
         }
-        i += 1;
     }
     s.cond = if nx {
         Cond::IfAbsent
@@ -148,9 +147,10 @@ pub fn parse_set(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 pub fn parse_setnx(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut args = ArgCursor::new(args);
     Ok(Cmd::Set(Set {
-        key: args[1].clone(),
-        value: args[2].clone(),
+        key: args.next_bytes()?,
+        value: args.next_bytes()?,
         cond: Cond::IfAbsent,
         expiry: Expiry::None,
         reply: Reply::Flag,
@@ -159,10 +159,12 @@ pub fn parse_setnx(args: &[Bytes]) -> Result<Cmd, String> {
 }
 
 fn parse_timed(args: &[Bytes], seconds: bool, name: &'static str) -> Result<Cmd, String> {
-    let expiry = expire_arg(&args[2], seconds, false, name)?;
+    let mut args = ArgCursor::new(args);
+    let key = args.next_bytes()?;
+    let expiry = expire_arg(&args.next_bytes()?, seconds, false, name)?;
     Ok(Cmd::Set(Set {
-        key: args[1].clone(),
-        value: args[3].clone(),
+        key,
+        value: args.next_bytes()?,
         cond: Cond::Always,
         expiry,
         reply: Reply::Ok,
