@@ -16,7 +16,8 @@ use crate::shared::{Shared, is_expired};
 pub type ReadFn = Box<dyn FnOnce(&Reader<'_>) + Send>;
 
 /// Read access to the committed state of the store. No locks: an index lookup, an atomic
-/// load of the file set, and a read from an mmap'd file (or `pread` of the active one).
+/// load of the file set, and a read from a mapped file (`pread` only for a record past the
+/// active file's mapped window).
 ///
 /// Every write whose completion has run is visible to every read that starts afterwards, on any
 /// thread. Expired keys are invisible.
@@ -82,7 +83,8 @@ impl Reader<'_> {
             .map(|e| e.expire_at_ms)
     }
 
-    /// Length of the value of `key` (0 if absent), from the index alone.
+    /// Length of the value of `key` (0 if absent). Reads the record: the index keeps the
+    /// record's length, not the value's.
     pub fn value_len(&self, key: &[u8]) -> Result<usize> {
         Ok(self.shared.read(key)?.map_or(0, |v| v.data.len()))
     }

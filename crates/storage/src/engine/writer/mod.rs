@@ -14,7 +14,6 @@ use crate::batch::{Batch, Pending, Undo};
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::expiry::ExpirySchedule;
-
 use crate::format::header::HEADER_LEN;
 use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::handoff::{WriterSpin, poll_for};
@@ -307,9 +306,10 @@ impl Writer {
                     batch.clear();
                     let scope = self.shared.opts.completion_scope.clone();
                     let all = completions.drain(..).chain(syncs.drain(..));
-                    finish(scope.as_ref(), &result, all.map(|c| (c, None)));
+                    finish(scope.as_ref(), &result, all);
+                    // flush_all's errors are already WritesRefused, which `failure` keeps as is.
                     let flushed = self.flush_all();
-                    finish(scope.as_ref(), &Ok(()), [(c, Some(flushed))].into_iter());
+                    finish(scope.as_ref(), &flushed, std::iter::once(c));
                 }
             }
         }
@@ -319,7 +319,7 @@ impl Writer {
         batch.clear();
         let scope = self.shared.opts.completion_scope.as_ref();
         let all = completions.drain(..).chain(syncs.drain(..));
-        finish(scope, &result, all.map(|c| (c, None)));
+        finish(scope, &result, all);
         self.batch = batch;
         self.completions = completions;
         self.syncs = syncs;
@@ -504,20 +504,19 @@ impl Writer {
     }
 }
 
-/// Calls a batch's completions with its commit result (or, paired with one, that result
-/// instead), inside the store's completion scope.
+/// Calls completions with `result`, inside the store's completion scope.
 fn finish(
     scope: Option<&CompletionScope>,
     result: &Result<()>,
-    completions: impl Iterator<Item = (Completion, Option<Result<()>>)>,
+    completions: impl Iterator<Item = Completion>,
 ) {
     let mut completions = Some(completions);
     CompletionScope::run(scope, || {
-        for (c, own) in completions.take().into_iter().flatten() {
-            let r = own.unwrap_or_else(|| match result {
+        for c in completions.take().into_iter().flatten() {
+            let r = match result {
                 Ok(()) => Ok(()),
                 Err(e) => Err(failure(e)),
-            });
+            };
             if catch_unwind(AssertUnwindSafe(|| c(r))).is_err() {
                 tracing::error!("a write completion panicked");
             }
