@@ -59,9 +59,10 @@ impl<'a> ArgCursor<'a> {
         int(&self.next_bytes()?)
     }
 
-    /// The next argument, or `None` at the end (for optional trailing arguments).
-    pub fn next_opt(&mut self) -> Option<Bytes> {
-        self.rest.next().cloned()
+    /// The next argument, or `None` at the end (for optional trailing arguments). Borrowed:
+    /// an option's name needs no copy.
+    pub fn next_opt(&mut self) -> Option<&'a Bytes> {
+        self.rest.next()
     }
 
     /// The next argument without consuming it (an option's value, if any).
@@ -69,9 +70,14 @@ impl<'a> ArgCursor<'a> {
         self.rest.as_slice().first()
     }
 
-    /// Every argument not read yet (DEL's keys, MGET's...).
+    /// Every argument not read yet, borrowed (MSET's pairs, EXPIRE's options).
+    pub fn remaining(self) -> &'a [Bytes] {
+        self.rest.as_slice()
+    }
+
+    /// Every argument not read yet, owned (DEL's keys, MGET's...).
     pub fn rest(self) -> Vec<Bytes> {
-        self.rest.cloned().collect()
+        self.remaining().to_vec()
     }
 }
 

@@ -46,7 +46,7 @@ fn parse(args: &[Bytes], seconds: bool, absolute: bool, name: &'static str) -> R
     // getLongLongFromObjectOrReply): `EXPIRE k abc FOO` is an unsupported option, not a bad
     // integer.
     let (mut nx, mut xx, mut gt, mut lt) = (false, false, false, false);
-    for a in &args.rest() {
+    for a in args.remaining() {
         if is(a, "NX") {
             nx = true;
         } else if is(a, "XX") {

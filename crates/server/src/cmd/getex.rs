@@ -32,7 +32,6 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let key = args.next_bytes()?;
     let mut change = Change::Keep;
     while let Some(a) = args.next_opt() {
-        let a = &a;
         let unit = ["EX", "PX", "EXAT", "PXAT"].into_iter().find(|u| is(a, u));
         match (unit, args.peek(), &change) {
             (None, _, Change::Keep | Change::Persist) if is(a, "PERSIST") => {

@@ -19,16 +19,13 @@ pub struct MSet {
 }
 
 fn parse(args: &[Bytes], nx: bool, name: &str) -> Result<Cmd, String> {
-    let rest = ArgCursor::new(args).rest();
+    let rest = ArgCursor::new(args).remaining();
     if rest.len() % 2 == 1 {
         return Err(wrong_arity(name));
     }
     let pairs = rest
         .chunks_exact(2)
-        .filter_map(|p| match p {
-            [k, v] => Some((k.clone(), v.clone())),
-            _ => None,
-        })
+        .map(|p| (p[0].clone(), p[1].clone()))
         .collect();
     Ok(Cmd::MSet(MSet {
         pairs,

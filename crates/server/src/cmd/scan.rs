@@ -34,16 +34,16 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         let Some(v) = args.next_opt() else {
             return Err(SYNTAX.into());
         };
-        if is(&opt, "MATCH") {
-            s.pattern = Some(v);
-        } else if is(&opt, "COUNT") {
-            let n = int(&v)?;
+        if is(opt, "MATCH") {
+            s.pattern = Some(v.clone());
+        } else if is(opt, "COUNT") {
+            let n = int(v)?;
             if n < 1 {
                 return Err(SYNTAX.into());
             }
             s.count = n as usize;
-        } else if is(&opt, "TYPE") {
-            s.no_match = !is(&v, "string");
+        } else if is(opt, "TYPE") {
+            s.no_match = !is(v, "string");
         } else {
             return Err(SYNTAX.into());
         }

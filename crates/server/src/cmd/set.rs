@@ -107,7 +107,6 @@ pub fn parse_set(args: &[Bytes]) -> Result<Cmd, String> {
     let (mut nx, mut xx, mut keepttl) = (false, false, false);
     let mut timed: Option<(&str, &Bytes)> = None;
     while let Some(a) = args.next_opt() {
-        let a = &a;
         let next = args.peek();
         let unit = ["EX", "PX", "EXAT", "PXAT"].into_iter().find(|u| is(a, u));
         if is(a, "NX") && !xx {
