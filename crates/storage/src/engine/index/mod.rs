@@ -18,27 +18,25 @@
 //!   (`loader.rs`), which also remembers tombstones so that files can be loaded in any order,
 //!   and splits the keys between threads by [`shard_of`](Index::shard_of).
 //!
-//! # The map, and why
+//! # The structure, and why
 //!
-//! Measured with `benches/index_maps.rs` (table and reasoning in §11.1): `papaya`'s lock-free
-//! table, split into [`SHARDS`] shards with blocking resizes. Per entry it costs one 64-byte
-//! heap block (key and entry) plus a 9-byte table slot: 61–66 B besides the key at every size
-//! measured. `dashmap` blocked readers for tens of milliseconds while a shard was rehashed, and
-//! `dashmap` and `scc` both needed ~100 B per entry just past each table doubling.
+//! Built here, not taken from a crate (storage-engine §11.1 has the measurements): the index is
+//! split into [`SHARDS`] shards by the top bits of a key's hash, and each shard is one
+//! open-addressing table (`table.rs`) — buckets of eight 32-bit references and a word of
+//! 8-bit tags — over an **arena** holding each key's entry and key bytes in one run of 8-byte
+//! words (`record.rs`). There is no allocation per key: a 16-byte key costs a 32-byte run plus
+//! a 5-byte slot, where a concurrent map crate (`papaya`, the previous index) cost a 64-byte
+//! heap block per entry, a 9-byte slot, and an epoch-reclaimed copy of the block on every
+//! overwrite. A lookup is one hash, one bucket and one run.
 //!
-//! The shards exist for [`scan`](Index::scan): `papaya` can iterate a whole table but not
-//! resume from a position, so the SCAN cursor is a shard number (see [`scan`](Index::scan) for
-//! the guarantee). A key's shard is chosen by a seeded hash independent of the SipHash used
-//! inside the shard.
+//! Reads stay **lock-free** in the common case: a shard's writer changes its table inside a
+//! per-table seqlock, and grows it by building a new table and publishing it through an
+//! `ArcSwap` (`shard.rs`); readers validate and retry. Writers of a shard (the store's
+//! writer, the compactor, recovery) take the shard's mutex, which only the compactor's rare
+//! repoints ever contend.
 //!
-//! # Entry layout
-//!
-//! Stored compactly: keys of up to [`INLINE_KEY_LEN`] bytes live inline in a 24-byte key (longer
-//! ones in one extra heap block), and the entry takes 24 bytes — fid and offset get 48 bits each
-//! ([`MAX_FID`], [`MAX_OFFSET`]: 2^48 files, 256 TiB files), the record length 32 bits, the
-//! expiry 64 bits. Key and entry together fill a 48-byte block: a 48-byte size class in
-//! jemalloc or mimalloc, a 64-byte chunk in glibc's malloc (8 bytes
-//! of chunk header, 16-byte granules).
+//! The shards also serve [`scan`](Index::scan): the SCAN cursor is a shard number (see
+//! [`scan`](Index::scan) for the guarantee).
 //!
 //! The record's seq (§7) is **not** kept: only recovery needs it, to decide which of two
 //! records of a key met in any file order is newer, and it reads the present entry's seq from
@@ -47,11 +45,8 @@
 //! compares locations, so 8 bytes per key are saved for the life of the store.
 
 use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hash};
-use std::sync::Arc;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
-use papaya::{Compute, Operation};
 
 use crate::format::Fid;
 
@@ -61,21 +56,14 @@ const SHARD_BITS: u32 = 10;
 /// Number of shards the index is split into; a SCAN step returns at least one whole shard.
 pub const SHARDS: usize = 1 << SHARD_BITS;
 
-/// Keys up to this long are stored inline, without a heap block of their own.
-pub const INLINE_KEY_LEN: usize = 22;
-
-/// Largest fid the index can store (2^48 − 1). Larger fids are stored as `MAX_FID`, which is
-/// never a live file, so a read through such an entry fails instead of returning wrong data.
-pub const MAX_FID: Fid = (1 << 48) - 1;
+/// Largest fid the index can store (2^32 − 1: a file a second for 136 years). Larger fids are
+/// stored as `MAX_FID`, which is never a live file, so a read through such an entry fails
+/// instead of returning wrong data.
+pub const MAX_FID: Fid = (1 << 32) - 1;
 
 /// Largest record offset the index can store (256 TiB − 1); larger ones are stored as
 /// `MAX_OFFSET`, past the end of any file, with the same effect as for [`MAX_FID`].
 pub const MAX_OFFSET: u64 = (1 << 48) - 1;
-
-/// Estimated bytes per entry besides heap-allocated key bytes: the 48-byte block holding key
-/// and entry, plus table slots (9 bytes each) at a typical load factor (measured, §11.1). glibc's
-/// malloc rounds the block up to a 64-byte chunk; size-class allocators do not.
-const BYTES_PER_ENTRY: usize = 48 + 16;
 
 /// Where a key's current record is, and what the index needs to know about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,11 +91,11 @@ pub enum InsertOutcome {
     Stale(IndexEntry),
 }
 
-mod stored;
+mod record;
+mod shard;
+mod table;
 
-use stored::{Key, Slot, heap_key_bytes};
-
-type Shard = papaya::HashMap<Key, Slot, RandomState>;
+use shard::{Change, Collected, Env, Shard};
 
 /// The concurrent index: key → [`IndexEntry`]. `Send + Sync`; share it with an `Arc`.
 ///
@@ -119,13 +107,10 @@ pub struct Index {
     /// Shard 0, and shards 1..SHARDS: split so that looking up a shard needs no fallible index.
     first: Shard,
     rest: Box<[Shard]>,
-    /// Seed of the shard hash.
-    seed: u64,
-    /// Estimated heap bytes of keys too long to be inline.
-    heap_key_bytes: AtomicUsize,
+    env: Env,
     /// State of the generator behind [`random_key`](Index::random_key).
     random: AtomicU64,
-    /// Bytes the index takes when empty (shard headers and their length counters).
+    /// Bytes of the index besides its tables (the shard headers).
     fixed_bytes: usize,
 }
 
@@ -151,149 +136,96 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Entries retired per reclamation batch (see `with_capacity`).
-const RETIRE_BATCH: usize = 1024;
-
 impl Index {
-    /// An empty index. Allocates the shard headers and length counters (~0.5 MB in all on 2
-    /// CPUs); each shard's table is allocated with its first key (~0.4 KB).
+    /// An empty index: [`SHARDS`] shard headers and one-bucket tables (~100 KB in all); a
+    /// shard's arena is allocated with its first key.
     pub fn new() -> Index {
         Index::with_capacity(0)
     }
 
-    /// An empty index with room for about `keys` keys before any table grows. Recovery sizes
-    /// it from the record counts of the files it loads: growing a table copies it, and while
-    /// loading millions of keys the copies cost as much as the inserts (storage-engine §11.5).
+    /// An empty index with buckets for about `keys` keys before any table's slots run out.
+    /// Recovery sizes it from the record counts of the files it loads (storage-engine §11.5);
+    /// the arenas still grow with the keys, since their sizes depend on the key lengths.
     pub fn with_capacity(keys: usize) -> Index {
-        let hasher = RandomState::new();
-        // One collector for all shards: retired entries are batched per thread, not per shard.
-        // Every overwrite retires the replaced entry, and retiring a batch costs a
-        // `membarrier` syscall, which interrupts every core (tens of µs on a VM). seize's
-        // default batch (32) made that one syscall per ~10 writes; with RETIRE_BATCH it is
-        // one per few hundred, for at most RETIRE_BATCH unreclaimed entries per writing
-        // thread (~64 KiB).
-        let collector = Arc::new(seize::Collector::new().batch_size(RETIRE_BATCH));
-        // Blocking resizes: the writer that fills a shard's table copies it in one go (a shard
-        // is 1/SHARDS of the index: ~5 k entries at 5 M keys, tens of µs), while readers keep
-        // reading the old table. No resize is left half done for readers and scans to wade
-        // through, and the old table is freed at once.
-        // Shards fill evenly (the shard hash is seeded and mixed), plus a margin for the spread.
+        // Shards fill evenly (the hash is seeded), plus a margin for the spread.
         let per_shard = if keys == 0 {
             0
         } else {
             let even = keys.div_ceil(SHARDS);
             even.saturating_add(even / 8).saturating_add(16)
         };
-        let new_shard = || {
-            papaya::HashMap::builder()
-                .hasher(hasher.clone())
-                .shared_collector(Arc::clone(&collector))
-                .resize_mode(papaya::ResizeMode::Blocking)
-                .capacity(per_shard)
-                .build()
-        };
-        let first = new_shard();
-        let rest = (1..SHARDS).map(|_| new_shard()).collect();
-        let seed = RandomState::new().hash_one(0x6b76_735f_696e_6478_u64);
-        // Each shard has a length counter with one 128-byte stripe per CPU (rounded up to a
-        // power of two), besides its header.
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let per_shard = std::mem::size_of::<Shard>()
-            .saturating_add(cpus.next_power_of_two().saturating_mul(128));
+        let first = Shard::new(per_shard);
+        let rest: Box<[Shard]> = (1..SHARDS).map(|_| Shard::new(per_shard)).collect();
+        let tables = first.bytes() + rest.iter().map(Shard::bytes).sum::<usize>();
+        let hasher = RandomState::new();
+        let seed = hasher.hash_one(0x6b76_735f_696e_6478_u64);
         Index {
             first,
             rest,
-            seed,
-            heap_key_bytes: AtomicUsize::new(0),
+            env: Env {
+                hasher,
+                bytes: AtomicUsize::new(tables),
+            },
             random: AtomicU64::new(seed),
-            fixed_bytes: SHARDS.saturating_mul(per_shard),
+            fixed_bytes: SHARDS * std::mem::size_of::<Shard>(),
         }
     }
 
-    /// The shard a key lives in: a seeded, word-at-a-time multiply-rotate hash (cheap, and
-    /// independent of the SipHash each shard uses inside).
-    fn shard_index(&self, key: &[u8]) -> usize {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut h = self.seed ^ (key.len() as u64).wrapping_mul(K);
-        let mut words = key.chunks_exact(8);
-        for w in &mut words {
-            if let Ok(w) = <[u8; 8]>::try_from(w) {
-                h = (h ^ u64::from_le_bytes(w)).wrapping_mul(K).rotate_left(29);
-            }
-        }
-        let mut tail = [0u8; 8];
-        let rest = words.remainder();
-        if let Some(dst) = tail.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        h = (h ^ u64::from_le_bytes(tail)).wrapping_mul(K);
-        (mix64(h) >> (64 - SHARD_BITS)) as usize
+    /// The shard of a key with hash `h`: its top [`SHARD_BITS`] bits.
+    fn shard_index(h: u64) -> usize {
+        (h >> (64 - SHARD_BITS)) as usize
     }
 
-    /// Shard `i`; `i` is always < [`SHARDS`] here (the `rest.get` fallback cannot be taken,
-    /// and would still be deterministic).
+    /// Shard `i`; `i` is always < [`SHARDS`] here (the fallback cannot be taken, and would
+    /// still be deterministic).
     fn shard_at(&self, i: usize) -> &Shard {
         i.checked_sub(1)
             .and_then(|j| self.rest.get(j))
             .unwrap_or(&self.first)
     }
 
-    /// Which of the [`SHARDS`] shards `key` belongs to (`0..SHARDS`). Stable for the life of
-    /// this index (the hash is seeded per index). Recovery splits keys between its threads by
-    /// it, so that every key is loaded by exactly one thread.
-    pub fn shard_of(&self, key: &[u8]) -> usize {
-        self.shard_index(key)
-    }
-
-    fn shard(&self, key: &[u8]) -> &Shard {
-        self.shard_at(self.shard_index(key))
-    }
-
     fn shards(&self) -> impl Iterator<Item = &Shard> {
         std::iter::once(&self.first).chain(self.rest.iter())
     }
 
-    fn add_heap_bytes(&self, key: &[u8]) {
-        let b = heap_key_bytes(key.len());
-        if b > 0 {
-            self.heap_key_bytes.fetch_add(b, Ordering::Relaxed);
-        }
+    /// Which of the [`SHARDS`] shards `key` belongs to (`0..SHARDS`). Stable for the life of
+    /// this index (the hash is seeded per index). Recovery splits keys between its threads by
+    /// it, so that every key is loaded by exactly one thread.
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        Self::shard_index(self.env.hash(key))
     }
 
-    fn sub_heap_bytes(&self, key: &[u8]) {
-        let b = heap_key_bytes(key.len());
-        if b > 0 {
-            // Relaxed and approximate; saturate rather than wrap if a `clear` raced.
-            let _ = self
-                .heap_key_bytes
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                    Some(v.saturating_sub(b))
-                });
-        }
+    /// The key's hash and shard.
+    fn locate(&self, key: &[u8]) -> (u64, &Shard) {
+        let h = self.env.hash(key);
+        (h, self.shard_at(Self::shard_index(h)))
     }
 
-    /// The entry for `key`, if any. Lock-free.
+    /// Applies `decide` to `key`'s entry in its shard (see [`Shard::update`]).
+    fn update(
+        &self,
+        key: &[u8],
+        decide: impl FnOnce(Option<&IndexEntry>) -> Change,
+    ) -> (Option<IndexEntry>, bool) {
+        let (h, shard) = self.locate(key);
+        shard.update(key, h, &self.env, decide)
+    }
+
+    /// The entry for `key`, if any. Lock-free (see the module docs).
     pub fn get(&self, key: &[u8]) -> Option<IndexEntry> {
-        self.shard(key).pin().get(key).map(Slot::unpack)
+        let (h, shard) = self.locate(key);
+        shard.get(key, h)
     }
 
     /// Whether `key` has an entry. Lock-free.
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.shard(key).pin().contains_key(key)
+        self.get(key).is_some()
     }
 
     /// Sets the entry for `key` unconditionally (the writer: its seq order is the commit
     /// order). Returns the entry it replaced, whose record is now dead.
     pub fn insert(&self, key: &[u8], e: IndexEntry) -> Option<IndexEntry> {
-        let old = self
-            .shard(key)
-            .pin()
-            .insert(Key::new(key), Slot::pack(&e))
-            .map(Slot::unpack);
-        if old.is_none() {
-            self.add_heap_bytes(key);
-        }
-        old
+        self.update(key, |_| Change::Put(e)).0
     }
 
     /// Recovery: sets the entry for `key` (a record with seq `seq`) only if there is none or
@@ -308,42 +240,30 @@ impl Index {
         seq: u64,
         seq_of: impl Fn(&IndexEntry) -> u64,
     ) -> InsertOutcome {
-        let new = Slot::pack(&e);
-        let pinned = self.shard(key).pin();
-        let outcome = pinned.compute(Key::new(key), |cur| match cur {
-            Some((_, cur)) if seq_of(&cur.unpack()) >= seq => Operation::Abort(*cur),
-            _ => Operation::Insert(new),
+        let (cur, changed) = self.update(key, |cur| match cur {
+            Some(cur) if seq_of(cur) >= seq => Change::Keep,
+            _ => Change::Put(e),
         });
-        match outcome {
-            Compute::Inserted(..) => {
-                self.add_heap_bytes(key);
-                InsertOutcome::Inserted
-            }
-            Compute::Updated { old: (_, old), .. } => InsertOutcome::Replaced(old.unpack()),
-            Compute::Aborted(cur) => InsertOutcome::Stale(cur.unpack()),
-            // `compute` above never asks for a removal.
-            Compute::Removed(_, old) => InsertOutcome::Replaced(old.unpack()),
+        match (cur, changed) {
+            (None, _) => InsertOutcome::Inserted,
+            (Some(old), true) => InsertOutcome::Replaced(old),
+            (Some(cur), false) => InsertOutcome::Stale(cur),
         }
     }
 
     /// Removes `key` unconditionally (the writer: a delete). Returns the removed entry.
     pub fn remove(&self, key: &[u8]) -> Option<IndexEntry> {
-        let old = self.shard(key).pin().remove(key).map(Slot::unpack);
-        if old.is_some() {
-            self.sub_heap_bytes(key);
-        }
-        old
+        self.update(key, |_| Change::Remove).0
     }
 
     /// Removes `key` if its entry satisfies `pred`; returns the removed entry.
-    fn remove_if(&self, key: &[u8], mut pred: impl FnMut(&Slot) -> bool) -> Option<IndexEntry> {
-        let pinned = self.shard(key).pin();
-        match pinned.remove_if(key, |_, s| pred(s)) {
-            Ok(Some((_, s))) => {
-                self.sub_heap_bytes(key);
-                Some(s.unpack())
-            }
-            Ok(None) | Err(_) => None,
+    fn remove_if(&self, key: &[u8], pred: impl FnOnce(&IndexEntry) -> bool) -> Option<IndexEntry> {
+        match self.update(key, |cur| match cur {
+            Some(cur) if pred(cur) => Change::Remove,
+            _ => Change::Keep,
+        }) {
+            (Some(old), true) => Some(old),
+            _ => None,
         }
     }
 
@@ -357,19 +277,19 @@ impl Index {
         seq: u64,
         seq_of: impl Fn(&IndexEntry) -> u64,
     ) -> Option<IndexEntry> {
-        self.remove_if(key, |s| seq_of(&s.unpack()) < seq)
+        self.remove_if(key, |e| seq_of(e) < seq)
     }
 
     /// Recovery: removes `key` if its entry has length 0 — a tombstone placeholder of the
     /// loader (`loader.rs`); real records are never that short. Returns whether it did.
     pub(crate) fn remove_if_len_zero(&self, key: &[u8]) -> bool {
-        self.remove_if(key, |s| s.len == 0).is_some()
+        self.remove_if(key, |e| e.len == 0).is_some()
     }
 
     /// The compactor: removes `key` only if its entry still points at `(fid, offset)` (an
     /// expired record being dropped). A concurrent write wins. Returns the removed entry.
     pub fn remove_if_at(&self, key: &[u8], fid: Fid, offset: u64) -> Option<IndexEntry> {
-        self.remove_if(key, |s| s.is_at(fid, offset))
+        self.remove_if(key, |e| is_at(e, fid, offset))
     }
 
     /// The compactor: repoints `key` to `new` (its copy of the record) only if the entry
@@ -382,40 +302,36 @@ impl Index {
         old_offset: u64,
         new: IndexEntry,
     ) -> bool {
-        let new = Slot::pack(&new);
-        let pinned = self.shard(key).pin();
-        let outcome = pinned.compute(Key::new(key), |cur| match cur {
-            Some((_, cur)) if cur.is_at(old_fid, old_offset) => Operation::Insert(new),
-            _ => Operation::Abort(()),
-        });
-        matches!(outcome, Compute::Updated { .. })
+        self.update(key, |cur| match cur {
+            Some(cur) if is_at(cur, old_fid, old_offset) => Change::Put(new),
+            _ => Change::Keep,
+        })
+        .1
     }
 
     /// Number of keys. Sums the shards' counters: exact when no write is in flight.
     pub fn len(&self) -> usize {
-        self.shards().map(|s| s.len()).sum()
+        self.shards().map(Shard::len).sum()
     }
 
     /// Whether there are no keys.
     pub fn is_empty(&self) -> bool {
-        self.shards().all(|s| s.is_empty())
+        self.shards().all(|s| s.len() == 0)
     }
 
     /// Removes every key (FLUSHALL). Concurrent inserts may survive it.
     pub fn clear(&self) {
         for s in self.shards() {
-            s.pin().clear();
+            s.clear(&self.env);
         }
-        self.heap_key_bytes.store(0, Ordering::Relaxed);
     }
 
-    /// Estimated memory used by the index, in bytes: per entry the 64-byte block of key and
-    /// entry and its share of the table, plus the heap blocks of long keys (§11 has the
-    /// measurements behind the constant).
+    /// Memory used by the index, in bytes: its tables (buckets and arenas, counted as they are
+    /// allocated) and shard headers. The allocator's own overhead is not included.
     pub fn approx_memory_bytes(&self) -> usize {
-        self.len()
-            .saturating_mul(BYTES_PER_ENTRY)
-            .saturating_add(self.heap_key_bytes.load(Ordering::Relaxed))
+        self.env
+            .bytes
+            .load(Ordering::Relaxed)
             .saturating_add(self.fixed_bytes)
     }
 
@@ -427,20 +343,20 @@ impl Index {
     /// so a step passes at least `count` keys unless the scan ends, and at most `count` plus
     /// one shard (~`len / SHARDS` keys) more: `count` is a hint, as in Redis.
     ///
-    /// Guarantee: every key present in the index for the whole scan is passed **at least
-    /// once** (in fact exactly once: a key's shard never changes, each shard is visited once,
-    /// and iterating one shard yields each key present throughout the iteration, resizes
-    /// included). Keys inserted or removed during the scan may or may not be passed. The entry
-    /// passed is the key's entry at some moment during the step. A cursor ≥ [`SHARDS`] (never
-    /// returned) ends the scan at once.
+    /// Guarantee: every key present in the index for the whole scan is passed **exactly
+    /// once**: a key's shard never changes, each shard is visited once, and a shard's keys
+    /// are read from one consistent view of it. Keys inserted or removed during the scan may
+    /// or may not be passed. A cursor ≥ [`SHARDS`] (never returned) ends the scan at once.
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &IndexEntry)) -> u64 {
         let mut i = usize::try_from(cursor).unwrap_or(usize::MAX);
         let mut passed = 0usize;
+        let mut buf = Collected::default();
         while i < SHARDS {
-            for (k, s) in self.shard_at(i).pin().iter() {
-                f(k.as_bytes(), &s.unpack());
-                passed = passed.saturating_add(1);
+            self.shard_at(i).collect(&mut buf);
+            for (k, e) in buf.iter() {
+                f(k, e);
             }
+            passed = passed.saturating_add(buf.len());
             i = i.saturating_add(1);
             if passed >= count {
                 break;
@@ -449,49 +365,39 @@ impl Index {
         if i >= SHARDS { 0 } else { i as u64 }
     }
 
-    /// A random key (RANDOMKEY), or `None` if the index is empty. Picks a random shard, then a
-    /// random position in it (skipping to the next shard if it is empty): uniform when the
-    /// shards are equally full, which the shard hash makes them on average. Costs one walk of
-    /// up to one shard (~`len / SHARDS` entries).
+    /// A random key (RANDOMKEY), or `None` if the index is empty. Picks a random shard, then
+    /// the first key at or after a random slot of it (skipping to the next shard if it is
+    /// empty): close to uniform, since the hash spreads keys evenly over shards and slots.
     pub fn random_key(&self) -> Option<Vec<u8>> {
         let r = mix64(
             self.random
                 .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed),
         );
         let start = (r >> (64 - SHARD_BITS)) as usize;
-        for step in 0..SHARDS {
-            let shard = self.shard_at((start + step) % SHARDS);
-            let len = shard.len();
-            if len == 0 {
-                continue;
-            }
-            // Low bits of `r` for the position (the high ones chose the shard).
-            let pick = ((r & 0xffff_ffff) as usize) % len;
-            let pinned = shard.pin();
-            let mut chosen = None;
-            for (j, (k, _)) in pinned.iter().enumerate() {
-                chosen = Some(k);
-                if j >= pick {
-                    break;
-                }
-            }
-            if let Some(k) = chosen {
-                return Some(k.as_bytes().to_vec());
-            }
-        }
-        None
+        (0..SHARDS).find_map(|step| {
+            self.shard_at((start + step) % SHARDS)
+                .random_key(r & 0xffff_ffff)
+        })
     }
 
     /// Calls `f` for every key and its entry (compaction planning, dead-byte accounting after
     /// recovery, flush). Same guarantee as a full [`scan`](Index::scan): every key present
     /// throughout is passed exactly once; concurrent changes may or may not be seen.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &IndexEntry)) {
+        let mut buf = Collected::default();
         for shard in self.shards() {
-            for (k, s) in shard.pin().iter() {
-                f(k.as_bytes(), &s.unpack());
+            shard.collect(&mut buf);
+            for (k, e) in buf.iter() {
+                f(k, e);
             }
         }
     }
+}
+
+/// Whether `e` points at `(fid, offset)` as the index stores them (saturated; see
+/// [`MAX_FID`]).
+fn is_at(e: &IndexEntry, fid: Fid, offset: u64) -> bool {
+    e.fid == fid.min(MAX_FID) && e.offset == offset.min(MAX_OFFSET)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use super::*;
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::thread;
 
@@ -25,20 +26,8 @@ fn key(i: u64) -> Vec<u8> {
 }
 
 #[test]
-fn key_inline_and_heap_round_trip() {
-    for len in [0usize, 1, 21, 22, 23, 100, 5000] {
-        let k: Vec<u8> = (0..len).map(|i| i as u8).collect();
-        let stored = Key::new(&k);
-        assert_eq!(stored.as_bytes(), &k[..]);
-        assert_eq!(matches!(stored, Key::Inline { .. }), len <= INLINE_KEY_LEN);
-        // Hash must agree with [u8]'s for `Borrow` lookups.
-        let h = RandomState::new();
-        assert_eq!(h.hash_one(&stored), h.hash_one(&k[..]));
-    }
-}
-
-#[test]
-fn slot_round_trips_and_saturates() {
+fn entries_round_trip_and_saturate() {
+    let idx = Index::new();
     let cases = [
         entry(1, 24, 1),
         IndexEntry {
@@ -48,27 +37,143 @@ fn slot_round_trips_and_saturates() {
             expire_at_ms: Some(u64::MAX),
         },
         IndexEntry {
-            fid: (1 << 40) + 7,
+            fid: (1 << 31) + 7,
             offset: (1 << 33) + 5,
             len: 0,
             expire_at_ms: Some(1_700_000_000_000),
         },
     ];
-    for e in cases {
-        assert_eq!(Slot::pack(&e).unpack(), e);
+    for (i, e) in cases.into_iter().enumerate() {
+        idx.insert(&key(i as u64), e);
+        assert_eq!(idx.get(&key(i as u64)), Some(e));
     }
     let big = IndexEntry {
         fid: u64::MAX,
         offset: u64::MAX,
         ..entry(0, 0, 1)
     };
-    let back = Slot::pack(&big).unpack();
+    idx.insert(b"big", big);
+    let back = idx.get(b"big").unwrap();
     assert_eq!((back.fid, back.offset), (MAX_FID, MAX_OFFSET));
+    assert!(idx.remove_if_at(b"big", u64::MAX, u64::MAX).is_some());
     let zero = IndexEntry {
         expire_at_ms: Some(0),
         ..entry(1, 24, 1)
     };
-    assert_eq!(Slot::pack(&zero).unpack().expire_at_ms, Some(1));
+    idx.insert(b"zero", zero);
+    assert_eq!(idx.get(b"zero").unwrap().expire_at_ms, Some(1));
+}
+
+/// A TTL needs a run with the expiry word: gaining one moves the entry, losing one keeps the
+/// word (set to none), and both survive the table being rebuilt around them.
+#[test]
+fn ttl_gained_and_lost() {
+    let idx = Index::new();
+    let ttl = |fid, t| IndexEntry {
+        expire_at_ms: Some(t),
+        ..entry(fid, 24, 1)
+    };
+    for i in 0..2_000u64 {
+        idx.insert(&key(i), entry(1, 24, 1));
+    }
+    for i in (0..2_000u64).step_by(2) {
+        assert_eq!(
+            idx.insert(&key(i), ttl(2, 1_000 + i)),
+            Some(entry(1, 24, 1))
+        );
+    }
+    for i in (0..2_000u64).step_by(4) {
+        assert_eq!(
+            idx.insert(&key(i), entry(3, 24, 1)),
+            Some(ttl(2, 1_000 + i))
+        );
+    }
+    for i in 0..2_000u64 {
+        let want = match i % 4 {
+            0 => entry(3, 24, 1),
+            2 => ttl(2, 1_000 + i),
+            _ => entry(1, 24, 1),
+        };
+        assert_eq!(idx.get(&key(i)), Some(want), "key {i}");
+    }
+    assert_eq!(idx.len(), 2_000);
+}
+
+/// Against a model: random inserts, TTL changes, removes and conditional changes of a small
+/// key space (so slots fill with DELETED and tables are rebuilt in every way), keys of
+/// every length class.
+#[test]
+fn random_operations_match_a_model() {
+    let idx = Index::new();
+    let mut model = std::collections::HashMap::new();
+    let mut rng = 0x1234_5678_9abc_def0_u64;
+    let mut next = || {
+        rng = mix64(rng.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        rng
+    };
+    let key_of = |r: u64| -> Vec<u8> {
+        let i = r % 3_000;
+        match i % 3 {
+            0 => format!("k{i}").into_bytes(),
+            1 => key(i),
+            _ => format!("{i}-{}", "x".repeat((i % 200) as usize)).into_bytes(),
+        }
+    };
+    for step in 0..200_000u64 {
+        let r = next();
+        let k = key_of(r >> 8);
+        let e = IndexEntry {
+            fid: step % 7 + 1,
+            offset: step,
+            len: (r % 1000) as u32,
+            expire_at_ms: (r % 3 == 0).then_some(r >> 20),
+        };
+        match r % 8 {
+            0..=3 => assert_eq!(idx.insert(&k, e), model.insert(k, e), "insert"),
+            4 | 5 => assert_eq!(idx.remove(&k), model.remove(&k), "remove"),
+            6 => {
+                let cur = model.get(&k).copied();
+                let (fid, offset) = cur.map_or((1, 1), |c| (c.fid, c.offset));
+                let moved = idx.compare_and_repoint(&k, fid, offset, e);
+                assert_eq!(moved, cur.is_some());
+                if moved {
+                    model.insert(k, e);
+                }
+            }
+            _ => assert_eq!(idx.get(&k), model.get(&k).copied(), "get"),
+        }
+    }
+    assert_eq!(idx.len(), model.len());
+    let mut n = 0;
+    idx.for_each(|k, e| {
+        assert_eq!(model.get(k), Some(e));
+        n += 1;
+    });
+    assert_eq!(n, model.len());
+}
+
+/// Removing most keys gives the arenas (and buckets) back; the memory counter follows.
+#[test]
+fn memory_follows_keys_down_after_removes() {
+    let idx = Index::new();
+    let empty = idx.approx_memory_bytes();
+    for i in 0..100_000u64 {
+        idx.insert(&key(i), entry(1, 24, 1));
+    }
+    let full = idx.approx_memory_bytes();
+    // 16-byte keys: a 32-byte run and a 5-byte slot each, plus growth room.
+    assert!(full > empty + 100_000 * 37, "{full}");
+    assert!(full < empty + 100_000 * 80, "{full}");
+    for i in 0..95_000u64 {
+        idx.remove(&key(i));
+    }
+    let after = idx.approx_memory_bytes();
+    assert!(after < full / 4, "{after} of {full}");
+    for i in 95_000..100_000u64 {
+        assert_eq!(idx.get(&key(i)), Some(entry(1, 24, 1)));
+    }
+    idx.clear();
+    assert!(idx.approx_memory_bytes() <= empty);
 }
 
 #[test]
@@ -83,7 +188,7 @@ fn insert_get_remove() {
         assert!(idx.contains_key(k));
     }
     assert_eq!(idx.len(), 3);
-    assert!(idx.approx_memory_bytes() >= 3 * 64 + 300);
+    assert!(idx.approx_memory_bytes() >= 3 * 32 + 300);
     assert_eq!(idx.remove(&long), Some(entry(2, 48, 2)));
     assert_eq!(idx.remove(&long), None);
     assert_eq!(idx.get(&long), None);
@@ -244,7 +349,8 @@ fn readers_see_old_or_new_never_nothing() {
                     fid: 2,
                     offset: seq * 10 + 14,
                     len: seq as u32,
-                    expire_at_ms: None,
+                    // Some gain a TTL (their entry moves to a new run) or lose it.
+                    expire_at_ms: ((i + round) % 3 == 0).then_some(seq),
                 },
             );
         }
@@ -377,7 +483,7 @@ fn shards_are_balanced() {
     let idx = Index::new();
     let mut counts = vec![0usize; SHARDS];
     for i in 0..(SHARDS as u64 * 64) {
-        counts[idx.shard_index(&key(i))] += 1;
+        counts[idx.shard_of(&key(i))] += 1;
     }
     let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
     assert!(
@@ -390,4 +496,42 @@ fn shards_are_balanced() {
 fn index_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Index>();
+}
+
+/// Readers of keys being rewritten as fast as one thread can: every entry read must be one
+/// that was written whole (all fields carry the same number), never a mix of two — what the
+/// seqlock is for.
+#[test]
+fn hot_keys_are_never_read_torn() {
+    let idx = Arc::new(Index::new());
+    let whole = |v: u64| IndexEntry {
+        fid: v,
+        offset: v,
+        len: v as u32,
+        expire_at_ms: v.is_multiple_of(2).then_some(v),
+    };
+    let keys: Vec<Vec<u8>> = (0..4).map(key).collect();
+    for k in &keys {
+        idx.insert(k, whole(1));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (idx, stop, keys) = (Arc::clone(&idx), Arc::clone(&stop), keys.clone());
+        thread::spawn(move || {
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for k in &keys {
+                    let e = idx.get(k).expect("present throughout");
+                    assert_eq!(e, whole(e.fid), "torn entry");
+                    reads += 1;
+                }
+            }
+            reads
+        })
+    };
+    for v in 2..400_000u64 {
+        idx.insert(&keys[(v % 4) as usize], whole(v));
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 0);
 }
