@@ -353,7 +353,7 @@ fn compact_locked(
     // Expired records are garbage too, though nothing has marked them dead yet: without this a
     // file holding only live and expired records would never be picked.
     let now = now_ms();
-    shared.index.for_each(|_, e| {
+    shared.index.for_each_entry(|e| {
         if crate::shared::is_expired(e, now) {
             Shared::mark_dead(&mut stats, e.fid, u64::from(e.len));
         }

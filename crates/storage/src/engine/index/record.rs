@@ -116,14 +116,32 @@ fn key_at(arena: &[AtomicU64], at: usize) -> Result<(usize, usize), Torn> {
     Ok((p, len))
 }
 
+/// The key words of the run at `at`.
+fn key_words(arena: &[AtomicU64], at: usize) -> Result<(&[AtomicU64], usize), Torn> {
+    let (p, len) = key_at(arena, at)?;
+    let words = arena.get(p..p + len.div_ceil(8)).ok_or(Torn)?;
+    Ok((words, len))
+}
+
 /// Whether the run at `at` is for `key`.
 pub(super) fn key_matches(arena: &[AtomicU64], at: usize, key: &[u8]) -> Result<bool, Torn> {
     let (p, len) = key_at(arena, at)?;
     if len != key.len() {
         return Ok(false);
     }
-    for i in 0..len.div_ceil(8) {
-        if load(arena, p + i)? != key_word(key, i) {
+    let words = arena.get(p..p + len.div_ceil(8)).ok_or(Torn)?;
+    let mut chunks = key.chunks_exact(8);
+    let mut i = 0;
+    for (w, c) in words.iter().zip(&mut chunks) {
+        let c = <[u8; 8]>::try_from(c).map_err(|_| Torn)?;
+        if w.load(Relaxed) != u64::from_le_bytes(c) {
+            return Ok(false);
+        }
+        i += 1;
+    }
+    if !chunks.remainder().is_empty() {
+        let last = words.get(i).ok_or(Torn)?.load(Relaxed);
+        if last != key_word(key, i) {
             return Ok(false);
         }
     }
@@ -132,15 +150,13 @@ pub(super) fn key_matches(arena: &[AtomicU64], at: usize, key: &[u8]) -> Result<
 
 /// Appends the key of the run at `at` to `out`.
 pub(super) fn read_key(arena: &[AtomicU64], at: usize, out: &mut Vec<u8>) -> Result<(), Torn> {
-    let (p, len) = key_at(arena, at)?;
-    out.reserve(len);
-    let mut left = len;
-    for i in 0..len.div_ceil(8) {
-        let bytes = load(arena, p + i)?.to_le_bytes();
-        let n = left.min(8);
-        out.extend_from_slice(bytes.get(..n).unwrap_or_default());
-        left -= n;
+    let (words, len) = key_words(arena, at)?;
+    let end = out.len() + len;
+    out.reserve(words.len() * 8);
+    for w in words {
+        out.extend_from_slice(&w.load(Relaxed).to_le_bytes());
     }
+    out.truncate(end);
     Ok(())
 }
 

@@ -116,6 +116,16 @@ impl Shard {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Starts loading the bucket of hash `h` (see `Index::prefetch`).
+    pub(super) fn prefetch_bucket(&self, h: u64) {
+        self.table.load().prefetch_bucket(h);
+    }
+
+    /// Starts loading the run(s) the bucket of hash `h` points at with its tag.
+    pub(super) fn prefetch_runs(&self, h: u64) {
+        self.table.load().prefetch_runs(h);
+    }
+
     /// Heap bytes of the current table.
     pub(super) fn bytes(&self) -> usize {
         self.table.load().bytes()
@@ -167,29 +177,36 @@ impl Shard {
         decide: impl FnOnce(Option<&IndexEntry>) -> Change,
     ) -> (Option<IndexEntry>, bool) {
         let mut fill = self.lock();
-        let mut t = self.table.load_full();
+        // Only this thread may replace the table while it holds the lock: a guard (no
+        // reference count touched) is enough, and `room` hands back an `Arc` only if it
+        // rebuilt.
+        let current = self.table.load();
+        let mut rebuilt: Option<Arc<Table>> = None;
+        let mut t: &Table = &current;
         let found = t.find(key, h).ok().flatten();
         let cur = found.and_then(|f| record::read_entry(&t.arena, f.at).ok());
         match (decide(cur.as_ref()), found) {
             (Change::Keep, _) | (Change::Remove, None) => (cur, false),
             (Change::Put(e), Some(found)) => {
-                let s = begin(&t);
+                let s = begin(t);
                 let in_place = record::set_entry(&t.arena, found.at, &e) == Ok(true);
-                end(&t, s);
+                end(t, s);
                 if !in_place {
                     // It gains a TTL: a new run with the expiry word.
                     let old_words = record::words_at(&t.arena, found.at).unwrap_or(0);
                     let need = record::words_for(key.len(), true);
-                    t = self.room(&mut fill, t, need, 0, env);
+                    if let Some(new) = self.room(&mut fill, t, need, 0, env) {
+                        t = rebuilt.insert(new);
+                    }
                     let Ok(Some(found)) = t.find(key, h) else {
                         tracing::error!("index: key lost while its shard was rebuilt");
                         return (cur, false);
                     };
                     let at = fill.used;
                     fill.used += record::write(&t.arena, at, key, &e, true);
-                    let s = begin(&t);
+                    let s = begin(t);
                     t.repoint_slot(found.bucket, found.slot, at);
-                    end(&t, s);
+                    end(t, s);
                     fill.dead += old_words;
                 }
                 (cur, true)
@@ -197,16 +214,18 @@ impl Shard {
             (Change::Put(e), None) => {
                 let with_expiry = e.expire_at_ms.is_some();
                 let need = record::words_for(key.len(), with_expiry);
-                t = self.room(&mut fill, t, need, 1, env);
+                if let Some(new) = self.room(&mut fill, t, need, 1, env) {
+                    t = rebuilt.insert(new);
+                }
                 let Some((bucket, slot, reused)) = t.free_slot(h) else {
                     tracing::error!("index: no free slot after making room");
                     return (cur, false);
                 };
                 let at = fill.used;
                 fill.used += record::write(&t.arena, at, key, &e, with_expiry);
-                let s = begin(&t);
+                let s = begin(t);
                 t.fill_slot(bucket, slot, tag_of(h), at);
-                end(&t, s);
+                end(t, s);
                 if !reused {
                     fill.occupied += 1;
                 }
@@ -215,9 +234,9 @@ impl Shard {
             }
             (Change::Remove, Some(found)) => {
                 let words = record::words_at(&t.arena, found.at).unwrap_or(0);
-                let s = begin(&t);
+                let s = begin(t);
                 let emptied = t.free(found.bucket, found.slot);
-                end(&t, s);
+                end(t, s);
                 if emptied {
                     fill.occupied = fill.occupied.saturating_sub(1);
                 }
@@ -225,27 +244,27 @@ impl Shard {
                 self.live.fetch_sub(1, Ordering::Relaxed);
                 // Give memory back once most of the arena is dead.
                 if fill.dead > t.arena.len() / 2 && t.arena.len() > 4 * MIN_ARENA_WORDS {
-                    self.rebuild(&mut fill, &t, 0, 0, true, env);
+                    self.rebuild(&mut fill, t, 0, 0, true, env);
                 }
                 (cur, true)
             }
         }
     }
 
-    /// Returns a table with room for a run of `words` words and `keys` more slots: `t`, or a
-    /// rebuilt one (published).
+    /// Makes room for a run of `words` words and `keys` more slots: `None` if `t` has it,
+    /// otherwise a rebuilt table (published) that has.
     fn room(
         &self,
         fill: &mut Fill,
-        t: Arc<Table>,
+        t: &Table,
         words: usize,
         keys: usize,
         env: &Env,
-    ) -> Arc<Table> {
+    ) -> Option<Arc<Table>> {
         if fill.used + words <= t.arena.len() && fill.occupied + keys <= t.max_occupied() {
-            return t;
+            return None;
         }
-        self.rebuild(fill, &t, words, keys, false, env)
+        Some(self.rebuild(fill, t, words, keys, false, env))
     }
 
     /// Builds and publishes a table for the live keys plus `words` more arena words and `keys`
@@ -303,6 +322,21 @@ impl Shard {
                 record::read_key(&t.arena, at, &mut out.keys)?;
                 let e = record::read_entry(&t.arena, at)?;
                 out.items.push((start, out.keys.len(), e));
+                Ok(true)
+            })
+        });
+        if done.is_none() {
+            out.clear();
+        }
+    }
+
+    /// Collects every entry of the shard (not the keys) into `out` (cleared first), from one
+    /// consistent view.
+    pub(super) fn collect_entries(&self, out: &mut Vec<IndexEntry>) {
+        let done = self.read(|t| {
+            out.clear();
+            t.for_each_run(0, |at| {
+                out.push(record::read_entry(&t.arena, at)?);
                 Ok(true)
             })
         });

@@ -49,6 +49,20 @@ pub(super) fn tag_of(h: u64) -> u8 {
     ((h >> 40) as u8).max(DELETED + 1)
 }
 
+/// Asks the CPU to start loading the cache line holding `v`. Only a hint: it never faults and
+/// changes nothing observable.
+fn prefetch<T>(v: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch reads nothing architecturally and cannot fault; the pointer comes
+        // from a reference anyway.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(v).cast::<i8>()) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
 /// One bucket: tag bytes and arena references of [`SLOTS`] slots.
 struct Bucket {
     tags: AtomicU64,
@@ -169,6 +183,30 @@ impl Table {
         }
         // Every bucket full: only a torn read can see that (occupancy stays ≤ 7/8).
         Err(Torn)
+    }
+
+    /// Starts loading the bucket a lookup of hash `h` reads first (a hint; see
+    /// `Index::prefetch`).
+    pub(super) fn prefetch_bucket(&self, h: u64) {
+        if let Some(b) = self.buckets.get(h as usize & self.mask()) {
+            prefetch(b);
+        }
+    }
+
+    /// Starts loading the runs that the first bucket of hash `h` points at with `h`'s tag —
+    /// the key's run, if it is there. Reads the bucket (prefetched before, ideally).
+    pub(super) fn prefetch_runs(&self, h: u64) {
+        let Some(b) = self.buckets.get(h as usize & self.mask()) else {
+            return;
+        };
+        let mut m = matching(b.tags.load(Relaxed), tag_of(h));
+        while m != 0 {
+            let slot = (m.trailing_zeros() / 8) as usize;
+            m &= m - 1;
+            if let Some(w) = self.arena.get(b.arena_ref(slot)) {
+                prefetch(w);
+            }
+        }
     }
 
     /// Writer: the first free (`EMPTY` or `DELETED`) slot on `h`'s probe sequence, and whether

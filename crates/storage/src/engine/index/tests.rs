@@ -129,8 +129,19 @@ fn random_operations_match_a_model() {
             expire_at_ms: (r % 3 == 0).then_some(r >> 20),
         };
         match r % 8 {
-            0..=3 => assert_eq!(idx.insert(&k, e), model.insert(k, e), "insert"),
-            4 | 5 => assert_eq!(idx.remove(&k), model.remove(&k), "remove"),
+            0 | 1 => assert_eq!(idx.insert(&k, e), model.insert(k, e), "insert"),
+            2 | 3 => {
+                // The writer's way: hash once, prefetch in two stages, then write.
+                let h = idx.hash(&k);
+                idx.prefetch(h, PrefetchStage::Bucket);
+                idx.prefetch(h, PrefetchStage::Run);
+                assert_eq!(idx.insert_hashed(&k, h, e), model.insert(k, e), "insert");
+            }
+            4 => assert_eq!(idx.remove(&k), model.remove(&k), "remove"),
+            5 => {
+                let h = idx.hash(&k);
+                assert_eq!(idx.remove_hashed(&k, h), model.remove(&k), "remove");
+            }
             6 => {
                 let cur = model.get(&k).copied();
                 let (fid, offset) = cur.map_or((1, 1), |c| (c.fid, c.offset));
@@ -462,6 +473,10 @@ fn for_each_and_random_key() {
         n += 1;
     });
     assert_eq!(n, 3_000);
+    let mut seqs = Vec::new();
+    idx.for_each_entry(|e| seqs.push(seq_of(e)));
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=3_000).collect::<Vec<_>>());
     let mut distinct = HashSet::new();
     for _ in 0..500 {
         let k = idx.random_key().unwrap();

@@ -17,7 +17,7 @@ use crate::expiry::ExpirySchedule;
 use crate::format::header::HEADER_LEN;
 use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::handoff::{WriterSpin, poll_for};
-use crate::index::IndexEntry;
+use crate::index::{IndexEntry, KeyHash, PrefetchStage};
 use crate::options::{CompletionScope, FsyncPolicy, now_ms};
 use crate::shared::{Shared, lock};
 use crate::txn::Txn;
@@ -424,6 +424,16 @@ impl Writer {
             self.rotate()
                 .inspect_err(|e| self.shared.poison(e.to_string()))?;
         }
+        // The index's memory for these keys starts loading now, behind the pwrite: buckets
+        // first, runs once the buckets are in (§11.1). Each key then waits for memory about
+        // once in the publish loop below, instead of twice.
+        let hashes: Vec<KeyHash> = records
+            .iter()
+            .map(|(_, key, _)| self.shared.index.hash(key))
+            .collect();
+        for h in &hashes {
+            self.shared.index.prefetch(*h, PrefetchStage::Bucket);
+        }
         let positions = match self.active.write_records::<DataCodec>(&refs) {
             Ok(p) => p,
             Err(e) => {
@@ -437,6 +447,9 @@ impl Writer {
             self.sync()
                 .inspect_err(|e| self.shared.poison(e.to_string()))?;
         }
+        for h in &hashes {
+            self.shared.index.prefetch(*h, PrefetchStage::Run);
+        }
         // Publish: from here on every reader sees the batch. The seqlock is odd meanwhile, so
         // multi-key reads see the whole batch or none of it.
         let fid = self.active.fid();
@@ -445,12 +458,12 @@ impl Writer {
         let mut expired = 0u64;
         let mut stats = lock(&self.shared.stats);
         self.shared.publishing.fetch_add(1, SeqCst);
-        for ((p, key, _), pos) in records.iter().zip(&positions) {
+        for (((p, key, _), pos), h) in records.iter().zip(&positions).zip(hashes) {
             let s = stats.entry(fid).or_default();
             s.note_seq(p.seq);
             let old = if p.tombstone {
                 Shared::mark_dead(&mut stats, fid, u64::from(pos.len));
-                self.shared.index.remove(key)
+                self.shared.index.remove_hashed(key, h)
             } else {
                 let e = IndexEntry {
                     fid,
@@ -458,7 +471,7 @@ impl Writer {
                     len: pos.len,
                     expire_at_ms: p.expire_at_ms,
                 };
-                self.shared.index.insert(key, e)
+                self.shared.index.insert_hashed(key, h, e)
             };
             let old_at = old.as_ref().and_then(|o| o.expire_at_ms);
             if let Some(old) = old {
