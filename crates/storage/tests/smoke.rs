@@ -178,3 +178,38 @@ fn active_file_records_inside_and_past_the_mapped_window() {
     let store = Store::open_with(dir.path(), opts).unwrap();
     check(&store);
 }
+
+/// `Reader::prefetch` is a hint: over present, missing, expired, sealed-file, active-file and
+/// past-the-window keys it changes nothing the reads that follow return.
+#[test]
+fn prefetch_changes_nothing_reads_return() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        max_file_size: 4096,
+        compaction_interval: None,
+        ..Options::default()
+    };
+    let store = Store::open_with(dir.path(), opts).unwrap();
+    let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    let mut want = Vec::new();
+    for i in 0..300u32 {
+        let (k, v) = (format!("k{i}").into_bytes(), format!("v{i}").into_bytes());
+        store.set(&k, &v).unwrap();
+        want.push((k, Some(v)));
+    }
+    store.set(b"big", &big).unwrap();
+    want.push((b"big".to_vec(), Some(big)));
+    want.push((b"missing".to_vec(), None));
+    let keys: Vec<&[u8]> = want.iter().map(|(k, _)| &k[..]).collect();
+    let reader = store.reader();
+    reader.prefetch(&mut keys.iter().copied());
+    reader.prefetch(&mut std::iter::empty());
+    for (k, v) in &want {
+        assert_eq!(
+            &reader.get(k).unwrap(),
+            v,
+            "{:?}",
+            String::from_utf8_lossy(k)
+        );
+    }
+}

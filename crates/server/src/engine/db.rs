@@ -22,6 +22,11 @@ pub trait Db {
     fn key_count(&mut self) -> usize;
     /// A random unexpired key.
     fn random_key(&mut self) -> Option<Vec<u8>>;
+    /// Starts loading the memory that reading `keys` will touch (`kvs_storage::Reader::prefetch`).
+    /// A hint: changes nothing; by default it does nothing.
+    fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
+        let _ = keys;
+    }
 }
 
 /// Write access for commands: runs on the engine's single writer, atomically.
@@ -53,6 +58,9 @@ impl Db for Reader<'_> {
     }
     fn random_key(&mut self) -> Option<Vec<u8>> {
         Reader::random_key(self)
+    }
+    fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
+        Reader::prefetch(self, keys);
     }
 }
 

@@ -332,6 +332,7 @@ impl Session {
                     let budget = &self.budget;
                     let ctx = &self.ctx;
                     self.ctx.engine.with_reader(&mut |db| {
+                        cmd::prefetch_reads(cmds, db);
                         run_counted(
                             ctx,
                             cmds,
@@ -382,6 +383,7 @@ impl Session {
                             })
                         })),
                         Dest::Reader => self.reads.push(Box::new(move |db| {
+                            cmd::prefetch_reads(&cmds, db);
                             let mut out = BytesMut::with_capacity(cmds.len() * 32);
                             let charged = &mut guard.charged;
                             run_counted(

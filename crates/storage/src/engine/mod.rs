@@ -11,6 +11,7 @@ pub(crate) mod handoff;
 pub mod index;
 pub(crate) mod kv_store;
 pub(crate) mod options;
+pub(crate) mod prefetch;
 pub(crate) mod reader;
 pub(crate) mod shared;
 pub(crate) mod store;

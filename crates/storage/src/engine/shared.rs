@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use crate::error::{Result, StorageError};
 use crate::fileset::{FileSet, Value};
 use crate::format::Fid;
-use crate::index::{Index, IndexEntry};
+use crate::index::{Index, IndexEntry, KeyHash, PrefetchStage};
 use crate::manifest::Manifest;
 use crate::options::{Options, now_ms};
 
@@ -140,6 +140,39 @@ impl Shared {
         ))
     }
 
+    /// Starts loading what reads of `keys` will touch, in three passes over each group of up to
+    /// [`PREFETCH_GROUP`] keys: the index buckets, then the keys' runs, then (looking the keys
+    /// up, from cache by then) the first bytes of their records. The reads that follow then
+    /// find their memory in cache: without it every GET of a batch waited for three misses in
+    /// turn (storage-engine §11.3). A hint only: never blocks, changes nothing.
+    pub(crate) fn prefetch(&self, keys: &mut dyn Iterator<Item = &[u8]>) {
+        let files = self.files.load();
+        let mut group: [(&[u8], Option<KeyHash>); PREFETCH_GROUP] = [(&[], None); PREFETCH_GROUP];
+        loop {
+            let mut n = 0;
+            for (slot, key) in group.iter_mut().zip(&mut *keys) {
+                let h = self.index.hash(key);
+                self.index.prefetch(h, PrefetchStage::Bucket);
+                *slot = (key, Some(h));
+                n += 1;
+            }
+            let taken = group.get(..n).unwrap_or_default();
+            for (_, h) in taken {
+                if let Some(h) = h {
+                    self.index.prefetch(*h, PrefetchStage::Run);
+                }
+            }
+            for (key, h) in taken {
+                if let Some(e) = h.and_then(|h| self.index.get_hashed(key, h)) {
+                    files.prefetch(&e);
+                }
+            }
+            if n < PREFETCH_GROUP {
+                return;
+            }
+        }
+    }
+
     /// Adds `len` dead bytes to `fid`'s statistics.
     pub(crate) fn mark_dead(stats: &mut BTreeMap<Fid, FileStats>, fid: Fid, len: u64) {
         if let Some(s) = stats.get_mut(&fid) {
@@ -158,6 +191,10 @@ impl Shared {
         self.files.store(Arc::new(f(&current)));
     }
 }
+
+/// Keys [`Shared::prefetch`] works on at a time: enough to overlap their misses, few enough that
+/// what the first pass loads is still in L1 for the second.
+const PREFETCH_GROUP: usize = 16;
 
 pub(crate) fn is_expired(e: &IndexEntry, now: u64) -> bool {
     e.expire_at_ms.is_some_and(|t| t <= now)

@@ -252,6 +252,11 @@ impl Index {
         }
     }
 
+    /// [`get`](Index::get) with the key's [`hash`](Index::hash) known.
+    pub fn get_hashed(&self, key: &[u8], h: KeyHash) -> Option<IndexEntry> {
+        self.shard_at(Self::shard_index(h.0)).get(key, h.0)
+    }
+
     /// [`insert`](Index::insert) with the key's [`hash`](Index::hash) known.
     pub fn insert_hashed(&self, key: &[u8], h: KeyHash, e: IndexEntry) -> Option<IndexEntry> {
         self.update_hashed(key, h, |_| Change::Put(e)).0

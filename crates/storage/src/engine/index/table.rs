@@ -18,6 +18,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use super::record::{self, Torn};
+use crate::engine::prefetch;
 
 /// Slots per bucket (one tag byte each in the bucket's tag word).
 pub(super) const SLOTS: usize = 8;
@@ -47,20 +48,6 @@ fn matching(tags: u64, tag: u8) -> u64 {
 /// off the two reserved values.
 pub(super) fn tag_of(h: u64) -> u8 {
     ((h >> 40) as u8).max(DELETED + 1)
-}
-
-/// Asks the CPU to start loading the cache line holding `v`. Only a hint: it never faults and
-/// changes nothing observable.
-fn prefetch<T>(v: &T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: a prefetch reads nothing architecturally and cannot fault; the pointer comes
-        // from a reference anyway.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(v).cast::<i8>()) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
 }
 
 /// One bucket: tag bytes and arena references of [`SLOTS`] slots.
@@ -189,7 +176,7 @@ impl Table {
     /// `Index::prefetch`).
     pub(super) fn prefetch_bucket(&self, h: u64) {
         if let Some(b) = self.buckets.get(h as usize & self.mask()) {
-            prefetch(b);
+            prefetch::line(b);
         }
     }
 
@@ -204,7 +191,7 @@ impl Table {
             let slot = (m.trailing_zeros() / 8) as usize;
             m &= m - 1;
             if let Some(w) = self.arena.get(b.arena_ref(slot)) {
-                prefetch(w);
+                prefetch::line(w);
             }
         }
     }
