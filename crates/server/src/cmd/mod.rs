@@ -156,6 +156,19 @@ impl Cmd {
         }
     }
 
+    /// The key a write command reads before it writes (INCR's counter, APPEND's string...), for
+    /// the writer to prefetch a batch's keys (see [`prefetch_reads`]); `None` for the rest.
+    pub fn key_read_by_write(&self) -> Option<&Bytes> {
+        match self {
+            Cmd::IncrBy(k, _)
+            | Cmd::IncrByFloat(k, _)
+            | Cmd::Append(k, _)
+            | Cmd::GetSet(k, _)
+            | Cmd::GetDel(k) => Some(k),
+            _ => None,
+        }
+    }
+
     /// May this command run before the client has authenticated? (AUTH, HELLO, QUIT, RESET, as
     /// Redis: they are flagged `no_auth`.)
     pub fn allowed_before_auth(&self) -> bool {
@@ -334,6 +347,18 @@ pub fn prefetch_reads(cmds: &[Cmd], db: &mut dyn Db) {
             .is_some_and(|k| k.len() > 1)
     {
         db.prefetch(&mut keys);
+    }
+}
+
+/// Before a batch of writes runs in `txn`: [`prefetch_reads`] for the keys its commands read
+/// before they write ([`Cmd::key_read_by_write`]: INCR and friends).
+pub fn prefetch_writes(cmds: &[Cmd], txn: &mut dyn WriteDb) {
+    if cmds.len() > 1 {
+        let mut keys = cmds
+            .iter()
+            .filter_map(Cmd::key_read_by_write)
+            .map(|k| &k[..]);
+        txn.prefetch(&mut keys);
     }
 }
 

@@ -82,6 +82,10 @@ impl Db for Txn<'_> {
     fn random_key(&mut self) -> Option<Vec<u8>> {
         Txn::random_key(self)
     }
+    fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
+        // The committed state's memory: what the batch overlay lacks is read from there.
+        self.reader().prefetch(keys);
+    }
 }
 
 impl WriteDb for Txn<'_> {

@@ -367,6 +367,7 @@ impl Session {
                     let ctx = self.ctx.clone();
                     match dest {
                         Dest::Writer => self.txns.push(Box::new(move |txn| {
+                            cmd::prefetch_writes(&cmds, txn);
                             let mut out = BytesMut::with_capacity(cmds.len() * 16);
                             let charged = &mut guard.charged;
                             run_counted(
