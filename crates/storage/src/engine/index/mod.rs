@@ -365,6 +365,24 @@ impl Index {
         .1
     }
 
+    /// Recovery: makes room in shard `shard` (see [`shard_of`](Index::shard_of)) for `keys`
+    /// keys whose entries take `words` arena words in all ([`entry_words`](Index::entry_words)),
+    /// so that loading them rebuilds its table once, not every time it fills. Call
+    /// [`fit_shard`](Index::fit_shard) after loading it.
+    pub(crate) fn reserve_shard(&self, shard: usize, keys: usize, words: usize) {
+        self.shard_at(shard).reserve(keys, words, &self.env);
+    }
+
+    /// Recovery: trims what [`reserve_shard`](Index::reserve_shard) over-estimated.
+    pub(crate) fn fit_shard(&self, shard: usize) {
+        self.shard_at(shard).fit(&self.env);
+    }
+
+    /// Arena words the entry of a key of `key_len` bytes takes (without an expiry).
+    pub(crate) fn entry_words(key_len: usize) -> usize {
+        record::words_for(key_len, false)
+    }
+
     /// Number of keys. Sums the shards' counters: exact when no write is in flight.
     pub fn len(&self) -> usize {
         self.shards().map(Shard::len).sum()

@@ -58,6 +58,18 @@ impl Env {
     }
 }
 
+/// What a rebuilt table must make room for ([`Shard::rebuild`]).
+struct Need {
+    /// Arena words beyond the live runs.
+    words: usize,
+    /// Keys beyond the live ones.
+    keys: usize,
+    /// Whether the buckets may shrink (after removals).
+    may_shrink: bool,
+    /// Size the arena to the need (recovery knows it), instead of half again for growth.
+    exact: bool,
+}
+
 /// The writer's bookkeeping, under the shard's mutex.
 #[derive(Default)]
 struct Fill {
@@ -244,7 +256,17 @@ impl Shard {
                 self.live.fetch_sub(1, Ordering::Relaxed);
                 // Give memory back once most of the arena is dead.
                 if fill.dead > t.arena.len() / 2 && t.arena.len() > 4 * MIN_ARENA_WORDS {
-                    self.rebuild(&mut fill, t, 0, 0, true, env);
+                    self.rebuild(
+                        &mut fill,
+                        t,
+                        Need {
+                            words: 0,
+                            keys: 0,
+                            may_shrink: true,
+                            exact: false,
+                        },
+                        env,
+                    );
                 }
                 (cur, true)
             }
@@ -264,7 +286,13 @@ impl Shard {
         if fill.used + words <= t.arena.len() && fill.occupied + keys <= t.max_occupied() {
             return None;
         }
-        Some(self.rebuild(fill, t, words, keys, false, env))
+        let need = Need {
+            words,
+            keys,
+            may_shrink: false,
+            exact: false,
+        };
+        Some(self.rebuild(fill, t, need, env))
     }
 
     /// Builds and publishes a table for the live keys plus `words` more arena words and `keys`
@@ -273,23 +301,23 @@ impl Shard {
     /// (of live or `DELETED` slots) or, with `may_shrink`, when the live keys would fit in a
     /// quarter of the buckets; otherwise the bucket layout is copied and only references
     /// change, and no key is hashed again.
-    fn rebuild(
-        &self,
-        fill: &mut Fill,
-        old: &Table,
-        words: usize,
-        keys: usize,
-        may_shrink: bool,
-        env: &Env,
-    ) -> Arc<Table> {
+    fn rebuild(&self, fill: &mut Fill, old: &Table, need: Need, env: &Env) -> Arc<Table> {
         let live = self.live.load(Ordering::Relaxed);
-        let need_words = fill.used.saturating_sub(fill.dead).saturating_add(words);
+        let need_words = fill
+            .used
+            .saturating_sub(fill.dead)
+            .saturating_add(need.words);
+        let slack = if need.exact {
+            need_words / 16
+        } else {
+            need_words / 2
+        };
         let arena = need_words
-            .saturating_add(need_words / 2)
+            .saturating_add(slack)
             .clamp(MIN_ARENA_WORDS, MAX_ARENA_WORDS);
-        let slots_full = fill.occupied + keys > old.max_occupied();
-        let fitting = buckets_for(live + keys);
-        let shrink = may_shrink && fitting.saturating_mul(4) <= old.bucket_count();
+        let slots_full = fill.occupied + need.keys > old.max_occupied();
+        let fitting = buckets_for(live + need.keys);
+        let shrink = need.may_shrink && fitting.saturating_mul(4) <= old.bucket_count();
         let rehash = slots_full || shrink;
         let buckets = if rehash { fitting } else { old.bucket_count() };
         let (new, used) = match old.rebuilt(buckets, arena, rehash, |k| env.hash(k)) {
@@ -310,6 +338,48 @@ impl Shard {
         }
         self.table.store(Arc::clone(&new));
         new
+    }
+
+    /// Recovery, before loading a shard: makes room for `keys` more keys whose runs take
+    /// `words` words in all, in one rebuild, so the shard's table is not rebuilt again and
+    /// again as it fills (storage-engine §11.5). Sized exactly (plus 1/16): [`fit`](Self::fit)
+    /// trims what duplicate and tombstoned keys leave unused.
+    pub(super) fn reserve(&self, keys: usize, words: usize, env: &Env) {
+        let mut fill = self.lock();
+        let current = self.table.load();
+        if fill.used + words <= current.arena.len()
+            && fill.occupied + keys <= current.max_occupied()
+        {
+            return;
+        }
+        let need = Need {
+            words,
+            keys,
+            may_shrink: false,
+            exact: true,
+        };
+        self.rebuild(&mut fill, &current, need, env);
+    }
+
+    /// Recovery, after loading a shard: gives back arena space a [`reserve`](Self::reserve)
+    /// over-estimated (keys met in several files count once, tombstones not at all), when
+    /// more than an eighth of it is unused.
+    pub(super) fn fit(&self, env: &Env) {
+        let mut fill = self.lock();
+        let current = self.table.load();
+        let live_words = fill.used.saturating_sub(fill.dead);
+        if current.arena.len() <= MIN_ARENA_WORDS
+            || current.arena.len() <= live_words + live_words / 8
+        {
+            return;
+        }
+        let need = Need {
+            words: 0,
+            keys: 0,
+            may_shrink: true,
+            exact: true,
+        };
+        self.rebuild(&mut fill, &current, need, env);
     }
 
     /// Collects every key of the shard and its entry into `out` (cleared first), from one

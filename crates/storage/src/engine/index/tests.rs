@@ -550,3 +550,39 @@ fn hot_keys_are_never_read_torn() {
     stop.store(true, Ordering::Relaxed);
     assert!(reader.join().unwrap() > 0);
 }
+
+/// Recovery's sizing: a reserved shard takes its keys without growing, and `fit_shard` gives
+/// back what the reservation over-estimated; entries are untouched by either.
+#[test]
+fn reserve_then_fit_a_shard() {
+    let idx = Index::new();
+    let shard = idx.shard_of(&key(0));
+    let keys: Vec<Vec<u8>> = (0..200_000u64)
+        .map(key)
+        .filter(|k| idx.shard_of(k) == shard)
+        .collect();
+    assert!(keys.len() > 100, "{}", keys.len());
+    let words: usize = keys.iter().map(|k| Index::entry_words(k.len())).sum();
+    let before = idx.approx_memory_bytes();
+    // Reserve for twice the keys (as if every key were met in two files).
+    idx.reserve_shard(shard, 2 * keys.len(), 2 * words);
+    let reserved = idx.approx_memory_bytes();
+    assert!(reserved >= before + 2 * words * 8, "{reserved} vs {before}");
+    for (i, k) in keys.iter().enumerate() {
+        idx.insert(k, entry(1, i as u64, 1));
+    }
+    assert_eq!(
+        idx.approx_memory_bytes(),
+        reserved,
+        "no rebuild while filling"
+    );
+    idx.fit_shard(shard);
+    let fitted = idx.approx_memory_bytes();
+    assert!(fitted < reserved - words * 8 / 2, "{fitted} vs {reserved}");
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(idx.get(k), Some(entry(1, i as u64, 1)));
+    }
+    // Fitting again changes nothing.
+    idx.fit_shard(shard);
+    assert_eq!(idx.approx_memory_bytes(), fitted);
+}

@@ -48,8 +48,16 @@ impl RecordRef64 {
     }
 }
 
-/// Records of one file sorted by index shard (`buckets[shard]`), as phase A leaves them.
-type Buckets = Vec<Vec<RecordRef64>>;
+/// One shard's records as one phase-A thread filed them, and the index arena words their keys
+/// would take (so phase B can size the shard's table once: `Index::reserve_shard`).
+#[derive(Default)]
+struct ShardRefs {
+    refs: Vec<RecordRef64>,
+    words: usize,
+}
+
+/// Records sorted by index shard (`buckets[shard]`), as a phase-A thread leaves them.
+type Buckets = Vec<ShardRefs>;
 
 /// Builds the index from every planned file on `threads` threads, in two phases (§11.5):
 ///
@@ -82,7 +90,10 @@ pub(super) fn load_index(
     let next = AtomicUsize::new(0);
     let sort = || -> Result<(Buckets, Vec<Loaded>)> {
         let mut buckets: Buckets = (0..SHARDS)
-            .map(|_| Vec::with_capacity(per_bucket))
+            .map(|_| ShardRefs {
+                refs: Vec::with_capacity(per_bucket),
+                words: 0,
+            })
             .collect();
         let mut files = Vec::new();
         loop {
@@ -118,7 +129,18 @@ pub(super) fn load_index(
             if shard >= SHARDS {
                 break;
             }
-            for refs in all_buckets.iter().filter_map(|b| b.get(shard)) {
+            // Room for every record of the shard at once: its table is built once, not
+            // rebuilt each time it fills (then trimmed of what duplicates left unused).
+            let (keys, words) = all_buckets
+                .iter()
+                .filter_map(|b| b.get(shard))
+                .fold((0, 0), |(k, w), s| (k + s.refs.len(), w + s.words));
+            index.reserve_shard(shard, keys, words);
+            for refs in all_buckets
+                .iter()
+                .filter_map(|b| b.get(shard))
+                .map(|s| &s.refs)
+            {
                 // The records of a shard are scattered over the files: ask for each one a few
                 // records ahead, so that the misses overlap instead of queueing.
                 for (j, &r) in refs.iter().enumerate() {
@@ -128,6 +150,7 @@ pub(super) fn load_index(
                     insert_ref(r, plan, sealed, &mut loader)?;
                 }
             }
+            index.fit_shard(shard);
         }
         let live = loader.live_bytes().to_vec();
         let (tombstoned, expiring) = loader.into_keys();
@@ -205,7 +228,8 @@ fn sort_file(
     let mut file = |key: &[u8], r: Option<RecordRef64>| -> Result<()> {
         let r = r.ok_or_else(|| too_big(fid))?;
         if let Some(b) = buckets.get_mut(index.shard_of(key)) {
-            b.push(r);
+            b.refs.push(r);
+            b.words += Index::entry_words(key.len());
         }
         Ok(())
     };
