@@ -91,6 +91,7 @@ pub enum InsertOutcome {
     Stale(IndexEntry),
 }
 
+mod published;
 mod record;
 mod shard;
 mod table;
@@ -169,16 +170,19 @@ impl Index {
         };
         let first = Shard::new(per_shard);
         let rest: Box<[Shard]> = (1..SHARDS).map(|_| Shard::new(per_shard)).collect();
-        let tables = first.bytes() + rest.iter().map(Shard::bytes).sum::<usize>();
         let hasher = RandomState::new();
         let seed = hasher.hash_one(0x6b76_735f_696e_6478_u64);
+        let env = Env {
+            hasher,
+            collector: published::collector(),
+            bytes: AtomicUsize::new(0),
+        };
+        let tables = first.bytes(&env) + rest.iter().map(|s| s.bytes(&env)).sum::<usize>();
+        env.bytes.store(tables, Ordering::Relaxed);
         Index {
             first,
             rest,
-            env: Env {
-                hasher,
-                bytes: AtomicUsize::new(tables),
-            },
+            env,
             random: AtomicU64::new(seed),
             fixed_bytes: SHARDS * std::mem::size_of::<Shard>(),
         }
@@ -247,14 +251,15 @@ impl Index {
     pub fn prefetch(&self, h: KeyHash, stage: PrefetchStage) {
         let shard = self.shard_at(Self::shard_index(h.0));
         match stage {
-            PrefetchStage::Bucket => shard.prefetch_bucket(h.0),
-            PrefetchStage::Run => shard.prefetch_runs(h.0),
+            PrefetchStage::Bucket => shard.prefetch_bucket(h.0, &self.env),
+            PrefetchStage::Run => shard.prefetch_runs(h.0, &self.env),
         }
     }
 
     /// [`get`](Index::get) with the key's [`hash`](Index::hash) known.
     pub fn get_hashed(&self, key: &[u8], h: KeyHash) -> Option<IndexEntry> {
-        self.shard_at(Self::shard_index(h.0)).get(key, h.0)
+        self.shard_at(Self::shard_index(h.0))
+            .get(key, h.0, &self.env)
     }
 
     /// [`insert`](Index::insert) with the key's [`hash`](Index::hash) known.
@@ -270,7 +275,7 @@ impl Index {
     /// The entry for `key`, if any. Lock-free (see the module docs).
     pub fn get(&self, key: &[u8]) -> Option<IndexEntry> {
         let (h, shard) = self.locate(key);
-        shard.get(key, h)
+        shard.get(key, h, &self.env)
     }
 
     /// Whether `key` has an entry. Lock-free.
@@ -426,7 +431,7 @@ impl Index {
         let mut passed = 0usize;
         let mut buf = Collected::default();
         while i < SHARDS {
-            self.shard_at(i).collect(&mut buf);
+            self.shard_at(i).collect(&mut buf, &self.env);
             for (k, e) in buf.iter() {
                 f(k, e);
             }
@@ -450,7 +455,7 @@ impl Index {
         let start = (r >> (64 - SHARD_BITS)) as usize;
         (0..SHARDS).find_map(|step| {
             self.shard_at((start + step) % SHARDS)
-                .random_key(r & 0xffff_ffff)
+                .random_key(r & 0xffff_ffff, &self.env)
         })
     }
 
@@ -460,7 +465,7 @@ impl Index {
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &IndexEntry)) {
         let mut buf = Collected::default();
         for shard in self.shards() {
-            shard.collect(&mut buf);
+            shard.collect(&mut buf, &self.env);
             for (k, e) in buf.iter() {
                 f(k, e);
             }
@@ -473,7 +478,7 @@ impl Index {
     pub fn for_each_entry(&self, mut f: impl FnMut(&IndexEntry)) {
         let mut buf = Vec::new();
         for shard in self.shards() {
-            shard.collect_entries(&mut buf);
+            shard.collect_entries(&mut buf, &self.env);
             buf.iter().for_each(&mut f);
         }
     }

@@ -1,12 +1,12 @@
-//! One shard of the index (storage-engine §11.1): its current [`Table`], published through an
-//! `ArcSwap`, and the writer's lock and fill marks.
+//! One shard of the index (storage-engine §11.1): its current [`Table`], published to readers
+//! (`published.rs`), and the writer's lock and fill marks.
 //!
 //! **Writes** (the store's writer, the compactor, recovery's loaders) take the shard's mutex —
 //! in practice uncontended: one writer thread, and the compactor's rare repoints — and change
 //! the current table in place inside its seqlock, or build a bigger (or compacted) table and
 //! publish it.
 //!
-//! **Reads** take no lock: load the current table (an `ArcSwap` guard keeps it alive), note
+//! **Reads** take no lock: load the current table (an epoch guard keeps it alive), note
 //! its seq, read, and check the seq again; a changed or odd seq means a write overlapped, and
 //! the read is retried. A table that has been replaced is never written again, so a reader
 //! that finishes on it saw the shard as it was when it was replaced. A reader that keeps
@@ -14,14 +14,15 @@
 //! SCAN step is walking) takes the mutex after [`OPTIMISTIC_TRIES`] tries, so it always ends.
 
 use std::sync::atomic::{AtomicUsize, Ordering, fence};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
-use arc_swap::ArcSwap;
+use seize::{Collector, LocalGuard};
 
 use super::IndexEntry;
+use super::published::Published;
 use super::record::{self, Torn};
 use super::table::{MAX_ARENA_WORDS, Table, tag_of};
 
@@ -45,6 +46,8 @@ pub(super) enum Change {
 /// index's memory counter.
 pub(super) struct Env {
     pub(super) hasher: RandomState,
+    /// Reclaims the tables the shards replace (published.rs).
+    pub(super) collector: Collector,
     /// Heap bytes of all shards' tables.
     pub(super) bytes: AtomicUsize,
 }
@@ -83,7 +86,7 @@ struct Fill {
 
 /// See the module docs.
 pub(super) struct Shard {
-    table: ArcSwap<Table>,
+    table: Published,
     writer: Mutex<Fill>,
     live: AtomicUsize,
 }
@@ -116,7 +119,7 @@ impl Shard {
     /// An empty shard, with buckets for `keys` keys.
     pub(super) fn new(keys: usize) -> Shard {
         Shard {
-            table: ArcSwap::from_pointee(Table::new(buckets_for(keys), 0)),
+            table: Published::new(Table::new(buckets_for(keys), 0)),
             writer: Mutex::new(Fill::default()),
             live: AtomicUsize::new(0),
         }
@@ -129,18 +132,18 @@ impl Shard {
     }
 
     /// Starts loading the bucket of hash `h` (see `Index::prefetch`).
-    pub(super) fn prefetch_bucket(&self, h: u64) {
-        self.table.load().prefetch_bucket(h);
+    pub(super) fn prefetch_bucket(&self, h: u64, env: &Env) {
+        self.table.load(&env.collector.enter()).prefetch_bucket(h);
     }
 
     /// Starts loading the run(s) the bucket of hash `h` points at with its tag.
-    pub(super) fn prefetch_runs(&self, h: u64) {
-        self.table.load().prefetch_runs(h);
+    pub(super) fn prefetch_runs(&self, h: u64, env: &Env) {
+        self.table.load(&env.collector.enter()).prefetch_runs(h);
     }
 
     /// Heap bytes of the current table.
-    pub(super) fn bytes(&self) -> usize {
-        self.table.load().bytes()
+    pub(super) fn bytes(&self, env: &Env) -> usize {
+        self.table.load(&env.collector.enter()).bytes()
     }
 
     /// Number of keys.
@@ -151,12 +154,17 @@ impl Shard {
     /// Runs `f` on a consistent view of the table: optimistically, validated by the seqlock,
     /// then under the mutex (see the module docs). `None` only if `f` fails under the mutex,
     /// which a consistent table does not make it do.
-    pub(super) fn read<R>(&self, mut f: impl FnMut(&Table) -> Result<R, Torn>) -> Option<R> {
+    pub(super) fn read<R>(
+        &self,
+        env: &Env,
+        mut f: impl FnMut(&Table) -> Result<R, Torn>,
+    ) -> Option<R> {
+        let guard = env.collector.enter();
         for _ in 0..OPTIMISTIC_TRIES {
-            let t = self.table.load();
+            let t = self.table.load(&guard);
             let s = t.seq.load(Ordering::Acquire);
             if s & 1 == 0 {
-                let r = f(&t);
+                let r = f(t);
                 fence(Ordering::Acquire);
                 if t.seq.load(Ordering::Relaxed) == s
                     && let Ok(r) = r
@@ -167,12 +175,12 @@ impl Shard {
             std::hint::spin_loop();
         }
         let _w = self.lock();
-        f(&self.table.load()).ok()
+        f(self.table.load(&guard)).ok()
     }
 
     /// The entry of `key` (hash `h`).
-    pub(super) fn get(&self, key: &[u8], h: u64) -> Option<IndexEntry> {
-        self.read(|t| match t.find(key, h)? {
+    pub(super) fn get(&self, key: &[u8], h: u64, env: &Env) -> Option<IndexEntry> {
+        self.read(env, |t| match t.find(key, h)? {
             Some(found) => record::read_entry(&t.arena, found.at).map(Some),
             None => Ok(None),
         })
@@ -189,12 +197,10 @@ impl Shard {
         decide: impl FnOnce(Option<&IndexEntry>) -> Change,
     ) -> (Option<IndexEntry>, bool) {
         let mut fill = self.lock();
-        // Only this thread may replace the table while it holds the lock: a guard (no
-        // reference count touched) is enough, and `room` hands back an `Arc` only if it
-        // rebuilt.
-        let current = self.table.load();
-        let mut rebuilt: Option<Arc<Table>> = None;
-        let mut t: &Table = &current;
+        // Only this thread may replace the table while it holds the lock; every table it
+        // meets lives as long as `guard` (published.rs).
+        let guard = env.collector.enter();
+        let mut t = self.table.load(&guard);
         let found = t.find(key, h).ok().flatten();
         let cur = found.and_then(|f| record::read_entry(&t.arena, f.at).ok());
         match (decide(cur.as_ref()), found) {
@@ -207,9 +213,7 @@ impl Shard {
                     // It gains a TTL: a new run with the expiry word.
                     let old_words = record::words_at(&t.arena, found.at).unwrap_or(0);
                     let need = record::words_for(key.len(), true);
-                    if let Some(new) = self.room(&mut fill, t, need, 0, env) {
-                        t = rebuilt.insert(new);
-                    }
+                    t = self.room(&mut fill, t, need, 0, env, &guard);
                     let Ok(Some(found)) = t.find(key, h) else {
                         tracing::error!("index: key lost while its shard was rebuilt");
                         return (cur, false);
@@ -226,9 +230,7 @@ impl Shard {
             (Change::Put(e), None) => {
                 let with_expiry = e.expire_at_ms.is_some();
                 let need = record::words_for(key.len(), with_expiry);
-                if let Some(new) = self.room(&mut fill, t, need, 1, env) {
-                    t = rebuilt.insert(new);
-                }
+                t = self.room(&mut fill, t, need, 1, env, &guard);
                 let Some((bucket, slot, reused)) = t.free_slot(h) else {
                     tracing::error!("index: no free slot after making room");
                     return (cur, false);
@@ -266,6 +268,7 @@ impl Shard {
                             exact: false,
                         },
                         env,
+                        &guard,
                     );
                 }
                 (cur, true)
@@ -273,18 +276,19 @@ impl Shard {
         }
     }
 
-    /// Makes room for a run of `words` words and `keys` more slots: `None` if `t` has it,
+    /// Makes room for a run of `words` words and `keys` more slots: `t` if it has it,
     /// otherwise a rebuilt table (published) that has.
-    fn room(
+    fn room<'g>(
         &self,
         fill: &mut Fill,
-        t: &Table,
+        t: &'g Table,
         words: usize,
         keys: usize,
         env: &Env,
-    ) -> Option<Arc<Table>> {
+        guard: &'g LocalGuard<'_>,
+    ) -> &'g Table {
         if fill.used + words <= t.arena.len() && fill.occupied + keys <= t.max_occupied() {
-            return None;
+            return t;
         }
         let need = Need {
             words,
@@ -292,7 +296,7 @@ impl Shard {
             may_shrink: false,
             exact: false,
         };
-        Some(self.rebuild(fill, t, need, env))
+        self.rebuild(fill, t, need, env, guard)
     }
 
     /// Builds and publishes a table for the live keys plus `words` more arena words and `keys`
@@ -301,7 +305,14 @@ impl Shard {
     /// (of live or `DELETED` slots) or, with `may_shrink`, when the live keys would fit in a
     /// quarter of the buckets; otherwise the bucket layout is copied and only references
     /// change, and no key is hashed again.
-    fn rebuild(&self, fill: &mut Fill, old: &Table, need: Need, env: &Env) -> Arc<Table> {
+    fn rebuild<'g>(
+        &self,
+        fill: &mut Fill,
+        old: &'g Table,
+        need: Need,
+        env: &Env,
+        guard: &'g LocalGuard<'_>,
+    ) -> &'g Table {
         let live = self.live.load(Ordering::Relaxed);
         let need_words = fill
             .used
@@ -325,10 +336,9 @@ impl Shard {
             Err(Torn) => {
                 // Unreachable: the writer reads a table no one else writes.
                 tracing::error!("index: inconsistent shard table; keeping it");
-                return self.table.load_full();
+                return old;
             }
         };
-        let new = Arc::new(new);
         swap_bytes(&env.bytes, old, &new);
         fill.used = used;
         fill.dead = 0;
@@ -336,8 +346,7 @@ impl Shard {
             // DELETED slots were dropped; a copied layout keeps them (and the count).
             fill.occupied = live;
         }
-        self.table.store(Arc::clone(&new));
-        new
+        self.table.replace(new, guard)
     }
 
     /// Recovery, before loading a shard: makes room for `keys` more keys whose runs take
@@ -346,7 +355,8 @@ impl Shard {
     /// trims what duplicate and tombstoned keys leave unused.
     pub(super) fn reserve(&self, keys: usize, words: usize, env: &Env) {
         let mut fill = self.lock();
-        let current = self.table.load();
+        let guard = env.collector.enter();
+        let current = self.table.load(&guard);
         if fill.used + words <= current.arena.len()
             && fill.occupied + keys <= current.max_occupied()
         {
@@ -358,7 +368,7 @@ impl Shard {
             may_shrink: false,
             exact: true,
         };
-        self.rebuild(&mut fill, &current, need, env);
+        self.rebuild(&mut fill, current, need, env, &guard);
     }
 
     /// Recovery, after loading a shard: gives back arena space a [`reserve`](Self::reserve)
@@ -366,7 +376,8 @@ impl Shard {
     /// more than an eighth of it is unused.
     pub(super) fn fit(&self, env: &Env) {
         let mut fill = self.lock();
-        let current = self.table.load();
+        let guard = env.collector.enter();
+        let current = self.table.load(&guard);
         let live_words = fill.used.saturating_sub(fill.dead);
         if current.arena.len() <= MIN_ARENA_WORDS
             || current.arena.len() <= live_words + live_words / 8
@@ -379,13 +390,13 @@ impl Shard {
             may_shrink: true,
             exact: true,
         };
-        self.rebuild(&mut fill, &current, need, env);
+        self.rebuild(&mut fill, current, need, env, &guard);
     }
 
     /// Collects every key of the shard and its entry into `out` (cleared first), from one
     /// consistent view.
-    pub(super) fn collect(&self, out: &mut Collected) {
-        let done = self.read(|t| {
+    pub(super) fn collect(&self, out: &mut Collected, env: &Env) {
+        let done = self.read(env, |t| {
             out.clear();
             t.for_each_run(0, |at| {
                 let start = out.keys.len();
@@ -402,8 +413,8 @@ impl Shard {
 
     /// Collects every entry of the shard (not the keys) into `out` (cleared first), from one
     /// consistent view.
-    pub(super) fn collect_entries(&self, out: &mut Vec<IndexEntry>) {
-        let done = self.read(|t| {
+    pub(super) fn collect_entries(&self, out: &mut Vec<IndexEntry>, env: &Env) {
+        let done = self.read(env, |t| {
             out.clear();
             t.for_each_run(0, |at| {
                 out.push(record::read_entry(&t.arena, at)?);
@@ -417,11 +428,11 @@ impl Shard {
 
     /// A key of the shard chosen from the random number `r`: the first live slot at or after
     /// a slot picked by `r`, wrapping around. `None` if the shard is empty.
-    pub(super) fn random_key(&self, r: u64) -> Option<Vec<u8>> {
+    pub(super) fn random_key(&self, r: u64, env: &Env) -> Option<Vec<u8>> {
         if self.len() == 0 {
             return None;
         }
-        self.read(|t| {
+        self.read(env, |t| {
             let slots = t.bucket_count() * super::table::SLOTS;
             let start = usize::try_from(r % slots as u64).unwrap_or(0);
             let mut key = None;
@@ -444,10 +455,11 @@ impl Shard {
     /// Removes every key (FLUSHALL).
     pub(super) fn clear(&self, env: &Env) {
         let mut fill = self.lock();
-        let old = self.table.load_full();
-        let new = Arc::new(Table::new(1, 0));
-        swap_bytes(&env.bytes, &old, &new);
-        self.table.store(new);
+        let guard = env.collector.enter();
+        let old = self.table.load(&guard);
+        let new = Table::new(1, 0);
+        swap_bytes(&env.bytes, old, &new);
+        self.table.replace(new, &guard);
         *fill = Fill::default();
         self.live.store(0, Ordering::Relaxed);
     }
