@@ -30,10 +30,10 @@
 //! overwrite. A lookup is one hash, one bucket and one run.
 //!
 //! Reads stay **lock-free** in the common case: a shard's writer changes its table inside a
-//! per-table seqlock, and grows it by building a new table and publishing it through an
-//! `ArcSwap` (`shard.rs`); readers validate and retry. Writers of a shard (the store's
-//! writer, the compactor, recovery) take the shard's mutex, which only the compactor's rare
-//! repoints ever contend.
+//! per-table seqlock, and grows it by building a new table and publishing it through an atomic
+//! pointer with epoch reclamation (`published.rs`, `shard.rs`); readers validate and retry.
+//! Writers of a shard (the store's writer, the compactor, recovery) take the shard's mutex,
+//! which only the compactor's rare repoints ever contend.
 //!
 //! The shards also serve [`scan`](Index::scan): the SCAN cursor is a shard number (see
 //! [`scan`](Index::scan) for the guarantee).
