@@ -23,7 +23,7 @@
 //! can go below zero: the counts wrap, and only their sum over all loaders means anything.
 
 use crate::format::Fid;
-use crate::index::{Index, IndexEntry, InsertOutcome};
+use crate::index::{Index, IndexEntry, InsertOutcome, ShardWriter};
 
 /// A key given an entry with an expiry, and the expiry (Unix ms).
 pub(crate) type Expiring = (u64, Box<[u8]>);
@@ -41,6 +41,8 @@ pub(crate) struct Loader<'a, F> {
     /// The files being loaded, sorted, and the live bytes counted in each so far (wrapping).
     fids: &'a [Fid],
     live: Vec<u64>,
+    /// The lock of the shard being loaded, if [`begin_shard`](Loader::begin_shard) took one.
+    writer: Option<ShardWriter<'a>>,
 }
 
 impl<'a, F: Fn(&IndexEntry) -> u64> Loader<'a, F> {
@@ -57,7 +59,20 @@ impl<'a, F: Fn(&IndexEntry) -> u64> Loader<'a, F> {
             expiring: Vec::new(),
             fids,
             live: vec![0; fids.len()],
+            writer: None,
         }
+    }
+
+    /// The records that follow are of keys of shard `shard` (recovery's phase B loads shard by
+    /// shard): hold its lock until [`end_shard`](Loader::end_shard) instead of taking it per key.
+    pub(crate) fn begin_shard(&mut self, shard: usize) {
+        self.writer = None;
+        self.writer = Some(self.index.shard_writer(shard));
+    }
+
+    /// Releases the lock [`begin_shard`](Loader::begin_shard) took.
+    pub(crate) fn end_shard(&mut self) {
+        self.writer = None;
     }
 
     fn count(&mut self, e: &IndexEntry, add: bool) {
@@ -85,7 +100,19 @@ impl<'a, F: Fn(&IndexEntry) -> u64> Loader<'a, F> {
         } else {
             e
         };
-        let placed = match self.index.insert_if_newer(key, e, seq, &self.seq_of) {
+        let held = self
+            .writer
+            .as_mut()
+            .and_then(|w| w.insert_if_newer(key, e, seq, &self.seq_of));
+        let outcome = match held {
+            Some(o) => o,
+            None => {
+                // Not the held shard's key (or no shard held): never two locks at once.
+                self.writer = None;
+                self.index.insert_if_newer(key, e, seq, &self.seq_of)
+            }
+        };
+        let placed = match outcome {
             InsertOutcome::Inserted => true,
             InsertOutcome::Replaced(old) => {
                 self.count(&old, false);

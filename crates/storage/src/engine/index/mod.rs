@@ -96,7 +96,7 @@ mod record;
 mod shard;
 mod table;
 
-use shard::{Change, Collected, Env, Shard};
+use shard::{Change, Collected, Env, Locked, Shard};
 
 /// A key's hash in one [`Index`] ([`Index::hash`]); meaningless in another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,11 +305,7 @@ impl Index {
             Some(cur) if seq_of(cur) >= seq => Change::Keep,
             _ => Change::Put(e),
         });
-        match (cur, changed) {
-            (None, _) => InsertOutcome::Inserted,
-            (Some(old), true) => InsertOutcome::Replaced(old),
-            (Some(cur), false) => InsertOutcome::Stale(cur),
-        }
+        outcome(cur, changed)
     }
 
     /// Removes `key` unconditionally (the writer: a delete). Returns the removed entry.
@@ -376,6 +372,19 @@ impl Index {
     /// [`fit_shard`](Index::fit_shard) after loading it.
     pub(crate) fn reserve_shard(&self, shard: usize, keys: usize, words: usize) {
         self.shard_at(shard).reserve(keys, words, &self.env);
+    }
+
+    /// Recovery: holds shard `shard`'s lock for a run of inserts of its keys
+    /// ([`ShardWriter::insert_if_newer`]), so that loading a shard takes its lock once, not
+    /// once per key. Every other write to the shard waits meanwhile: hold it only while
+    /// loading that shard, and never two at once on one thread.
+    pub(crate) fn shard_writer(&self, shard: usize) -> ShardWriter<'_> {
+        let shard_ref = self.shard_at(shard);
+        ShardWriter {
+            index: self,
+            shard,
+            locked: shard_ref.locked(&self.env),
+        }
     }
 
     /// Recovery: trims what [`reserve_shard`](Index::reserve_shard) over-estimated.
@@ -481,6 +490,45 @@ impl Index {
             shard.collect_entries(&mut buf, &self.env);
             buf.iter().for_each(&mut f);
         }
+    }
+}
+
+/// One shard's lock held for recovery's inserts ([`Index::shard_writer`]).
+pub(crate) struct ShardWriter<'a> {
+    index: &'a Index,
+    shard: usize,
+    locked: Locked<'a>,
+}
+
+impl ShardWriter<'_> {
+    /// [`Index::insert_if_newer`] for a key of this writer's shard. `None`, and nothing done,
+    /// if the key belongs to another shard: the caller then drops this writer (its lock) and
+    /// uses [`Index::insert_if_newer`] — never holding two shards' locks.
+    pub(crate) fn insert_if_newer(
+        &mut self,
+        key: &[u8],
+        e: IndexEntry,
+        seq: u64,
+        seq_of: impl Fn(&IndexEntry) -> u64,
+    ) -> Option<InsertOutcome> {
+        let h = self.index.env.hash(key);
+        if Index::shard_index(h) != self.shard {
+            return None;
+        }
+        let (cur, changed) = self.locked.update(key, h, |cur| match cur {
+            Some(cur) if seq_of(cur) >= seq => Change::Keep,
+            _ => Change::Put(e),
+        });
+        Some(outcome(cur, changed))
+    }
+}
+
+/// What an `insert_if_newer` did, from the entry it found and whether it changed it.
+fn outcome(cur: Option<IndexEntry>, changed: bool) -> InsertOutcome {
+    match (cur, changed) {
+        (None, _) => InsertOutcome::Inserted,
+        (Some(old), true) => InsertOutcome::Replaced(old),
+        (Some(cur), false) => InsertOutcome::Stale(cur),
     }
 }
 

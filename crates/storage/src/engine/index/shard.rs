@@ -73,6 +73,32 @@ struct Need {
     exact: bool,
 }
 
+/// A shard with its lock held and an epoch guard entered ([`Shard::locked`]).
+pub(super) struct Locked<'a> {
+    shard: &'a Shard,
+    fill: MutexGuard<'a, Fill>,
+    guard: LocalGuard<'a>,
+    env: &'a Env,
+}
+
+impl Locked<'_> {
+    /// [`Shard::update`], under the lock already held.
+    pub(super) fn update(
+        &mut self,
+        key: &[u8],
+        h: u64,
+        decide: impl FnOnce(Option<&IndexEntry>) -> Change,
+    ) -> (Option<IndexEntry>, bool) {
+        let Locked {
+            shard,
+            fill,
+            guard,
+            env,
+        } = self;
+        shard.update_locked(fill, guard, key, h, env, decide)
+    }
+}
+
 /// The writer's bookkeeping, under the shard's mutex.
 #[derive(Default)]
 struct Fill {
@@ -197,10 +223,34 @@ impl Shard {
         decide: impl FnOnce(Option<&IndexEntry>) -> Change,
     ) -> (Option<IndexEntry>, bool) {
         let mut fill = self.lock();
+        let guard = env.collector.enter();
+        self.update_locked(&mut fill, &guard, key, h, env, decide)
+    }
+
+    /// Holds the shard's lock (and an epoch guard) for a run of [`Locked::update`]s: recovery
+    /// loads a shard's keys through one, instead of locking once per key.
+    pub(super) fn locked<'a>(&'a self, env: &'a Env) -> Locked<'a> {
+        Locked {
+            shard: self,
+            fill: self.lock(),
+            guard: env.collector.enter(),
+            env,
+        }
+    }
+
+    /// [`update`](Self::update) with the lock held (`fill`) and `guard` entered.
+    fn update_locked(
+        &self,
+        fill: &mut Fill,
+        guard: &LocalGuard<'_>,
+        key: &[u8],
+        h: u64,
+        env: &Env,
+        decide: impl FnOnce(Option<&IndexEntry>) -> Change,
+    ) -> (Option<IndexEntry>, bool) {
         // Only this thread may replace the table while it holds the lock; every table it
         // meets lives as long as `guard` (published.rs).
-        let guard = env.collector.enter();
-        let mut t = self.table.load(&guard);
+        let mut t = self.table.load(guard);
         let found = t.find(key, h).ok().flatten();
         let cur = found.and_then(|f| record::read_entry(&t.arena, f.at).ok());
         match (decide(cur.as_ref()), found) {
@@ -213,7 +263,7 @@ impl Shard {
                     // It gains a TTL: a new run with the expiry word.
                     let old_words = record::words_at(&t.arena, found.at).unwrap_or(0);
                     let need = record::words_for(key.len(), true);
-                    t = self.room(&mut fill, t, need, 0, env, &guard);
+                    t = self.room(fill, t, need, 0, env, guard);
                     let Ok(Some(found)) = t.find(key, h) else {
                         tracing::error!("index: key lost while its shard was rebuilt");
                         return (cur, false);
@@ -230,7 +280,7 @@ impl Shard {
             (Change::Put(e), None) => {
                 let with_expiry = e.expire_at_ms.is_some();
                 let need = record::words_for(key.len(), with_expiry);
-                t = self.room(&mut fill, t, need, 1, env, &guard);
+                t = self.room(fill, t, need, 1, env, guard);
                 let Some((bucket, slot, reused)) = t.free_slot(h) else {
                     tracing::error!("index: no free slot after making room");
                     return (cur, false);
@@ -259,7 +309,7 @@ impl Shard {
                 // Give memory back once most of the arena is dead.
                 if fill.dead > t.arena.len() / 2 && t.arena.len() > 4 * MIN_ARENA_WORDS {
                     self.rebuild(
-                        &mut fill,
+                        fill,
                         t,
                         Need {
                             words: 0,
@@ -268,7 +318,7 @@ impl Shard {
                             exact: false,
                         },
                         env,
-                        &guard,
+                        guard,
                     );
                 }
                 (cur, true)

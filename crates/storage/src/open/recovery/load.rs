@@ -136,6 +136,7 @@ pub(super) fn load_index(
                 .filter_map(|b| b.get(shard))
                 .fold((0, 0), |(k, w), s| (k + s.refs.len(), w + s.words));
             index.reserve_shard(shard, keys, words);
+            loader.begin_shard(shard);
             for refs in all_buckets
                 .iter()
                 .filter_map(|b| b.get(shard))
@@ -150,6 +151,7 @@ pub(super) fn load_index(
                     insert_ref(r, plan, sealed, &mut loader)?;
                 }
             }
+            loader.end_shard();
             index.fit_shard(shard);
         }
         let live = loader.live_bytes().to_vec();
