@@ -11,6 +11,7 @@ use socket2::SockRef;
 
 use crate::conn::Conn;
 use crate::conn_id::ConnId;
+use crate::connection::{ReadHalf, WriteHalf};
 use crate::event_loop::{Deferred, EventLoop};
 use crate::handler::CloseReason;
 use crate::metrics::LoopMetrics;
@@ -40,8 +41,10 @@ impl EventLoop {
         let Some(c) = self.slot(id) else { return };
         // Record the peer's FIN even while paused: its edge comes once, and after a resume the
         // short-read shortcut below would otherwise stop before reading the EOF.
-        c.rdhup_seen |= rdhup;
-        if c.read_paused || c.read_closed || c.closing {
+        if rdhup && c.read_half == ReadHalf::Open {
+            c.read_half = ReadHalf::HangupSeen;
+        }
+        if c.read_paused || c.read_half == ReadHalf::Eof || c.closing {
             return;
         }
         let budget = c.opts.read_budget;
@@ -56,7 +59,7 @@ impl EventLoop {
                     total += n;
                     // A short read from a TCP socket means its receive queue is empty now; more data
                     // raises a new edge. With RDHUP seen we read on to collect the EOF.
-                    if n < room && !c.rdhup_seen {
+                    if n < room && c.read_half == ReadHalf::Open {
                         break;
                     }
                     if total >= budget {
@@ -122,9 +125,9 @@ impl EventLoop {
 
     fn on_eof(&mut self, id: ConnId) {
         let Some(c) = self.slot(id) else { return };
-        c.read_closed = true;
+        c.read_half = ReadHalf::Eof;
         tracing::debug!(conn = %id, "peer closed its sending side");
-        let write_closed = c.write_closed;
+        let write_closed = c.write_half == WriteHalf::Shut;
         self.update_interest(id);
         if write_closed {
             self.close(id, CloseReason::Graceful);
@@ -165,7 +168,7 @@ impl EventLoop {
             c.last_active = Instant::now();
         }
         let drained = c.output.is_empty();
-        let shutdown = c.shutdown_requested && !c.write_closed;
+        let shutdown = c.write_half == WriteHalf::ShutdownPending;
         LoopMetrics::add(&self.shared().metrics.bytes_out, written as u64);
         if let Some(e) = error {
             self.close(id, CloseReason::Error(e));
@@ -244,10 +247,10 @@ impl EventLoop {
     /// Half-closes after pending output is flushed (Muduo's `shutdown`).
     pub(crate) fn shutdown_on(&mut self, id: ConnId) {
         let Some(c) = self.slot(id) else { return };
-        if c.closing || c.shutdown_requested || c.write_closed {
+        if c.closing || c.write_half != WriteHalf::Open {
             return;
         }
-        c.shutdown_requested = true;
+        c.write_half = WriteHalf::ShutdownPending;
         c.open.set_shut_down();
         if c.output.is_empty() {
             self.shutdown_write(id);
@@ -262,8 +265,8 @@ impl EventLoop {
             self.close(id, CloseReason::Error(e));
             return;
         }
-        c.write_closed = true;
-        if c.read_closed {
+        c.write_half = WriteHalf::Shut;
+        if c.read_half == ReadHalf::Eof {
             self.close(id, CloseReason::Graceful);
         }
     }
@@ -282,7 +285,7 @@ impl EventLoop {
             return;
         }
         c.read_paused = false;
-        let (buffered, open) = (!c.input.is_empty(), !c.read_closed);
+        let (buffered, open) = (!c.input.is_empty(), c.read_half != ReadHalf::Eof);
         if buffered {
             self.deferred.push_back(Deferred::Input(id));
         }

@@ -55,6 +55,30 @@ pub(crate) enum Phase {
 /// client's reconnect. Not run for a connection dropped before it was ever established.
 pub(crate) type CloseHook = Box<dyn FnOnce(&mut EventLoop) + Send>;
 
+/// The peer's sending side, as this end has seen it close. It only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadHalf {
+    /// The peer may still send.
+    Open,
+    /// epoll reported RDHUP: the FIN is on its way, so a short read no longer proves the
+    /// socket drained — read on until the EOF.
+    HangupSeen,
+    /// The EOF was read.
+    Eof,
+}
+
+/// Our sending side, as the application closed it (Muduo's `shutdown`). It only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteHalf {
+    /// The application may queue bytes.
+    Open,
+    /// `shutdown` was asked: no more bytes may be queued; the write side is shut once the
+    /// pending output is flushed.
+    ShutdownPending,
+    /// `shutdown(Write)` done: the FIN is sent.
+    Shut,
+}
+
 pub(crate) struct Connection {
     pub(crate) id: ConnId,
     pub(crate) stream: TcpStream,
@@ -68,13 +92,12 @@ pub(crate) struct Connection {
     pub(crate) input: BytesMut,
     pub(crate) output: BytesMut,
     pub(crate) registered: Option<Interest>,
+    /// The application paused reading (`Conn::pause_read`); independent of [`ReadHalf`].
     pub(crate) read_paused: bool,
-    /// The peer's FIN was read (EOF).
-    pub(crate) read_closed: bool,
-    /// epoll reported RDHUP: a short read no longer proves the socket is drained.
-    pub(crate) rdhup_seen: bool,
-    pub(crate) shutdown_requested: bool,
-    pub(crate) write_closed: bool,
+    /// How far the peer's sending side has got to closing.
+    pub(crate) read_half: ReadHalf,
+    /// How far our sending side has got to closing.
+    pub(crate) write_half: WriteHalf,
     /// `close` has started; nothing more is sent or read.
     pub(crate) closing: bool,
     /// A write-complete callback is already queued for this connection.
@@ -101,10 +124,8 @@ impl Connection {
             output: BytesMut::new(),
             registered: None,
             read_paused: false,
-            read_closed: false,
-            rdhup_seen: false,
-            shutdown_requested: false,
-            write_closed: false,
+            read_half: ReadHalf::Open,
+            write_half: WriteHalf::Open,
             closing: false,
             write_complete_queued: false,
             open: Arc::new(HandleState::new_open()),
@@ -122,7 +143,7 @@ impl Connection {
 
     /// Can the application still queue bytes on this connection?
     pub(crate) fn can_send(&self) -> bool {
-        self.is_connected() && !self.closing && !self.shutdown_requested && !self.write_closed
+        self.is_connected() && !self.closing && self.write_half == WriteHalf::Open
     }
 
     /// Registers exactly the interest this connection needs now: READABLE while the peer may still
@@ -130,7 +151,7 @@ impl Connection {
     /// by the application keeps READABLE registered: resuming re-reads until `WouldBlock`, so no
     /// edge is lost, and pausing costs no `epoll_ctl`.
     pub(crate) fn update_interest(&mut self, registry: &Registry) {
-        let readable = !self.read_closed && self.is_connected();
+        let readable = self.read_half != ReadHalf::Eof && self.is_connected();
         let writable = !self.output.is_empty() || !self.is_connected();
         let wanted = match (readable, writable) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
