@@ -3,7 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{int, wrong_arity};
+use super::args::{ArgCursor, int, wrong_arity};
 use super::{After, Cmd};
 use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
@@ -31,30 +31,34 @@ pub enum ConnectionCmd {
 }
 
 pub fn parse_ping(args: &[Bytes]) -> Result<Cmd, String> {
-    match args.len() {
-        1 => Ok(Cmd::Connection(ConnectionCmd::Ping(None))),
-        2 => Ok(Cmd::Connection(ConnectionCmd::Ping(Some(args[1].clone())))),
-        _ => Err(wrong_arity("ping")),
+    let mut a = ArgCursor::new(args);
+    let message = a.next_opt().cloned();
+    if a.peek().is_some() {
+        return Err(wrong_arity("ping"));
     }
+    Ok(Cmd::Connection(ConnectionCmd::Ping(message)))
 }
 
 pub fn parse_echo(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Connection(ConnectionCmd::Echo(args[1].clone())))
+    let message = ArgCursor::new(args).next_bytes()?;
+    Ok(Cmd::Connection(ConnectionCmd::Echo(message)))
 }
 
 pub fn parse_auth(args: &[Bytes]) -> Result<Cmd, String> {
-    match args.len() {
-        2 => Ok(Cmd::Connection(ConnectionCmd::Auth(None, args[1].clone()))),
-        3 => Ok(Cmd::Connection(ConnectionCmd::Auth(
-            Some(args[1].clone()),
-            args[2].clone(),
+    // AUTH password | AUTH username password; more is a syntax error (Redis' text).
+    match ArgCursor::new(args).remaining() {
+        [password] => Ok(Cmd::Connection(ConnectionCmd::Auth(None, password.clone()))),
+        [user, password] => Ok(Cmd::Connection(ConnectionCmd::Auth(
+            Some(user.clone()),
+            password.clone(),
         ))),
         _ => Err(super::args::SYNTAX.into()),
     }
 }
 
 pub fn parse_select(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Connection(ConnectionCmd::Select(args[1].clone())))
+    let index = ArgCursor::new(args).next_bytes()?;
+    Ok(Cmd::Connection(ConnectionCmd::Select(index)))
 }
 
 pub fn parse_quit(_args: &[Bytes]) -> Result<Cmd, String> {
