@@ -79,9 +79,9 @@ impl KillFilter {
 
 /// Redis' clientCommand "kill": three arguments are the old form (the address); more are
 /// filter/value pairs, checked in order, the first bad one answering its error.
-fn parse_kill(args: &[Bytes]) -> Result<KillFilter, String> {
+fn parse_kill(rest: &[Bytes]) -> Result<KillFilter, String> {
     let mut f = KillFilter {
-        old_form: args.len() == 3,
+        old_form: rest.len() == 1,
         addr: None,
         laddr: None,
         id: None,
@@ -89,14 +89,13 @@ fn parse_kill(args: &[Bytes]) -> Result<KillFilter, String> {
         max_age: None,
         skip_me: true,
     };
-    if f.old_form {
-        f.addr = Some(args[2].clone());
+    if let [addr] = rest {
+        f.addr = Some(addr.clone());
         f.skip_me = false; // with the old form you can kill yourself
         return Ok(f);
     }
-    let mut i = 2;
-    while i < args.len() {
-        let (opt, Some(value)) = (&args[i], args.get(i + 1)) else {
+    for pair in rest.chunks(2) {
+        let [opt, value] = pair else {
             return Err(SYNTAX.into());
         };
         if is(opt, "ID") {
@@ -148,32 +147,17 @@ fn parse_kill(args: &[Bytes]) -> Result<KillFilter, String> {
         } else {
             return Err(SYNTAX.into());
         }
-        i += 2;
     }
     Ok(f)
 }
 
 /// Redis' clientCommand "list": `TYPE` with exactly one type, or `ID` with one id or more (every
 /// argument after it an integer).
-fn parse_list(args: &[Bytes]) -> Result<ListFilter, String> {
-    let n = args.len();
-    if n == 4 && is(&args[2], "TYPE") {
-        let t = &args[3];
-        if is(t, "normal") {
-            Ok(ListFilter::All)
-        } else if ["master", "replica", "slave", "pubsub"]
-            .iter()
-            .any(|name| is(t, name))
-        {
-            Ok(ListFilter::Nobody)
-        } else {
-            Err(format!(
-                "ERR Unknown client type '{}'",
-                String::from_utf8_lossy(t)
-            ))
-        }
-    } else if n > 3 && is(&args[2], "ID") {
-        args[3..]
+fn parse_list(rest: &[Bytes]) -> Result<ListFilter, String> {
+    match rest {
+        [] => Ok(ListFilter::All),
+        [opt, t] if is(opt, "TYPE") => parse_list_type(t),
+        [opt, ids @ ..] if !ids.is_empty() && is(opt, "ID") => ids
             .iter()
             .map(|a| {
                 super::args::int(a)
@@ -181,16 +165,33 @@ fn parse_list(args: &[Bytes]) -> Result<ListFilter, String> {
                     .map_err(|_| "ERR Invalid client ID".to_string())
             })
             .collect::<Result<Vec<u64>, String>>()
-            .map(ListFilter::Ids)
-    } else if n != 2 {
-        Err(SYNTAX.into())
-    } else {
+            .map(ListFilter::Ids),
+        _ => Err(SYNTAX.into()),
+    }
+}
+
+/// CLIENT LIST TYPE `t`: only normal clients exist here.
+fn parse_list_type(t: &Bytes) -> Result<ListFilter, String> {
+    if is(t, "normal") {
         Ok(ListFilter::All)
+    } else if ["master", "replica", "slave", "pubsub"]
+        .iter()
+        .any(|name| is(t, name))
+    {
+        Ok(ListFilter::Nobody)
+    } else {
+        Err(format!(
+            "ERR Unknown client type '{}'",
+            String::from_utf8_lossy(t)
+        ))
     }
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let sub = &args[1];
+    // The table checked CLIENT's arity (at least the subcommand); `rest` follows it.
+    let Some((sub, rest)) = args.get(1..).and_then(<[Bytes]>::split_first) else {
+        return Err(super::args::wrong_arity("client"));
+    };
     let n = args.len();
     let bad_arity = || {
         format!(
@@ -203,28 +204,28 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         exact(2)?;
         ClientCmd::Id
     } else if is(sub, "SETNAME") {
-        if n != 3 {
+        let [name] = rest else {
             return Err(bad_arity());
-        }
-        ClientCmd::SetName(args[2].clone())
+        };
+        ClientCmd::SetName(name.clone())
     } else if is(sub, "GETNAME") {
         exact(2)?;
         ClientCmd::GetName
     } else if is(sub, "SETINFO") {
-        if n != 4 {
+        let [opt, value] = rest else {
             return Err(bad_arity());
-        }
-        if !is(&args[2], "LIB-NAME") && !is(&args[2], "LIB-VER") {
+        };
+        if !is(opt, "LIB-NAME") && !is(opt, "LIB-VER") {
             return Err(format!(
                 "ERR Unrecognized option '{}'",
-                String::from_utf8_lossy(&args[2])
+                String::from_utf8_lossy(opt)
             ));
         }
-        ClientCmd::SetInfo(args[2].clone(), args[3].clone())
+        ClientCmd::SetInfo(opt.clone(), value.clone())
     } else if is(sub, "LIST") {
         ClientCmd::List {
             only_me: false,
-            filter: parse_list(args)?,
+            filter: parse_list(rest)?,
         }
     } else if is(sub, "INFO") {
         exact(2)?;
@@ -233,16 +234,17 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             filter: ListFilter::All,
         }
     } else if is(sub, "KILL") {
-        if n < 3 {
+        if rest.is_empty() {
             return Err(bad_arity());
         }
-        ClientCmd::Kill(parse_kill(args)?)
+        ClientCmd::Kill(parse_kill(rest)?)
     } else if is(sub, "HELP") {
         exact(2)?;
         ClientCmd::Help
     } else if is(sub, "REPLY") {
-        exact(3)?;
-        let mode = &args[2];
+        let [mode] = rest else {
+            return Err(bad_arity());
+        };
         ClientCmd::Reply(if is(mode, "ON") {
             ReplyMode::On
         } else if is(mode, "OFF") {
