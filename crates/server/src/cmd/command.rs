@@ -188,12 +188,16 @@ fn sub_info(spec: &Spec, sub: &SubSpec, proto: Proto, out: &mut BytesMut) {
 /// COMMAND GETKEYS (Redis' getKeysSubcommandImpl with the legacy first/last/step positions):
 /// the command must exist, have keys, and be given a valid number of arguments.
 fn getkeys(args: &[Bytes]) -> Result<Vec<&Bytes>, &'static str> {
-    let spec = lookup(&args[0]).ok_or("ERR Invalid command specified")?;
+    let [name, rest @ ..] = args else {
+        return Err("ERR Invalid command specified");
+    };
+    let spec = lookup(name).ok_or("ERR Invalid command specified")?;
     let subs = subcommands(spec);
     if !subs.is_empty()
-        && !subs
-            .iter()
-            .any(|s| s.name.as_bytes().eq_ignore_ascii_case(&args[1]))
+        && !rest.first().is_some_and(|sub| {
+            subs.iter()
+                .any(|s| s.name.as_bytes().eq_ignore_ascii_case(sub))
+        })
     {
         return Err("ERR Invalid command specified");
     }

@@ -22,8 +22,10 @@ pub enum ConfigCmd {
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let sub = &args[1];
-    let rest = &args[2..];
+    // The table checked CONFIG's arity (at least the subcommand).
+    let Some((sub, rest)) = args.get(1..).and_then(<[Bytes]>::split_first) else {
+        return Err(super::args::wrong_arity("config"));
+    };
     let bad = |name: &str| format!("ERR wrong number of arguments for 'config|{name}' command");
     let c = if is(sub, "GET") {
         if rest.is_empty() {
