@@ -128,9 +128,7 @@ impl FileSet {
         let rec = file.record_at(e.offset)?;
         check(&rec, key, file.path(), e.offset).map(Some)
     }
-}
 
-impl FileSet {
     /// Starts loading (a hint: never blocks, never faults) the first bytes of the record `e`
     /// points at, if its file is mapped here and the bytes are in the map.
     pub(crate) fn prefetch(&self, e: &IndexEntry) {

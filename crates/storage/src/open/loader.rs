@@ -66,6 +66,7 @@ impl<'a, F: Fn(&IndexEntry) -> u64> Loader<'a, F> {
     /// The records that follow are of keys of shard `shard` (recovery's phase B loads shard by
     /// shard): hold its lock until [`end_shard`](Loader::end_shard) instead of taking it per key.
     pub(crate) fn begin_shard(&mut self, shard: usize) {
+        // Release the shard held before taking this one: never two shard locks at once.
         self.writer = None;
         self.writer = Some(self.index.shard_writer(shard));
     }

@@ -301,10 +301,7 @@ impl Index {
         seq: u64,
         seq_of: impl Fn(&IndexEntry) -> u64,
     ) -> InsertOutcome {
-        let (cur, changed) = self.update(key, |cur| match cur {
-            Some(cur) if seq_of(cur) >= seq => Change::Keep,
-            _ => Change::Put(e),
-        });
+        let (cur, changed) = self.update(key, put_if_newer(e, seq, seq_of));
         outcome(cur, changed)
     }
 
@@ -515,11 +512,21 @@ impl ShardWriter<'_> {
         if Index::shard_index(h) != self.shard {
             return None;
         }
-        let (cur, changed) = self.locked.update(key, h, |cur| match cur {
-            Some(cur) if seq_of(cur) >= seq => Change::Keep,
-            _ => Change::Put(e),
-        });
+        let (cur, changed) = self.locked.update(key, h, put_if_newer(e, seq, seq_of));
         Some(outcome(cur, changed))
+    }
+}
+
+/// Recovery's rule (§7): put `e` (a record with seq `seq`) unless the present entry's record,
+/// as `seq_of` tells, is not older.
+fn put_if_newer(
+    e: IndexEntry,
+    seq: u64,
+    seq_of: impl Fn(&IndexEntry) -> u64,
+) -> impl FnOnce(Option<&IndexEntry>) -> Change {
+    move |cur| match cur {
+        Some(cur) if seq_of(cur) >= seq => Change::Keep,
+        _ => Change::Put(e),
     }
 }
 

@@ -125,11 +125,10 @@ fn key_words(arena: &[AtomicU64], at: usize) -> Result<(&[AtomicU64], usize), To
 
 /// Whether the run at `at` is for `key`.
 pub(super) fn key_matches(arena: &[AtomicU64], at: usize, key: &[u8]) -> Result<bool, Torn> {
-    let (p, len) = key_at(arena, at)?;
+    let (words, len) = key_words(arena, at)?;
     if len != key.len() {
         return Ok(false);
     }
-    let words = arena.get(p..p + len.div_ceil(8)).ok_or(Torn)?;
     let mut chunks = key.chunks_exact(8);
     let mut i = 0;
     for (w, c) in words.iter().zip(&mut chunks) {
