@@ -92,12 +92,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Five distinct free loopback ports: three servers, the proxy, the proxy's stats.
-read -r P1 P2 P3 PROXY STATS < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(5)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
+# $(...) waits for the picker to exit; the picker closes its sockets before it prints.
+read -r P1 P2 P3 PROXY STATS <<<"$(python3 scripts/free-ports.py 5)"
 [ -n "${STATS:-}" ] || fail "could not pick five free loopback ports"
 PORTS=("$P1" "$P2" "$P3")
 

@@ -22,7 +22,7 @@ cargo build -q --bin kvs-server
 BIN=target/debug/kvs-server
 DIR=$(mktemp -d)
 mkdir -p "$DIR/redis" "$DIR/kvs"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() { python3 scripts/free-ports.py 1; }
 P1=$(free_port)
 P2=$(free_port)
 while [ "$P2" = "$P1" ]; do P2=$(free_port); done

@@ -14,7 +14,7 @@ python3 -c 'import redis' 2>/dev/null || fail "the redis Python package is not i
 cargo build -q --bin kvs-server
 BIN=target/debug/kvs-server
 DIR=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(python3 scripts/free-ports.py 1)
 "$BIN" --addr "127.0.0.1:$PORT" --dir "$DIR" --log-level warn &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$DIR"; }
