@@ -78,6 +78,8 @@ pub struct EventLoop {
     /// Graceful shutdown in progress: close everything still open at this instant and quit.
     drain_deadline: Option<Instant>,
     ready: Vec<(Token, ReadyFlags)>,
+    /// The loop user's per-loop values, one per type ([`local`](EventLoop::local)).
+    locals: Vec<Box<dyn Any>>,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
@@ -125,6 +127,7 @@ impl EventLoop {
             turn_end: Vec::new(),
             drain_deadline: None,
             ready: Vec::with_capacity(1024),
+            locals: Vec::new(),
             _not_send: std::marker::PhantomData,
         })
     }
@@ -231,6 +234,29 @@ impl EventLoop {
     /// next turn's end. **Loop thread only.**
     pub fn defer_to_turn_end(&mut self, f: impl FnOnce(&mut EventLoop) + 'static) {
         self.turn_end.push(Box::new(f));
+    }
+
+    /// This loop's value of type `T`, created with `T::default()` on first use: state the loop's
+    /// user keeps per loop, next to the loop rather than in a thread-local (Muduo's
+    /// `EventLoop::setContext`, one slot per type). The kv server keeps the storage jobs it
+    /// gathers during a loop iteration here. **Loop thread only.**
+    ///
+    /// ```
+    /// let mut el = kvs_reactor::EventLoop::new().unwrap();
+    /// *el.local::<u32>() += 2;
+    /// assert_eq!(*el.local::<u32>(), 2);
+    /// ```
+    pub fn local<T: Default + 'static>(&mut self) -> &mut T {
+        let i = match self.locals.iter().position(|v| v.is::<T>()) {
+            Some(i) => i,
+            None => {
+                self.locals.push(Box::new(T::default()));
+                self.locals.len() - 1
+            }
+        };
+        self.locals[i]
+            .downcast_mut::<T>()
+            .expect("the slot found holds a T")
     }
 
     fn poll_timeout(&mut self) -> Option<Duration> {

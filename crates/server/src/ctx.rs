@@ -1,7 +1,6 @@
 //! `ServerCtx`: what every connection shares — the store, the configuration, client registry,
 //! counters, and the shutdown signal.
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
@@ -83,22 +82,6 @@ const OPS_SAMPLES: usize = 16;
 
 /// How often [`ServerCtx::sample_ops`] runs (on the first looper).
 pub const OPS_SAMPLE_PERIOD: Duration = Duration::from_millis(100);
-
-thread_local! {
-    /// Keyspace hits and misses of the commands run on this thread since the last
-    /// [`ServerCtx::take_lookups`]: the command code stays free of the server's context.
-    static LOOKUPS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
-}
-
-/// Counts one key lookup of a reading command (GET, MGET's keys, STRLEN, EXISTS, TTL...):
-/// `found` is a keyspace hit, else a miss. Thread-local, so free on the storage threads; the
-/// batch that ran it adds it to the server's totals ([`ServerCtx::take_lookups`]).
-pub fn note_lookup(found: bool) {
-    LOOKUPS.with(|l| {
-        let (h, m) = l.get();
-        l.set(if found { (h + 1, m) } else { (h, m + 1) });
-    });
-}
 
 /// 40 random hex characters (Redis' run id and replication id), different per call.
 fn random_hex40() -> String {
@@ -268,9 +251,8 @@ impl ServerCtx {
         o.samples.iter().sum::<u64>() / OPS_SAMPLES as u64
     }
 
-    /// Adds the keyspace hits and misses [`note_lookup`] counted on this thread.
-    pub fn take_lookups(&self) {
-        let (hits, misses) = LOOKUPS.with(|l| l.replace((0, 0)));
+    /// Adds the keyspace hits and misses a batch counted (`crate::db::Counted`).
+    pub fn add_lookups(&self, hits: u64, misses: u64) {
         if hits > 0 {
             self.keyspace_hits.fetch_add(hits, Relaxed);
         }

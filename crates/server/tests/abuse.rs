@@ -678,7 +678,8 @@ mod panicking {
 
     use bytes::Bytes;
     use kvs_server::cmd::{Db, WriteDb};
-    use kvs_server::engine::{Completion, Engine, ReadJob, WriteJob};
+    use kvs_server::engine::kvs::KvsEngine;
+    use kvs_server::engine::{Completion, Engine, Job};
     use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value};
 
     const TRAP: &[u8] = b"panic";
@@ -754,8 +755,9 @@ mod panicking {
         }
     }
 
-    /// The kvs engine, with every job run against trapping views.
-    pub struct TrapEngine(pub Arc<dyn Engine>);
+    /// The kvs engine, with every job run against trapping views (through the store's closure
+    /// API, calling the job's steps as the kvs engine does).
+    pub struct TrapEngine(pub Arc<KvsEngine>);
 
     impl Engine for TrapEngine {
         fn name(&self) -> &'static str {
@@ -764,19 +766,23 @@ mod panicking {
         fn fsync(&self) -> FsyncPolicy {
             self.0.fsync()
         }
-        fn submit_writes(&self, jobs: Vec<WriteJob>) -> Result<()> {
-            let jobs = jobs
-                .into_iter()
-                .map(|job| -> WriteJob { Box::new(move |txn| job(&mut TrapTxn(txn))) })
-                .collect();
-            self.0.submit_writes(jobs)
+        fn submit_writes(&self, jobs: Vec<Box<dyn Job>>) -> Result<()> {
+            for mut job in jobs {
+                self.0.store().submit_write(move |txn| -> Completion {
+                    job.run_write_on(&mut TrapTxn(txn));
+                    Box::new(move |r| job.committed(r))
+                })?;
+            }
+            Ok(())
         }
-        fn submit_reads(&self, jobs: Vec<ReadJob>) -> Result<()> {
-            let jobs = jobs
-                .into_iter()
-                .map(|job| -> ReadJob { Box::new(move |db| job(&mut TrapDb(db))) })
-                .collect();
-            self.0.submit_reads(jobs)
+        fn submit_reads(&self, jobs: Vec<Box<dyn Job>>) -> Result<()> {
+            for job in jobs {
+                self.0.store().submit_read(move |reader| {
+                    let mut view = reader.clone_view();
+                    job.run_read_on(&mut TrapDb(&mut view))
+                })?;
+            }
+            Ok(())
         }
         fn submit_flush_all(&self, done: Completion) -> Result<()> {
             self.0.submit_flush_all(done)

@@ -12,12 +12,13 @@
 //!
 //! * [`KvStore`] — the blocking API ([`KvsEngine`]: `set`, `get`, `remove`), durable per the
 //!   [`FsyncPolicy`] once a call returns.
-//! * [`Store`] — the engine under it, `Clone + Send + Sync`. A write command is a closure run on
-//!   the writer thread against a [`Txn`] (atomic read-modify-write; the records of one command
-//!   commit together): [`Store::submit_write`] returns at once and the closure's [`Completion`]
-//!   is called once the batch is committed; [`Store::execute`] waits for it. Reads are lock-free:
-//!   [`Store::reader`] gives a [`Reader`] on the calling thread, [`Store::submit_read`] runs a
-//!   [`ReadFn`] on the reader threads. Also [`Store::sync`] (SAVE), [`Store::flush_all`],
+//! * [`Store`] — the engine under it, `Clone + Send + Sync`. A write command runs on the writer
+//!   thread against a [`Txn`] (atomic read-modify-write; the records of one command commit
+//!   together) and is told once its batch is committed: a [`WriteCommand`] of the caller's own
+//!   type ([`Store::submit_commands`]), or a closure returning its [`Completion`]
+//!   ([`Store::submit_write`]); [`Store::execute`] waits for it. Reads are lock-free:
+//!   [`Store::reader`] gives a [`Reader`] on the calling thread, [`Store::submit_reads`] runs
+//!   [`ReadCommand`]s (closures too) on the reader threads. Also [`Store::sync`] (SAVE), [`Store::flush_all`],
 //!   [`Store::compact`], [`Store::stats`], and [`Options`] to open with.
 //!
 //! ```
@@ -51,9 +52,9 @@
 //! starts:
 //!
 //! * one **writer**, the only appender: it drains its channel into a batch, runs each command's
-//!   [`TxnFn`], appends the whole batch with one `pwrite`, fsyncs per policy (at most once per
-//!   batch), updates the index, and only then calls the completions — the completion is the
-//!   commit point. It also seals the active file at [`Options::max_file_size`] — or earlier,
+//!   [`WriteCommand::run`], appends the whole batch with one `pwrite`, fsyncs per policy (at most
+//!   once per batch), updates the index, and only then calls [`WriteCommand::committed`] — that
+//!   call is the commit point. It also seals the active file at [`Options::max_file_size`] — or earlier,
 //!   once it is mostly garbage ([`Options::seal_dead_ratio`], [`Options::seal_dead_bytes`]) —
 //!   and deletes keys whose TTL has passed. A caller blocked in [`Store::execute`] (every
 //!   [`KvStore`] write) is answered without waking parked threads where it can: both sides
@@ -142,8 +143,8 @@ pub use file::faults;
 pub use file::{dbfile, dir, format, manifest, mapped, scan};
 
 pub(crate) use engine::{
-    batch, compactor, expiry, fileset, handoff, kv_store, options, reader, shared, store, txn,
-    writer,
+    batch, command, compactor, expiry, fileset, handoff, kv_store, options, reader, shared, store,
+    txn, writer,
 };
 #[cfg(not(feature = "fault-injection"))]
 pub(crate) use file::faults;
@@ -162,14 +163,14 @@ pub use manifest::{Manifest, ManifestState};
 pub use mapped::{FileView, MappedFile};
 pub use scan::{Damage, RecordIter, ScanReport};
 
+pub use command::{Completion, ReadCommand, ReadFn, TxnFn, WriteCommand};
 pub use compactor::CompactionReport;
 pub use fileset::Value;
 pub use kv_store::{KvStore, KvsEngine};
 pub use lock::LOCK_FILE;
 pub use options::{CompletionScope, FsyncPolicy, Options, now_ms};
-pub use reader::{ReadFn, Reader};
+pub use reader::Reader;
 pub use recovery::RecoveryReport;
 pub use shared::FileStats;
 pub use store::{Store, StoreStats};
 pub use txn::Txn;
-pub use writer::{Completion, TxnFn};

@@ -3,11 +3,9 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
-
 use super::args::ArgCursor;
-use super::{Cmd, fail};
-use crate::resp::encode;
+use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::resp::{Proto, encode};
 
 /// Largest string a command may build (Redis' proto-max-bulk-len default).
 pub const MAX_STRING: usize = 512 * 1024 * 1024;
@@ -15,26 +13,41 @@ pub const MAX_STRING: usize = 512 * 1024 * 1024;
 /// Redis' text when a string would grow past [`MAX_STRING`].
 pub const TOO_BIG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
-pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let mut a = ArgCursor::new(args);
-    Ok(Cmd::Append(a.next_bytes()?, a.next_bytes()?))
+#[derive(Debug)]
+pub struct Append {
+    key: Bytes,
+    value: Bytes,
 }
 
-pub fn exec(
-    key: &[u8],
-    value: &[u8],
-    txn: &mut dyn WriteDb,
-    out: &mut BytesMut,
-) -> Result<(), StorageError> {
-    let (mut data, expire) = match txn.get(key)? {
-        Some(v) => (v.data, v.expire_at_ms),
-        None => (Vec::new(), None),
-    };
-    if data.len() + value.len() > MAX_STRING {
-        return Err(fail(TOO_BIG));
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
+    let (key, value) = (a.next_bytes()?, a.next_bytes()?);
+    Ok(Append { key, value }.into())
+}
+
+impl StorageCommand for Append {
+    const WRITES: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let (mut data, expire) = match txn.get(&self.key)? {
+            Some(v) => (v.data, v.expire_at_ms),
+            None => (Vec::new(), None),
+        };
+        if data.len() + self.value.len() > MAX_STRING {
+            return Err(fail(TOO_BIG));
+        }
+        data.extend_from_slice(&self.value);
+        txn.put(&self.key, &data, expire);
+        encode::integer(out, data.len() as i64);
+        Ok(())
     }
-    data.extend_from_slice(value);
-    txn.put(key, &data, expire);
-    encode::integer(out, data.len() as i64);
-    Ok(())
+
+    fn key_read_by_write(&self) -> Option<&Bytes> {
+        Some(&self.key)
+    }
 }

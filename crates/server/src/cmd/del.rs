@@ -3,21 +3,34 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
-
-use super::Cmd;
 use super::args::ArgCursor;
-use crate::resp::encode;
+use super::{Cmd, StorageCommand, WriteDb};
+use crate::resp::{Proto, encode};
 
-pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Del(ArgCursor::new(args).rest()))
+#[derive(Debug)]
+pub struct Del {
+    keys: Vec<Bytes>,
 }
 
-pub fn exec(keys: &[Bytes], txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
-    let mut n = 0;
-    for k in keys {
-        n += i64::from(txn.delete(k)?);
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let keys = ArgCursor::new(args).rest();
+    Ok(Del { keys }.into())
+}
+
+impl StorageCommand for Del {
+    const WRITES: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let mut n = 0;
+        for k in &self.keys {
+            n += i64::from(txn.delete(k)?);
+        }
+        encode::integer(out, n);
+        Ok(())
     }
-    encode::integer(out, n);
-    Ok(())
 }

@@ -4,20 +4,34 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
-use super::{Cmd, Db};
-use crate::resp::encode;
+use super::{Cmd, Db, StorageCommand};
+use crate::resp::{Proto, encode};
 
-pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Exists(ArgCursor::new(args).rest()))
+#[derive(Debug)]
+pub struct Exists {
+    keys: Vec<Bytes>,
 }
 
-pub fn exec(keys: &[Bytes], db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    let mut n = 0;
-    for k in keys {
-        let found = db.exists(k)?;
-        crate::ctx::note_lookup(found);
-        n += i64::from(found);
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let keys = ArgCursor::new(args).rest();
+    Ok(Exists { keys }.into())
+}
+
+impl StorageCommand for Exists {
+    const WRITES: bool = false;
+
+    fn exec_read(&self, db: &mut dyn Db, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        let mut n = 0;
+        for k in &self.keys {
+            let found = db.exists(k)?;
+            db.note_lookup(found);
+            n += i64::from(found);
+        }
+        encode::integer(out, n);
+        Ok(())
     }
-    encode::integer(out, n);
-    Ok(())
+
+    fn looked_up_keys(&self) -> Option<&[Bytes]> {
+        Some(&self.keys)
+    }
 }

@@ -3,12 +3,11 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
 
-use super::Cmd;
+use super::{Cmd, StorageCommand, WriteDb};
 use super::args::ArgCursor;
 use super::args::{int, is};
-use crate::resp::encode;
+use crate::resp::{Proto, encode};
 
 /// A parsed expire-family command.
 #[derive(Debug)]
@@ -95,7 +94,7 @@ fn parse(args: &[Bytes], seconds: bool, absolute: bool, name: &'static str) -> R
         Cond::Always
     };
     // XX with GT adds nothing: GT already fails for a key without TTL (an infinite TTL).
-    Ok(Cmd::Expire(Expire {
+    Ok(Cmd::from(Expire {
         key,
         when: Some(when),
         cond,
@@ -116,7 +115,7 @@ pub fn parse_pexpireat(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, false, true, "pexpireat")
 }
 pub fn parse_persist(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::Expire(Expire {
+    Ok(Cmd::from(Expire {
         key: ArgCursor::new(args).next_bytes()?,
         when: None,
         cond: Cond::Always,
@@ -124,7 +123,16 @@ pub fn parse_persist(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-pub fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for Expire {
+    const WRITES: bool = true;
+
+    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, txn, out)
+    }
+}
+
+fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let Some(v) = txn.get(&e.key)? else {
         encode::integer(out, 0);
         return Ok(());

@@ -3,30 +3,42 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
-
-use super::Cmd;
 use super::args::ArgCursor;
+use super::{Cmd, StorageCommand, WriteDb};
 use crate::resp::{Proto, encode};
 
-pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::GetDel(ArgCursor::new(args).next_bytes()?))
+#[derive(Debug)]
+pub struct GetDel {
+    key: Bytes,
 }
 
-pub fn exec(
-    key: &[u8],
-    txn: &mut dyn WriteDb,
-    proto: Proto,
-    out: &mut BytesMut,
-) -> Result<(), StorageError> {
-    let v = txn.get(key)?;
-    crate::ctx::note_lookup(v.is_some());
-    match v {
-        Some(v) => {
-            txn.delete(key)?;
-            encode::bulk(out, &v.data);
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let key = ArgCursor::new(args).next_bytes()?;
+    Ok(GetDel { key }.into())
+}
+
+impl StorageCommand for GetDel {
+    const WRITES: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let v = txn.get(&self.key)?;
+        txn.note_lookup(v.is_some());
+        match v {
+            Some(v) => {
+                txn.delete(&self.key)?;
+                encode::bulk(out, &v.data);
+            }
+            None => encode::null(out, proto),
         }
-        None => encode::null(out, proto),
+        Ok(())
     }
-    Ok(())
+
+    fn key_read_by_write(&self) -> Option<&Bytes> {
+        Some(&self.key)
+    }
 }

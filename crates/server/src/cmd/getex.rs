@@ -3,9 +3,8 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
 
-use super::Cmd;
+use super::{Cmd, StorageCommand, WriteDb};
 use super::args::{ArgCursor, SYNTAX, is};
 use super::set::{Expiry, expire_arg};
 use crate::resp::{Proto, encode};
@@ -48,7 +47,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             _ => return Err(SYNTAX.into()),
         }
     }
-    Ok(Cmd::GetEx(GetEx { key, change }))
+    Ok(Cmd::from(GetEx { key, change }))
 }
 
 /// The TTL change asked for; `None` leaves the TTL alone.
@@ -64,14 +63,23 @@ fn resolve(change: &Change) -> Result<Option<Expiry>, String> {
     })
 }
 
-pub fn exec(
+
+impl StorageCommand for GetEx {
+    const WRITES: bool = true;
+
+    fn exec_write(&self, txn: &mut dyn WriteDb, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, txn, proto, out)
+    }
+}
+
+fn exec(
     g: &GetEx,
     txn: &mut dyn WriteDb,
     proto: Proto,
     out: &mut BytesMut,
 ) -> Result<(), StorageError> {
     let v = txn.get(&g.key)?;
-    crate::ctx::note_lookup(v.is_some());
+    txn.note_lookup(v.is_some());
     let Some(v) = v else {
         encode::null(out, proto);
         return Ok(());

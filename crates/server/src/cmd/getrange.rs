@@ -4,8 +4,8 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
-use super::{Cmd, Db};
-use crate::resp::encode;
+use super::{Cmd, Db, StorageCommand};
+use crate::resp::{Proto, encode};
 
 /// A parsed GETRANGE.
 #[derive(Debug)]
@@ -24,7 +24,7 @@ impl GetRange {
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
-    Ok(Cmd::GetRange(GetRange {
+    Ok(Cmd::from(GetRange {
         key: a.next_bytes()?,
         start: a.next_int()?,
         end: a.next_int()?,
@@ -54,9 +54,22 @@ pub fn range(len: usize, mut start: i64, mut end: i64) -> Option<(usize, usize)>
     Some((start as usize, end as usize + 1))
 }
 
-pub fn exec(g: &GetRange, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for GetRange {
+    const WRITES: bool = false;
+
+    fn exec_read(&self, db: &mut dyn Db, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, db, out)
+    }
+
+    fn looked_up_keys(&self) -> Option<&[Bytes]> {
+        Some(std::slice::from_ref(self.key()))
+    }
+}
+
+fn exec(g: &GetRange, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
     let v = db.get(&g.key)?;
-    crate::ctx::note_lookup(v.is_some());
+    db.note_lookup(v.is_some());
     let data = v.map(|v| v.data).unwrap_or_default();
     match range(data.len(), g.start, g.end) {
         Some((a, b)) => encode::bulk(out, &data[a..b]),

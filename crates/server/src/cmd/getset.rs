@@ -3,30 +3,42 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
-
-use super::Cmd;
 use super::args::ArgCursor;
+use super::{Cmd, StorageCommand, WriteDb};
 use crate::resp::{Proto, encode};
+
+#[derive(Debug)]
+pub struct GetSet {
+    key: Bytes,
+    value: Bytes,
+}
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
-    Ok(Cmd::GetSet(a.next_bytes()?, a.next_bytes()?))
+    let (key, value) = (a.next_bytes()?, a.next_bytes()?);
+    Ok(GetSet { key, value }.into())
 }
 
-pub fn exec(
-    key: &[u8],
-    value: &[u8],
-    txn: &mut dyn WriteDb,
-    proto: Proto,
-    out: &mut BytesMut,
-) -> Result<(), StorageError> {
-    let old = txn.get(key)?;
-    crate::ctx::note_lookup(old.is_some());
-    txn.put(key, value, None);
-    match old {
-        Some(v) => encode::bulk(out, &v.data),
-        None => encode::null(out, proto),
+impl StorageCommand for GetSet {
+    const WRITES: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let old = txn.get(&self.key)?;
+        txn.note_lookup(old.is_some());
+        txn.put(&self.key, &self.value, None);
+        match old {
+            Some(v) => encode::bulk(out, &v.data),
+            None => encode::null(out, proto),
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn key_read_by_write(&self) -> Option<&Bytes> {
+        Some(&self.key)
+    }
 }

@@ -11,37 +11,51 @@ use kvs_storage::StorageError;
 use super::args::ArgCursor;
 use super::args::NOT_FLOAT;
 use super::long_double::LongDouble;
-use super::{Cmd, fail};
-use crate::engine::WriteDb;
-use crate::resp::encode;
+use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::resp::{Proto, encode};
+
+#[derive(Debug)]
+pub struct IncrByFloat {
+    key: Bytes,
+    /// Parsed exactly as Redis' `strtold` would.
+    by: LongDouble,
+}
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
     let key = a.next_bytes()?;
     let by = LongDouble::parse(&a.next_bytes()?).ok_or_else(|| NOT_FLOAT.to_string())?;
-    Ok(Cmd::IncrByFloat(key, by))
+    Ok(IncrByFloat { key, by }.into())
 }
 
-pub fn exec(
-    key: &[u8],
-    by: LongDouble,
-    txn: &mut dyn WriteDb,
-    out: &mut BytesMut,
-) -> Result<(), StorageError> {
-    let old = txn.get(key)?;
-    let (current, expire) = match &old {
-        Some(v) => (
-            LongDouble::parse(&v.data).ok_or_else(|| fail(NOT_FLOAT))?,
-            v.expire_at_ms,
-        ),
-        None => (LongDouble::zero(false), None),
-    };
-    let new = current
-        .add(by)
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| fail("ERR increment would produce NaN or Infinity"))?;
-    let text = new.to_human();
-    txn.put(key, text.as_bytes(), expire);
-    encode::bulk(out, text.as_bytes());
-    Ok(())
+impl StorageCommand for IncrByFloat {
+    const WRITES: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let old = txn.get(&self.key)?;
+        let (current, expire) = match &old {
+            Some(v) => (
+                LongDouble::parse(&v.data).ok_or_else(|| fail(NOT_FLOAT))?,
+                v.expire_at_ms,
+            ),
+            None => (LongDouble::zero(false), None),
+        };
+        let new = current
+            .add(self.by)
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| fail("ERR increment would produce NaN or Infinity"))?;
+        let text = new.to_human();
+        txn.put(&self.key, text.as_bytes(), expire);
+        encode::bulk(out, text.as_bytes());
+        Ok(())
+    }
+
+    fn key_read_by_write(&self) -> Option<&Bytes> {
+        Some(&self.key)
+    }
 }

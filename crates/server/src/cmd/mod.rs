@@ -12,36 +12,14 @@
 pub mod args;
 pub mod table;
 
-mod append;
 mod client;
 mod command;
 mod config;
 mod connection;
-mod del;
-mod exists;
-mod expire;
-mod get;
-mod getdel;
-mod getex;
-mod getrange;
-mod getset;
 mod hello;
-mod incr;
-mod incrbyfloat;
 mod info;
-mod keys;
 mod long_double;
-mod mget;
-mod mset;
-mod randomkey;
-mod rename;
-mod scan;
 mod server;
-mod set;
-mod setrange;
-mod strlen;
-mod ttl;
-mod type_;
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
@@ -49,10 +27,150 @@ use kvs_storage::StorageError;
 pub(crate) use crate::conn_state::ReplyMode;
 use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
-pub use crate::engine::{Db, WriteDb};
+pub use crate::db::{Db, WriteDb};
 use crate::resp::{Proto, encode};
 pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
+
+/// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader
+/// thread, on the looper when it cannot block, or on the writer behind a write of its
+/// connection) or in the writer's transaction (a write, `WRITES`). Its file parses it into its
+/// own type and implements this; one line in [`storage_commands!`] and one row in the command
+/// table (`table.rs`) make it a command. CONTRIBUTING.md walks through adding one.
+pub trait StorageCommand: std::fmt::Debug + Send {
+    /// Runs on the writer thread, in a batch's transaction.
+    const WRITES: bool;
+
+    /// Runs a read, appending its reply. Reads implement this.
+    fn exec_read(
+        &self,
+        db: &mut dyn Db,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let _ = (db, proto, out);
+        Err(fail("ERR internal error: not a read command"))
+    }
+
+    /// Runs the command in the writer's transaction, appending its reply. Writes implement
+    /// this; a read runs here when it queues behind a write of its connection.
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        self.exec_read(txn, proto, out)
+    }
+
+    /// [`Cmd::looked_up_keys`]: the keys a read looks up, if that is all it does.
+    fn looked_up_keys(&self) -> Option<&[Bytes]> {
+        None
+    }
+
+    /// [`Cmd::key_read_by_write`]: the key a write reads before it writes.
+    fn key_read_by_write(&self) -> Option<&Bytes> {
+        None
+    }
+}
+
+/// The storage commands, one line each: `file::Type`, the type in `cmd/file.rs` that
+/// implements [`StorageCommand`]. Declares the module and makes the type a [`StorageCmd`]
+/// variant (with `From<Type> for Cmd`, so a parser ends in `Ok(Type { .. }.into())`) and
+/// dispatches the trait's methods over the variants — an enum, not a box: a parsed command
+/// costs no allocation of its own.
+macro_rules! storage_commands {
+    ($($module:ident :: $ty:ident),* $(,)?) => {
+        $(mod $module;)*
+
+        /// A parsed storage command: one variant per line of `storage_commands!`.
+        #[derive(Debug)]
+        pub enum StorageCmd {
+            $(
+                #[doc = concat!("`", stringify!($module), "::", stringify!($ty), "`")]
+                $ty($module::$ty),
+            )*
+        }
+
+        $(
+            impl From<$module::$ty> for Cmd {
+                fn from(c: $module::$ty) -> Cmd {
+                    Cmd::Storage(StorageCmd::$ty(c))
+                }
+            }
+        )*
+
+        impl StorageCmd {
+            /// [`StorageCommand::WRITES`].
+            pub fn writes(&self) -> bool {
+                match self {
+                    $(StorageCmd::$ty(_) => <$module::$ty as StorageCommand>::WRITES,)*
+                }
+            }
+            /// [`StorageCommand::exec_read`].
+            pub fn exec_read(
+                &self,
+                db: &mut dyn Db,
+                proto: Proto,
+                out: &mut BytesMut,
+            ) -> Result<(), StorageError> {
+                match self {
+                    $(StorageCmd::$ty(c) => c.exec_read(db, proto, out),)*
+                }
+            }
+            /// [`StorageCommand::exec_write`].
+            pub fn exec_write(
+                &self,
+                txn: &mut dyn WriteDb,
+                proto: Proto,
+                out: &mut BytesMut,
+            ) -> Result<(), StorageError> {
+                match self {
+                    $(StorageCmd::$ty(c) => c.exec_write(txn, proto, out),)*
+                }
+            }
+            /// [`StorageCommand::looked_up_keys`].
+            pub fn looked_up_keys(&self) -> Option<&[Bytes]> {
+                match self {
+                    $(StorageCmd::$ty(c) => c.looked_up_keys(),)*
+                }
+            }
+            /// [`StorageCommand::key_read_by_write`].
+            pub fn key_read_by_write(&self) -> Option<&Bytes> {
+                match self {
+                    $(StorageCmd::$ty(c) => c.key_read_by_write(),)*
+                }
+            }
+        }
+    };
+}
+
+storage_commands! {
+    // Reads.
+    get::Get,
+    mget::MGet,
+    exists::Exists,
+    type_::Type,
+    ttl::Ttl,
+    strlen::Strlen,
+    getrange::GetRange,
+    keys::Keys,
+    scan::Scan,
+    randomkey::RandomKey,
+    // Writes.
+    set::Set,
+    getset::GetSet,
+    getdel::GetDel,
+    getex::GetEx,
+    mset::MSet,
+    incr::IncrBy,
+    incrbyfloat::IncrByFloat,
+    append::Append,
+    setrange::SetRange,
+    del::Del,
+    expire::Expire,
+    rename::Rename,
+}
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,50 +213,8 @@ pub enum Cmd {
     Info(Vec<Bytes>),
     /// DBSIZE, SAVE, BGREWRITEAOF, SHUTDOWN, FLUSHALL, FLUSHDB
     Server(server::ServerCmd),
-    /// GET
-    Get(Bytes),
-    /// MGET
-    MGet(Vec<Bytes>),
-    /// EXISTS
-    Exists(Vec<Bytes>),
-    /// TYPE
-    Type(Bytes),
-    /// TTL / PTTL / EXPIRETIME / PEXPIRETIME
-    Ttl(ttl::Ttl),
-    /// STRLEN
-    Strlen(Bytes),
-    /// GETRANGE / SUBSTR
-    GetRange(getrange::GetRange),
-    /// KEYS
-    Keys(Bytes),
-    /// SCAN
-    Scan(scan::Scan),
-    /// RANDOMKEY
-    RandomKey,
-    /// SET / SETNX / SETEX / PSETEX
-    Set(set::Set),
-    /// GETSET
-    GetSet(Bytes, Bytes),
-    /// GETDEL
-    GetDel(Bytes),
-    /// GETEX
-    GetEx(getex::GetEx),
-    /// MSET / MSETNX
-    MSet(mset::MSet),
-    /// INCR / DECR / INCRBY / DECRBY
-    IncrBy(Bytes, i64),
-    /// INCRBYFLOAT key increment (parsed exactly as Redis' `strtold` would)
-    IncrByFloat(Bytes, long_double::LongDouble),
-    /// APPEND
-    Append(Bytes, Bytes),
-    /// SETRANGE
-    SetRange(setrange::SetRange),
-    /// DEL / UNLINK
-    Del(Vec<Bytes>),
-    /// EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT / PERSIST
-    Expire(expire::Expire),
-    /// RENAME / RENAMENX
-    Rename(rename::Rename),
+    /// A command run on a storage thread: GET, SET, INCR... (see [`storage_commands!`]).
+    Storage(StorageCmd),
 }
 
 impl Cmd {
@@ -148,10 +224,7 @@ impl Cmd {
     /// SCAN, RANDOMKEY, DBSIZE) included.
     pub fn looked_up_keys(&self) -> Option<&[Bytes]> {
         match self {
-            Cmd::Get(k) | Cmd::Type(k) | Cmd::Strlen(k) => Some(std::slice::from_ref(k)),
-            Cmd::MGet(keys) | Cmd::Exists(keys) => Some(keys),
-            Cmd::Ttl(t) => Some(std::slice::from_ref(t.key())),
-            Cmd::GetRange(g) => Some(std::slice::from_ref(g.key())),
+            Cmd::Storage(c) => c.looked_up_keys(),
             _ => None,
         }
     }
@@ -160,11 +233,7 @@ impl Cmd {
     /// the writer to prefetch a batch's keys (see [`prefetch_reads`]); `None` for the rest.
     pub fn key_read_by_write(&self) -> Option<&Bytes> {
         match self {
-            Cmd::IncrBy(k, _)
-            | Cmd::IncrByFloat(k, _)
-            | Cmd::Append(k, _)
-            | Cmd::GetSet(k, _)
-            | Cmd::GetDel(k) => Some(k),
+            Cmd::Storage(c) => c.key_read_by_write(),
             _ => None,
         }
     }
@@ -189,17 +258,8 @@ impl Cmd {
             | Cmd::Config(_)
             | Cmd::Info(_) => Route::Local,
             Cmd::Server(s) => s.route(),
-            Cmd::Get(_)
-            | Cmd::MGet(_)
-            | Cmd::Exists(_)
-            | Cmd::Type(_)
-            | Cmd::Ttl(_)
-            | Cmd::Strlen(_)
-            | Cmd::GetRange(_)
-            | Cmd::Keys(_)
-            | Cmd::Scan(_)
-            | Cmd::RandomKey => Route::Read,
-            _ => Route::Write,
+            Cmd::Storage(c) if c.writes() => Route::Write,
+            Cmd::Storage(_) => Route::Read,
         }
     }
 }
@@ -365,23 +425,12 @@ pub fn prefetch_writes(cmds: &[Cmd], txn: &mut dyn WriteDb) {
 /// Runs a read command against `db`, appending its reply.
 pub fn exec_read(cmd: &Cmd, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) {
     let r = match cmd {
-        Cmd::Get(k) => get::exec(k, db, proto, out),
-        Cmd::MGet(keys) => mget::exec(keys, db, proto, out),
-        Cmd::Exists(keys) => exists::exec(keys, db, out),
-        Cmd::Type(k) => type_::exec(k, db, out),
-        Cmd::Ttl(t) => ttl::exec(t, db, out),
-        Cmd::Strlen(k) => strlen::exec(k, db, out),
-        Cmd::GetRange(g) => getrange::exec(g, db, out),
-        Cmd::Keys(p) => keys::exec(p, db, out),
-        Cmd::Scan(s) => scan::exec(s, db, out),
-        Cmd::RandomKey => randomkey::exec(db, proto, out),
+        Cmd::Storage(c) => c.exec_read(db, proto, out),
         Cmd::Server(server::ServerCmd::DbSize) => {
             encode::integer(out, db.key_count() as i64);
             Ok(())
         }
-        _ => Err(StorageError::InvalidOperation(
-            "ERR internal error: not a read command".into(),
-        )),
+        _ => Err(fail("ERR internal error: not a read command")),
     };
     if let Err(e) = r {
         storage_error(&e, out);
@@ -391,18 +440,7 @@ pub fn exec_read(cmd: &Cmd, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) {
 /// Runs any storage command on the writer, appending its reply.
 pub fn exec_write(cmd: &Cmd, txn: &mut dyn WriteDb, proto: Proto, out: &mut BytesMut) {
     let r = match cmd {
-        Cmd::Set(s) => set::exec(s, txn, proto, out),
-        Cmd::GetSet(k, v) => getset::exec(k, v, txn, proto, out),
-        Cmd::GetDel(k) => getdel::exec(k, txn, proto, out),
-        Cmd::GetEx(g) => getex::exec(g, txn, proto, out),
-        Cmd::MSet(m) => mset::exec(m, txn, out),
-        Cmd::IncrBy(k, by) => incr::exec(k, *by, txn, out),
-        Cmd::IncrByFloat(k, by) => incrbyfloat::exec(k, *by, txn, out),
-        Cmd::Append(k, v) => append::exec(k, v, txn, out),
-        Cmd::SetRange(s) => setrange::exec(s, txn, out),
-        Cmd::Del(keys) => del::exec(keys, txn, out),
-        Cmd::Expire(e) => expire::exec(e, txn, out),
-        Cmd::Rename(r) => rename::exec(r, txn, out),
+        Cmd::Storage(c) => c.exec_write(txn, proto, out),
         read => {
             exec_read(read, txn, proto, out);
             Ok(())

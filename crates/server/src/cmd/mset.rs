@@ -4,12 +4,11 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
 
-use super::Cmd;
+use super::{Cmd, StorageCommand, WriteDb};
 use super::args::ArgCursor;
 use super::args::wrong_arity;
-use crate::resp::encode;
+use crate::resp::{Proto, encode};
 
 /// A parsed MSET or MSETNX.
 #[derive(Debug)]
@@ -27,7 +26,7 @@ fn parse(args: &[Bytes], nx: bool, name: &str) -> Result<Cmd, String> {
         .chunks_exact(2)
         .map(|p| (p[0].clone(), p[1].clone()))
         .collect();
-    Ok(Cmd::MSet(MSet {
+    Ok(Cmd::from(MSet {
         pairs,
         only_if_none_exist: nx,
     }))
@@ -41,7 +40,16 @@ pub fn parse_msetnx(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, true, "msetnx")
 }
 
-pub fn exec(m: &MSet, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for MSet {
+    const WRITES: bool = true;
+
+    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, txn, out)
+    }
+}
+
+fn exec(m: &MSet, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     if m.only_if_none_exist {
         for (k, _) in &m.pairs {
             if txn.exists(k)? {

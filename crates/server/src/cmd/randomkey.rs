@@ -3,17 +3,24 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use super::{Cmd, Db};
+use super::{Cmd, Db, StorageCommand};
 use crate::resp::{Proto, encode};
 
+#[derive(Debug)]
+pub struct RandomKey;
+
 pub fn parse(_args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::RandomKey)
+    Ok(RandomKey.into())
 }
 
-pub fn exec(db: &mut dyn Db, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
-    match db.random_key() {
-        Some(k) => encode::bulk(out, &k),
-        None => encode::null(out, proto),
+impl StorageCommand for RandomKey {
+    const WRITES: bool = false;
+
+    fn exec_read(&self, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        match db.random_key() {
+            Some(k) => encode::bulk(out, &k),
+            None => encode::null(out, proto),
+        }
+        Ok(())
     }
-    Ok(())
 }

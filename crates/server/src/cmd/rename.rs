@@ -3,11 +3,10 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
 
 use super::args::ArgCursor;
-use super::{Cmd, fail};
-use crate::resp::encode;
+use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::resp::{Proto, encode};
 
 /// A parsed RENAME or RENAMENX.
 #[derive(Debug)]
@@ -19,7 +18,7 @@ pub struct Rename {
 
 pub fn parse_rename(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
-    Ok(Cmd::Rename(Rename {
+    Ok(Cmd::from(Rename {
         from: a.next_bytes()?,
         to: a.next_bytes()?,
         nx: false,
@@ -28,14 +27,23 @@ pub fn parse_rename(args: &[Bytes]) -> Result<Cmd, String> {
 
 pub fn parse_renamenx(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
-    Ok(Cmd::Rename(Rename {
+    Ok(Cmd::from(Rename {
         from: a.next_bytes()?,
         to: a.next_bytes()?,
         nx: true,
     }))
 }
 
-pub fn exec(r: &Rename, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for Rename {
+    const WRITES: bool = true;
+
+    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, txn, out)
+    }
+}
+
+fn exec(r: &Rename, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let Some(v) = txn.get(&r.from)? else {
         return Err(fail("ERR no such key"));
     };

@@ -4,9 +4,9 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use super::args::{ArgCursor, SYNTAX, int, is};
-use super::{Cmd, Db};
+use super::{Cmd, Db, StorageCommand};
 use crate::pattern::glob_match;
-use crate::resp::encode;
+use crate::resp::{Proto, encode};
 
 /// A parsed SCAN.
 #[derive(Debug)]
@@ -48,10 +48,19 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             return Err(SYNTAX.into());
         }
     }
-    Ok(Cmd::Scan(s))
+    Ok(Cmd::from(s))
 }
 
-pub fn exec(s: &Scan, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for Scan {
+    const WRITES: bool = false;
+
+    fn exec_read(&self, db: &mut dyn Db, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, db, out)
+    }
+}
+
+fn exec(s: &Scan, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
     let (next, keys) = db.scan(s.cursor, s.count);
     let keys: Vec<Vec<u8>> = if s.no_match {
         Vec::new()

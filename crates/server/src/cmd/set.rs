@@ -4,9 +4,8 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
 
-use super::Cmd;
+use super::{Cmd, StorageCommand, WriteDb};
 use super::args::{ArgCursor, SYNTAX, int, is};
 use crate::resp::{Proto, encode};
 
@@ -142,12 +141,12 @@ pub fn parse_set(args: &[Bytes]) -> Result<Cmd, String> {
         let absolute = unit == "EXAT" || unit == "PXAT";
         s.expiry = expire_arg(v, seconds, absolute, "set")?;
     }
-    Ok(Cmd::Set(s))
+    Ok(Cmd::from(s))
 }
 
 pub fn parse_setnx(args: &[Bytes]) -> Result<Cmd, String> {
     let mut args = ArgCursor::new(args);
-    Ok(Cmd::Set(Set {
+    Ok(Cmd::from(Set {
         key: args.next_bytes()?,
         value: args.next_bytes()?,
         cond: Cond::IfAbsent,
@@ -161,7 +160,7 @@ fn parse_timed(args: &[Bytes], seconds: bool, name: &'static str) -> Result<Cmd,
     let mut args = ArgCursor::new(args);
     let key = args.next_bytes()?;
     let expiry = expire_arg(&args.next_bytes()?, seconds, false, name)?;
-    Ok(Cmd::Set(Set {
+    Ok(Cmd::from(Set {
         key,
         value: args.next_bytes()?,
         cond: Cond::Always,
@@ -179,7 +178,16 @@ pub fn parse_psetex(args: &[Bytes]) -> Result<Cmd, String> {
     parse_timed(args, false, "psetex")
 }
 
-pub fn exec(
+
+impl StorageCommand for Set {
+    const WRITES: bool = true;
+
+    fn exec_write(&self, txn: &mut dyn WriteDb, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, txn, proto, out)
+    }
+}
+
+fn exec(
     s: &Set,
     txn: &mut dyn WriteDb,
     proto: Proto,

@@ -3,12 +3,11 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-use crate::engine::WriteDb;
 
 use super::append::{MAX_STRING, TOO_BIG};
 use super::args::ArgCursor;
-use super::{Cmd, fail};
-use crate::resp::encode;
+use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::resp::{Proto, encode};
 
 /// A parsed SETRANGE.
 #[derive(Debug)]
@@ -24,14 +23,23 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     if offset < 0 {
         return Err("ERR offset is out of range".into());
     }
-    Ok(Cmd::SetRange(SetRange {
+    Ok(Cmd::from(SetRange {
         key,
         offset,
         value: a.next_bytes()?,
     }))
 }
 
-pub fn exec(s: &SetRange, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for SetRange {
+    const WRITES: bool = true;
+
+    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, txn, out)
+    }
+}
+
+fn exec(s: &SetRange, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
     let old = txn.get(&s.key)?;
     let offset = s.offset as usize;
     if s.value.is_empty() {

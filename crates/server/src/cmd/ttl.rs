@@ -4,8 +4,8 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
-use super::{Cmd, Db};
-use crate::resp::encode;
+use super::{Cmd, Db, StorageCommand};
+use crate::resp::{Proto, encode};
 
 /// Which form of the answer.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +35,7 @@ impl Ttl {
 }
 
 fn parse(args: &[Bytes], unit: Unit) -> Result<Cmd, String> {
-    Ok(Cmd::Ttl(Ttl {
+    Ok(Cmd::from(Ttl {
         key: ArgCursor::new(args).next_bytes()?,
         unit,
     }))
@@ -53,9 +53,22 @@ pub fn parse_pexpiretime(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, Unit::AtMillis)
 }
 
-pub fn exec(t: &Ttl, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
+
+impl StorageCommand for Ttl {
+    const WRITES: bool = false;
+
+    fn exec_read(&self, db: &mut dyn Db, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+        exec(self, db, out)
+    }
+
+    fn looked_up_keys(&self) -> Option<&[Bytes]> {
+        Some(std::slice::from_ref(self.key()))
+    }
+}
+
+fn exec(t: &Ttl, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
     let v = db.get(&t.key)?;
-    crate::ctx::note_lookup(v.is_some());
+    db.note_lookup(v.is_some());
     let Some(v) = v else {
         encode::integer(out, -2);
         return Ok(());

@@ -1,8 +1,11 @@
-//! The kvs-storage engine: jobs become its writer's `TxnFn`s and its readers' `ReadFn`s.
+//! The kvs-storage engine: a [`Job`] is its writer's `WriteCommand` and its readers'
+//! `ReadCommand` — the session's box goes to the storage threads as it is, nothing wrapped.
 
-use kvs_storage::{CompactionReport, FsyncPolicy, ReadFn, Result, Store, StoreStats, TxnFn};
+use kvs_storage::{
+    CompactionReport, FsyncPolicy, ReadCommand, Result, Store, StoreStats, WriteCommand,
+};
 
-use super::{Completion, Engine, ReadJob, WriteJob};
+use super::{Completion, Engine, Job};
 
 /// kvs-storage behind the [`Engine`] trait.
 pub struct KvsEngine {
@@ -28,22 +31,17 @@ impl Engine for KvsEngine {
     fn fsync(&self) -> FsyncPolicy {
         self.store.options().fsync
     }
-    fn submit_writes(&self, jobs: Vec<WriteJob>) -> Result<()> {
-        let txns: Vec<TxnFn> = jobs
+    fn submit_writes(&self, jobs: Vec<Box<dyn Job>>) -> Result<()> {
+        let commands = jobs
             .into_iter()
-            .map(|job| -> TxnFn { Box::new(move |txn| job(txn)) })
+            .map(|job| -> Box<dyn WriteCommand> { job })
             .collect();
-        self.store.submit_writes(txns)
+        self.store.submit_commands(commands)
     }
-    fn submit_reads(&self, jobs: Vec<ReadJob>) -> Result<()> {
-        let reads: Vec<ReadFn> = jobs
+    fn submit_reads(&self, jobs: Vec<Box<dyn Job>>) -> Result<()> {
+        let reads = jobs
             .into_iter()
-            .map(|job| -> ReadFn {
-                Box::new(move |reader| {
-                    let mut view = reader.clone_view();
-                    job(&mut view)
-                })
-            })
+            .map(|job| -> Box<dyn ReadCommand> { job })
             .collect();
         self.store.submit_reads(reads)
     }

@@ -1,23 +1,35 @@
 //! The storage engines the server can run on: kvs-storage (the default) and sled (for
-//! comparison). Both take the same jobs — closures over [`Db`] / [`WriteDb`] — so every command
-//! is written once, and both keep the design's shape: one writer thread running write jobs in
-//! order and reader threads running read jobs, each handing results to a caller-supplied
-//! completion (which posts to the owning looper).
+//! comparison). Both take the same jobs — [`Job`]s, which run their commands against a [`Db`] /
+//! [`WriteDb`] view — so every command is written once, and both keep the design's
+//! shape: one writer thread running write jobs in order and reader threads running read jobs,
+//! each job handing its reply to its [`ReplyTo`](crate::job::ReplyTo) (which posts it to the
+//! owning looper).
 
-mod db;
 pub mod kvs;
 pub mod sled;
 
-use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats};
+use kvs_storage::{
+    CompactionReport, FsyncPolicy, ReadCommand, Result, StorageError, StoreStats, WriteCommand,
+};
 
-pub use db::{Db, WriteDb};
+pub use crate::db::{Db, WriteDb};
 
-/// Called when a write job's effects are committed (or failed).
+/// A batch of commands any engine can run: on the writer
+/// ([`run_write_on`](Job::run_write_on), then [`WriteCommand::committed`]) or on a reader
+/// ([`run_read_on`](Job::run_read_on)). The kvs engine hands it to kvs-storage as it is — a
+/// `Job` *is* a storage [`WriteCommand`] / [`ReadCommand`], so the box the session made is the
+/// box the storage thread runs. The server's one job type is
+/// [`CommandJob`](crate::job::CommandJob); the trait keeps the engines free of the commands.
+pub trait Job: WriteCommand + ReadCommand {
+    /// Runs the batch as reads against `db` and sends its reply.
+    fn run_read_on(self: Box<Self>, db: &mut dyn Db);
+    /// Runs the batch's commands in the writer's transaction `txn`; its reply waits for
+    /// [`WriteCommand::committed`].
+    fn run_write_on(&mut self, txn: &mut dyn WriteDb);
+}
+
+/// Called when a whole-store operation (FLUSHALL, SAVE) is done (or failed).
 pub type Completion = Box<dyn FnOnce(Result<()>) + Send>;
-/// A write job: runs on the writer against a [`WriteDb`], returns what to do once committed.
-pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteDb) -> Completion + Send>;
-/// A read job: runs on a reader thread against a [`Db`].
-pub type ReadJob = Box<dyn FnOnce(&mut dyn Db) + Send>;
 
 /// A storage engine as the server uses it. Every method is thread-safe and non-blocking unless
 /// it says otherwise; results go to the closures given.
@@ -26,10 +38,12 @@ pub trait Engine: Send + Sync {
     fn name(&self) -> &'static str;
     /// The fsync policy it runs with.
     fn fsync(&self) -> FsyncPolicy;
-    /// Queues write jobs, in order, as one channel message.
-    fn submit_writes(&self, jobs: Vec<WriteJob>) -> Result<()>;
-    /// Queues read jobs as one channel message.
-    fn submit_reads(&self, jobs: Vec<ReadJob>) -> Result<()>;
+    /// Queues write jobs, in order, as one channel message: the writer runs each
+    /// ([`Job::run_write_on`]) and tells it once its batch is durable
+    /// ([`WriteCommand::committed`]).
+    fn submit_writes(&self, jobs: Vec<Box<dyn Job>>) -> Result<()>;
+    /// Queues read jobs as one channel message: a reader runs each ([`Job::run_read_on`]).
+    fn submit_reads(&self, jobs: Vec<Box<dyn Job>>) -> Result<()>;
     /// Deletes every key, after the writes queued before it.
     fn submit_flush_all(&self, done: Completion) -> Result<()>;
     /// Makes everything written so far durable, after the writes queued before it.

@@ -48,11 +48,11 @@ use bytes::Bytes;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value, now_ms};
 
-use super::{Completion, Engine, ReadJob, WriteJob};
+use super::{Completion, Engine, Job};
 use super::{Db, WriteDb};
 
 enum Msg {
-    Jobs(Vec<WriteJob>),
+    Jobs(Vec<Box<dyn Job>>),
     FlushAll(Completion),
     Sync(Completion),
 }
@@ -65,7 +65,7 @@ pub struct SledEngine {
     /// Why writes are refused, once an apply, flush or fsync has failed (never cleared).
     refused: Arc<OnceLock<String>>,
     writer: Option<Sender<Msg>>,
-    readers: Option<Sender<Vec<ReadJob>>>,
+    readers: Option<Sender<Vec<Box<dyn Job>>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -354,22 +354,22 @@ impl Writer {
         for m in msgs {
             match m {
                 Msg::Jobs(jobs) => {
-                    for job in jobs {
+                    for mut job in jobs {
                         let mut txn = SledTxn {
                             reader: SledReader { db: db.clone() },
                             overlay: &mut overlay,
                             batch: sled::Batch::default(),
                             now,
                         };
-                        let completion = job(&mut txn);
-                        // Once refused, jobs still run (they build their completions) but
-                        // their changes are dropped.
+                        job.run_write_on(&mut txn);
+                        // Once refused, jobs still run (they build their replies) but their
+                        // changes are dropped.
                         if self.refused.get().is_none()
                             && let Err(e) = db.apply_batch(txn.batch)
                         {
                             self.refuse(format!("sled apply: {e}"));
                         }
-                        done.push(completion);
+                        done.push(Box::new(move |r| job.committed(r)));
                     }
                 }
                 Msg::Sync(c) => {
@@ -458,7 +458,7 @@ impl SledEngine {
         );
         let refused = Arc::new(OnceLock::new());
         let (wtx, wrx) = unbounded();
-        let (rtx, rrx) = unbounded::<Vec<ReadJob>>();
+        let (rtx, rrx) = unbounded::<Vec<Box<dyn Job>>>();
         let mut threads = Vec::new();
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
             std::thread::Builder::new()
@@ -483,7 +483,7 @@ impl SledEngine {
                     let mut r = SledReader { db: rdb };
                     for jobs in rx.iter() {
                         for job in jobs {
-                            job(&mut r);
+                            job.run_read_on(&mut r);
                         }
                     }
                 }),
@@ -516,10 +516,10 @@ impl Engine for SledEngine {
     fn fsync(&self) -> FsyncPolicy {
         self.fsync
     }
-    fn submit_writes(&self, jobs: Vec<WriteJob>) -> Result<()> {
+    fn submit_writes(&self, jobs: Vec<Box<dyn Job>>) -> Result<()> {
         self.send(Msg::Jobs(jobs))
     }
-    fn submit_reads(&self, jobs: Vec<ReadJob>) -> Result<()> {
+    fn submit_reads(&self, jobs: Vec<Box<dyn Job>>) -> Result<()> {
         self.readers
             .as_ref()
             .ok_or(StorageError::Closed)?

@@ -12,22 +12,25 @@
 //!   per connection per loop turn.
 //!
 //! Here: the session, parsing and routing (`handle`, `dispatch`) and the reactor callbacks;
-//! `replies.rs`: slots, flushing, closing, backpressure; `budget.rs`: the reply budget shared
-//! with the storage threads and the guard that answers every batch exactly once; `state.rs`:
-//! the protocol state commands see.
+//! `replies.rs`: slots, flushing, closing, backpressure; `placement.rs`: whether the looper
+//! answers a read batch itself. A batch leaves as a [`CommandJob`] and comes back as a
+//! [`BatchReply`] (`crate::job`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
 use std::time::{Duration, Instant};
 
-use crate::engine::{ReadJob, WriteJob};
 use bytes::{Bytes, BytesMut};
-use kvs_reactor::{Conn, ConnId, Handler, LoopHandle};
+use kvs_reactor::{Conn, ConnId, EventLoop, Handler, LoopHandle};
 
 use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, ReplyMode, Route};
 use crate::ctx::{ClientConn, ServerCtx};
+use crate::engine::Job;
+use crate::job::{
+    BatchReply, CommandJob, Dest, ReplyAddress, ReplyBudget, ReplyTo, run_reads_here,
+};
 use crate::resp::{Limits, Parser, Proto, encode};
 
 /// How long a closing connection waits for the peer's FIN before it is closed anyway.
@@ -36,12 +39,10 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Most commands a connection may have in flight before its reading is paused.
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
-mod budget;
 mod placement;
 mod replies;
 
 pub use crate::conn_state::SessionState;
-use budget::{PostFn, ReplyBudget, ReplyGuard, error_replies, run_counted};
 
 /// Where a batch runs.
 enum Work {
@@ -74,12 +75,6 @@ impl Batch {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dest {
-    Reader,
-    Writer,
-}
-
 /// The handler of one client connection.
 pub struct Session {
     ctx: Arc<ServerCtx>,
@@ -100,8 +95,9 @@ pub struct Session {
     held: VecDeque<Batch>,
     /// The batch being filled while parsing one read event.
     current: Option<Batch>,
-    txns: Vec<WriteJob>,
-    reads: Vec<ReadJob>,
+    /// Jobs built by `dispatch`, for the loop's outbox (`crate::outbox`).
+    writes: Vec<Box<dyn Job>>,
+    reads: Vec<Box<dyn Job>>,
     /// QUIT, a protocol error, or the peer's FIN: close once every reply is written.
     close_when_done: bool,
     /// The FIN has been sent (see `finish_if_done`).
@@ -158,16 +154,12 @@ impl Session {
             pending_commands: 0,
             held: VecDeque::new(),
             current: None,
-            txns: Vec::new(),
+            writes: Vec::new(),
             reads: Vec::new(),
             close_when_done: false,
             finishing: false,
             paused: false,
-            budget: Arc::new(ReplyBudget {
-                limit: ctx.config.output_hard_limit,
-                used: AtomicUsize::new(0),
-                over: AtomicBool::new(false),
-            }),
+            budget: Arc::new(ReplyBudget::new(ctx.config.output_hard_limit)),
             output_charged: 0,
             timeout: None,
             last_progress: Instant::now(),
@@ -309,8 +301,9 @@ impl Session {
         }
     }
 
-    /// Sends every batch that may go now, in order, then submits the collected channel messages.
-    fn dispatch(&mut self) {
+    /// Sends every batch that may go now, in order, then hands the jobs built to the loop's
+    /// outbox. **Loop thread only** (`el` is the session's loop).
+    fn dispatch(&mut self, el: &mut EventLoop) {
         while let Some(b) = self.held.pop_front() {
             let to_writer = b.is_write() || self.inflight_writes > 0;
             if to_writer && self.inflight_reads > 0 {
@@ -322,26 +315,14 @@ impl Session {
             } else {
                 Dest::Reader
             };
-            let silent = b.silent;
             if dest == Dest::Reader && placement::answer_on_looper(&self.ctx, &b) {
                 // Lock-free, without a thread hop: a read that cannot block (or any read,
                 // under --inline-reads).
                 if let Work::Commands { cmds, proto, .. } = &b.work {
-                    let mut out = BytesMut::with_capacity(cmds.len() * 32);
-                    let mut charged = 0;
-                    let budget = &self.budget;
-                    let ctx = &self.ctx;
-                    self.ctx.engine.with_reader(&mut |db| {
-                        cmd::prefetch_reads(cmds, db);
-                        run_counted(
-                            ctx,
-                            cmds,
-                            silent,
-                            budget,
-                            &mut out,
-                            &mut charged,
-                            |c, out| cmd::exec_read(c, db, *proto, out),
-                        );
+                    let (mut out, mut charged) = (BytesMut::new(), 0);
+                    let (ctx, budget) = (&self.ctx, &self.budget);
+                    ctx.engine.with_reader(&mut |db| {
+                        (out, charged) = run_reads_here(ctx, cmds, *proto, b.silent, budget, db);
                     });
                     self.pending_commands = self.pending_commands.saturating_sub(cmds.len());
                     self.budget.adjust(charged, out.len());
@@ -349,65 +330,30 @@ impl Session {
                 }
                 continue;
             }
+            let Some(reply) = self.reply_to(b.slot, dest, b.len()) else {
+                tracing::error!("a batch was dispatched before its connection was set up");
+                continue;
+            };
             match dest {
                 Dest::Writer => self.inflight_writes += 1,
                 Dest::Reader => self.inflight_reads += 1,
             }
-            let mut guard = ReplyGuard {
-                post: Some(self.poster()),
-                slot: b.slot,
-                dest,
-                commands: b.len(),
-                charged: 0,
-            };
-            let slot = b.slot;
             match b.work {
                 Work::Commands { cmds, proto, .. } => {
-                    let budget = self.budget.clone();
-                    let ctx = self.ctx.clone();
+                    let job = Box::new(CommandJob::new(cmds, proto, b.silent, reply));
                     match dest {
-                        Dest::Writer => self.txns.push(Box::new(move |txn| {
-                            cmd::prefetch_writes(&cmds, txn);
-                            let mut out = BytesMut::with_capacity(cmds.len() * 16);
-                            let charged = &mut guard.charged;
-                            run_counted(
-                                &ctx,
-                                &cmds,
-                                silent,
-                                &budget,
-                                &mut out,
-                                charged,
-                                |c, out| cmd::exec_write(c, txn, proto, out),
-                            );
-                            Box::new(move |committed| {
-                                guard.finish(committed.map(|()| out.freeze()))
-                            })
-                        })),
-                        Dest::Reader => self.reads.push(Box::new(move |db| {
-                            cmd::prefetch_reads(&cmds, db);
-                            let mut out = BytesMut::with_capacity(cmds.len() * 32);
-                            let charged = &mut guard.charged;
-                            run_counted(
-                                &ctx,
-                                &cmds,
-                                silent,
-                                &budget,
-                                &mut out,
-                                charged,
-                                |c, out| cmd::exec_read(c, db, proto, out),
-                            );
-                            guard.finish(Ok(out.freeze()));
-                        })),
+                        Dest::Writer => self.writes.push(job),
+                        Dest::Reader => self.reads.push(job),
                     }
                 }
                 Work::Flush | Work::Save => {
                     // Whole-store operations go on the writer's channel after what is queued.
-                    self.submit();
-                    crate::loop_batch::send_now();
+                    self.submit(el);
+                    crate::outbox::send_now(el);
                     let done = move |r: kvs_storage::Result<()>| {
                         let mut out = BytesMut::new();
                         encode::simple(&mut out, "OK");
-                        guard.finish(r.map(|()| out.freeze()));
+                        reply.send(r.map(|()| out.freeze()));
                     };
                     let sent = if matches!(b.work, Work::Flush) {
                         self.ctx.engine.submit_flush_all(Box::new(done))
@@ -415,45 +361,38 @@ impl Session {
                         self.ctx.engine.submit_sync(Box::new(done))
                     };
                     if let Err(e) = sent {
-                        // `done` was dropped unrun: its guard answers the error.
-                        tracing::error!(error = %e, slot, "writer unavailable");
+                        // `done` was dropped unrun: its `ReplyTo` answers the error.
+                        tracing::error!(error = %e, slot = b.slot, "writer unavailable");
                     }
                 }
             }
         }
-        self.submit();
+        self.submit(el);
     }
 
-    /// Hands this session's jobs to the looper's batch, sent once per loop iteration
-    /// (`loop_batch.rs`).
-    fn submit(&mut self) {
-        crate::loop_batch::gather(
-            self.conn.as_ref().map(|(_, h)| h),
-            &self.ctx.engine,
-            &mut self.txns,
-            &mut self.reads,
-        );
+    /// Hands this session's jobs to the loop's outbox, sent once per loop iteration
+    /// (`crate::outbox`).
+    fn submit(&mut self, el: &mut EventLoop) {
+        crate::outbox::post(el, &self.ctx.engine, &mut self.writes, &mut self.reads);
     }
 
-    /// A closure that posts a batch's reply back to this connection's looper: slot, where it
-    /// ran, the reply, its command count, and the bytes its builder charged to the budget.
-    fn poster(&self) -> PostFn {
-        let conn = self.conn.clone();
-        Box::new(move |slot, dest, reply, n, charged| {
-            let Some((id, handle)) = &conn else { return };
-            let failed = reply.is_err();
-            let reply = reply.unwrap_or_else(|e| error_replies(&e, n));
-            let id = *id;
-            handle.queue_in_loop(move |el| {
-                el.with_handler::<Session, _>(id, |s, conn| {
-                    if failed {
-                        s.ctx.error_replies.fetch_add(n as u64, Relaxed);
-                    }
-                    s.budget.adjust(charged, reply.len());
-                    s.on_reply(conn, slot, reply, dest, n)
-                });
-            });
-        })
+    /// Where the reply of batch `slot` goes: this connection on its looper, through
+    /// [`Session::deliver`].
+    fn reply_to(&self, slot: u64, dest: Dest, commands: usize) -> Option<ReplyTo> {
+        let (conn, handle) = self.conn.clone()?;
+        let address = ReplyAddress {
+            handle,
+            conn,
+            deliver: Session::deliver,
+        };
+        let (budget, ctx) = (self.budget.clone(), self.ctx.clone());
+        Some(ReplyTo::new(address, slot, dest, commands, budget, ctx))
+    }
+
+    /// Hands a batch's reply, posted by a storage thread, to its session (if the connection is
+    /// still open). Runs on the connection's loop.
+    fn deliver(el: &mut EventLoop, id: ConnId, reply: BatchReply) {
+        el.with_handler::<Session, _>(id, |s, conn| s.on_reply(conn, reply));
     }
 }
 
@@ -533,7 +472,7 @@ impl Handler for Session {
         }
         self.ctx.commands.fetch_add(n, Relaxed);
         self.end_batch();
-        self.dispatch();
+        self.dispatch(conn.event_loop());
         self.flush(conn);
         self.apply_backpressure(conn);
     }

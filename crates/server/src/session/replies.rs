@@ -5,7 +5,8 @@ use bytes::{Bytes, BytesMut};
 use kvs_reactor::Conn;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::{CLOSE_GRACE, Dest, MAX_PENDING_COMMANDS, Session};
+use super::{CLOSE_GRACE, MAX_PENDING_COMMANDS, Session};
+use crate::job::{BatchReply, Dest};
 
 impl Session {
     pub(super) fn new_slot(&mut self, silent: bool) -> u64 {
@@ -52,19 +53,20 @@ impl Session {
         }
     }
 
-    pub(super) fn on_reply(
-        &mut self,
-        conn: &mut Conn<'_>,
-        slot: u64,
-        reply: Bytes,
-        dest: Dest,
-        commands: usize,
-    ) {
-        self.fill(slot, reply, dest, true);
-        self.pending_commands = self.pending_commands.saturating_sub(commands);
+    /// A batch's reply is back from a storage thread: fills its slot, and sends what may go
+    /// now (held batches, then, at the end of the loop turn, the ready replies).
+    pub(super) fn on_reply(&mut self, conn: &mut Conn<'_>, reply: BatchReply) {
+        if reply.failed {
+            self.ctx
+                .error_replies
+                .fetch_add(reply.commands as u64, Relaxed);
+        }
+        self.budget.adjust(reply.charged, reply.bytes.len());
+        self.fill(reply.slot, reply.bytes, reply.dest, true);
+        self.pending_commands = self.pending_commands.saturating_sub(reply.commands);
         self.flush_at_turn_end(conn);
         if !self.held.is_empty() {
-            self.dispatch();
+            self.dispatch(conn.event_loop());
         }
         self.apply_backpressure(conn);
     }
@@ -151,7 +153,7 @@ impl Session {
             tracing::warn!(
                 client = self.st.client_id,
                 output,
-                owed = self.budget.used.load(Relaxed),
+                owed = self.budget.used(),
                 limit = self.ctx.config.output_hard_limit,
                 "client output buffer over the hard limit; closing"
             );

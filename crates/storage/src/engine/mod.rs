@@ -4,6 +4,7 @@
 //! describes it.
 
 pub(crate) mod batch;
+pub(crate) mod command;
 pub(crate) mod compactor;
 pub(crate) mod expiry;
 pub(crate) mod fileset;

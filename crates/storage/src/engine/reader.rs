@@ -12,8 +12,7 @@ use crate::fileset::Value;
 use crate::options::now_ms;
 use crate::shared::{Shared, is_expired};
 
-/// A read command: runs on a reader thread with a [`Reader`] and hands its result on itself.
-pub type ReadFn = Box<dyn FnOnce(&Reader<'_>) + Send>;
+use crate::command::ReadFn;
 
 /// Read access to the committed state of the store. No locks: an index lookup, an atomic
 /// load of the file set, and a read from a mapped file (`pread` only for a record past the
@@ -161,8 +160,8 @@ pub(crate) fn run(shared: Arc<Shared>, rx: Receiver<Vec<ReadFn>>, n: usize) {
     let _span = tracing::debug_span!("reader", n).entered();
     let reader = Reader { shared: &shared };
     for batch in rx.iter() {
-        for f in batch {
-            if catch_unwind(AssertUnwindSafe(|| f(&reader))).is_err() {
+        for command in batch {
+            if catch_unwind(AssertUnwindSafe(|| command.run(&reader))).is_err() {
                 tracing::error!("a read command panicked");
             }
         }

@@ -10,17 +10,18 @@ use std::thread::JoinHandle;
 use arc_swap::ArcSwap;
 use crossbeam_channel::{Sender, bounded, unbounded};
 
+use crate::command::{ClosureCommand, Completion, ReadCommand, ReadFn, TxnFn, WriteCommand};
 use crate::compactor::{CompactionReport, CompactorMsg};
 use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
 use crate::handoff::CallerSpin;
 use crate::lock::DirLock;
 use crate::options::Options;
-use crate::reader::{ReadFn, Reader};
+use crate::reader::Reader;
 use crate::recovery::{RecoveryReport, recover};
 use crate::shared::{Counters, FileStats, Shared, lock};
 use crate::txn::Txn;
-use crate::writer::{Completion, TxnFn, Writer, WriterMsg};
+use crate::writer::{Writer, WriterMsg};
 
 /// A handle to an open store. `Clone + Send + Sync`; the store shuts down (threads stopped, data
 /// fsync'd, directory lock released) when the last clone is dropped.
@@ -144,23 +145,35 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Txn<'_>) -> Completion + Send + 'static,
     ) -> Result<()> {
-        self.submit_writes(vec![Box::new(f)])
+        self.submit_commands(vec![Box::new(ClosureCommand::new(f))])
     }
 
-    /// Sends several write commands in one channel message; they run in order, in one batch or
-    /// consecutive ones.
+    /// Sends several write closures in one channel message; they run in order, in one batch or
+    /// consecutive ones. **Thread-safe.**
     pub fn submit_writes(&self, fs: Vec<TxnFn>) -> Result<()> {
+        self.submit_commands(
+            fs.into_iter()
+                .map(|f| -> Box<dyn WriteCommand> { Box::new(ClosureCommand::new(f)) })
+                .collect(),
+        )
+    }
+
+    /// Sends several write commands of the caller's own type in one channel message; they run
+    /// in order, in one batch or consecutive ones. **Thread-safe.** Fails with
+    /// [`StorageError::Closed`] (dropping the commands unrun) if the store is shutting down.
+    pub fn submit_commands(&self, commands: Vec<Box<dyn WriteCommand>>) -> Result<()> {
         self.writer()?
-            .send(WriterMsg::Txns(fs))
+            .send(WriterMsg::Txns(commands))
             .map_err(|_| StorageError::Closed)
     }
 
     /// Sends one read command to the reader threads. **Thread-safe.**
     pub fn submit_read(&self, f: impl FnOnce(&Reader<'_>) + Send + 'static) -> Result<()> {
-        self.submit_reads(vec![Box::new(f)])
+        self.submit_reads(vec![Box::new(f) as Box<dyn ReadCommand>])
     }
 
     /// Sends several read commands in one channel message, run in order by one reader thread.
+    /// **Thread-safe.**
     pub fn submit_reads(&self, fs: Vec<ReadFn>) -> Result<()> {
         let tx = self.inner.reader_tx.as_ref().ok_or(StorageError::Closed)?;
         tx.send(fs).map_err(|_| StorageError::Closed)
@@ -208,10 +221,12 @@ impl Store {
         f: impl FnOnce(&mut Txn<'_>) -> R + Send + 'static,
     ) -> Result<R> {
         let (tx, rx) = crate::handoff::reply_slot();
-        let call: TxnFn = Box::new(move |txn| {
-            let r = f(txn);
-            Box::new(move |committed: Result<()>| tx.send(committed.map(|()| r)))
-        });
+        let call = Box::new(ClosureCommand::new(
+            move |txn: &mut Txn<'_>| -> Completion {
+                let r = f(txn);
+                Box::new(move |committed: Result<()>| tx.send(committed.map(|()| r)))
+            },
+        ));
         self.writer()?
             .send(WriterMsg::Call(call, std::time::Instant::now()))
             .map_err(|_| StorageError::Closed)?;

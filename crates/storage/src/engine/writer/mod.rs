@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::batch::{Batch, Pending, Undo};
+use crate::command::{Completion, WriteCommand};
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::expiry::ExpirySchedule;
@@ -26,21 +27,16 @@ mod files;
 
 pub(crate) use files::new_active_file;
 
-/// Called once a write command has committed (`Ok`) or failed; runs on the writer thread, so it
-/// should only hand the result on (e.g. post it to a network loop).
-pub type Completion = Box<dyn FnOnce(Result<()>) + Send>;
-
-/// A write command: runs on the writer thread against a [`Txn`] and returns what to do once its
-/// records are committed.
-pub type TxnFn = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
+/// A boxed write command, as the writer receives them.
+pub(crate) type Command = Box<dyn WriteCommand>;
 
 pub(crate) enum WriterMsg {
-    Txns(Vec<TxnFn>),
+    Txns(Vec<Command>),
     /// One command whose caller is blocked until it commits ([`Store::execute`]), sent at the
     /// given time: the writer polls for that caller's next call before parking (`handoff`).
     ///
     /// [`Store::execute`]: crate::Store::execute
-    Call(TxnFn, Instant),
+    Call(Command, Instant),
     /// Make everything written so far durable, then call back.
     Sync(Completion),
     /// Drop every key: one MANIFEST edit replaces all files with a new, empty one.
@@ -65,8 +61,8 @@ pub(crate) struct Writer {
     /// The current batch and the current txn's undo log, kept to reuse their memory.
     batch: Batch,
     undo: Vec<Undo>,
-    /// Completions of the current batch's commands and syncs (kept, as `batch`).
-    completions: Vec<Completion>,
+    /// The current batch's commands, to be told of the commit, and its syncs (kept, as `batch`).
+    completions: Vec<Command>,
     syncs: Vec<Completion>,
     /// When to poll for a blocked caller's next call instead of parking at once.
     spin: WriterSpin,
@@ -305,11 +301,10 @@ impl Writer {
                     let result = self.commit(&mut batch, !syncs.is_empty());
                     batch.clear();
                     let scope = self.shared.opts.completion_scope.clone();
-                    let all = completions.drain(..).chain(syncs.drain(..));
-                    finish(scope.as_ref(), &result, all);
+                    finish(scope.as_ref(), &result, &mut completions, &mut syncs);
                     // flush_all's errors are already WritesRefused, which `failure` keeps as is.
                     let flushed = self.flush_all();
-                    finish(scope.as_ref(), &flushed, std::iter::once(c));
+                    finish(scope.as_ref(), &flushed, &mut Vec::new(), &mut vec![c]);
                 }
             }
         }
@@ -318,14 +313,13 @@ impl Writer {
         // for the next batch to commit.
         batch.clear();
         let scope = self.shared.opts.completion_scope.as_ref();
-        let all = completions.drain(..).chain(syncs.drain(..));
-        finish(scope, &result, all);
+        finish(scope, &result, &mut completions, &mut syncs);
         self.batch = batch;
         self.completions = completions;
         self.syncs = syncs;
     }
 
-    fn run_txn(&mut self, f: TxnFn, batch: &mut Batch, now: u64) -> Option<Completion> {
+    fn run_txn(&mut self, mut command: Command, batch: &mut Batch, now: u64) -> Option<Command> {
         let start = batch.len();
         let mut next_seq = self.next_seq;
         let mut undo = std::mem::take(&mut self.undo);
@@ -337,7 +331,7 @@ impl Writer {
             now_ms: now,
             undo: &mut undo,
         };
-        let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut txn)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| command.run(&mut txn))).map(|()| command);
         let c = self.finish_txn(outcome, start, next_seq, batch, &mut undo);
         self.undo = undo;
         c
@@ -347,12 +341,12 @@ impl Writer {
     /// wrote something over the limits).
     fn finish_txn(
         &mut self,
-        outcome: std::thread::Result<Completion>,
+        outcome: std::thread::Result<Command>,
         start: usize,
         next_seq: u64,
         batch: &mut Batch,
         undo: &mut Vec<Undo>,
-    ) -> Option<Completion> {
+    ) -> Option<Command> {
         match outcome {
             Ok(c) => {
                 // Over-limit keys or values (§8) would fail the whole batch's encoding, which
@@ -367,7 +361,7 @@ impl Writer {
                     .or_else(|| (!new.is_empty()).then(|| self.shared.refused()).flatten())
                 {
                     batch.roll_back(start, undo);
-                    c(Err(e));
+                    c.committed(Err(e));
                     return None;
                 }
                 self.next_seq = next_seq;
@@ -517,21 +511,27 @@ impl Writer {
     }
 }
 
-/// Calls completions with `result`, inside the store's completion scope.
+/// Tells a batch's commands, then its syncs, how the commit went (emptying both lists), inside
+/// the store's completion scope.
 fn finish(
     scope: Option<&CompletionScope>,
     result: &Result<()>,
-    completions: impl Iterator<Item = Completion>,
+    commands: &mut Vec<Command>,
+    syncs: &mut Vec<Completion>,
 ) {
-    let mut completions = Some(completions);
+    let outcome = || match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(failure(e)),
+    };
     CompletionScope::run(scope, || {
-        for c in completions.take().into_iter().flatten() {
-            let r = match result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(failure(e)),
-            };
-            if catch_unwind(AssertUnwindSafe(|| c(r))).is_err() {
+        for c in commands.drain(..) {
+            if catch_unwind(AssertUnwindSafe(|| c.committed(outcome()))).is_err() {
                 tracing::error!("a write completion panicked");
+            }
+        }
+        for c in syncs.drain(..) {
+            if catch_unwind(AssertUnwindSafe(|| c(outcome()))).is_err() {
+                tracing::error!("a sync completion panicked");
             }
         }
     });

@@ -2,6 +2,10 @@
 //! or the writer when a read must stay behind a write of its connection) and [`WriteDb`] for the
 //! writer's atomic read-modify-write. Implemented by kvs-storage's `Reader`/`Txn` and by the
 //! sled comparison engine (`crate::engine::sled`).
+//!
+//! A batch runs its commands through a [`Counted`] view around the engine's, which counts the
+//! keyspace hits and misses they report ([`Db::note_lookup`]) for INFO: the count travels with
+//! the view, not through a thread-local.
 
 use bytes::Bytes;
 use kvs_storage::{Reader, StorageError, Txn, Value};
@@ -26,6 +30,13 @@ pub trait Db {
     /// A hint: changes nothing; by default it does nothing.
     fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
         let _ = keys;
+    }
+    /// A read lookup of a key found (`true`) or not, as Redis counts them in
+    /// `keyspace_hits`/`keyspace_misses` (`lookupKeyRead`: read commands, and the reads of
+    /// GETSET, GETDEL, GETEX). Counted by the [`Counted`] view a batch runs through; ignored by
+    /// default.
+    fn note_lookup(&mut self, found: bool) {
+        let _ = found;
     }
 }
 
@@ -97,5 +108,87 @@ impl WriteDb for Txn<'_> {
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         Txn::delete(self, key)
+    }
+}
+
+/// Keyspace hits and misses counted by a [`Counted`] view.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Lookups {
+    /// Lookups that found their key.
+    pub hits: u64,
+    /// Lookups that did not.
+    pub misses: u64,
+}
+
+/// A view around an engine's [`Db`] or [`WriteDb`] that counts the lookups the commands run
+/// through it report ([`Db::note_lookup`]); everything else is passed through.
+pub struct Counted<'a, D: ?Sized> {
+    /// The engine's view.
+    pub inner: &'a mut D,
+    /// What was counted so far.
+    pub lookups: Lookups,
+}
+
+impl<'a, D: ?Sized> Counted<'a, D> {
+    /// Counts over `inner`, from zero.
+    pub fn new(inner: &'a mut D) -> Self {
+        Counted {
+            inner,
+            lookups: Lookups::default(),
+        }
+    }
+}
+
+/// Forwards every [`Db`] method to `self.inner` but `note_lookup`, which counts.
+macro_rules! forward_db {
+    () => {
+        fn get(&mut self, key: &[u8]) -> Result<Option<Value>, StorageError> {
+            self.inner.get(key)
+        }
+        fn exists(&mut self, key: &[u8]) -> Result<bool, StorageError> {
+            self.inner.exists(key)
+        }
+        fn get_many(&mut self, keys: &[Bytes]) -> Result<Vec<Option<Value>>, StorageError> {
+            self.inner.get_many(keys)
+        }
+        fn scan(&mut self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
+            self.inner.scan(cursor, count)
+        }
+        fn key_count(&mut self) -> usize {
+            self.inner.key_count()
+        }
+        fn random_key(&mut self) -> Option<Vec<u8>> {
+            self.inner.random_key()
+        }
+        fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
+            self.inner.prefetch(keys)
+        }
+        fn note_lookup(&mut self, found: bool) {
+            if found {
+                self.lookups.hits += 1;
+            } else {
+                self.lookups.misses += 1;
+            }
+        }
+    };
+}
+
+impl Db for Counted<'_, dyn Db + '_> {
+    forward_db!();
+}
+
+impl Db for Counted<'_, dyn WriteDb + '_> {
+    forward_db!();
+}
+
+impl WriteDb for Counted<'_, dyn WriteDb + '_> {
+    fn now_ms(&self) -> u64 {
+        self.inner.now_ms()
+    }
+    fn put(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>) {
+        self.inner.put(key, value, expire_at_ms)
+    }
+    fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
+        self.inner.delete(key)
     }
 }

@@ -1,0 +1,396 @@
+//! The two named types of the request path (docs/architecture.md §3): a [`CommandJob`] — a
+//! batch of one connection's storage commands on its way to a storage thread, carrying where
+//! its reply goes ([`ReplyTo`]) — and the [`BatchReply`] that comes back to the connection's
+//! looper. Also the reply budget a connection shares with the threads building its replies.
+//!
+//! The path of a job: the session builds it on the looper (`session::dispatch`), the looper's
+//! [`Outbox`](crate::outbox) sends it at the end of the loop iteration, the engine runs it on
+//! its writer ([`run_write`](CommandJob::run_write), then [`committed`](CommandJob::committed)
+//! once the batch is durable) or on a reader ([`run_read`](CommandJob::run_read)), and
+//! [`ReplyTo::send`] posts the reply to the owning looper with `queue_in_loop`; the looper
+//! hands it to the session (`Session::on_reply`), which alone writes the socket.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+
+use bytes::{Bytes, BytesMut};
+use kvs_reactor::{ConnId, EventLoop, LoopHandle};
+use kvs_storage::{ReadCommand, Reader, StorageError, Txn, WriteCommand};
+
+use crate::cmd::{self, Cmd};
+use crate::ctx::ServerCtx;
+use crate::db::{Counted, Db, WriteDb};
+use crate::engine::Job;
+use crate::resp::{Proto, encode};
+
+/// The reply of a batch whose execution panicked (or whose job was dropped unrun), once per
+/// command of the batch. The server log has the panic.
+pub const ERR_INTERNAL: &str =
+    "ERR internal error: the command failed on the server; see the server log";
+
+/// Which storage thread a batch went to: the session counts what it has in flight on each
+/// (a write may not overtake reads still running; see `session`'s ordering rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// A reader thread.
+    Reader,
+    /// The writer thread.
+    Writer,
+}
+
+/// A batch of one connection's storage commands, run together on one storage thread.
+pub struct CommandJob {
+    cmds: Vec<Cmd>,
+    proto: Proto,
+    /// CLIENT REPLY OFF / SKIP: run, but reply nothing.
+    silent: bool,
+    /// The replies of a write batch, built by `run_write`, sent by `committed`.
+    out: BytesMut,
+    reply: ReplyTo,
+}
+
+impl CommandJob {
+    /// A job for `cmds`, answered to `reply`.
+    pub fn new(cmds: Vec<Cmd>, proto: Proto, silent: bool, reply: ReplyTo) -> CommandJob {
+        CommandJob {
+            cmds,
+            proto,
+            silent,
+            out: BytesMut::new(),
+            reply,
+        }
+    }
+
+    /// Runs the batch's reads on `db` and sends the reply. A reader thread's call.
+    pub fn run_read(mut self, db: &mut dyn Db) {
+        cmd::prefetch_reads(&self.cmds, db);
+        let mut out = BytesMut::with_capacity(self.cmds.len() * 32);
+        let mut view = Counted::new(db);
+        let reply = &mut self.reply;
+        run_counted(
+            &reply.ctx,
+            &self.cmds,
+            self.silent,
+            &reply.budget,
+            &mut out,
+            &mut reply.charged,
+            |c, out| cmd::exec_read(c, &mut view, self.proto, out),
+        );
+        reply
+            .ctx
+            .add_lookups(view.lookups.hits, view.lookups.misses);
+        self.reply.send(Ok(out.freeze()));
+    }
+
+    /// Runs the batch's commands in the writer's transaction; the reply waits for
+    /// [`committed`](Self::committed). The writer thread's call.
+    pub fn run_write(&mut self, txn: &mut dyn WriteDb) {
+        cmd::prefetch_writes(&self.cmds, txn);
+        let mut out = BytesMut::with_capacity(self.cmds.len() * 16);
+        let mut view = Counted::new(txn);
+        let reply = &mut self.reply;
+        run_counted(
+            &reply.ctx,
+            &self.cmds,
+            self.silent,
+            &reply.budget,
+            &mut out,
+            &mut reply.charged,
+            |c, out| cmd::exec_write(c, &mut view, self.proto, out),
+        );
+        reply
+            .ctx
+            .add_lookups(view.lookups.hits, view.lookups.misses);
+        self.out = out;
+    }
+
+    /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
+    /// the error for each command. The writer thread's call.
+    pub fn committed(self, result: kvs_storage::Result<()>) {
+        let out = self.out;
+        self.reply.send(result.map(|()| out.freeze()));
+    }
+}
+
+impl Job for CommandJob {
+    fn run_read_on(self: Box<Self>, db: &mut dyn Db) {
+        self.run_read(db);
+    }
+    fn run_write_on(&mut self, txn: &mut dyn WriteDb) {
+        self.run_write(txn);
+    }
+}
+
+/// The kvs engine's writer runs a job as a storage command, with no wrapper.
+impl WriteCommand for CommandJob {
+    fn run(&mut self, txn: &mut Txn<'_>) {
+        self.run_write(txn);
+    }
+    fn committed(self: Box<Self>, result: kvs_storage::Result<()>) {
+        CommandJob::committed(*self, result);
+    }
+}
+
+/// The kvs engine's readers run a job as a storage read command, on a view of their own.
+impl ReadCommand for CommandJob {
+    fn run(self: Box<Self>, reader: &Reader<'_>) {
+        let mut view = reader.clone_view();
+        self.run_read(&mut view);
+    }
+}
+
+/// Runs a batch of reads on the calling thread (the looper's inline reads) as a reader thread
+/// would: returns the replies and the bytes charged to `budget` for them.
+pub fn run_reads_here(
+    ctx: &ServerCtx,
+    cmds: &[Cmd],
+    proto: Proto,
+    silent: bool,
+    budget: &ReplyBudget,
+    db: &mut dyn Db,
+) -> (BytesMut, usize) {
+    cmd::prefetch_reads(cmds, db);
+    let mut out = BytesMut::with_capacity(cmds.len() * 32);
+    let mut charged = 0;
+    let mut view = Counted::new(db);
+    run_counted(
+        ctx,
+        cmds,
+        silent,
+        budget,
+        &mut out,
+        &mut charged,
+        |c, out| cmd::exec_read(c, &mut view, proto, out),
+    );
+    ctx.add_lookups(view.lookups.hits, view.lookups.misses);
+    (out, charged)
+}
+
+/// The looper-side function a reply is handed to, with the event loop it runs on and the
+/// connection it is for (the session's `on_reply`, found through the loop's handler table).
+pub type Deliver = fn(&mut EventLoop, ConnId, BatchReply);
+
+/// A batch's reply, as its connection's looper receives it.
+#[derive(Debug)]
+pub struct BatchReply {
+    /// The batch's place in its connection's reply order.
+    pub slot: u64,
+    /// Where the batch ran.
+    pub dest: Dest,
+    /// The replies of its commands, concatenated.
+    pub bytes: Bytes,
+    /// How many commands it held.
+    pub commands: usize,
+    /// The bytes its builder charged to the connection's budget (moved to `bytes.len()`).
+    pub charged: usize,
+    /// The batch failed as a whole (a storage error answered for each command).
+    pub failed: bool,
+}
+
+/// Where a connection's replies go: its looper, its id there, and the function the looper
+/// hands a reply to. Made once per connection (`Session::on_connect`).
+#[derive(Clone)]
+pub struct ReplyAddress {
+    /// The connection's looper.
+    pub handle: LoopHandle,
+    /// The connection.
+    pub conn: ConnId,
+    /// Called on the looper with each reply.
+    pub deliver: Deliver,
+}
+
+/// Where one batch's reply goes, and the promise to send it exactly once: by
+/// [`send`](Self::send), or — if the job is dropped unanswered, because its command panicked on
+/// a storage thread (which catches it and carries on) or the job never ran — from `drop`, with
+/// [`ERR_INTERNAL`] for each command. Without that the connection would wait for the slot
+/// forever.
+pub struct ReplyTo {
+    address: Option<ReplyAddress>,
+    slot: u64,
+    dest: Dest,
+    commands: usize,
+    /// Bytes charged to the budget for this batch so far.
+    charged: usize,
+    budget: Arc<ReplyBudget>,
+    ctx: Arc<ServerCtx>,
+}
+
+impl ReplyTo {
+    /// The reply target of batch `slot` (`commands` commands, run on `dest`) of the connection
+    /// at `address`, whose replies are charged to `budget`.
+    pub fn new(
+        address: ReplyAddress,
+        slot: u64,
+        dest: Dest,
+        commands: usize,
+        budget: Arc<ReplyBudget>,
+        ctx: Arc<ServerCtx>,
+    ) -> ReplyTo {
+        ReplyTo {
+            address: Some(address),
+            slot,
+            dest,
+            commands,
+            charged: 0,
+            budget,
+            ctx,
+        }
+    }
+
+    /// Posts the batch's reply (or, on a storage error, that error for each command) to the
+    /// connection's looper. **Thread-safe.**
+    pub fn send(mut self, reply: kvs_storage::Result<Bytes>) {
+        let (bytes, failed) = match reply {
+            Ok(b) => (b, false),
+            Err(e) => (error_replies(&e, self.commands), true),
+        };
+        self.post(bytes, failed);
+    }
+
+    fn post(&mut self, bytes: Bytes, failed: bool) {
+        let Some(ReplyAddress {
+            handle,
+            conn,
+            deliver,
+        }) = self.address.take()
+        else {
+            return;
+        };
+        let reply = BatchReply {
+            slot: self.slot,
+            dest: self.dest,
+            bytes,
+            commands: self.commands,
+            charged: self.charged,
+            failed,
+        };
+        handle.queue_in_loop(move |el| deliver(el, conn, reply));
+    }
+}
+
+impl Drop for ReplyTo {
+    fn drop(&mut self) {
+        if self.address.is_some() {
+            tracing::error!(
+                slot = self.slot,
+                commands = self.commands,
+                "a batch of commands did not complete (panicked or dropped); answering errors"
+            );
+            let mut out = BytesMut::new();
+            for _ in 0..self.commands {
+                encode::error(&mut out, ERR_INTERNAL);
+            }
+            self.post(out.freeze(), false);
+        }
+    }
+}
+
+/// What a connection owes its client: reply bytes built by the storage threads and not yet
+/// handed to the socket, plus its pending output as last seen by the looper. Shared with the
+/// threads that build its replies, which charge every reply as they append it and stop building
+/// once the total passes the limit (Redis' client-output-buffer-limit hard limit): so a client
+/// that pipelines many GETs of big values and never reads costs at most about the limit plus
+/// one value per storage thread, not the sum of every reply it asked for.
+#[derive(Debug)]
+pub struct ReplyBudget {
+    limit: usize,
+    used: AtomicUsize,
+    over: AtomicBool,
+}
+
+impl ReplyBudget {
+    /// A budget of `limit` bytes, none used.
+    pub fn new(limit: usize) -> ReplyBudget {
+        ReplyBudget {
+            limit,
+            used: AtomicUsize::new(0),
+            over: AtomicBool::new(false),
+        }
+    }
+
+    /// Counts `n` more bytes; false once the limit is passed (and ever after).
+    pub fn charge(&self, n: usize) -> bool {
+        let total = self.used.fetch_add(n, Relaxed).saturating_add(n);
+        if total > self.limit {
+            self.over.store(true, Relaxed);
+        }
+        !self.is_over()
+    }
+
+    /// Uncounts `n` bytes (handed to the socket, or dropped).
+    pub fn release(&self, n: usize) {
+        let _ = self
+            .used
+            .fetch_update(Relaxed, Relaxed, |u| Some(u.saturating_sub(n)));
+    }
+
+    /// Moves the charge for something from `from` bytes to `to` bytes.
+    pub fn adjust(&self, from: usize, to: usize) {
+        if to > from {
+            self.charge(to - from);
+        } else {
+            self.release(from - to);
+        }
+    }
+
+    /// Whether the limit was passed.
+    pub fn is_over(&self) -> bool {
+        self.over.load(Relaxed)
+    }
+
+    /// Bytes counted now.
+    pub fn used(&self) -> usize {
+        self.used.load(Relaxed)
+    }
+}
+
+/// Runs a batch's commands with `exec`, appending to `out` and charging `budget` as it goes
+/// (adding what it charged to `charged`); stops early, with `out` emptied, once the budget is
+/// spent: the connection is then closed, and the commands not run are dropped with it, as Redis
+/// drops what is left of the query buffer of a client closed for its output buffer. Error
+/// replies are added to the server's counter. The replies of a `silent` batch (CLIENT REPLY OFF
+/// / SKIP) are dropped as each command ends, so they are never kept, carried back or charged.
+fn run_counted(
+    ctx: &ServerCtx,
+    cmds: &[Cmd],
+    silent: bool,
+    budget: &ReplyBudget,
+    out: &mut BytesMut,
+    charged: &mut usize,
+    mut exec: impl FnMut(&Cmd, &mut BytesMut),
+) {
+    let mut errors = 0u64;
+    for c in cmds {
+        if budget.is_over() {
+            break;
+        }
+        let before = out.len();
+        exec(c, out);
+        errors += u64::from(out.get(before) == Some(&b'-'));
+        if silent {
+            out.truncate(before);
+        }
+        let n = out.len() - before;
+        *charged += n;
+        if !budget.charge(n) {
+            break;
+        }
+    }
+    if budget.is_over() {
+        // Nobody will read it: free it now rather than carry it to the looper.
+        *out = BytesMut::new();
+    }
+    if errors > 0 {
+        ctx.error_replies.fetch_add(errors, Relaxed);
+    }
+}
+
+/// `e` as the reply of each of `n` commands.
+pub fn error_replies(e: &StorageError, n: usize) -> Bytes {
+    let mut out = BytesMut::new();
+    for _ in 0..n {
+        cmd::storage_error(e, &mut out);
+    }
+    out.freeze()
+}
