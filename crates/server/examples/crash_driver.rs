@@ -45,7 +45,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use kvs_server::client::{Client, Reply};
+use kvs_server::resp_client::{Client, Reply};
 
 /// SET/DEL keys per client.
 const SET_KEYS: usize = 16;

@@ -11,7 +11,7 @@ use kvs_storage::FsyncPolicy;
 
 use crate::engine::Engine;
 
-use crate::config::Config;
+use crate::startup_config::Config;
 
 /// Where a client's connection lives: the looper that owns it and the connection's id there.
 /// Only that looper may touch the connection, so CLIENT KILL posts the close to it.
@@ -350,8 +350,13 @@ impl ServerCtx {
         ]
     }
 
-    /// Validates one CONFIG SET pair.
-    pub fn config_check(&self, name: &str, value: &str) -> Result<(), String> {
+    /// Validates one CONFIG SET pair and makes room for it: for `maxclients` that raises the
+    /// process's open-file limit (`RLIMIT_NOFILE`) first, as Redis' `updateMaxclients` does, and
+    /// refuses the value if the limit cannot fit it. Changes nothing else; [`config_set`] then
+    /// applies the pair.
+    ///
+    /// [`config_set`]: ServerCtx::config_set
+    pub fn config_prepare(&self, name: &str, value: &str) -> Result<(), String> {
         let bad = |reason: &str| {
             format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
         };
@@ -411,7 +416,7 @@ impl ServerCtx {
 
     /// Applies a checked CONFIG SET pair.
     pub fn config_set(&self, name: &str, value: &str) -> Result<(), String> {
-        self.config_check(name, value)?;
+        self.config_prepare(name, value)?;
         let mut rt = self.runtime.write().unwrap_or_else(PoisonError::into_inner);
         match name {
             "requirepass" => {

@@ -8,24 +8,24 @@
 //! request order ([`session`]). Storage threads never touch a socket.
 #![deny(missing_docs)]
 
-pub mod client;
 pub mod cmd;
-pub mod config;
 pub mod conn_state;
 pub mod ctx;
 pub mod db;
 pub mod engine;
 pub mod error;
 pub mod job;
+pub mod kv_server;
 mod outbox;
 pub mod pattern;
 pub mod resp;
-pub mod server;
+pub mod resp_client;
 pub mod session;
+pub mod startup_config;
 mod trim;
 
-pub use config::{Config, EngineKind, default_loopers};
-pub use server::{KvServer, ServerError};
+pub use kv_server::{KvServer, ServerError};
+pub use startup_config::{Config, EngineKind, default_loopers};
 
 /// The Redis version kvs reports (`INFO server`, `HELLO`): the command set and error texts it
 /// follows.

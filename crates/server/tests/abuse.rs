@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{IO_TIMEOUT, Raw, cmd, connect, err, ok, server_proc, simple};
-use kvs_server::client::{Client, Reply, encode_command};
+use kvs_server::resp_client::{Client, Reply, encode_command};
 use tempfile::TempDir;
 
 /// One test at a time (see the module comment).

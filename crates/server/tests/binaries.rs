@@ -129,9 +129,10 @@ fn another_engine_on_the_same_directory_is_refused_before_binding() {
 fn shutdown_command_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start_server(dir.path(), &[]);
-    let mut c = kvs_server::client::Client::connect(server.addr, Duration::from_secs(5)).unwrap();
+    let mut c =
+        kvs_server::resp_client::Client::connect(server.addr, Duration::from_secs(5)).unwrap();
     c.cmd(&[b"SET", b"x", b"1"]).unwrap();
-    c.send_raw(&kvs_server::client::encode_command(&[b"SHUTDOWN"]))
+    c.send_raw(&kvs_server::resp_client::encode_command(&[b"SHUTDOWN"]))
         .unwrap();
     let status =
         wait_exit(&mut server.child, Duration::from_secs(15)).expect("server exits after SHUTDOWN");
@@ -144,8 +145,9 @@ fn shutdown_command_stops_the_server_cleanly() {
 fn the_sled_engine_serves_the_same_commands_and_persists() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start_server(dir.path(), &["--engine", "sled", "--fsync", "always"]);
-    let mut c = kvs_server::client::Client::connect(server.addr, Duration::from_secs(5)).unwrap();
-    use kvs_server::client::Reply;
+    let mut c =
+        kvs_server::resp_client::Client::connect(server.addr, Duration::from_secs(5)).unwrap();
+    use kvs_server::resp_client::Reply;
     assert_eq!(
         c.cmd(&[b"MSET", b"a", b"1", b"b", b"2"]).unwrap(),
         Reply::Simple("OK".into())

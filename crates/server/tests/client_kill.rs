@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use kvs_server::client::Client;
+use kvs_server::resp_client::Client;
 
 /// A connection to kill, with what CLIENT INFO says about it: its id, `addr=` and `laddr=`.
 struct Victim {

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use kvs_server::client::{Client, Reply};
 use kvs_server::cmd::table::COMMANDS;
+use kvs_server::resp_client::{Client, Reply};
 
 fn now_secs() -> i64 {
     SystemTime::now()

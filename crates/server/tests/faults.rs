@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use kvs_server::client::Reply;
+use kvs_server::resp_client::Reply;
 use kvs_storage::faults::{Fault, Op, inject};
 use kvs_storage::{FileKind, FsyncPolicy};
 
@@ -59,7 +59,7 @@ fn check_refused_but_readable(addr: std::net::SocketAddr, expected: &Reply) {
         &["FLUSHALL"],
         &["EXISTS", "a"],
     ] {
-        pipeline.extend(kvs_server::client::encode_command(
+        pipeline.extend(kvs_server::resp_client::encode_command(
             &args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>(),
         ));
     }

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use kvs_server::client::{Client, Reply};
+use kvs_server::resp_client::{Client, Reply};
 
 /// Sends `args` and asserts the reply.
 #[track_caller]
@@ -654,7 +654,7 @@ fn client_reply_off_and_skip_drop_replies_but_run_the_commands() {
         &["GET", "k"],
         &["GET", "after"],
     ] {
-        pipeline.extend(kvs_server::client::encode_command(
+        pipeline.extend(kvs_server::resp_client::encode_command(
             &args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>(),
         ));
     }
@@ -783,17 +783,19 @@ fn client_reply_off_replies_are_not_charged_to_the_output_limit() {
     let (_server, addr, _dir) = start_with(|c| c.output_hard_limit = 1 << 20);
     let mut raw = Raw::connect(addr);
     let big = "v".repeat(100 << 10);
-    let mut pipeline = kvs_server::client::encode_command(&[b"SET", b"big", big.as_bytes()]);
-    pipeline.extend(kvs_server::client::encode_command(&[
+    let mut pipeline = kvs_server::resp_client::encode_command(&[b"SET", b"big", big.as_bytes()]);
+    pipeline.extend(kvs_server::resp_client::encode_command(&[
         b"CLIENT", b"REPLY", b"OFF",
     ]));
     for _ in 0..100 {
-        pipeline.extend(kvs_server::client::encode_command(&[b"GET", b"big"]));
+        pipeline.extend(kvs_server::resp_client::encode_command(&[b"GET", b"big"]));
     }
-    pipeline.extend(kvs_server::client::encode_command(&[
+    pipeline.extend(kvs_server::resp_client::encode_command(&[
         b"CLIENT", b"REPLY", b"ON",
     ]));
-    pipeline.extend(kvs_server::client::encode_command(&[b"STRLEN", b"big"]));
+    pipeline.extend(kvs_server::resp_client::encode_command(&[
+        b"STRLEN", b"big",
+    ]));
     raw.send(&pipeline);
     raw.expect(b"+OK\r\n+OK\r\n:102400\r\n");
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use kvs_server::REDIS_COMPAT_VERSION;
-use kvs_server::client::Reply;
+use kvs_server::resp_client::Reply;
 
 /// The bytes of the HELLO map/array for `proto` and client `id`.
 fn hello_reply(proto: u8, id: i64) -> Vec<u8> {
@@ -176,7 +176,7 @@ fn pipeline_of_10000_commands_in_one_write_replies_in_order() {
             _ => vec!["EXISTS".into(), format!("k{}", i - 2), format!("k{i}")],
         };
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        request.extend_from_slice(&kvs_server::client::encode_command(&args));
+        request.extend_from_slice(&kvs_server::resp_client::encode_command(&args));
     }
     c.send_raw(&request).unwrap();
     for i in 0..10_000 {
@@ -194,7 +194,7 @@ fn pipeline_of_10000_commands_in_one_write_replies_in_order() {
 }
 
 /// The reply to a command sent after a pipeline must be the very next one (no extra replies).
-fn check_no_extra_reply(c: &mut kvs_server::client::Client) {
+fn check_no_extra_reply(c: &mut kvs_server::resp_client::Client) {
     assert_eq!(cmd(c, &["ECHO", "end-marker"]), bulk("end-marker"));
 }
 
@@ -495,7 +495,7 @@ fn big_value_in_many_writes() {
     let (_server, addr, _dir) = start();
     let mut c = connect(addr);
     let value: Vec<u8> = (0..(4 << 20)).map(|i| (i % 251) as u8).collect();
-    let request = kvs_server::client::encode_command(&[b"SET", b"big", &value]);
+    let request = kvs_server::resp_client::encode_command(&[b"SET", b"big", &value]);
     for part in request.chunks(100_003) {
         c.send_raw(part).unwrap();
     }

@@ -140,7 +140,7 @@ pub mod error;
 pub use engine::index;
 #[cfg(feature = "fault-injection")]
 pub use file::faults;
-pub use file::{dbfile, dir, format, manifest, mapped, scan};
+pub use file::{dbfile, dir, format, manifest, mapped, record_scan};
 
 pub(crate) use engine::{
     batch, command, compactor, expiry, fileset, handoff, kv_store, options, reader, shared, store,
@@ -161,15 +161,14 @@ pub use format::{
 };
 pub use manifest::{Manifest, ManifestState};
 pub use mapped::{FileView, MappedFile};
-pub use scan::{Damage, RecordIter, ScanReport};
+pub use record_scan::{Damage, RecordIter, ScanReport};
 
 pub use command::{Completion, ReadCommand, ReadFn, TxnFn, WriteCommand};
 pub use compactor::CompactionReport;
-pub use fileset::Value;
 pub use kv_store::{KvStore, KvsEngine};
 pub use lock::LOCK_FILE;
 pub use options::{CompletionScope, FsyncPolicy, Options, now_ms};
-pub use reader::Reader;
+pub use reader::{Reader, Value};
 pub use recovery::RecoveryReport;
 pub use shared::FileStats;
 pub use store::{Store, StoreStats};

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use kvs_server::client::{Client, Reply};
+use kvs_server::resp_client::{Client, Reply};
 
 #[derive(Parser, Debug)]
 #[command(name = "kvs-client", version, about = "Client for kvs-server")]

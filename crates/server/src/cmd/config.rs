@@ -117,7 +117,7 @@ pub fn exec(cmd: ConfigCmd, proto: Proto, ctx: &ServerCtx, out: &mut BytesMut) {
                 }
             }
             for (k, v) in &pairs {
-                if let Err(e) = ctx.config_check(
+                if let Err(e) = ctx.config_prepare(
                     &String::from_utf8_lossy(k).to_lowercase(),
                     &String::from_utf8_lossy(v),
                 ) {

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use kvs_server::client::{Client, Reply, encode_command};
+use kvs_server::resp_client::{Client, Reply, encode_command};
 use kvs_server::{Config, KvServer};
 use kvs_storage::FsyncPolicy;
 use tempfile::TempDir;

@@ -17,7 +17,7 @@ use crate::format::{
 };
 use crate::manifest::ManifestState;
 use crate::mapped::MappedFile;
-use crate::scan::{RecordIter, ScanReport};
+use crate::record_scan::{RecordIter, ScanReport};
 
 /// Files shorter than this are read instead of mapped (no empty maps, fewer syscalls).
 const MAP_THRESHOLD: u64 = 64 << 10;

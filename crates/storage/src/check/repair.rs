@@ -17,7 +17,7 @@ use crate::format::{
     DataCodec, EditCodec, Fid, FileKind, HEADER_LEN, HintCodec, HintEntry, MANIFEST_FID, RecordRef,
 };
 use crate::manifest::{Manifest, ManifestState};
-use crate::scan::RecordIter;
+use crate::record_scan::RecordIter;
 
 /// Records are copied into a rewritten file in writes of about this many bytes.
 const WRITE_CHUNK: usize = 4 << 20;

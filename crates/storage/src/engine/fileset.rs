@@ -17,6 +17,7 @@ use crate::format::codec::decode_frame;
 use crate::format::{DataCodec, Fid, FileKind};
 use crate::index::IndexEntry;
 use crate::mapped::MappedFile;
+use crate::reader::Value;
 
 /// The file being appended to, as readers see it: a second, read-only descriptor and a
 /// read-only map of its first `window` bytes (§11.3), read at offsets the index got from the
@@ -93,15 +94,6 @@ impl ActiveFile {
             .map_err(|e| StorageError::io("read", &self.path, e))?;
         Ok(Cow::Owned(buf))
     }
-}
-
-/// A value read from the store, with its expiry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Value {
-    /// The bytes.
-    pub data: Vec<u8>,
-    /// Absolute expiry, Unix milliseconds.
-    pub expire_at_ms: Option<u64>,
 }
 
 /// Every live data file: what a reader needs to resolve an index entry to bytes.

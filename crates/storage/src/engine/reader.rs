@@ -8,11 +8,19 @@ use std::sync::atomic::Ordering::SeqCst;
 use crossbeam_channel::Receiver;
 
 use crate::error::Result;
-use crate::fileset::Value;
 use crate::options::now_ms;
 use crate::shared::{Shared, is_expired};
 
 use crate::command::ReadFn;
+
+/// A value read from the store, with its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    /// The bytes.
+    pub data: Vec<u8>,
+    /// Absolute expiry, Unix milliseconds.
+    pub expire_at_ms: Option<u64>,
+}
 
 /// Read access to the committed state of the store. No locks: an index lookup, an atomic
 /// load of the file set, and a read from a mapped file (`pread` only for a record past the

@@ -8,11 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use arc_swap::ArcSwap;
 
 use crate::error::{Result, StorageError};
-use crate::fileset::{FileSet, Value};
+use crate::fileset::FileSet;
 use crate::format::Fid;
 use crate::index::{Index, IndexEntry, KeyHash, PrefetchStage};
 use crate::manifest::Manifest;
 use crate::options::{Options, now_ms};
+use crate::reader::Value;
 
 /// What the compactor needs to know about one data file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

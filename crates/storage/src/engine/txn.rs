@@ -3,7 +3,7 @@
 
 use crate::batch::{Batch, Pending, Undo};
 use crate::error::Result;
-use crate::fileset::Value;
+use crate::reader::Value;
 use crate::shared::Shared;
 
 /// One write command's view of the store, on the writer thread.

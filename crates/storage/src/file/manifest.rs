@@ -19,7 +19,7 @@ use crate::dbfile::{Access, DBFile};
 use crate::dir::{MANIFEST_NAME, MANIFEST_TMP_NAME, sync_dir};
 use crate::error::{Corruption, EditError, FidList, Result, StorageError};
 use crate::format::{EditCodec, FIRST_DATA_FID, Fid, FileKind, MANIFEST_FID, ManifestEdit};
-use crate::scan::{Damage, ScanReport};
+use crate::record_scan::{Damage, ScanReport};
 
 /// The state a MANIFEST describes: live files and counters (§6.2).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use crate::dbfile::check_header;
 use crate::dir::file_path;
 use crate::error::{Result, StorageError};
 use crate::format::{DataCodec, Fid, FileKind, HEADER_LEN, RecordCodec, RecordRef, decode_frame};
-use crate::scan::RecordIter;
+use crate::record_scan::RecordIter;
 
 /// A whole file mapped read-only, header validated. `Send + Sync`; share it in an `Arc`.
 ///

@@ -15,7 +15,7 @@ use crate::index::{Index, IndexEntry};
 use crate::loader::{Expiring, Loader};
 use crate::manifest::Manifest;
 use crate::mapped::MappedFile;
-use crate::scan::ScanReport;
+use crate::record_scan::ScanReport;
 use crate::shared::FileStats;
 
 mod load;

@@ -13,9 +13,9 @@ use crate::engine::Engine;
 use crate::engine::kvs::KvsEngine;
 use crate::engine::sled::SledEngine;
 
-use crate::config::{Config, EngineKind};
 use crate::ctx::ServerCtx;
 use crate::session::Session;
+use crate::startup_config::{Config, EngineKind};
 
 /// The file in the data directory that records which engine wrote it.
 pub const ENGINE_FILE: &str = "ENGINE";
