@@ -455,7 +455,8 @@ KVS_SUBCOMMANDS = [
     "client|id", "client|setname", "client|getname", "client|list", "client|info", "client|kill",
     "client|help", "client|no-evict", "client|reply", "config|get", "config|set",
     "config|resetstat", "config|rewrite", "command|count", "command|info", "command|docs",
-    "command|list", "command|getkeys", "command|help",
+    "command|list", "command|getkeys", "command|help", "function|flush", "function|list",
+    "function|help", "script|flush", "script|exists", "script|help",
 ]
 KVS_SUBCOMMANDS_SET = {n.encode() for n in KVS_SUBCOMMANDS}
 
@@ -838,6 +839,25 @@ def build_cases(kvs_commands, redis_arity):
         "SCAN 0 COUNT -1", "SCAN 0 COUNT x", "SCAN 0 MATCH", "SCAN 0 COUNT", "SCAN 0 TYPE",
         "SCAN 0 FOO bar", "SCAN", ("SCAN", " 0"), "SCAN +0", "SCAN 1.5", "SCAN 0 TYPE bogus COUNT 100",
         "SCAN 0 COUNT 100 MATCH k* MATCH *1", "SCAN 0 count 1000 count 1000 COUNT 1000"])
+
+    # --- COPY (strings; one database: DB 0 only)
+    g = "keys"
+    case(g, "copy", [
+        "SET a 1", "COPY a b", "GET b", "COPY a b", "COPY a b REPLACE", "COPY a a", "COPY a c DB 0",
+        "COPY a c DB x", "COPY a c DB", "COPY a c foo", "COPY zz c", "COPY a c REPLACE DB 99999999999",
+        "SET e v EX 100", "COPY e f", "TTL f", "COPY a b REPLACE REPLACE", "COPY a", "copy A B",
+        "COPY a a DB x", "COPY a a REPLACE"])
+
+    # --- FUNCTION / SCRIPT on a server with no scripts
+    g = "scripting"
+    case(g, "function_script", [
+        "FUNCTION FLUSH", "FUNCTION FLUSH ASYNC", "function flush sync", "FUNCTION FLUSH foo",
+        "FUNCTION FLUSH a b", "FUNCTION foo", "FUNCTION", "FUNCTION LIST", "FUNCTION LIST WITHCODE",
+        "FUNCTION LIST LIBRARYNAME x WITHCODE", "FUNCTION LIST LIBRARYNAME",
+        "FUNCTION LIST WITHCODE WITHCODE", "FUNCTION LIST x", "FUNCTION HELP", "FUNCTION HELP x",
+        "SCRIPT FLUSH", "SCRIPT FLUSH SYNC", "script flush async", "SCRIPT FLUSH x",
+        "SCRIPT FLUSH a b", "SCRIPT EXISTS", "SCRIPT EXISTS a", "SCRIPT EXISTS a b c", "SCRIPT",
+        "SCRIPT HELP", "SCRIPT HELP x", "SCRIPT foo"])
 
     # --- error texts
     g = "errors"

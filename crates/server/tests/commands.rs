@@ -2313,3 +2313,84 @@ fn an_oversized_key_is_refused_and_writes_go_on() {
 fn check_b(c: &mut Client, args: &[&[u8]], expected: Reply) {
     assert_eq!(cmd_b(c, args), expected, "{:?}", args.first());
 }
+
+// ---------------------------------------------------------------------------------------------
+// FUNCTION / SCRIPT: a server without scripts answers truthfully (Redis' test harness sends
+// FUNCTION FLUSH before every file).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn function_and_script_answer_for_a_server_without_scripts() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    check(&mut c, &["FUNCTION", "FLUSH"], ok());
+    check(&mut c, &["function", "flush", "async"], ok());
+    check(&mut c, &["SCRIPT", "FLUSH", "SYNC"], ok());
+    check(&mut c, &["FUNCTION", "LIST"], Reply::Array(Some(vec![])));
+    check(
+        &mut c,
+        &["FUNCTION", "LIST", "LIBRARYNAME", "x*", "WITHCODE"],
+        Reply::Array(Some(vec![])),
+    );
+    check(
+        &mut c,
+        &["SCRIPT", "EXISTS", "a", "b"],
+        Reply::Array(Some(vec![Reply::Int(0), Reply::Int(0)])),
+    );
+    check(
+        &mut c,
+        &["FUNCTION", "FLUSH", "x"],
+        err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
+    );
+    check(
+        &mut c,
+        &["SCRIPT", "FLUSH", "x"],
+        err("ERR SCRIPT FLUSH only support SYNC|ASYNC option"),
+    );
+    check(
+        &mut c,
+        &["FUNCTION", "LIST", "LIBRARYNAME"],
+        err("ERR library name argument was not given"),
+    );
+    check(
+        &mut c,
+        &["SCRIPT", "EXISTS"],
+        err("ERR wrong number of arguments for 'script|exists' command"),
+    );
+    check(
+        &mut c,
+        &["SCRIPT", "LOAD", "return 1"],
+        err("ERR unknown subcommand 'LOAD'. Try SCRIPT HELP."),
+    );
+    check(&mut c, &["EVAL", "return 1", "0"], {
+        err("ERR unknown command 'EVAL', with args beginning with: 'return 1' '0' ")
+    });
+}
+
+#[test]
+fn copy_copies_a_string_and_its_ttl() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    check(&mut c, &["SET", "a", "1", "EX", "100"], ok());
+    check(&mut c, &["COPY", "a", "b"], Reply::Int(1));
+    check(&mut c, &["GET", "b"], Reply::Bulk(Some(b"1".to_vec())));
+    check_range(&mut c, &["TTL", "b"], 95, 100);
+    check(&mut c, &["SET", "a", "2"], ok());
+    check(&mut c, &["COPY", "a", "b"], Reply::Int(0));
+    check(&mut c, &["COPY", "a", "b", "REPLACE"], Reply::Int(1));
+    check(&mut c, &["GET", "b"], Reply::Bulk(Some(b"2".to_vec())));
+    check(&mut c, &["TTL", "b"], Reply::Int(-1));
+    check(&mut c, &["COPY", "missing", "b"], Reply::Int(0));
+    check(
+        &mut c,
+        &["COPY", "a", "a"],
+        err("ERR source and destination objects are the same"),
+    );
+    check(
+        &mut c,
+        &["COPY", "a", "c", "DB", "1"],
+        err("ERR DB index is out of range"),
+    );
+    check(&mut c, &["COPY", "a", "c", "DB", "0"], Reply::Int(1));
+    check(&mut c, &["COPY", "a", "d", "NOPE"], err("ERR syntax error"));
+}

@@ -3,10 +3,9 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-
-use super::{Cmd, StorageCommand, WriteDb};
 use super::args::ArgCursor;
 use super::args::{int, is};
+use super::{Cmd, StorageCommand, WriteDb};
 use crate::resp::{Proto, encode};
 
 /// A parsed expire-family command.
@@ -123,11 +122,15 @@ pub fn parse_persist(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-
 impl StorageCommand for Expire {
     const WRITES: bool = true;
 
-    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         exec(self, txn, out)
     }
 }

@@ -20,7 +20,12 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 impl StorageCommand for Get {
     const WRITES: bool = false;
 
-    fn exec_read(&self, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_read(
+        &self,
+        db: &mut dyn Db,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         let v = db.get(&self.key)?;
         db.note_lookup(v.is_some());
         match v {

@@ -3,10 +3,9 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-
-use super::{Cmd, StorageCommand, WriteDb};
 use super::args::{ArgCursor, SYNTAX, is};
 use super::set::{Expiry, expire_arg};
+use super::{Cmd, StorageCommand, WriteDb};
 use crate::resp::{Proto, encode};
 
 /// A parsed GETEX. The option *structure* is checked at parse time (a syntax error whatever
@@ -63,11 +62,15 @@ fn resolve(change: &Change) -> Result<Option<Expiry>, String> {
     })
 }
 
-
 impl StorageCommand for GetEx {
     const WRITES: bool = true;
 
-    fn exec_write(&self, txn: &mut dyn WriteDb, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         exec(self, txn, proto, out)
     }
 }

@@ -54,7 +54,6 @@ pub fn range(len: usize, mut start: i64, mut end: i64) -> Option<(usize, usize)>
     Some((start as usize, end as usize + 1))
 }
 
-
 impl StorageCommand for GetRange {
     const WRITES: bool = false;
 

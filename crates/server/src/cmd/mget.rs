@@ -20,7 +20,12 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
 impl StorageCommand for MGet {
     const WRITES: bool = false;
 
-    fn exec_read(&self, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_read(
+        &self,
+        db: &mut dyn Db,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         // One consistent read of all keys (an MSET is seen whole or not at all); read before
         // replying, so a storage error becomes one error reply, not half an array.
         let values = db.get_many(&self.keys)?;

@@ -12,14 +12,38 @@
 pub mod args;
 pub mod table;
 
+mod append;
 mod client;
 mod command;
 mod config;
 mod connection;
+mod copy;
+mod del;
+mod exists;
+mod expire;
+mod get;
+mod getdel;
+mod getex;
+mod getrange;
+mod getset;
 mod hello;
+mod incr;
+mod incrbyfloat;
 mod info;
+mod keys;
 mod long_double;
+mod mget;
+mod mset;
+mod randomkey;
+mod rename;
+mod scan;
+mod scripting;
 mod server;
+mod set;
+mod setrange;
+mod strlen;
+mod ttl;
+mod type_;
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
@@ -75,14 +99,12 @@ pub trait StorageCommand: std::fmt::Debug + Send {
 }
 
 /// The storage commands, one line each: `file::Type`, the type in `cmd/file.rs` that
-/// implements [`StorageCommand`]. Declares the module and makes the type a [`StorageCmd`]
-/// variant (with `From<Type> for Cmd`, so a parser ends in `Ok(Type { .. }.into())`) and
+/// implements [`StorageCommand`] (its `mod` line is with the others above: a module declared
+/// inside a macro is invisible to rustfmt). Makes the type a [`StorageCmd`] variant (with `From<Type> for Cmd`, so a parser ends in `Ok(Type { .. }.into())`) and
 /// dispatches the trait's methods over the variants — an enum, not a box: a parsed command
 /// costs no allocation of its own.
 macro_rules! storage_commands {
     ($($module:ident :: $ty:ident),* $(,)?) => {
-        $(mod $module;)*
-
         /// A parsed storage command: one variant per line of `storage_commands!`.
         #[derive(Debug)]
         pub enum StorageCmd {
@@ -170,6 +192,7 @@ storage_commands! {
     del::Del,
     expire::Expire,
     rename::Rename,
+    copy::Copy,
 }
 
 /// Where a command runs.
@@ -213,6 +236,8 @@ pub enum Cmd {
     Info(Vec<Bytes>),
     /// DBSIZE, SAVE, BGREWRITEAOF, SHUTDOWN, FLUSHALL, FLUSHDB
     Server(server::ServerCmd),
+    /// FUNCTION / SCRIPT: a server without scripts.
+    Scripting(scripting::ScriptingCmd),
     /// A command run on a storage thread: GET, SET, INCR... (see [`storage_commands!`]).
     Storage(StorageCmd),
 }
@@ -256,7 +281,8 @@ impl Cmd {
             | Cmd::Client(_)
             | Cmd::Command(_)
             | Cmd::Config(_)
-            | Cmd::Info(_) => Route::Local,
+            | Cmd::Info(_)
+            | Cmd::Scripting(_) => Route::Local,
             Cmd::Server(s) => s.route(),
             Cmd::Storage(c) if c.writes() => Route::Write,
             Cmd::Storage(_) => Route::Read,
@@ -296,7 +322,10 @@ pub fn runs_before_auth(spec: &table::Spec) -> bool {
 /// Commands with subcommands: Redis looks the subcommand up (and checks its arity) before
 /// authentication, so an unknown one is reported as such even to an unauthenticated client.
 fn has_subcommands(spec: &table::Spec) -> bool {
-    matches!(spec.name, "client" | "config" | "command")
+    matches!(
+        spec.name,
+        "client" | "config" | "command" | "function" | "script"
+    )
 }
 
 /// Parses a command sent by a client that has not authenticated: `Ok(None)` if it must be
@@ -381,6 +410,10 @@ pub fn exec_local(cmd: Cmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
         }
         Cmd::Info(sections) => {
             info::exec(&sections, ctx, st.proto, out);
+            After::Continue
+        }
+        Cmd::Scripting(c) => {
+            scripting::exec(c, out);
             After::Continue
         }
         Cmd::Server(s) => server::exec_local(s, st, ctx, out),

@@ -4,10 +4,9 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-
-use super::{Cmd, StorageCommand, WriteDb};
 use super::args::ArgCursor;
 use super::args::wrong_arity;
+use super::{Cmd, StorageCommand, WriteDb};
 use crate::resp::{Proto, encode};
 
 /// A parsed MSET or MSETNX.
@@ -40,11 +39,15 @@ pub fn parse_msetnx(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, true, "msetnx")
 }
 
-
 impl StorageCommand for MSet {
     const WRITES: bool = true;
 
-    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         exec(self, txn, out)
     }
 }

@@ -16,7 +16,12 @@ pub fn parse(_args: &[Bytes]) -> Result<Cmd, String> {
 impl StorageCommand for RandomKey {
     const WRITES: bool = false;
 
-    fn exec_read(&self, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_read(
+        &self,
+        db: &mut dyn Db,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         match db.random_key() {
             Some(k) => encode::bulk(out, &k),
             None => encode::null(out, proto),

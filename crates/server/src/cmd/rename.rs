@@ -3,7 +3,6 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb, fail};
 use crate::resp::{Proto, encode};
@@ -34,11 +33,15 @@ pub fn parse_renamenx(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-
 impl StorageCommand for Rename {
     const WRITES: bool = true;
 
-    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         exec(self, txn, out)
     }
 }

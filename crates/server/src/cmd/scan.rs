@@ -51,7 +51,6 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::from(s))
 }
 
-
 impl StorageCommand for Scan {
     const WRITES: bool = false;
 

@@ -4,9 +4,8 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-
-use super::{Cmd, StorageCommand, WriteDb};
 use super::args::{ArgCursor, SYNTAX, int, is};
+use super::{Cmd, StorageCommand, WriteDb};
 use crate::resp::{Proto, encode};
 
 /// When the expiry of a write is decided.
@@ -178,11 +177,15 @@ pub fn parse_psetex(args: &[Bytes]) -> Result<Cmd, String> {
     parse_timed(args, false, "psetex")
 }
 
-
 impl StorageCommand for Set {
     const WRITES: bool = true;
 
-    fn exec_write(&self, txn: &mut dyn WriteDb, proto: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         exec(self, txn, proto, out)
     }
 }

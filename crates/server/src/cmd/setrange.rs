@@ -3,7 +3,6 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
-
 use super::append::{MAX_STRING, TOO_BIG};
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb, fail};
@@ -30,11 +29,15 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     }))
 }
 
-
 impl StorageCommand for SetRange {
     const WRITES: bool = true;
 
-    fn exec_write(&self, txn: &mut dyn WriteDb, _: Proto, out: &mut BytesMut) -> Result<(), StorageError> {
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
         exec(self, txn, out)
     }
 }

@@ -139,6 +139,14 @@ const T_REQ_ALL_SHARDS_NDOO: &[&str] =
 const A_KEYSPACE_READ_SLOW: &[&str] = &["@keyspace", "@read", "@slow"];
 const T_NDO_REQ_SPECIAL: &[&str] = &["nondeterministic_output", "request_policy:special"];
 const T_REQ_ALL_SHARDS_NDO: &[&str] = &["request_policy:all_shards", "nondeterministic_output"];
+const F_WRITE_NOSCRIPT: &[&str] = &["write", "noscript"];
+const F_NOSCRIPT: &[&str] = &["noscript"];
+const A_WRITE_SLOW_SCRIPTING: &[&str] = &["@write", "@slow", "@scripting"];
+const A_SLOW_SCRIPTING: &[&str] = &["@slow", "@scripting"];
+const T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND: &[&str] = &[
+    "request_policy:all_shards",
+    "response_policy:agg_logical_and",
+];
 const KS_RO_ACCESS: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 0, 1, 0)];
 const KS_SET: &[KeySpec] = &[key_spec(
     "RW and ACCESS due to the optional `GET` argument",
@@ -175,6 +183,10 @@ const KS_RW_ACCESS_DELETE__OW_UPDATE: &[KeySpec] = &[
 const KS_RW_ACCESS_DELETE__OW_INSERT: &[KeySpec] = &[
     key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0),
     key_spec("", &["OW", "insert"], 2, 0, 1, 0),
+];
+const KS_RO_ACCESS__OW_UPDATE: &[KeySpec] = &[
+    key_spec("", &["RO", "access"], 1, 0, 1, 0),
+    key_spec("", &["OW", "update"], 2, 0, 1, 0),
 ];
 const F_NOSCRIPT_LOADING_STALE: &[&str] = &["noscript", "loading", "stale"];
 const F_ADMIN_NOSCRIPT_LOADING_STALE: &[&str] = &["admin", "noscript", "loading", "stale"];
@@ -264,7 +276,10 @@ pub static COMMANDS: &[Spec] = &[
     spec!("scan", -2, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_NDO_REQ_SPECIAL, &[], super::scan::parse),
     spec!("randomkey", 1, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_REQ_ALL_SHARDS_NDO, &[], super::randomkey::parse),
     spec!("rename", 3, F_WRITE, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RW_ACCESS_DELETE__OW_UPDATE, super::rename::parse_rename),
+    spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function),
+    spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
     spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
+    spec!("copy", -3, F_WRITE_DENYOOM, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RO_ACCESS__OW_UPDATE, super::copy::parse),
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
@@ -350,12 +365,28 @@ static COMMAND_SUBS: &[SubSpec] = &[
     sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[]),
 ];
 
+#[rustfmt::skip]
+static FUNCTION_SUBS: &[SubSpec] = &[
+    sub!("flush", -2, F_WRITE_NOSCRIPT, A_WRITE_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED),
+    sub!("list", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_NDOO),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[]),
+];
+
+#[rustfmt::skip]
+static SCRIPT_SUBS: &[SubSpec] = &[
+    sub!("flush", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED),
+    sub!("exists", -3, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[]),
+];
+
 /// The subcommands of `spec` (empty for commands without any).
 pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
     match spec.name {
         "client" => CLIENT_SUBS,
         "config" => CONFIG_SUBS,
         "command" => COMMAND_SUBS,
+        "function" => FUNCTION_SUBS,
+        "script" => SCRIPT_SUBS,
         _ => &[],
     }
 }
@@ -485,6 +516,14 @@ static DOCS: &[Doc] = &[
     doc!("command|list", "Get an array of Redis command names", "7.0.0", "server", "O(N) where N is the total number of Redis commands", "", "", &[]),
     doc!("command|getkeys", "Extract keys given a full Redis command", "2.8.13", "server", "O(N) where N is the number of arguments to the command", "", "", &[]),
     doc!("command|help", "Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", "", "", &[]),
+    doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
+    doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
+    doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),
+    doc!("function|help", "Show helpful text about the different subcommands", "7.0.0", "scripting", "O(1)", "", "", &[]),
+    doc!("script", "A container for Lua scripts management commands", "2.6.0", "scripting", "Depends on subcommand.", "", "", &[]),
+    doc!("script|flush", "Remove all the scripts from the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts in cache", "", "", &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")]),
+    doc!("script|exists", "Check existence of scripts in the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "", "", &[]),
+    doc!("script|help", "Show helpful text about the different subcommands", "5.0.0", "scripting", "O(1)", "", "", &[]),
     doc!("config", "A container for server configuration commands", "2.0.0", "server", "Depends on subcommand.", "", "", &[]),
     doc!("config|get", "Get the values of configuration parameters", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")]),
     doc!("config|set", "Set configuration parameters to the given values", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to set multiple parameters in one call.")]),
@@ -537,6 +576,7 @@ static DOCS: &[Doc] = &[
     doc!("randomkey", "Return a random key from the keyspace", "1.0.0", "generic", "O(1)", "", "", &[]),
     doc!("rename", "Rename a key", "1.0.0", "generic", "O(1)", "", "", &[]),
     doc!("renamenx", "Rename a key, only if the new key does not exist", "1.0.0", "generic", "O(1)", "", "", &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")]),
+    doc!("copy", "Copy a key", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "", "", &[]),
 ];
 
 /// The COMMAND DOCS entry of a command or subcommand, by its full lower-case name.

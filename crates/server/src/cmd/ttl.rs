@@ -53,7 +53,6 @@ pub fn parse_pexpiretime(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, Unit::AtMillis)
 }
 
-
 impl StorageCommand for Ttl {
     const WRITES: bool = false;
 
