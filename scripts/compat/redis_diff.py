@@ -840,6 +840,16 @@ def build_cases(kvs_commands, redis_arity):
         "SCAN 0 FOO bar", "SCAN", ("SCAN", " 0"), "SCAN +0", "SCAN 1.5", "SCAN 0 TYPE bogus COUNT 100",
         "SCAN 0 COUNT 100 MATCH k* MATCH *1", "SCAN 0 count 1000 count 1000 COUNT 1000"])
 
+    # --- SETBIT / GETBIT
+    g = "strings"
+    case(g, "setbit_getbit", [
+        "SETBIT k 7 1", "GET k", "GETBIT k 7", "GETBIT k 6", "GETBIT k 100", "GETBIT zz 0",
+        "SETBIT k 7 1", "SETBIT k 7 0", "STRLEN k", "SETBIT k 100 1", "STRLEN k", "SETBIT k -1 1",
+        "SETBIT k x 1", "SETBIT k 1 2", "SETBIT k 1 -1", "SETBIT k 1 x", "SETBIT k 4294967296 0",
+        "GETBIT k 4294967296", "GETBIT k -1", "SET n 1234", "GETBIT n 2", "SETBIT t 0 0",
+        "EXISTS t", "SET x v EX 100", "SETBIT x 0 1", "TTL x", "SETBIT k 1", "GETBIT k",
+        "SETBIT k 1.5 1", "GETBIT k +1"])
+
     # --- COPY (strings; one database: DB 0 only)
     g = "keys"
     case(g, "copy", [

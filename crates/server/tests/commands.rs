@@ -2394,3 +2394,37 @@ fn copy_copies_a_string_and_its_ttl() {
     check(&mut c, &["COPY", "a", "c", "DB", "0"], Reply::Int(1));
     check(&mut c, &["COPY", "a", "d", "NOPE"], err("ERR syntax error"));
 }
+
+#[test]
+fn setbit_and_getbit_work_on_string_bits() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    check(&mut c, &["SETBIT", "k", "7", "1"], Reply::Int(0));
+    check(&mut c, &["GET", "k"], Reply::Bulk(Some(vec![1])));
+    check(&mut c, &["SETBIT", "k", "7", "1"], Reply::Int(1));
+    check(&mut c, &["GETBIT", "k", "7"], Reply::Int(1));
+    check(&mut c, &["GETBIT", "k", "0"], Reply::Int(0));
+    check(&mut c, &["GETBIT", "k", "1000"], Reply::Int(0));
+    check(&mut c, &["SETBIT", "k", "17", "1"], Reply::Int(0));
+    check(&mut c, &["GET", "k"], Reply::Bulk(Some(vec![1, 0, 0x40])));
+    check(&mut c, &["SETBIT", "k", "17", "0"], Reply::Int(1));
+    check(&mut c, &["GET", "k"], Reply::Bulk(Some(vec![1, 0, 0])));
+    check(
+        &mut c,
+        &["SETBIT", "k", "-1", "1"],
+        err("ERR bit offset is not an integer or out of range"),
+    );
+    check(
+        &mut c,
+        &["SETBIT", "k", "4294967296", "1"],
+        err("ERR bit offset is not an integer or out of range"),
+    );
+    check(
+        &mut c,
+        &["SETBIT", "k", "1", "2"],
+        err("ERR bit is not an integer or out of range"),
+    );
+    check(&mut c, &["SET", "t", "v", "EX", "100"], ok());
+    check(&mut c, &["SETBIT", "t", "0", "1"], Reply::Int(0));
+    check_range(&mut c, &["TTL", "t"], 95, 100);
+}

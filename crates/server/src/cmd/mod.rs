@@ -22,6 +22,7 @@ mod del;
 mod exists;
 mod expire;
 mod get;
+mod getbit;
 mod getdel;
 mod getex;
 mod getrange;
@@ -40,6 +41,7 @@ mod scan;
 mod scripting;
 mod server;
 mod set;
+mod setbit;
 mod setrange;
 mod strlen;
 mod ttl;
@@ -176,6 +178,7 @@ storage_commands! {
     ttl::Ttl,
     strlen::Strlen,
     getrange::GetRange,
+    getbit::GetBit,
     keys::Keys,
     scan::Scan,
     randomkey::RandomKey,
@@ -193,6 +196,7 @@ storage_commands! {
     expire::Expire,
     rename::Rename,
     copy::Copy,
+    setbit::SetBit,
 }
 
 /// Where a command runs.

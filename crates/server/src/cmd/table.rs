@@ -184,6 +184,8 @@ const KS_RW_ACCESS_DELETE__OW_INSERT: &[KeySpec] = &[
     key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0),
     key_spec("", &["OW", "insert"], 2, 0, 1, 0),
 ];
+const A_WRITE_BITMAP_SLOW: &[&str] = &["@write", "@bitmap", "@slow"];
+const A_READ_BITMAP_FAST: &[&str] = &["@read", "@bitmap", "@fast"];
 const KS_RO_ACCESS__OW_UPDATE: &[KeySpec] = &[
     key_spec("", &["RO", "access"], 1, 0, 1, 0),
     key_spec("", &["OW", "update"], 2, 0, 1, 0),
@@ -280,6 +282,8 @@ pub static COMMANDS: &[Spec] = &[
     spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
     spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
     spec!("copy", -3, F_WRITE_DENYOOM, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RO_ACCESS__OW_UPDATE, super::copy::parse),
+    spec!("setbit", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_BITMAP_SLOW, &[], KS_RW_ACCESS_UPDATE, super::setbit::parse),
+    spec!("getbit", 3, F_READONLY_FAST, 1, 1, 1, A_READ_BITMAP_FAST, &[], KS_RO_ACCESS, super::getbit::parse),
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
@@ -577,6 +581,8 @@ static DOCS: &[Doc] = &[
     doc!("rename", "Rename a key", "1.0.0", "generic", "O(1)", "", "", &[]),
     doc!("renamenx", "Rename a key, only if the new key does not exist", "1.0.0", "generic", "O(1)", "", "", &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")]),
     doc!("copy", "Copy a key", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "", "", &[]),
+    doc!("setbit", "Sets or clears the bit at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[]),
+    doc!("getbit", "Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[]),
 ];
 
 /// The COMMAND DOCS entry of a command or subcommand, by its full lower-case name.
