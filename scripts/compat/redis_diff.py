@@ -850,6 +850,20 @@ def build_cases(kvs_commands, redis_arity):
         "EXISTS t", "SET x v EX 100", "SETBIT x 0 1", "TTL x", "SETBIT k 1", "GETBIT k",
         "SETBIT k 1.5 1", "GETBIT k +1"])
 
+    # --- LCS (fixed strings plus seeded random ones: the chosen subsequence and ranges must match)
+    import random
+    rng = random.Random(7)
+    lcs_pairs = [("ohmytext", "mynewtext"), ("xyzabcabc", "abcxyzzz"), ("", "abc"), ("aaaa", "aa")]
+    lcs_pairs += [("".join(rng.choice("abc") for _ in range(rng.randint(0, 30))),
+                   "".join(rng.choice("abc") for _ in range(rng.randint(0, 30)))) for _ in range(12)]
+    lcs_steps = []
+    for n, (x, y) in enumerate(lcs_pairs):
+        lcs_steps += [("MSET", f"l{n}a", x, f"l{n}b", y), f"LCS l{n}a l{n}b", f"LCS l{n}a l{n}b LEN",
+                      f"LCS l{n}a l{n}b IDX WITHMATCHLEN", f"LCS l{n}a l{n}b IDX MINMATCHLEN 2"]
+    case(g, "lcs", lcs_steps + [
+        "LCS l0a l0b LEN IDX", "LCS l0a l0b MINMATCHLEN", "LCS l0a l0b MINMATCHLEN x",
+        "LCS l0a l0b FOO", "LCS nx1 nx2 IDX", "LCS l0a l0b IDX MINMATCHLEN -5", "LCS l0a"])
+
     # --- COPY (strings; one database: DB 0 only)
     g = "keys"
     case(g, "copy", [

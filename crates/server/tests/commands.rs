@@ -2428,3 +2428,41 @@ fn setbit_and_getbit_work_on_string_bits() {
     check(&mut c, &["SETBIT", "t", "0", "1"], Reply::Int(0));
     check_range(&mut c, &["TTL", "t"], 95, 100);
 }
+
+#[test]
+fn lcs_finds_redis_subsequence_and_ranges() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    check(&mut c, &["MSET", "a", "ohmytext", "b", "mynewtext"], ok());
+    check(
+        &mut c,
+        &["LCS", "a", "b"],
+        Reply::Bulk(Some(b"mytext".to_vec())),
+    );
+    check(&mut c, &["LCS", "a", "b", "LEN"], Reply::Int(6));
+    let range = |a: (i64, i64), b: (i64, i64), len: Option<i64>| {
+        let mut r = vec![
+            Reply::Array(Some(vec![Reply::Int(a.0), Reply::Int(a.1)])),
+            Reply::Array(Some(vec![Reply::Int(b.0), Reply::Int(b.1)])),
+        ];
+        r.extend(len.map(Reply::Int));
+        Reply::Array(Some(r))
+    };
+    // Redis' example (LCS documentation), ranges from the strings' ends backwards.
+    check(
+        &mut c,
+        &["LCS", "a", "b", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"],
+        Reply::Array(Some(vec![
+            Reply::Bulk(Some(b"matches".to_vec())),
+            Reply::Array(Some(vec![range((4, 7), (5, 8), Some(4))])),
+            Reply::Bulk(Some(b"len".to_vec())),
+            Reply::Int(6),
+        ])),
+    );
+    check(&mut c, &["LCS", "a", "missing"], Reply::Bulk(Some(vec![])));
+    check(
+        &mut c,
+        &["LCS", "a", "b", "LEN", "IDX"],
+        err("ERR If you want both the length and indexes, please just use IDX."),
+    );
+}

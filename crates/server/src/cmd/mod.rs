@@ -32,6 +32,7 @@ mod incr;
 mod incrbyfloat;
 mod info;
 mod keys;
+mod lcs;
 mod long_double;
 mod mget;
 mod mset;
@@ -179,6 +180,7 @@ storage_commands! {
     strlen::Strlen,
     getrange::GetRange,
     getbit::GetBit,
+    lcs::Lcs,
     keys::Keys,
     scan::Scan,
     randomkey::RandomKey,

@@ -186,6 +186,7 @@ const KS_RW_ACCESS_DELETE__OW_INSERT: &[KeySpec] = &[
 ];
 const A_WRITE_BITMAP_SLOW: &[&str] = &["@write", "@bitmap", "@slow"];
 const A_READ_BITMAP_FAST: &[&str] = &["@read", "@bitmap", "@fast"];
+const KS_RO_ACCESS_ALL_1: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 1, 1, 0)];
 const KS_RO_ACCESS__OW_UPDATE: &[KeySpec] = &[
     key_spec("", &["RO", "access"], 1, 0, 1, 0),
     key_spec("", &["OW", "update"], 2, 0, 1, 0),
@@ -284,6 +285,7 @@ pub static COMMANDS: &[Spec] = &[
     spec!("copy", -3, F_WRITE_DENYOOM, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RO_ACCESS__OW_UPDATE, super::copy::parse),
     spec!("setbit", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_BITMAP_SLOW, &[], KS_RW_ACCESS_UPDATE, super::setbit::parse),
     spec!("getbit", 3, F_READONLY_FAST, 1, 1, 1, A_READ_BITMAP_FAST, &[], KS_RO_ACCESS, super::getbit::parse),
+    spec!("lcs", -3, F_READONLY, 1, 2, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS_ALL_1, super::lcs::parse),
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
@@ -583,6 +585,7 @@ static DOCS: &[Doc] = &[
     doc!("copy", "Copy a key", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "", "", &[]),
     doc!("setbit", "Sets or clears the bit at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[]),
     doc!("getbit", "Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[]),
+    doc!("lcs", "Find longest common substring", "7.0.0", "string", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "", "", &[]),
 ];
 
 /// The COMMAND DOCS entry of a command or subcommand, by its full lower-case name.
