@@ -65,21 +65,10 @@ impl CommandJob {
     /// Runs the batch's reads on `db` and sends the reply. A reader thread's call.
     pub fn run_read(mut self, db: &mut dyn Db) {
         cmd::prefetch_reads(&self.cmds, db);
-        let mut out = BytesMut::with_capacity(self.cmds.len() * 32);
         let mut view = Counted::new(db);
-        let reply = &mut self.reply;
-        run_counted(
-            &reply.ctx,
-            &self.cmds,
-            self.silent,
-            &reply.budget,
-            &mut out,
-            &mut reply.charged,
-            |c, out| cmd::exec_read(c, &mut view, self.proto, out),
-        );
-        reply
-            .ctx
-            .add_lookups(view.lookups.hits, view.lookups.misses);
+        let out = self.run_commands(32, |c, proto, out| cmd::exec_read(c, &mut view, proto, out));
+        let lookups = view.lookups;
+        self.reply.ctx.add_lookups(lookups.hits, lookups.misses);
         self.reply.send(Ok(out.freeze()));
     }
 
@@ -87,9 +76,23 @@ impl CommandJob {
     /// [`committed`](Self::committed). The writer thread's call.
     pub fn run_write(&mut self, txn: &mut dyn WriteDb) {
         cmd::prefetch_writes(&self.cmds, txn);
-        let mut out = BytesMut::with_capacity(self.cmds.len() * 16);
         let mut view = Counted::new(txn);
-        let reply = &mut self.reply;
+        self.out = self.run_commands(16, |c, proto, out| {
+            cmd::exec_write(c, &mut view, proto, out)
+        });
+        let lookups = view.lookups;
+        self.reply.ctx.add_lookups(lookups.hits, lookups.misses);
+    }
+
+    /// Runs every command with `exec` ([`run_counted`]: charging the connection's budget,
+    /// counting error replies), `per_command` bytes reserved for each reply.
+    fn run_commands(
+        &mut self,
+        per_command: usize,
+        mut exec: impl FnMut(&Cmd, Proto, &mut BytesMut),
+    ) -> BytesMut {
+        let mut out = BytesMut::with_capacity(self.cmds.len() * per_command);
+        let (proto, reply) = (self.proto, &mut self.reply);
         run_counted(
             &reply.ctx,
             &self.cmds,
@@ -97,12 +100,9 @@ impl CommandJob {
             &reply.budget,
             &mut out,
             &mut reply.charged,
-            |c, out| cmd::exec_write(c, &mut view, self.proto, out),
+            |c, out| exec(c, proto, out),
         );
-        reply
-            .ctx
-            .add_lookups(view.lookups.hits, view.lookups.misses);
-        self.out = out;
+        out
     }
 
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
