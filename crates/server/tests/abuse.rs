@@ -575,6 +575,8 @@ fn invocation(name: &str, arity: i32) -> Vec<String> {
     match name {
         "client" => vec!["client".into(), "id".into()],
         "config" => vec!["config".into(), "get".into(), "timeout".into()],
+        "function" => vec!["function".into(), "list".into()],
+        "script" => vec!["script".into(), "exists".into(), "x".into()],
         _ => {
             let mut args = vec![name.to_string()];
             args.extend((1..arity.unsigned_abs()).map(|_| "x".to_string()));
