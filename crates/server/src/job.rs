@@ -4,7 +4,7 @@
 //! looper. Also the reply budget a connection shares with the threads building its replies.
 //!
 //! The path of a job: the session builds it on the looper (`session::dispatch`), the looper's
-//! [`Outbox`](crate::outbox) sends it at the end of the loop iteration, the engine runs it on
+//! `Outbox` (`outbox.rs`) sends it at the end of the loop iteration, the engine runs it on
 //! its writer ([`run_write`](CommandJob::run_write), then [`committed`](CommandJob::committed)
 //! once the batch is durable) or on a reader ([`run_read`](CommandJob::run_read)), and
 //! [`ReplyTo::send`] posts the reply to the owning looper with `queue_in_loop`; the looper

@@ -62,8 +62,8 @@ pub(crate) use connection::ConnectionCmd;
 /// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader
 /// thread, on the looper when it cannot block, or on the writer behind a write of its
 /// connection) or in the writer's transaction (a write, `WRITES`). Its file parses it into its
-/// own type and implements this; one line in [`storage_commands!`] and one row in the command
-/// table (`table.rs`) make it a command. CONTRIBUTING.md walks through adding one.
+/// own type and implements this; its `mod` line, one line in `storage_commands!` and its rows in
+/// the command table (`table.rs`) make it a command. CONTRIBUTING.md walks through adding one.
 pub trait StorageCommand: std::fmt::Debug + Send {
     /// Runs on the writer thread, in a batch's transaction.
     const WRITES: bool;
@@ -244,7 +244,7 @@ pub enum Cmd {
     Server(server::ServerCmd),
     /// FUNCTION / SCRIPT: a server without scripts.
     Scripting(scripting::ScriptingCmd),
-    /// A command run on a storage thread: GET, SET, INCR... (see [`storage_commands!`]).
+    /// A command run on a storage thread: GET, SET, INCR... (see `storage_commands!`).
     Storage(StorageCmd),
 }
 

@@ -25,7 +25,7 @@ use crate::format::crc32;
 ///
 /// The trait only describes the bytes; [`decode_frame`] does the checking in the one order
 /// every codec shares (length of prefix, plausibility of the prefix, length of record, CRC,
-/// body), so the torn-tail and resync logic in [`crate::scan`] works for all file kinds.
+/// body), so the torn-tail and resync logic in [`crate::record_scan`] works for all file kinds.
 pub trait RecordCodec {
     /// The kind of file these records live in (checked against the file header).
     const KIND: FileKind;
