@@ -19,6 +19,8 @@ SUITE_DIR=${SUITE_DIR:-target/redis-suite}
 BIN=target/${PROFILE:-debug}/kvs-server
 [ "${PROFILE:-dev}" = dev ] && BIN=target/debug/kvs-server
 fail() { echo "redis-suite: FAIL: $*" >&2; exit 1; }
+# Report-only: a machine that cannot fetch the suite skips it rather than failing CI.
+skip() { echo "compat: redis-suite: skipped ($*)"; exit 0; }
 
 command -v tclsh >/dev/null || { echo "compat: redis-suite: skipped (tclsh not installed: apt-get install tcl)"; exit 0; }
 command -v redis-server >/dev/null || { echo "compat: redis-suite: skipped (redis-server not installed)"; exit 0; }
@@ -27,23 +29,23 @@ version=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 
 # The suite of the installed server's version, from its Debian source package.
 if [ ! -x "$SUITE_DIR/runtest" ]; then
-  if ! apt-get source --help >/dev/null 2>&1; then fail "apt-get is needed to fetch the suite"; fi
+  if ! apt-get source --help >/dev/null 2>&1; then skip "apt-get is needed to fetch the suite"; fi
   if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    [ "$(id -u)" = 0 ] || fail "no deb-src apt source, and not root to add one"
+    [ "$(id -u)" = 0 ] || skip "no deb-src apt source, and not root to add one"
     # A deb-src twin of the machine's deb sources.
     for f in /etc/apt/sources.list.d/*.sources; do
       [ -e "$f" ] && sed 's/^Types: deb$/Types: deb-src/' "$f" >"${f%.sources}-src.sources"
     done
     [ -f /etc/apt/sources.list ] && sed -n 's/^deb /deb-src /p' /etc/apt/sources.list >/etc/apt/sources.list.d/deb-src.list
-    apt-get update -qq
+    apt-get update -qq || skip "apt-get update failed"
   fi
   fetch=$(mktemp -d)
   (cd "$fetch" && apt-get source --download-only "redis=$(dpkg-query -W -f='${Version}' redis-server)" >/dev/null 2>&1 \
-    || apt-get source --download-only redis >/dev/null 2>&1) || fail "apt-get source redis failed"
+    || apt-get source --download-only redis >/dev/null 2>&1) || skip "apt-get source redis failed"
   orig=$(ls "$fetch"/redis_*.orig.tar.gz | head -1)
   mkdir -p "$SUITE_DIR"
   tar xzf "$orig" -C "$SUITE_DIR" --strip-components=1 "redis-$version/tests" "redis-$version/runtest" \
-    || fail "$orig has no redis-$version/tests"
+    || skip "$orig has no redis-$version/tests"
   rm -rf "$fetch"
 fi
 
