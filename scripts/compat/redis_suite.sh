@@ -42,7 +42,8 @@ if [ ! -x "$SUITE_DIR/runtest" ]; then
   fetch=$(mktemp -d)
   (cd "$fetch" && apt-get source --download-only "redis=$(dpkg-query -W -f='${Version}' redis-server)" >/dev/null 2>&1 \
     || apt-get source --download-only redis >/dev/null 2>&1) || skip "apt-get source redis failed"
-  orig=$(ls "$fetch"/redis_*.orig.tar.gz | head -1)
+  orig=$(ls "$fetch"/redis_*.orig.tar.gz 2>/dev/null | head -1) || true
+  [ -n "$orig" ] || skip "no redis_*.orig.tar.gz was fetched"
   mkdir -p "$SUITE_DIR"
   tar xzf "$orig" -C "$SUITE_DIR" --strip-components=1 "redis-$version/tests" "redis-$version/runtest" \
     || skip "$orig has no redis-$version/tests"
