@@ -872,6 +872,22 @@ def build_cases(kvs_commands, redis_arity):
         "SET e v EX 100", "COPY e f", "TTL f", "COPY a b REPLACE REPLACE", "COPY a", "copy A B",
         "COPY a a DB x", "COPY a a REPLACE"])
 
+    # --- MULTI / EXEC / DISCARD (no WATCH yet)
+    g = "multi"
+    case(g, "multi_exec", [
+        "MULTI", "SET a 1", "INCR a", "GET a", "PING", "ECHO hi", "EXEC", "GET a",
+        "MULTI", "EXEC", "EXEC", "DISCARD", "MULTI", "MULTI", "SET z 1", "DISCARD", "GET z",
+        "MULTI", "SET s abc", "INCR s", "GET s", "SET c 1 XX NX", "COPY s s", "EXEC",
+        "multi", "set lower 1", "exec"])
+    case(g, "multi_abort", [
+        "MULTI", "SET b", "SET b 2", "EXEC", "GET b",
+        "MULTI", "FOO", "SET b 3", "EXEC", "GET b",
+        "MULTI", "SAVE", "EXEC",
+        "MULTI", "CLIENT FOO", "EXEC",
+        "MULTI", "CONFIG GET", "EXEC",
+        "MULTI", "SET q v", "RESET", "EXEC", "GET q",
+        "MULTI", "GET", "EXEC", "MULTI x", "EXEC x", "DISCARD x"])
+
     # --- FUNCTION / SCRIPT on a server with no scripts
     g = "scripting"
     case(g, "function_script", [

@@ -45,6 +45,8 @@ pub struct CommandJob {
     proto: Proto,
     /// CLIENT REPLY OFF / SKIP: run, but reply nothing.
     silent: bool,
+    /// EXEC's commands: one reply, the array of theirs; a failed commit answers EXECABORT.
+    transaction: bool,
     /// The replies of a write batch, built by `run_write`, sent by `committed`.
     out: BytesMut,
     reply: ReplyTo,
@@ -52,11 +54,18 @@ pub struct CommandJob {
 
 impl CommandJob {
     /// A job for `cmds`, answered to `reply`.
-    pub fn new(cmds: Vec<Cmd>, proto: Proto, silent: bool, reply: ReplyTo) -> CommandJob {
+    pub fn new(
+        cmds: Vec<Cmd>,
+        proto: Proto,
+        silent: bool,
+        transaction: bool,
+        reply: ReplyTo,
+    ) -> CommandJob {
         CommandJob {
             cmds,
             proto,
             silent,
+            transaction,
             out: BytesMut::new(),
             reply,
         }
@@ -91,8 +100,13 @@ impl CommandJob {
         per_command: usize,
         mut exec: impl FnMut(&Cmd, Proto, &mut BytesMut),
     ) -> BytesMut {
-        let mut out = BytesMut::with_capacity(self.cmds.len() * per_command);
+        let mut out = BytesMut::with_capacity(self.cmds.len() * per_command + 16);
         let (proto, reply) = (self.proto, &mut self.reply);
+        if self.transaction && !self.silent {
+            encode::array_len(&mut out, self.cmds.len());
+            reply.charged += out.len();
+            reply.budget.charge(out.len());
+        }
         run_counted(
             &reply.ctx,
             &self.cmds,
@@ -108,6 +122,24 @@ impl CommandJob {
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
     /// the error for each command. The writer thread's call.
     pub fn committed(self, result: kvs_storage::Result<()>) {
+        if self.transaction
+            && let Err(e) = &result
+        {
+            // All or nothing: one error for the whole EXEC, as Redis' execCommandAbort words it.
+            let mut text = BytesMut::new();
+            cmd::storage_error(e, &mut text);
+            let text = String::from_utf8_lossy(
+                text.get(1..text.len().saturating_sub(2))
+                    .unwrap_or_default(),
+            );
+            let mut reply = BytesMut::new();
+            encode::error(
+                &mut reply,
+                &format!("EXECABORT Transaction discarded because of: {text}"),
+            );
+            self.reply.send(Ok(reply.freeze()));
+            return;
+        }
         let out = self.out;
         self.reply.send(result.map(|()| out.freeze()));
     }

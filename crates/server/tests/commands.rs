@@ -2466,3 +2466,55 @@ fn lcs_finds_redis_subsequence_and_ranges() {
         err("ERR If you want both the length and indexes, please just use IDX."),
     );
 }
+
+#[test]
+fn multi_exec_discard_follow_redis() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    let queued = || Reply::Simple("QUEUED".into());
+    check(&mut c, &["MULTI"], ok());
+    check(&mut c, &["SET", "a", "1"], queued());
+    check(&mut c, &["INCR", "a"], queued());
+    check(&mut c, &["SET", "a", "x", "NX", "XX"], queued()); // fails when it runs
+    check(&mut c, &["PING"], queued());
+    check(
+        &mut c,
+        &["EXEC"],
+        Reply::Array(Some(vec![
+            ok(),
+            Reply::Int(2),
+            err("ERR syntax error"),
+            Reply::Simple("PONG".into()),
+        ])),
+    );
+    check(&mut c, &["EXEC"], err("ERR EXEC without MULTI"));
+    check(&mut c, &["DISCARD"], err("ERR DISCARD without MULTI"));
+    // A rejected command fails the whole transaction; nothing of it runs.
+    check(&mut c, &["MULTI"], ok());
+    check(&mut c, &["MULTI"], err("ERR MULTI calls can not be nested"));
+    check(&mut c, &["SET", "a", "9"], queued());
+    check(
+        &mut c,
+        &["SET", "a"],
+        err("ERR wrong number of arguments for 'set' command"),
+    );
+    check(
+        &mut c,
+        &["EXEC"],
+        err("EXECABORT Transaction discarded because of previous errors."),
+    );
+    check(&mut c, &["GET", "a"], Reply::Bulk(Some(b"2".to_vec())));
+    check(&mut c, &["MULTI"], ok());
+    check(&mut c, &["SET", "a", "7"], queued());
+    check(&mut c, &["DISCARD"], ok());
+    check(&mut c, &["GET", "a"], Reply::Bulk(Some(b"2".to_vec())));
+    check(&mut c, &["MULTI"], ok());
+    check(&mut c, &["EXEC"], Reply::Array(Some(vec![])));
+    check(
+        &mut c,
+        &["EXEC", "x"],
+        err(
+            "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command",
+        ),
+    );
+}

@@ -135,3 +135,67 @@ fn inline_reads_keep_request_order_and_read_your_writes() {
     assert_eq!(got, vec![Some("1".into()), Some("2".into()), None]);
     drop(server);
 }
+
+/// MULTI/EXEC through redis-rs' atomic pipeline, and its isolation: every transaction moves one
+/// unit between two counters while other clients do the same, so a reader inside a transaction
+/// must always see the two sum to zero (no other client's command runs between a
+/// transaction's commands).
+#[test]
+fn atomic_pipelines_are_isolated_transactions() {
+    let (_server, _dir, url) = start();
+    let mut c = conn(&url);
+    let (n, v): (i64, String) = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("t")
+        .arg("1")
+        .ignore()
+        .cmd("INCR")
+        .arg("t")
+        .cmd("GET")
+        .arg("t")
+        .query(&mut c)
+        .expect("MULTI/EXEC");
+    assert_eq!((n, v.as_str()), (2, "2"));
+
+    let movers: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut c = conn(&url);
+                for _ in 0..200 {
+                    let (a, b): (i64, i64) = redis::pipe()
+                        .atomic()
+                        .cmd("INCR")
+                        .arg("left")
+                        .cmd("DECR")
+                        .arg("right")
+                        .query(&mut c)
+                        .expect("transaction");
+                    assert_eq!(a, -b);
+                }
+            })
+        })
+        .collect();
+    let mut reader = conn(&url);
+    for _ in 0..200 {
+        let (l, r): (Option<i64>, Option<i64>) = redis::pipe()
+            .atomic()
+            .cmd("GET")
+            .arg("left")
+            .cmd("GET")
+            .arg("right")
+            .query(&mut reader)
+            .expect("read transaction");
+        assert_eq!(
+            l.unwrap_or(0) + r.unwrap_or(0),
+            0,
+            "a transaction seen half done"
+        );
+    }
+    for m in movers {
+        m.join().expect("mover");
+    }
+    let total: (i64, i64) = (c.get("left").unwrap(), c.get("right").unwrap());
+    assert_eq!(total, (800, -800));
+}

@@ -36,6 +36,7 @@ mod lcs;
 mod long_double;
 mod mget;
 mod mset;
+mod multi;
 mod randomkey;
 mod rename;
 mod scan;
@@ -58,6 +59,8 @@ pub use crate::db::{Db, WriteDb};
 use crate::resp::{Proto, encode};
 pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
+pub(crate) use multi::exec as exec_tx;
+pub use multi::{EXECABORT, MultiState, TxCmd, runs_inside_multi};
 
 /// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader
 /// thread, on the looper when it cannot block, or on the writer behind a write of its
@@ -244,6 +247,11 @@ pub enum Cmd {
     Server(server::ServerCmd),
     /// FUNCTION / SCRIPT: a server without scripts.
     Scripting(scripting::ScriptingCmd),
+    /// MULTI / EXEC / DISCARD: run by the session (`Session::handle`, `cmd::multi`).
+    Tx(multi::TxCmd),
+    /// A reply made in advance, inside EXEC: a queued command's argument error, or the reply of
+    /// a looper command (PING, CLIENT...) run when EXEC came. Appended as it is.
+    Reply(Bytes),
     /// A command run on a storage thread: GET, SET, INCR... (see `storage_commands!`).
     Storage(StorageCmd),
 }
@@ -288,7 +296,9 @@ impl Cmd {
             | Cmd::Command(_)
             | Cmd::Config(_)
             | Cmd::Info(_)
-            | Cmd::Scripting(_) => Route::Local,
+            | Cmd::Scripting(_)
+            | Cmd::Tx(_)
+            | Cmd::Reply(_) => Route::Local,
             Cmd::Server(s) => s.route(),
             Cmd::Storage(c) if c.writes() => Route::Write,
             Cmd::Storage(_) => Route::Read,
@@ -334,6 +344,13 @@ fn has_subcommands(spec: &table::Spec) -> bool {
     )
 }
 
+/// Whether `error`, from the parser of `spec`, is one Redis gives before running the command: an
+/// unknown subcommand or a subcommand's wrong argument count (checked in `processCommand`).
+pub fn is_subcommand_rejection(spec: &table::Spec, error: &str) -> bool {
+    has_subcommands(spec)
+        && (error.contains("unknown subcommand") || error.contains("wrong number of arguments"))
+}
+
 /// Parses a command sent by a client that has not authenticated: `Ok(None)` if it must be
 /// refused with NOAUTH. The errors that come first are Redis' (unknown command or subcommand,
 /// wrong arity); argument errors of a refused command are not revealed.
@@ -342,9 +359,8 @@ pub fn parse_unauthenticated(args: &[Bytes]) -> Result<Option<Cmd>, String> {
     if runs_before_auth(spec) {
         return (spec.parse)(args).map(Some);
     }
-    if has_subcommands(spec)
-        && let Err(e) = (spec.parse)(args)
-        && (e.contains("unknown subcommand") || e.contains("wrong number of arguments"))
+    if let Err(e) = (spec.parse)(args)
+        && is_subcommand_rejection(spec, &e)
     {
         return Err(e);
     }
@@ -422,6 +438,10 @@ pub fn exec_local(cmd: Cmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             scripting::exec(c, out);
             After::Continue
         }
+        Cmd::Reply(b) => {
+            out.extend_from_slice(&b);
+            After::Continue
+        }
         Cmd::Server(s) => server::exec_local(s, st, ctx, out),
         _ => {
             encode::error(out, "ERR internal error: storage command routed locally");
@@ -467,6 +487,10 @@ pub fn exec_read(cmd: &Cmd, db: &mut dyn Db, proto: Proto, out: &mut BytesMut) {
         Cmd::Storage(c) => c.exec_read(db, proto, out),
         Cmd::Server(server::ServerCmd::DbSize) => {
             encode::integer(out, db.key_count() as i64);
+            Ok(())
+        }
+        Cmd::Reply(b) => {
+            out.extend_from_slice(b);
             Ok(())
         }
         _ => Err(fail("ERR internal error: not a read command")),

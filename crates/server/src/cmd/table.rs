@@ -186,6 +186,12 @@ const KS_RW_ACCESS_DELETE__OW_INSERT: &[KeySpec] = &[
 ];
 const A_WRITE_BITMAP_SLOW: &[&str] = &["@write", "@bitmap", "@slow"];
 const A_READ_BITMAP_FAST: &[&str] = &["@read", "@bitmap", "@fast"];
+const F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY: &[&str] =
+    &["noscript", "loading", "stale", "fast", "allow_busy"];
+const F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG: &[&str] =
+    &["noscript", "loading", "stale", "skip_slowlog"];
+const A_FAST_TRANSACTION: &[&str] = &["@fast", "@transaction"];
+const A_SLOW_TRANSACTION: &[&str] = &["@slow", "@transaction"];
 const KS_RO_ACCESS_ALL_1: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 1, 1, 0)];
 const KS_RO_ACCESS__OW_UPDATE: &[KeySpec] = &[
     key_spec("", &["RO", "access"], 1, 0, 1, 0),
@@ -279,6 +285,9 @@ pub static COMMANDS: &[Spec] = &[
     spec!("scan", -2, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_NDO_REQ_SPECIAL, &[], super::scan::parse),
     spec!("randomkey", 1, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_REQ_ALL_SHARDS_NDO, &[], super::randomkey::parse),
     spec!("rename", 3, F_WRITE, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RW_ACCESS_DELETE__OW_UPDATE, super::rename::parse_rename),
+    spec!("multi", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_multi),
+    spec!("exec", 1, F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG, 0, 0, 0, A_SLOW_TRANSACTION, &[], &[], super::multi::parse_exec),
+    spec!("discard", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_discard),
     spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function),
     spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
     spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
@@ -522,6 +531,9 @@ static DOCS: &[Doc] = &[
     doc!("command|list", "Get an array of Redis command names", "7.0.0", "server", "O(N) where N is the total number of Redis commands", "", "", &[]),
     doc!("command|getkeys", "Extract keys given a full Redis command", "2.8.13", "server", "O(N) where N is the number of arguments to the command", "", "", &[]),
     doc!("command|help", "Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", "", "", &[]),
+    doc!("multi", "Mark the start of a transaction block", "1.2.0", "transactions", "O(1)", "", "", &[]),
+    doc!("exec", "Execute all commands issued after MULTI", "1.2.0", "transactions", "Depends on commands in the transaction", "", "", &[]),
+    doc!("discard", "Discard all commands issued after MULTI", "2.0.0", "transactions", "O(N), when N is the number of queued commands", "", "", &[]),
     doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
     doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
     doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use kvs_reactor::{Conn, ConnId, EventLoop, Handler, LoopHandle};
 
-use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, ReplyMode, Route};
+use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, MultiState, ReplyMode, Route};
 use crate::ctx::{ClientConn, ServerCtx};
 use crate::engine::Job;
 use crate::job::{
@@ -51,6 +51,8 @@ enum Work {
         cmds: Vec<Cmd>,
         write: bool,
         proto: Proto,
+        /// EXEC's queued commands: one reply, the array of theirs (`cmd::multi`).
+        transaction: bool,
     },
     Flush,
     Save,
@@ -115,6 +117,8 @@ pub struct Session {
     counted: bool,
     /// A flush is deferred to the end of this loop turn (`flush_at_turn_end`).
     flush_pending: bool,
+    /// Inside MULTI: the commands queued so far (`cmd::multi`).
+    multi: Option<MultiState>,
     /// The name of the last command (up to 16 bytes, as sent) and its code, so a run of the
     /// same command is not looked up again for CLIENT LIST's `cmd=`.
     last_name: ([u8; 16], usize),
@@ -165,6 +169,7 @@ impl Session {
             last_progress: Instant::now(),
             counted: false,
             flush_pending: false,
+            multi: None,
             last_name: ([0; 16], usize::MAX),
             last_code: 0,
             ctx,
@@ -203,6 +208,12 @@ impl Session {
 
     fn handle(&mut self, args: Vec<Bytes>) -> After {
         self.note_command(&args);
+        if self.multi.is_some()
+            && self.st.authed
+            && !cmd::runs_inside_multi(args.first().map_or(&[][..], |a| &a[..]))
+        {
+            return self.queue_in_multi(&args);
+        }
         let parsed = if self.st.authed {
             cmd::parse(&args).map(Some)
         } else {
@@ -224,23 +235,29 @@ impl Session {
         let cmd = match parsed {
             Ok(Some(c)) => c,
             Ok(None) => {
-                let mut out = BytesMut::new();
-                encode::error(&mut out, "NOAUTH Authentication required.");
-                self.ready_reply(out.freeze(), silent);
+                self.reject(&args, b"NOAUTH Authentication required.", silent);
                 return After::Continue;
             }
             Err(e) => {
-                let mut out = BytesMut::new();
-                match cmd::unknown_command_reply(&args) {
-                    // Echoes the client's bytes exactly, as Redis does (not UTF-8 checked).
-                    Some(raw) => encode::error_bytes(&mut out, &raw),
-                    None => encode::error(&mut out, &e),
-                }
-                self.ready_reply(out.freeze(), silent);
+                // An unknown command's error echoes the client's bytes exactly, as Redis does
+                // (not UTF-8 checked).
+                let text = cmd::unknown_command_reply(&args).unwrap_or_else(|| e.into_bytes());
+                self.reject(&args, &text, silent);
                 return After::Continue;
             }
         };
         debug_assert!(self.st.authed || cmd.allowed_before_auth());
+        if let Cmd::Tx(t) = &cmd {
+            let mut out = BytesMut::new();
+            match cmd::exec_tx(t, &mut self.multi, &mut out) {
+                Some(queued) => self.queue_exec(queued, silent),
+                None => self.ready_reply(out.freeze(), silent),
+            }
+            return After::Continue;
+        }
+        if matches!(cmd, Cmd::Connection(ConnectionCmd::Reset)) {
+            self.multi = None; // RESET leaves MULTI, as Redis' resetCommand does
+        }
         // While the store refuses writes (after an I/O failure) a write is answered here with
         // MISCONF, as Redis denies write commands then, and never joins a storage batch: so the
         // reads around it still run, even in the same pipeline.
@@ -272,6 +289,7 @@ impl Session {
                             cmds: Vec::new(),
                             write: false,
                             proto,
+                            transaction: false,
                         },
                         silent,
                     });
@@ -299,6 +317,110 @@ impl Session {
                 After::Continue
             }
         }
+    }
+
+    /// Answers a command Redis rejects before running it (unknown, wrong arity, NOAUTH) with
+    /// `error`, as Redis' `rejectCommand` does: inside MULTI the transaction fails, and a
+    /// rejected EXEC aborts it (`EXECABORT Transaction discarded because of: ...`).
+    fn reject(&mut self, args: &[Bytes], error: &[u8], silent: bool) {
+        if let Some(m) = self.multi.as_mut() {
+            m.failed = true;
+        }
+        let mut out = BytesMut::new();
+        if args
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"exec"))
+        {
+            self.multi = None;
+            let reason = error.strip_prefix(b"ERR ").unwrap_or(error);
+            let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+            text.extend_from_slice(reason);
+            encode::error_bytes(&mut out, &text);
+        } else {
+            encode::error_bytes(&mut out, error);
+        }
+        self.ready_reply(out.freeze(), silent);
+    }
+
+    /// Inside MULTI: queues the command, answering `+QUEUED`, or answers at once what Redis
+    /// rejects before running a command (unknown command or subcommand, wrong argument count,
+    /// not allowed in a transaction), which fails the transaction (`cmd::multi`).
+    fn queue_in_multi(&mut self, args: &[Bytes]) -> After {
+        let silent = self.st.reply_mode.take_silence();
+        let mut out = BytesMut::new();
+        let Some(multi) = self.multi.as_mut() else {
+            return After::Continue;
+        };
+        // Errors as bytes: an unknown command's echoes the client's bytes exactly.
+        let rejected: Option<Vec<u8>> = match cmd::lookup_checked(args) {
+            Err(e) => Some(cmd::unknown_command_reply(args).unwrap_or_else(|| e.into_bytes())),
+            Ok(spec) if spec.flags.contains(&"no_multi") => {
+                Some(b"ERR Command not allowed inside a transaction".to_vec())
+            }
+            Ok(spec) => match (spec.parse)(args) {
+                Ok(c) => {
+                    multi.queued.push(c);
+                    None
+                }
+                Err(e) if cmd::is_subcommand_rejection(spec, &e) => Some(e.into_bytes()),
+                // An argument error the command reports when it runs: EXEC's array holds it.
+                Err(e) => {
+                    let mut reply = BytesMut::new();
+                    encode::error(&mut reply, &e);
+                    multi.queued.push(Cmd::Reply(reply.freeze()));
+                    None
+                }
+            },
+        };
+        match rejected {
+            Some(e) => {
+                multi.failed = true;
+                encode::error_bytes(&mut out, &e);
+            }
+            None => encode::simple(&mut out, "QUEUED"),
+        }
+        self.ready_reply(out.freeze(), silent);
+        After::Continue
+    }
+
+    /// EXEC with queued commands: one batch for the writer, whose reply is the array of the
+    /// commands' replies. Looper commands among them (PING, CLIENT...) run now and travel as
+    /// their replies; FLUSHALL and SAVE, which are whole-store operations of the writer rather
+    /// than commands of a transaction, answer an error in their place.
+    fn queue_exec(&mut self, queued: MultiState, silent: bool) {
+        let mut cmds = Vec::with_capacity(queued.queued.len());
+        for c in queued.queued {
+            match c.route() {
+                Route::Read | Route::Write => cmds.push(c),
+                Route::Local => {
+                    let mut out = BytesMut::new();
+                    cmd::exec_local(c, &mut self.st, &self.ctx, &mut out);
+                    cmds.push(Cmd::Reply(out.freeze()));
+                }
+                Route::Flush | Route::Save => {
+                    let mut out = BytesMut::new();
+                    encode::error(
+                        &mut out,
+                        "ERR kvs does not run FLUSHALL, FLUSHDB or SAVE inside MULTI",
+                    );
+                    cmds.push(Cmd::Reply(out.freeze()));
+                }
+            }
+        }
+        self.end_batch();
+        let slot = self.new_slot(silent);
+        self.pending_commands += cmds.len();
+        let proto = self.st.proto;
+        self.held.push_back(Batch {
+            slot,
+            work: Work::Commands {
+                cmds,
+                write: true,
+                proto,
+                transaction: true,
+            },
+            silent,
+        });
     }
 
     /// Sends every batch that may go now, in order, then hands the jobs built to the loop's
@@ -339,8 +461,13 @@ impl Session {
                 Dest::Reader => self.inflight_reads += 1,
             }
             match b.work {
-                Work::Commands { cmds, proto, .. } => {
-                    let job = Box::new(CommandJob::new(cmds, proto, b.silent, reply));
+                Work::Commands {
+                    cmds,
+                    proto,
+                    transaction,
+                    ..
+                } => {
+                    let job = Box::new(CommandJob::new(cmds, proto, b.silent, transaction, reply));
                     match dest {
                         Dest::Writer => self.writes.push(job),
                         Dest::Reader => self.reads.push(job),
