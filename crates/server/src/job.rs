@@ -73,11 +73,16 @@ impl CommandJob {
 
     /// Runs the batch's reads on `db` and sends the reply. A reader thread's call.
     pub fn run_read(mut self, db: &mut dyn Db) {
-        cmd::prefetch_reads(&self.cmds, db);
-        let mut view = Counted::new(db);
-        let out = self.run_commands(32, |c, proto, out| cmd::exec_read(c, &mut view, proto, out));
-        let lookups = view.lookups;
-        self.reply.ctx.add_lookups(lookups.hits, lookups.misses);
+        let reply = &mut self.reply;
+        let (out, charged) = run_reads(
+            &reply.ctx,
+            &self.cmds,
+            self.proto,
+            self.silent,
+            &reply.budget,
+            db,
+        );
+        reply.charged += charged;
         self.reply.send(Ok(out.freeze()));
     }
 
@@ -85,28 +90,14 @@ impl CommandJob {
     /// [`committed`](Self::committed). The writer thread's call.
     pub fn run_write(&mut self, txn: &mut dyn WriteDb) {
         cmd::prefetch_writes(&self.cmds, txn);
-        let mut view = Counted::new(txn);
-        self.out = self.run_commands(16, |c, proto, out| {
-            cmd::exec_write(c, &mut view, proto, out)
-        });
-        let lookups = view.lookups;
-        self.reply.ctx.add_lookups(lookups.hits, lookups.misses);
-    }
-
-    /// Runs every command with `exec` ([`run_counted`]: charging the connection's budget,
-    /// counting error replies), `per_command` bytes reserved for each reply.
-    fn run_commands(
-        &mut self,
-        per_command: usize,
-        mut exec: impl FnMut(&Cmd, Proto, &mut BytesMut),
-    ) -> BytesMut {
-        let mut out = BytesMut::with_capacity(self.cmds.len() * per_command + 16);
+        let mut out = BytesMut::with_capacity(self.cmds.len() * 16 + 16);
         let (proto, reply) = (self.proto, &mut self.reply);
         if self.transaction && !self.silent {
             encode::array_len(&mut out, self.cmds.len());
             reply.charged += out.len();
             reply.budget.charge(out.len());
         }
+        let mut view = Counted::new(txn);
         run_counted(
             &reply.ctx,
             &self.cmds,
@@ -114,9 +105,11 @@ impl CommandJob {
             &reply.budget,
             &mut out,
             &mut reply.charged,
-            |c, out| exec(c, proto, out),
+            |c, out| cmd::exec_write(c, &mut view, proto, out),
         );
-        out
+        let lookups = view.lookups;
+        reply.ctx.add_lookups(lookups.hits, lookups.misses);
+        self.out = out;
     }
 
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
@@ -126,17 +119,9 @@ impl CommandJob {
             && let Err(e) = &result
         {
             // All or nothing: one error for the whole EXEC, as Redis' execCommandAbort words it.
-            let mut text = BytesMut::new();
-            cmd::storage_error(e, &mut text);
-            let text = String::from_utf8_lossy(
-                text.get(1..text.len().saturating_sub(2))
-                    .unwrap_or_default(),
-            );
             let mut reply = BytesMut::new();
-            encode::error(
-                &mut reply,
-                &format!("EXECABORT Transaction discarded because of: {text}"),
-            );
+            let reason = cmd::storage_error_text(e);
+            encode::error_bytes(&mut reply, &cmd::exec_abort(reason.as_bytes()));
             self.reply.send(Ok(reply.freeze()));
             return;
         }
@@ -172,9 +157,10 @@ impl ReadCommand for CommandJob {
     }
 }
 
-/// Runs a batch of reads on the calling thread (the looper's inline reads) as a reader thread
-/// would: returns the replies and the bytes charged to `budget` for them.
-pub fn run_reads_here(
+/// Runs a batch of reads on `db` — on a reader thread ([`CommandJob::run_read`]) or on the
+/// looper itself (its inline reads): returns the replies and the bytes charged to `budget` for
+/// them.
+pub fn run_reads(
     ctx: &ServerCtx,
     cmds: &[Cmd],
     proto: Proto,

@@ -60,7 +60,7 @@ use crate::resp::{Proto, encode};
 pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 pub(crate) use multi::exec as exec_tx;
-pub use multi::{EXECABORT, MultiState, TxCmd, runs_inside_multi};
+pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
 
 /// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader
 /// thread, on the looper when it cannot block, or on the writer behind a write of its
@@ -405,6 +405,12 @@ fn unknown_command(name: &Bytes, rest: &[Bytes]) -> String {
     String::from_utf8_lossy(&unknown_command_error(name, rest)).into_owned()
 }
 
+/// The text of a parse error for `args`: an unknown command's echoes the client's bytes exactly,
+/// as Redis does (not UTF-8 checked); any other is `error` as it is.
+pub fn rejection_text(args: &[Bytes], error: String) -> Vec<u8> {
+    unknown_command_reply(args).unwrap_or_else(|| error.into_bytes())
+}
+
 /// The exact error line for `args` if its command does not exist (`None` if it does).
 pub fn unknown_command_reply(args: &[Bytes]) -> Option<Vec<u8>> {
     let name = args.first()?;
@@ -517,19 +523,21 @@ pub fn exec_write(cmd: &Cmd, txn: &mut dyn WriteDb, proto: Proto, out: &mut Byte
 /// The reply for a storage failure: command-level errors carry their Redis text; I/O failures
 /// refuse writes the way Redis does when it cannot persist (MISCONF-style).
 pub fn storage_error(e: &StorageError, out: &mut BytesMut) {
+    encode::error(out, &storage_error_text(e));
+}
+
+/// [`storage_error`]'s text, without the RESP framing.
+pub fn storage_error_text(e: &StorageError) -> std::borrow::Cow<'_, str> {
     match e {
-        StorageError::InvalidOperation(msg) => encode::error(out, msg),
-        StorageError::WritesRefused { reason } => encode::error(
-            out,
-            &format!(
-                "MISCONF Errors writing to the data files: {reason}. Commands that may modify the data set are disabled."
-            ),
-        ),
-        StorageError::TooLarge { what, max, .. } => encode::error(
-            out,
-            &format!("ERR {what} exceeds the maximum allowed size ({max} bytes)"),
-        ),
-        other => encode::error(out, &format!("ERR storage error: {other}")),
+        StorageError::InvalidOperation(msg) => msg.as_str().into(),
+        StorageError::WritesRefused { reason } => format!(
+            "MISCONF Errors writing to the data files: {reason}. Commands that may modify the data set are disabled."
+        )
+        .into(),
+        StorageError::TooLarge { what, max, .. } => {
+            format!("ERR {what} exceeds the maximum allowed size ({max} bytes)").into()
+        }
+        other => format!("ERR storage error: {other}").into(),
     }
 }
 

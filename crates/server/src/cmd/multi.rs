@@ -59,6 +59,16 @@ pub fn runs_inside_multi(name: &[u8]) -> bool {
 /// Redis' reply when EXEC finds the transaction failed while queueing.
 pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
+/// The error for an EXEC that is refused, or whose transaction could not be committed:
+/// `EXECABORT Transaction discarded because of: <reason>`, the reason without its `ERR ` (Redis'
+/// `execCommandAbort`). Without the RESP framing.
+pub fn exec_abort(reason: &[u8]) -> Vec<u8> {
+    let reason = reason.strip_prefix(b"ERR ").unwrap_or(reason);
+    let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
+    text.extend_from_slice(reason);
+    text
+}
+
 /// MULTI and DISCARD, and the EXEC cases answered on the looper (no MULTI, a failed
 /// transaction, nothing queued). `None`: EXEC of the queued commands, which the session sends to
 /// the writer as one job.

@@ -28,9 +28,7 @@ use kvs_reactor::{Conn, ConnId, EventLoop, Handler, LoopHandle};
 use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, MultiState, ReplyMode, Route};
 use crate::ctx::{ClientConn, ServerCtx};
 use crate::engine::Job;
-use crate::job::{
-    BatchReply, CommandJob, Dest, ReplyAddress, ReplyBudget, ReplyTo, run_reads_here,
-};
+use crate::job::{BatchReply, CommandJob, Dest, ReplyAddress, ReplyBudget, ReplyTo, run_reads};
 use crate::resp::{Limits, Parser, Proto, encode};
 
 /// How long a closing connection waits for the peer's FIN before it is closed anyway.
@@ -239,10 +237,7 @@ impl Session {
                 return After::Continue;
             }
             Err(e) => {
-                // An unknown command's error echoes the client's bytes exactly, as Redis does
-                // (not UTF-8 checked).
-                let text = cmd::unknown_command_reply(&args).unwrap_or_else(|| e.into_bytes());
-                self.reject(&args, &text, silent);
+                self.reject(&args, &cmd::rejection_text(&args, e), silent);
                 return After::Continue;
             }
         };
@@ -332,10 +327,7 @@ impl Session {
             .is_some_and(|n| n.eq_ignore_ascii_case(b"exec"))
         {
             self.multi = None;
-            let reason = error.strip_prefix(b"ERR ").unwrap_or(error);
-            let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
-            text.extend_from_slice(reason);
-            encode::error_bytes(&mut out, &text);
+            encode::error_bytes(&mut out, &cmd::exec_abort(error));
         } else {
             encode::error_bytes(&mut out, error);
         }
@@ -347,13 +339,11 @@ impl Session {
     /// not allowed in a transaction), which fails the transaction (`cmd::multi`).
     fn queue_in_multi(&mut self, args: &[Bytes]) -> After {
         let silent = self.st.reply_mode.take_silence();
-        let mut out = BytesMut::new();
         let Some(multi) = self.multi.as_mut() else {
             return After::Continue;
         };
-        // Errors as bytes: an unknown command's echoes the client's bytes exactly.
         let rejected: Option<Vec<u8>> = match cmd::lookup_checked(args) {
-            Err(e) => Some(cmd::unknown_command_reply(args).unwrap_or_else(|| e.into_bytes())),
+            Err(e) => Some(cmd::rejection_text(args, e)),
             Ok(spec) if spec.flags.contains(&"no_multi") => {
                 Some(b"ERR Command not allowed inside a transaction".to_vec())
             }
@@ -373,13 +363,9 @@ impl Session {
             },
         };
         match rejected {
-            Some(e) => {
-                multi.failed = true;
-                encode::error_bytes(&mut out, &e);
-            }
-            None => encode::simple(&mut out, "QUEUED"),
+            Some(e) => self.reject(args, &e, silent),
+            None => self.ready_reply(Bytes::from_static(b"+QUEUED\r\n"), silent),
         }
-        self.ready_reply(out.freeze(), silent);
         After::Continue
     }
 
@@ -444,7 +430,7 @@ impl Session {
                     let (mut out, mut charged) = (BytesMut::new(), 0);
                     let (ctx, budget) = (&self.ctx, &self.budget);
                     ctx.engine.with_reader(&mut |db| {
-                        (out, charged) = run_reads_here(ctx, cmds, *proto, b.silent, budget, db);
+                        (out, charged) = run_reads(ctx, cmds, *proto, b.silent, budget, db);
                     });
                     self.pending_commands = self.pending_commands.saturating_sub(cmds.len());
                     self.budget.adjust(charged, out.len());
