@@ -45,8 +45,6 @@ pub struct CommandJob {
     proto: Proto,
     /// CLIENT REPLY OFF / SKIP: run, but reply nothing.
     silent: bool,
-    /// EXEC's commands: one reply, the array of theirs; a failed commit answers EXECABORT.
-    transaction: bool,
     /// The replies of a write batch, built by `run_write`, sent by `committed`.
     out: BytesMut,
     reply: ReplyTo,
@@ -54,18 +52,13 @@ pub struct CommandJob {
 
 impl CommandJob {
     /// A job for `cmds`, answered to `reply`.
-    pub fn new(
-        cmds: Vec<Cmd>,
-        proto: Proto,
-        silent: bool,
-        transaction: bool,
-        reply: ReplyTo,
-    ) -> CommandJob {
+    /// A job for `cmds`, answered to `reply` — for EXEC's commands (a `reply` made with
+    /// `transaction`), with one reply: the array of theirs.
+    pub fn new(cmds: Vec<Cmd>, proto: Proto, silent: bool, reply: ReplyTo) -> CommandJob {
         CommandJob {
             cmds,
             proto,
             silent,
-            transaction,
             out: BytesMut::new(),
             reply,
         }
@@ -92,7 +85,7 @@ impl CommandJob {
         cmd::prefetch_writes(&self.cmds, txn);
         let mut out = BytesMut::with_capacity(self.cmds.len() * 16 + 16);
         let (proto, reply) = (self.proto, &mut self.reply);
-        if self.transaction && !self.silent {
+        if reply.transaction && !self.silent {
             encode::array_len(&mut out, self.cmds.len());
             reply.charged += out.len();
             reply.budget.charge(out.len());
@@ -113,18 +106,8 @@ impl CommandJob {
     }
 
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
-    /// the error for each command. The writer thread's call.
+    /// the error ([`ReplyTo::send`]). The writer thread's call.
     pub fn committed(self, result: kvs_storage::Result<()>) {
-        if self.transaction
-            && let Err(e) = &result
-        {
-            // All or nothing: one error for the whole EXEC, as Redis' execCommandAbort words it.
-            let mut reply = BytesMut::new();
-            let reason = cmd::storage_error_text(e);
-            encode::error_bytes(&mut reply, &cmd::exec_abort(reason.as_bytes()));
-            self.reply.send(Ok(reply.freeze()));
-            return;
-        }
         let out = self.out;
         self.reply.send(result.map(|()| out.freeze()));
     }
@@ -202,8 +185,9 @@ pub struct BatchReply {
     pub commands: usize,
     /// The bytes its builder charged to the connection's budget (moved to `bytes.len()`).
     pub charged: usize,
-    /// The batch failed as a whole (a storage error answered for each command).
-    pub failed: bool,
+    /// The error replies of a batch that failed as a whole (its storage error), for the
+    /// server's counter; 0 otherwise.
+    pub errors: usize,
 }
 
 /// Where a connection's replies go: its looper, its id there, and the function the looper
@@ -228,6 +212,9 @@ pub struct ReplyTo {
     slot: u64,
     dest: Dest,
     commands: usize,
+    /// EXEC's commands: the client awaits one reply, the array of theirs, so an error is
+    /// answered once for the whole transaction, not once per command.
+    transaction: bool,
     /// Bytes charged to the budget for this batch so far.
     charged: usize,
     budget: Arc<ReplyBudget>,
@@ -235,13 +222,14 @@ pub struct ReplyTo {
 }
 
 impl ReplyTo {
-    /// The reply target of batch `slot` (`commands` commands, run on `dest`) of the connection
-    /// at `address`, whose replies are charged to `budget`.
+    /// The reply target of batch `slot` (`commands` commands, run on `dest`, EXEC's if
+    /// `transaction`) of the connection at `address`, whose replies are charged to `budget`.
     pub fn new(
         address: ReplyAddress,
         slot: u64,
         dest: Dest,
         commands: usize,
+        transaction: bool,
         budget: Arc<ReplyBudget>,
         ctx: Arc<ServerCtx>,
     ) -> ReplyTo {
@@ -250,23 +238,38 @@ impl ReplyTo {
             slot,
             dest,
             commands,
+            transaction,
             charged: 0,
             budget,
             ctx,
         }
     }
 
-    /// Posts the batch's reply (or, on a storage error, that error for each command) to the
-    /// connection's looper. **Thread-safe.**
-    pub fn send(mut self, reply: kvs_storage::Result<Bytes>) {
-        let (bytes, failed) = match reply {
-            Ok(b) => (b, false),
-            Err(e) => (error_replies(&e, self.commands), true),
-        };
-        self.post(bytes, failed);
+    /// How many replies the client awaits for this batch: one per command, or EXEC's one.
+    fn frames(&self) -> usize {
+        if self.transaction { 1 } else { self.commands }
     }
 
-    fn post(&mut self, bytes: Bytes, failed: bool) {
+    /// Posts the batch's reply to the connection's looper; on a storage error, that error for
+    /// each command — or, for EXEC, one `EXECABORT ... because of: <error>` (all or nothing, as
+    /// Redis' execCommandAbort words it). **Thread-safe.**
+    pub fn send(mut self, reply: kvs_storage::Result<Bytes>) {
+        match reply {
+            Ok(bytes) => self.post(bytes, 0),
+            Err(e) if self.transaction => {
+                let mut out = BytesMut::new();
+                let reason = cmd::storage_error_text(&e);
+                encode::error_bytes(&mut out, &cmd::exec_abort(reason.as_bytes()));
+                self.post(out.freeze(), 1);
+            }
+            Err(e) => {
+                let n = self.commands;
+                self.post(error_replies(&e, n), n);
+            }
+        }
+    }
+
+    fn post(&mut self, bytes: Bytes, errors: usize) {
         let Some(ReplyAddress {
             handle,
             conn,
@@ -281,7 +284,7 @@ impl ReplyTo {
             bytes,
             commands: self.commands,
             charged: self.charged,
-            failed,
+            errors,
         };
         handle.queue_in_loop(move |el| deliver(el, conn, reply));
     }
@@ -296,10 +299,10 @@ impl Drop for ReplyTo {
                 "a batch of commands did not complete (panicked or dropped); answering errors"
             );
             let mut out = BytesMut::new();
-            for _ in 0..self.commands {
+            for _ in 0..self.frames() {
                 encode::error(&mut out, ERR_INTERNAL);
             }
-            self.post(out.freeze(), false);
+            self.post(out.freeze(), 0);
         }
     }
 }

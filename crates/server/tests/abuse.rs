@@ -902,6 +902,28 @@ fn a_command_panicking_on_a_storage_thread_answers_an_error_and_the_server_goes_
     assert_eq!(ctx.connected_clients(), 2);
 }
 
+/// A transaction whose job panics on the writer: EXEC is still answered with exactly one
+/// reply (not one per queued command, which would leave the client reading the wrong replies
+/// ever after), and none of the transaction is applied.
+#[test]
+fn a_transaction_panicking_on_the_writer_gets_one_error_and_applies_nothing() {
+    let _serial = serial();
+    let (_server, addr, _ctx, _dir) = start_trapping(false);
+    let mut c = connect(addr);
+    let queued = simple("QUEUED");
+    assert_eq!(cmd(&mut c, &["MULTI"]), ok());
+    assert_eq!(cmd(&mut c, &["SET", "a", "1"]), queued);
+    assert_eq!(cmd(&mut c, &["SET", "panic", "2"]), queued);
+    assert_eq!(cmd(&mut c, &["SET", "b", "3"]), queued);
+    assert_eq!(cmd(&mut c, &["EXEC"]), err(ERR_INTERNAL));
+    // The next reply is the next command's: the connection is still in step.
+    assert_eq!(cmd(&mut c, &["PING"]), simple("PONG"));
+    assert_eq!(
+        cmd(&mut c, &["MGET", "a", "b"]),
+        Reply::Array(Some(vec![common::nil(), common::nil()]))
+    );
+}
+
 #[test]
 fn a_panic_inside_the_looper_closes_only_that_connection() {
     let _serial = serial();

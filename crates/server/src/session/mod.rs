@@ -438,7 +438,14 @@ impl Session {
                 }
                 continue;
             }
-            let Some(reply) = self.reply_to(b.slot, dest, b.len()) else {
+            let transaction = matches!(
+                b.work,
+                Work::Commands {
+                    transaction: true,
+                    ..
+                }
+            );
+            let Some(reply) = self.reply_to(b.slot, dest, b.len(), transaction) else {
                 tracing::error!("a batch was dispatched before its connection was set up");
                 continue;
             };
@@ -447,13 +454,8 @@ impl Session {
                 Dest::Reader => self.inflight_reads += 1,
             }
             match b.work {
-                Work::Commands {
-                    cmds,
-                    proto,
-                    transaction,
-                    ..
-                } => {
-                    let job = Box::new(CommandJob::new(cmds, proto, b.silent, transaction, reply));
+                Work::Commands { cmds, proto, .. } => {
+                    let job = Box::new(CommandJob::new(cmds, proto, b.silent, reply));
                     match dest {
                         Dest::Writer => self.writes.push(job),
                         Dest::Reader => self.reads.push(job),
@@ -491,7 +493,13 @@ impl Session {
 
     /// Where the reply of batch `slot` goes: this connection on its looper, through
     /// [`Session::deliver`].
-    fn reply_to(&self, slot: u64, dest: Dest, commands: usize) -> Option<ReplyTo> {
+    fn reply_to(
+        &self,
+        slot: u64,
+        dest: Dest,
+        commands: usize,
+        transaction: bool,
+    ) -> Option<ReplyTo> {
         let (conn, handle) = self.conn.clone()?;
         let address = ReplyAddress {
             handle,
@@ -499,7 +507,15 @@ impl Session {
             deliver: Session::deliver,
         };
         let (budget, ctx) = (self.budget.clone(), self.ctx.clone());
-        Some(ReplyTo::new(address, slot, dest, commands, budget, ctx))
+        Some(ReplyTo::new(
+            address,
+            slot,
+            dest,
+            commands,
+            transaction,
+            budget,
+            ctx,
+        ))
     }
 
     /// Hands a batch's reply, posted by a storage thread, to its session (if the connection is

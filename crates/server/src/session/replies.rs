@@ -56,10 +56,10 @@ impl Session {
     /// A batch's reply is back from a storage thread: fills its slot, and sends what may go
     /// now (held batches, then, at the end of the loop turn, the ready replies).
     pub(super) fn on_reply(&mut self, conn: &mut Conn<'_>, reply: BatchReply) {
-        if reply.failed {
+        if reply.errors > 0 {
             self.ctx
                 .error_replies
-                .fetch_add(reply.commands as u64, Relaxed);
+                .fetch_add(reply.errors as u64, Relaxed);
         }
         self.budget.adjust(reply.charged, reply.bytes.len());
         self.fill(reply.slot, reply.bytes, reply.dest, true);
