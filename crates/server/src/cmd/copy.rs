@@ -58,20 +58,15 @@ impl StorageCommand for Copy {
         _: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let copied = match txn.get(&self.from)? {
-            // Redis looks the source up with lookupKeyRead: a keyspace hit or miss.
-            None => {
-                txn.note_lookup(false);
-                false
-            }
+        let source = txn.get(&self.from)?;
+        // Redis looks the source up with lookupKeyRead: a keyspace hit or miss.
+        txn.note_lookup(source.is_some());
+        let copied = match source {
+            None => false,
+            Some(_) if !self.replace && txn.exists(&self.to)? => false,
             Some(v) => {
-                txn.note_lookup(true);
-                if !self.replace && txn.exists(&self.to)? {
-                    false
-                } else {
-                    txn.put(&self.to, &v.data, v.expire_at_ms);
-                    true
-                }
+                txn.put(&self.to, &v.data, v.expire_at_ms);
+                true
             }
         };
         encode::integer(out, i64::from(copied));

@@ -110,10 +110,8 @@ impl StorageCommand for Lcs {
         encode::integer(out, i64::from(total));
         Ok(())
     }
-
-    fn looked_up_keys(&self) -> Option<&[Bytes]> {
-        None // the table can be large: a reader thread's work, not the looper's
-    }
+    // No `looked_up_keys`: the table can be large, so LCS is a reader thread's work, never the
+    // looper's.
 }
 
 /// One matching range: `a[a_start..=a_end] == b[b_start..=b_end]`.
