@@ -872,7 +872,7 @@ def build_cases(kvs_commands, redis_arity):
         "SET e v EX 100", "COPY e f", "TTL f", "COPY a b REPLACE REPLACE", "COPY a", "copy A B",
         "COPY a a DB x", "COPY a a REPLACE"])
 
-    # --- MULTI / EXEC / DISCARD (no WATCH yet)
+    # --- MULTI / EXEC / DISCARD / WATCH / UNWATCH (one connection: its own writes touch)
     g = "multi"
     case(g, "multi_exec", [
         "MULTI", "SET a 1", "INCR a", "GET a", "PING", "ECHO hi", "EXEC", "GET a",
@@ -887,6 +887,18 @@ def build_cases(kvs_commands, redis_arity):
         "MULTI", "CONFIG GET", "EXEC",
         "MULTI", "SET q v", "RESET", "EXEC", "GET q",
         "MULTI", "GET", "EXEC", "MULTI x", "EXEC x", "DISCARD x"])
+    case(g, "watch", [
+        "WATCH", "SET w 1", "WATCH w", "MULTI", "PING", "EXEC",
+        "WATCH w", "SET w 2", "MULTI", "PING", "EXEC",
+        "MULTI", "WATCH w", "EXEC", "UNWATCH", "UNWATCH x",
+        "WATCH w x y", "UNWATCH", "SET w 3", "MULTI", "INCR w", "EXEC",
+        "WATCH w", "EXEC", "MULTI", "UNWATCH", "EXEC",
+        "WATCH w nosuch", "DEL nosuch", "INCR nosuch2", "MULTI", "GET w", "EXEC",
+        "WATCH w", "SET w 4", "MULTI", "EXEC",
+        "WATCH w", "MULTI", "GET", "EXEC", "SET w 5", "MULTI", "GET w", "EXEC",
+        "WATCH w", "SET w 6", "MULTI", "DISCARD", "MULTI", "INCR w", "EXEC",
+        "WATCH w", "FLUSHALL", "MULTI", "PING", "EXEC",
+        "WATCH w", "FLUSHALL", "MULTI", "PING", "EXEC"])
 
     # --- FUNCTION / SCRIPT on a server with no scripts
     g = "scripting"

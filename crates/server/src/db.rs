@@ -48,6 +48,16 @@ pub trait WriteDb: Db {
     fn put(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>);
     /// Deletes `key`; whether it existed.
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError>;
+    /// WATCH: client `watcher` watches `key` until its next
+    /// [`check_watched`](Self::check_watched) or [`unwatch`](Self::unwatch). Any later write or
+    /// delete of the key, its expiry, or FLUSHALL makes that check fail (Redis' rules:
+    /// `kvs_storage::Watches`).
+    fn watch(&mut self, watcher: u64, key: &[u8]);
+    /// UNWATCH (also DISCARD, RESET, a closed connection): `watcher` watches nothing.
+    fn unwatch(&mut self, watcher: u64);
+    /// EXEC: whether none of `watcher`'s watched keys was modified or has expired since it
+    /// watched them. Unwatches them all either way.
+    fn check_watched(&mut self, watcher: u64) -> bool;
 }
 
 impl Db for Reader<'_> {
@@ -108,6 +118,15 @@ impl WriteDb for Txn<'_> {
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         Txn::delete(self, key)
+    }
+    fn watch(&mut self, watcher: u64, key: &[u8]) {
+        Txn::watch(self, watcher, key);
+    }
+    fn unwatch(&mut self, watcher: u64) {
+        Txn::unwatch(self, watcher);
+    }
+    fn check_watched(&mut self, watcher: u64) -> bool {
+        Txn::check_watched(self, watcher)
     }
 }
 
@@ -190,5 +209,14 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         self.inner.delete(key)
+    }
+    fn watch(&mut self, watcher: u64, key: &[u8]) {
+        self.inner.watch(watcher, key)
+    }
+    fn unwatch(&mut self, watcher: u64) {
+        self.inner.unwatch(watcher)
+    }
+    fn check_watched(&mut self, watcher: u64) -> bool {
+        self.inner.check_watched(watcher)
     }
 }

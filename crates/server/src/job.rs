@@ -39,9 +39,30 @@ pub enum Dest {
     Writer,
 }
 
+/// What a writer job does with its connection's watched keys (WATCH; `cmd::multi`) before its
+/// commands. The writer keeps the watched keys (`kvs_storage::Watches`); the session sends
+/// these steps in its connection's order with its other writes.
+#[derive(Debug, Default)]
+pub enum WatchStep {
+    /// Nothing: every batch but those below.
+    #[default]
+    None,
+    /// WATCH key...: the job has no commands; its reply is `+OK`.
+    Watch(Vec<Bytes>),
+    /// UNWATCH, DISCARD, an aborted EXEC, RESET: the client stops watching; the job has no
+    /// commands and answers the reply its looper made.
+    Unwatch(Bytes),
+    /// EXEC of a client that watches keys: the commands run only if none of the keys changed
+    /// (or expired) since WATCH; otherwise the reply is a null array.
+    Exec,
+}
+
 /// A batch of one connection's storage commands, run together on one storage thread.
 pub struct CommandJob {
     cmds: Vec<Cmd>,
+    /// Its connection's watched keys (writer jobs only), and the client they belong to.
+    watch: WatchStep,
+    client: u64,
     proto: Proto,
     /// CLIENT REPLY OFF / SKIP: run, but reply nothing.
     silent: bool,
@@ -51,17 +72,25 @@ pub struct CommandJob {
 }
 
 impl CommandJob {
-    /// A job for `cmds`, answered to `reply`.
     /// A job for `cmds`, answered to `reply` — for EXEC's commands (a `reply` made with
     /// `transaction`), with one reply: the array of theirs.
     pub fn new(cmds: Vec<Cmd>, proto: Proto, silent: bool, reply: ReplyTo) -> CommandJob {
         CommandJob {
             cmds,
+            watch: WatchStep::None,
+            client: 0,
             proto,
             silent,
             out: BytesMut::new(),
             reply,
         }
+    }
+
+    /// The job also takes `step` with client `client`'s watched keys (writer jobs).
+    pub fn with_watch(mut self, client: u64, step: WatchStep) -> CommandJob {
+        self.client = client;
+        self.watch = step;
+        self
     }
 
     /// Runs the batch's reads on `db` and sends the reply. A reader thread's call.
@@ -82,6 +111,27 @@ impl CommandJob {
     /// Runs the batch's commands in the writer's transaction; the reply waits for
     /// [`committed`](Self::committed). The writer thread's call.
     pub fn run_write(&mut self, txn: &mut dyn WriteDb) {
+        let client = self.client;
+        match std::mem::take(&mut self.watch) {
+            WatchStep::None => {}
+            WatchStep::Watch(keys) => {
+                for key in &keys {
+                    txn.watch(client, key);
+                }
+                return self.answer(b"+OK\r\n");
+            }
+            WatchStep::Unwatch(reply) => {
+                txn.unwatch(client);
+                return self.answer(&reply);
+            }
+            WatchStep::Exec if !txn.check_watched(client) => {
+                // A watched key changed: nothing runs (Redis answers a null array).
+                let mut out = BytesMut::new();
+                encode::null_array(&mut out, self.proto);
+                return self.answer(&out);
+            }
+            WatchStep::Exec => {}
+        }
         cmd::prefetch_writes(&self.cmds, txn);
         let mut out = BytesMut::with_capacity(self.cmds.len() * 16 + 16);
         let (proto, reply) = (self.proto, &mut self.reply);
@@ -103,6 +153,16 @@ impl CommandJob {
         let lookups = view.lookups;
         reply.ctx.add_lookups(lookups.hits, lookups.misses);
         self.out = out;
+    }
+
+    /// Makes `bytes` the job's whole reply (a WATCH step's), charged to the budget.
+    fn answer(&mut self, bytes: &[u8]) {
+        if self.silent {
+            return;
+        }
+        self.reply.charged += bytes.len();
+        self.reply.budget.charge(bytes.len());
+        self.out = BytesMut::from(bytes);
     }
 
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
@@ -138,6 +198,32 @@ impl ReadCommand for CommandJob {
         let mut view = reader.clone_view();
         self.run_read(&mut view);
     }
+}
+
+/// Ends a closed connection's watching: run on the writer, answers nobody. Sent when a session
+/// that watches keys goes away (`Session::drop`).
+pub struct UnwatchJob {
+    /// The client whose watched keys are forgotten.
+    pub client: u64,
+}
+
+impl Job for UnwatchJob {
+    /// A read job has nothing to forget: `UnwatchJob`s go to the writer only.
+    fn run_read_on(self: Box<Self>, _db: &mut dyn Db) {}
+    fn run_write_on(&mut self, txn: &mut dyn WriteDb) {
+        txn.unwatch(self.client);
+    }
+}
+
+impl WriteCommand for UnwatchJob {
+    fn run(&mut self, txn: &mut Txn<'_>) {
+        txn.unwatch(self.client);
+    }
+    fn committed(self: Box<Self>, _result: kvs_storage::Result<()>) {}
+}
+
+impl ReadCommand for UnwatchJob {
+    fn run(self: Box<Self>, _reader: &Reader<'_>) {}
 }
 
 /// Runs a batch of reads on `db` — on a reader thread ([`CommandJob::run_read`]) or on the

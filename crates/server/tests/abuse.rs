@@ -762,6 +762,16 @@ mod panicking {
             trap(key);
             self.0.delete(key)
         }
+        fn watch(&mut self, watcher: u64, key: &[u8]) {
+            trap(key);
+            self.0.watch(watcher, key)
+        }
+        fn unwatch(&mut self, watcher: u64) {
+            self.0.unwatch(watcher)
+        }
+        fn check_watched(&mut self, watcher: u64) -> bool {
+            self.0.check_watched(watcher)
+        }
     }
 
     /// The kvs engine, with every job run against trapping views (through the store's closure

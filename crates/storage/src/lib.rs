@@ -144,7 +144,7 @@ pub use file::{dbfile, dir, format, manifest, mapped, record_scan};
 
 pub(crate) use engine::{
     batch, command, compactor, expiry, fileset, handoff, kv_store, options, reader, shared, store,
-    txn, writer,
+    txn, watch, writer,
 };
 #[cfg(not(feature = "fault-injection"))]
 pub(crate) use file::faults;
@@ -173,3 +173,4 @@ pub use recovery::RecoveryReport;
 pub use shared::FileStats;
 pub use store::{Store, StoreStats};
 pub use txn::Txn;
+pub use watch::{WatchCounts, WatcherId, Watches};

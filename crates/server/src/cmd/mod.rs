@@ -59,7 +59,6 @@ pub use crate::db::{Db, WriteDb};
 use crate::resp::{Proto, encode};
 pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
-pub(crate) use multi::exec as exec_tx;
 pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
 
 /// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader

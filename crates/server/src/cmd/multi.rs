@@ -1,4 +1,4 @@
-//! MULTI, EXEC, DISCARD: transactions (Redis' `multi.c`).
+//! MULTI, EXEC, DISCARD, WATCH, UNWATCH: transactions (Redis' `multi.c`).
 //!
 //! After MULTI the session queues every command but EXEC, DISCARD, MULTI, WATCH, QUIT and RESET
 //! (`Session::queue_in_multi`), answering `+QUEUED`. What Redis rejects before running a command
@@ -8,15 +8,20 @@
 //! EXEC's array, as Redis reports it when the command runs. EXEC sends the queued commands to the
 //! writer as **one** job: they run in one transaction of the writer (no other client's command
 //! in between, reads see the earlier commands' writes) and their records are one atomic group on
-//! disk (storage-format §4.2), so a crash keeps all of them or none. WATCH is not implemented
-//! yet (issue 15).
+//! disk (storage-format §4.2), so a crash keeps all of them or none.
+//!
+//! WATCH is optimistic locking, kept where keys change: the writer (`kvs_storage::Watches`).
+//! WATCH, and whatever ends a client's watching (UNWATCH, DISCARD, EXEC, RESET, closing), travel
+//! to the writer in the connection's order like its other writes (`session/transaction.rs`), so
+//! a WATCH sees exactly the writes its client sent before it; the EXEC job asks the writer
+//! whether a watched key changed before it runs anything, and answers a null array if one did.
+//! A client that watches nothing keeps MULTI/DISCARD/UNWATCH on its looper, with no thread hop.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use super::Cmd;
-use crate::resp::encode;
 
-/// A parsed MULTI, EXEC or DISCARD (the table checked that they have no arguments).
+/// A parsed transaction command (the table checked the argument counts).
 #[derive(Debug)]
 pub enum TxCmd {
     /// MULTI
@@ -25,6 +30,10 @@ pub enum TxCmd {
     Exec,
     /// DISCARD
     Discard,
+    /// WATCH key [key ...]
+    Watch(Vec<Bytes>),
+    /// UNWATCH
+    Unwatch,
 }
 
 pub fn parse_multi(_args: &[Bytes]) -> Result<Cmd, String> {
@@ -37,6 +46,16 @@ pub fn parse_exec(_args: &[Bytes]) -> Result<Cmd, String> {
 
 pub fn parse_discard(_args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::Tx(TxCmd::Discard))
+}
+
+pub fn parse_watch(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Tx(TxCmd::Watch(
+        args.get(1..).unwrap_or_default().to_vec(),
+    )))
+}
+
+pub fn parse_unwatch(_args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::Tx(TxCmd::Unwatch))
 }
 
 /// A transaction being queued (MULTI ... EXEC).
@@ -67,28 +86,4 @@ pub fn exec_abort(reason: &[u8]) -> Vec<u8> {
     let mut text = b"EXECABORT Transaction discarded because of: ".to_vec();
     text.extend_from_slice(reason);
     text
-}
-
-/// MULTI and DISCARD, and the EXEC cases answered on the looper (no MULTI, a failed
-/// transaction, nothing queued). `None`: EXEC of the queued commands, which the session sends to
-/// the writer as one job.
-pub fn exec(cmd: &TxCmd, multi: &mut Option<MultiState>, out: &mut BytesMut) -> Option<MultiState> {
-    match cmd {
-        TxCmd::Multi if multi.is_some() => encode::error(out, "ERR MULTI calls can not be nested"),
-        TxCmd::Multi => {
-            *multi = Some(MultiState::default());
-            encode::simple(out, "OK");
-        }
-        TxCmd::Discard => match multi.take() {
-            None => encode::error(out, "ERR DISCARD without MULTI"),
-            Some(_) => encode::simple(out, "OK"),
-        },
-        TxCmd::Exec => match multi.take() {
-            None => encode::error(out, "ERR EXEC without MULTI"),
-            Some(m) if m.failed => encode::error(out, EXECABORT),
-            Some(m) if m.queued.is_empty() => encode::array_len(out, 0),
-            Some(m) => return Some(m),
-        },
-    }
-    None
 }

@@ -46,7 +46,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
-use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value, now_ms};
+use kvs_storage::{
+    CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value, WatchCounts, Watches,
+    now_ms,
+};
 
 use super::{Completion, Engine, Job};
 use super::{Db, WriteDb};
@@ -66,6 +69,8 @@ pub struct SledEngine {
     refused: Arc<OnceLock<String>>,
     writer: Option<Sender<Msg>>,
     readers: Option<Sender<Vec<Box<dyn Job>>>>,
+    /// The writer's watched keys and watching clients (WATCH), for INFO.
+    watch_counts: Arc<WatchCounts>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -95,10 +100,15 @@ fn encode(value: &[u8], expire_at_ms: Option<u64>) -> Vec<u8> {
     v
 }
 
+/// The expiry of a stored value, if it has one.
+fn expiry(raw: &[u8]) -> Option<u64> {
+    let at = u64::from_le_bytes(raw.get(..8)?.try_into().ok()?);
+    (at != 0).then_some(at)
+}
+
 fn decode(raw: &[u8], now: u64) -> Option<Value> {
-    let (head, data) = raw.split_at_checked(8)?;
-    let at = u64::from_le_bytes(head.try_into().ok()?);
-    let expire_at_ms = (at != 0).then_some(at);
+    let data = raw.get(8..)?;
+    let expire_at_ms = expiry(raw);
     if expire_at_ms.is_some_and(|t| t <= now) {
         return None;
     }
@@ -174,6 +184,26 @@ struct SledTxn<'a> {
     overlay: &'a mut HashMap<Vec<u8>, Option<Value>>,
     batch: sled::Batch,
     now: u64,
+    /// The writer's watched keys (WATCH), touched by every put and delete.
+    watches: &'a mut Watches,
+}
+
+impl SledTxn<'_> {
+    /// Whether `key` is there but expired (Redis' `keyIsExpired`): sled keeps expired values
+    /// until they are overwritten or deleted.
+    fn expired(&mut self, key: &[u8]) -> bool {
+        let at = match self.overlay.get(key) {
+            Some(v) => v.as_ref().and_then(|v| v.expire_at_ms),
+            None => self
+                .reader
+                .db
+                .get(key)
+                .ok()
+                .flatten()
+                .and_then(|raw| expiry(&raw)),
+        };
+        at.is_some_and(|t| t <= self.now)
+    }
 }
 
 impl Db for SledTxn<'_> {
@@ -204,6 +234,7 @@ impl WriteDb for SledTxn<'_> {
         self.now
     }
     fn put(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>) {
+        self.watches.touch(key, false);
         self.batch.insert(key, encode(value, expire_at_ms));
         self.overlay.insert(
             key.to_vec(),
@@ -215,9 +246,28 @@ impl WriteDb for SledTxn<'_> {
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool> {
         let existed = self.exists(key)?;
+        self.watches.touch(key, true);
         self.batch.remove(key);
         self.overlay.insert(key.to_vec(), None);
         Ok(existed)
+    }
+    fn watch(&mut self, watcher: u64, key: &[u8]) {
+        let stale = self.expired(key);
+        self.watches.watch(watcher, key, stale);
+    }
+    fn unwatch(&mut self, watcher: u64) {
+        self.watches.unwatch(watcher);
+    }
+    fn check_watched(&mut self, watcher: u64) -> bool {
+        // The expiry test reads sled, which the table's closure cannot borrow: ask first.
+        let expired: Vec<Vec<u8>> = self
+            .watches
+            .keys_of(watcher)
+            .into_iter()
+            .filter(|k| self.expired(k))
+            .collect();
+        self.watches
+            .check(watcher, |k| expired.iter().any(|e| e == k))
     }
 }
 
@@ -307,6 +357,10 @@ struct Writer {
     /// everysec: flushed batches not fsync'd yet, and when the last fsync was.
     unsynced: bool,
     last_sync: Instant,
+    /// Keys clients WATCH (`kvs_storage::Watches`): every put and delete touches them.
+    watches: Watches,
+    /// Their sizes, for INFO.
+    watch_counts: Arc<WatchCounts>,
 }
 
 impl Writer {
@@ -360,6 +414,7 @@ impl Writer {
                             overlay: &mut overlay,
                             batch: sled::Batch::default(),
                             now,
+                            watches: &mut self.watches,
                         };
                         job.run_write_on(&mut txn);
                         // Once refused, jobs still run (they build their replies) but their
@@ -377,6 +432,12 @@ impl Writer {
                     done.push(c);
                 }
                 Msg::FlushAll(c) => {
+                    // Keys the overlay holds as deleted do not exist; the rest, as sled has them.
+                    let exists = |k: &[u8]| match overlay.get(k) {
+                        Some(v) => v.is_some(),
+                        None => db.contains_key(k).unwrap_or(false),
+                    };
+                    self.watches.touch_all(exists);
                     overlay.clear();
                     if self.refused.get().is_none()
                         && let Err(e) = db.clear()
@@ -394,6 +455,7 @@ impl Writer {
         {
             self.refuse(e);
         }
+        self.watches.publish(&self.watch_counts);
         let failed = self.refused.get();
         // Like the kvs engine's completion scope: each looper gets the batch's replies at once.
         kvs_reactor::coalesce_posts(|| {
@@ -466,6 +528,7 @@ impl SledEngine {
                 .spawn(f)
                 .map_err(|e| StorageError::io("spawn thread", dir, e))
         };
+        let watch_counts = Arc::new(WatchCounts::default());
         let w = Writer {
             db: db.clone(),
             fsync,
@@ -473,6 +536,8 @@ impl SledEngine {
             refused: refused.clone(),
             unsynced: false,
             last_sync: Instant::now(),
+            watches: Watches::new(),
+            watch_counts: watch_counts.clone(),
         };
         threads.push(spawn("sled-writer".into(), Box::new(move || w.run(wrx)))?);
         for n in 0..readers.max(1) {
@@ -490,6 +555,7 @@ impl SledEngine {
             )?);
         }
         Ok(SledEngine {
+            watch_counts,
             db,
             fsync,
             syncer,
@@ -559,6 +625,8 @@ impl Engine for SledEngine {
         StoreStats {
             keys: self.db.len(),
             disk_bytes: self.db.size_on_disk().unwrap_or(0),
+            watched_keys: self.watch_counts.keys(),
+            watching_clients: self.watch_counts.clients(),
             ..StoreStats::default()
         }
     }

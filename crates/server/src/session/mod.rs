@@ -28,7 +28,10 @@ use kvs_reactor::{Conn, ConnId, EventLoop, Handler, LoopHandle};
 use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, MultiState, ReplyMode, Route};
 use crate::ctx::{ClientConn, ServerCtx};
 use crate::engine::Job;
-use crate::job::{BatchReply, CommandJob, Dest, ReplyAddress, ReplyBudget, ReplyTo, run_reads};
+use crate::job::{
+    BatchReply, CommandJob, Dest, ReplyAddress, ReplyBudget, ReplyTo, UnwatchJob, WatchStep,
+    run_reads,
+};
 use crate::resp::{Limits, Parser, Proto, encode};
 
 /// How long a closing connection waits for the peer's FIN before it is closed anyway.
@@ -39,6 +42,7 @@ const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
 mod placement;
 mod replies;
+mod transaction;
 
 pub use crate::conn_state::SessionState;
 
@@ -51,6 +55,8 @@ enum Work {
         proto: Proto,
         /// EXEC's queued commands: one reply, the array of theirs (`cmd::multi`).
         transaction: bool,
+        /// What the writer does with the connection's watched keys first (`transaction.rs`).
+        watch: WatchStep,
     },
     Flush,
     Save,
@@ -69,7 +75,11 @@ impl Batch {
     }
     fn len(&self) -> usize {
         match &self.work {
-            Work::Commands { cmds, .. } => cmds.len(),
+            // A WATCH step without commands answers as one.
+            Work::Commands { cmds, watch, .. } => {
+                cmds.len()
+                    + usize::from(matches!(watch, WatchStep::Watch(_) | WatchStep::Unwatch(_)))
+            }
             _ => 1,
         }
     }
@@ -117,6 +127,8 @@ pub struct Session {
     flush_pending: bool,
     /// Inside MULTI: the commands queued so far (`cmd::multi`).
     multi: Option<MultiState>,
+    /// The writer holds keys this client WATCHes (`transaction.rs`).
+    watching: bool,
     /// The name of the last command (up to 16 bytes, as sent) and its code, so a run of the
     /// same command is not looked up again for CLIENT LIST's `cmd=`.
     last_name: ([u8; 16], usize),
@@ -168,6 +180,7 @@ impl Session {
             counted: false,
             flush_pending: false,
             multi: None,
+            watching: false,
             last_name: ([0; 16], usize::MAX),
             last_code: 0,
             ctx,
@@ -242,15 +255,15 @@ impl Session {
             }
         };
         debug_assert!(self.st.authed || cmd.allowed_before_auth());
-        if let Cmd::Tx(t) = &cmd {
-            let mut out = BytesMut::new();
-            match cmd::exec_tx(t, &mut self.multi, &mut out) {
-                Some(queued) => self.queue_exec(queued, silent),
-                None => self.ready_reply(out.freeze(), silent),
+        let cmd = match cmd {
+            Cmd::Tx(t) => {
+                self.handle_tx(t, silent);
+                return After::Continue;
             }
-            return After::Continue;
-        }
-        if matches!(cmd, Cmd::Connection(ConnectionCmd::Reset)) {
+            c => c,
+        };
+        let reset = matches!(cmd, Cmd::Connection(ConnectionCmd::Reset));
+        if reset {
             self.multi = None; // RESET leaves MULTI, as Redis' resetCommand does
         }
         // While the store refuses writes (after an I/O failure) a write is answered here with
@@ -268,7 +281,11 @@ impl Session {
             Route::Local => {
                 let mut out = BytesMut::new();
                 let after = cmd::exec_local(cmd, &mut self.st, &self.ctx, &mut out);
-                self.ready_reply(out.freeze(), silent);
+                if reset {
+                    self.end_watching(out.freeze(), silent); // and UNWATCH
+                } else {
+                    self.ready_reply(out.freeze(), silent);
+                }
                 after
             }
             route @ (Route::Read | Route::Write) => {
@@ -285,6 +302,7 @@ impl Session {
                             write: false,
                             proto,
                             transaction: false,
+                            watch: WatchStep::None,
                         },
                         silent,
                     });
@@ -312,101 +330,6 @@ impl Session {
                 After::Continue
             }
         }
-    }
-
-    /// Answers a command Redis rejects before running it (unknown, wrong arity, NOAUTH) with
-    /// `error`, as Redis' `rejectCommand` does: inside MULTI the transaction fails, and a
-    /// rejected EXEC aborts it (`EXECABORT Transaction discarded because of: ...`).
-    fn reject(&mut self, args: &[Bytes], error: &[u8], silent: bool) {
-        if let Some(m) = self.multi.as_mut() {
-            m.failed = true;
-        }
-        let mut out = BytesMut::new();
-        if args
-            .first()
-            .is_some_and(|n| n.eq_ignore_ascii_case(b"exec"))
-        {
-            self.multi = None;
-            encode::error_bytes(&mut out, &cmd::exec_abort(error));
-        } else {
-            encode::error_bytes(&mut out, error);
-        }
-        self.ready_reply(out.freeze(), silent);
-    }
-
-    /// Inside MULTI: queues the command, answering `+QUEUED`, or answers at once what Redis
-    /// rejects before running a command (unknown command or subcommand, wrong argument count,
-    /// not allowed in a transaction), which fails the transaction (`cmd::multi`).
-    fn queue_in_multi(&mut self, args: &[Bytes]) -> After {
-        let silent = self.st.reply_mode.take_silence();
-        let Some(multi) = self.multi.as_mut() else {
-            return After::Continue;
-        };
-        let rejected: Option<Vec<u8>> = match cmd::lookup_checked(args) {
-            Err(e) => Some(cmd::rejection_text(args, e)),
-            Ok(spec) if spec.flags.contains(&"no_multi") => {
-                Some(b"ERR Command not allowed inside a transaction".to_vec())
-            }
-            Ok(spec) => match (spec.parse)(args) {
-                Ok(c) => {
-                    multi.queued.push(c);
-                    None
-                }
-                Err(e) if cmd::is_subcommand_rejection(spec, &e) => Some(e.into_bytes()),
-                // An argument error the command reports when it runs: EXEC's array holds it.
-                Err(e) => {
-                    let mut reply = BytesMut::new();
-                    encode::error(&mut reply, &e);
-                    multi.queued.push(Cmd::Reply(reply.freeze()));
-                    None
-                }
-            },
-        };
-        match rejected {
-            Some(e) => self.reject(args, &e, silent),
-            None => self.ready_reply(Bytes::from_static(b"+QUEUED\r\n"), silent),
-        }
-        After::Continue
-    }
-
-    /// EXEC with queued commands: one batch for the writer, whose reply is the array of the
-    /// commands' replies. Looper commands among them (PING, CLIENT...) run now and travel as
-    /// their replies; FLUSHALL and SAVE, which are whole-store operations of the writer rather
-    /// than commands of a transaction, answer an error in their place.
-    fn queue_exec(&mut self, queued: MultiState, silent: bool) {
-        let mut cmds = Vec::with_capacity(queued.queued.len());
-        for c in queued.queued {
-            match c.route() {
-                Route::Read | Route::Write => cmds.push(c),
-                Route::Local => {
-                    let mut out = BytesMut::new();
-                    cmd::exec_local(c, &mut self.st, &self.ctx, &mut out);
-                    cmds.push(Cmd::Reply(out.freeze()));
-                }
-                Route::Flush | Route::Save => {
-                    let mut out = BytesMut::new();
-                    encode::error(
-                        &mut out,
-                        "ERR kvs does not run FLUSHALL, FLUSHDB or SAVE inside MULTI",
-                    );
-                    cmds.push(Cmd::Reply(out.freeze()));
-                }
-            }
-        }
-        self.end_batch();
-        let slot = self.new_slot(silent);
-        self.pending_commands += cmds.len();
-        let proto = self.st.proto;
-        self.held.push_back(Batch {
-            slot,
-            work: Work::Commands {
-                cmds,
-                write: true,
-                proto,
-                transaction: true,
-            },
-            silent,
-        });
     }
 
     /// Sends every batch that may go now, in order, then hands the jobs built to the loop's
@@ -454,8 +377,12 @@ impl Session {
                 Dest::Reader => self.inflight_reads += 1,
             }
             match b.work {
-                Work::Commands { cmds, proto, .. } => {
-                    let job = Box::new(CommandJob::new(cmds, proto, b.silent, reply));
+                Work::Commands {
+                    cmds, proto, watch, ..
+                } => {
+                    let job = CommandJob::new(cmds, proto, b.silent, reply)
+                        .with_watch(self.st.client_id, watch);
+                    let job = Box::new(job);
                     match dest {
                         Dest::Writer => self.writes.push(job),
                         Dest::Reader => self.reads.push(job),
@@ -629,6 +556,16 @@ impl Drop for Session {
     fn drop(&mut self) {
         if self.counted {
             self.ctx.client_gone(self.st.client_id);
+        }
+        if self.watching {
+            // The writer forgets this client's watched keys. Sent straight to the writer: its
+            // WATCH jobs left through the loop's outbox before any callback could close it.
+            let job: Box<dyn Job> = Box::new(UnwatchJob {
+                client: self.st.client_id,
+            });
+            if let Err(e) = self.ctx.engine.submit_writes(vec![job]) {
+                tracing::debug!(error = %e, "could not unwatch a closed client's keys");
+            }
         }
     }
 }

@@ -17,4 +17,5 @@ pub(crate) mod reader;
 pub(crate) mod shared;
 pub(crate) mod store;
 pub(crate) mod txn;
+pub(crate) mod watch;
 pub(crate) mod writer;

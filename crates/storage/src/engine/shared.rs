@@ -64,6 +64,8 @@ pub(crate) struct Counters {
     pub(crate) expiring_mean_at_ms: AtomicU64,
     /// Keys deleted because their TTL had passed (Redis' `expired_keys`).
     pub(crate) expired_keys: AtomicU64,
+    /// The writer's watched keys and watching clients (WATCH).
+    pub(crate) watches: crate::watch::WatchCounts,
 }
 
 pub(crate) struct Shared {

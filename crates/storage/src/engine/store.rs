@@ -87,6 +87,10 @@ pub struct StoreStats {
     pub avg_ttl_ms: u64,
     /// Keys deleted because their TTL had passed (Redis' `expired_keys`).
     pub expired_keys: u64,
+    /// Distinct keys watched by clients (WATCH).
+    pub watched_keys: u64,
+    /// Clients watching at least one key.
+    pub watching_clients: u64,
 }
 
 impl Store {
@@ -314,6 +318,8 @@ impl Store {
                 _ => load(&c.expiring_mean_at_ms).saturating_sub(crate::options::now_ms()),
             },
             expired_keys: load(&c.expired_keys),
+            watched_keys: c.watches.keys(),
+            watching_clients: c.watches.clients(),
         }
     }
 

@@ -5,6 +5,7 @@ use crate::batch::{Batch, Pending, Undo};
 use crate::error::Result;
 use crate::reader::Value;
 use crate::shared::Shared;
+use crate::watch::{WatcherId, Watches};
 
 /// One write command's view of the store, on the writer thread.
 ///
@@ -21,6 +22,8 @@ pub struct Txn<'a> {
     /// Overlay entries this txn replaced, to roll back if its closure panics (the writer's
     /// vector, reused: empty when the txn starts).
     pub(crate) undo: &'a mut Vec<Undo>,
+    /// The writer's watched keys (WATCH), touched by every record the txn writes.
+    pub(crate) watches: &'a mut Watches,
 }
 
 impl Txn<'_> {
@@ -146,11 +149,46 @@ impl Txn<'_> {
         Ok(existed)
     }
 
+    /// `watcher` (a client id) watches `key` until its next [`check_watched`](Self::check_watched)
+    /// or [`unwatch`](Self::unwatch): a later write or delete of the key by anyone, its deletion
+    /// when it expires, or FLUSHALL makes that check fail (Redis' WATCH; `watch.rs` has the
+    /// rules).
+    pub fn watch(&mut self, watcher: WatcherId, key: &[u8]) {
+        let stale = expired_here(self.shared, self.batch, self.now_ms, key);
+        self.watches.watch(watcher, key, stale);
+    }
+
+    /// `watcher` watches nothing any more (UNWATCH, DISCARD, a closed connection).
+    pub fn unwatch(&mut self, watcher: WatcherId) {
+        self.watches.unwatch(watcher);
+    }
+
+    /// EXEC: whether `watcher`'s transaction may run — none of its watched keys was modified
+    /// since it watched them, and none has expired since. Unwatches them all either way.
+    pub fn check_watched(&mut self, watcher: WatcherId) -> bool {
+        let (shared, batch, now) = (self.shared, &*self.batch, self.now_ms);
+        self.watches
+            .check(watcher, |key| expired_here(shared, batch, now, key))
+    }
+
     /// Appends a record to the batch, where later reads of the batch find it.
     fn push(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>, tombstone: bool) {
+        self.watches.touch(key, tombstone);
         let seq = *self.next_seq;
         *self.next_seq += 1;
         let undo = self.batch.push(key, value, expire_at_ms, tombstone, seq);
         self.undo.push(undo);
     }
+}
+
+/// Whether `key` exists but has expired, as a txn of `batch` sees the store at `now`: the key is
+/// still there (in the batch, or committed and not deleted by the batch) and its expiry has
+/// passed (Redis' `keyIsExpired`).
+fn expired_here(shared: &Shared, batch: &Batch, now: u64, key: &[u8]) -> bool {
+    let expire_at_ms = match batch.latest(key) {
+        Some(p) if p.tombstone => None,
+        Some(p) => p.expire_at_ms,
+        None => shared.index.get(key).and_then(|e| e.expire_at_ms),
+    };
+    expire_at_ms.is_some_and(|t| t <= now)
 }

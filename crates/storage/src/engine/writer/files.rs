@@ -102,6 +102,8 @@ impl Writer {
             .collect();
         lock(&self.shared.manifest).add_or_remove(&[fid], &old)?;
         // Committed. Everything below only makes memory and the directory agree with it.
+        let index = &self.shared.index;
+        self.watches.touch_all(|key| index.contains_key(key));
         self.shared.index.clear();
         self.expiries.clear();
         self.publish_expiries();

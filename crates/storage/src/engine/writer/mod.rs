@@ -22,6 +22,7 @@ use crate::index::{IndexEntry, KeyHash, PrefetchStage};
 use crate::options::{CompletionScope, FsyncPolicy, now_ms};
 use crate::shared::{Shared, lock};
 use crate::txn::Txn;
+use crate::watch::Watches;
 
 mod files;
 
@@ -66,6 +67,8 @@ pub(crate) struct Writer {
     syncs: Vec<Completion>,
     /// When to poll for a blocked caller's next call instead of parking at once.
     spin: WriterSpin,
+    /// Keys clients WATCH: every record the writer commits touches them (`watch.rs`).
+    watches: Watches,
 }
 
 /// Most expired keys deleted in one go, so a mass expiry cannot stall writes for long.
@@ -123,6 +126,7 @@ impl Writer {
             completions: Vec::new(),
             syncs: Vec::new(),
             spin: WriterSpin::new(),
+            watches: Watches::new(),
         };
         writer.publish_expiries();
         writer
@@ -221,6 +225,7 @@ impl Writer {
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 records.push(&key, &[], None, true, seq);
+                self.watches.touch(&key, true);
                 // Counted as expired when the tombstone commits (its old entry is past due).
             } else {
                 // Commits take their keys' entries out, so this key's entry is gone without
@@ -238,6 +243,9 @@ impl Writer {
                 Err(e) => tracing::warn!(error = %e, "could not delete expired keys"),
             }
             self.in_expire_pass = false;
+        }
+        if n > 0 {
+            self.watches.publish(&self.shared.counters.watches);
         }
         if dropped + n > 0 {
             // Whatever was popped left the schedule, whether its commit published it or not;
@@ -300,10 +308,12 @@ impl Writer {
                     // Commit what came before, in order, then flush.
                     let result = self.commit(&mut batch, !syncs.is_empty());
                     batch.clear();
+                    self.watches.publish(&self.shared.counters.watches);
                     let scope = self.shared.opts.completion_scope.clone();
                     finish(scope.as_ref(), &result, &mut completions, &mut syncs);
                     // flush_all's errors are already WritesRefused, which `failure` keeps as is.
                     let flushed = self.flush_all();
+                    self.watches.publish(&self.shared.counters.watches);
                     finish(scope.as_ref(), &flushed, &mut Vec::new(), &mut vec![c]);
                 }
             }
@@ -312,6 +322,8 @@ impl Writer {
         // Whatever the outcome: a failed commit returns early and must not leave its records
         // for the next batch to commit.
         batch.clear();
+        // Before the replies: who hears of a WATCH's commit sees it counted.
+        self.watches.publish(&self.shared.counters.watches);
         let scope = self.shared.opts.completion_scope.as_ref();
         finish(scope, &result, &mut completions, &mut syncs);
         self.batch = batch;
@@ -330,6 +342,7 @@ impl Writer {
             next_seq: &mut next_seq,
             now_ms: now,
             undo: &mut undo,
+            watches: &mut self.watches,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| command.run(&mut txn))).map(|()| command);
         let c = self.finish_txn(outcome, start, next_seq, batch, &mut undo);
