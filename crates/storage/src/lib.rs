@@ -157,7 +157,7 @@ pub use dir::{file_name, file_path, list_files, parse_file_name, sync_dir};
 pub use error::{Corruption, DecodeError, EditError, Result, StorageError};
 pub use format::{
     DataCodec, EditCodec, Fid, FileHeader, FileKind, HintCodec, HintEntry, ManifestEdit, RecordBuf,
-    RecordCodec, RecordPos, RecordRef,
+    RecordCodec, RecordKind, RecordPos, RecordRef,
 };
 pub use manifest::{Manifest, ManifestState};
 pub use mapped::{FileView, MappedFile};

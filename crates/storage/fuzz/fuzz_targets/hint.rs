@@ -107,6 +107,7 @@ fn check(data: &[u8]) {
                 len: u32::from_le_bytes(fixed[24..28].try_into().unwrap_or_default()),
             },
             key,
+            kind: kvs_storage::RecordKind::from_flags(hflags),
         };
         let mut out = b"prefix".to_vec();
         match HintCodec::encode(&h, &mut out) {

@@ -106,6 +106,7 @@ fn check(data: &[u8]) {
             key,
             value,
             batch_open: rflags & FLAG_BATCH_OPEN != 0,
+            kind: kvs_storage::RecordKind::from_flags(rflags),
         };
         if rflags & FLAG_EXPIRES != 0 {
             r = r.with_expiry(expire);

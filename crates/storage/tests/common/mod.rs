@@ -24,6 +24,7 @@ impl Rec {
             key: &self.key,
             value: &self.value,
             batch_open: false,
+            kind: kvs_storage::RecordKind::Plain,
         }
     }
 

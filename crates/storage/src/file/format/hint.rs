@@ -20,7 +20,7 @@ use crate::format::codec::{RecordCodec, seal_crc};
 use crate::format::record::{EXPIRY_LEN, RECORD_FIXED_LEN, RecordRef};
 use crate::format::{
     Cursor, FLAG_BATCH_OPEN, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, HEADER_LEN, MAX_KEY_LEN,
-    MAX_VALUE_LEN, RecordPos, check_flags, check_key_len, flags_byte,
+    MAX_VALUE_LEN, RecordKind, RecordPos, check_flags, check_key_len, flags_byte,
 };
 
 /// Length of the fixed part of a hint entry, §5.
@@ -39,6 +39,8 @@ pub struct HintEntry<'a> {
     pub pos: RecordPos,
     /// The key.
     pub key: &'a [u8],
+    /// What the record holds (§4.3).
+    pub kind: RecordKind,
 }
 
 impl<'a> HintEntry<'a> {
@@ -50,12 +52,13 @@ impl<'a> HintEntry<'a> {
             expire_at_ms: record.expire_at_ms,
             pos,
             key: record.key,
+            kind: record.kind,
         }
     }
 
     /// The flags byte (same meaning as in data records, §4).
     pub fn flags(&self) -> u8 {
-        flags_byte(self.tombstone, self.expire_at_ms.is_some())
+        flags_byte(self.tombstone, self.expire_at_ms.is_some()) | self.kind.flag()
     }
 
     /// Length of the data record's bytes before its value.
@@ -196,6 +199,7 @@ impl RecordCodec for HintCodec {
                 len: f.record_len,
             },
             key,
+            kind: RecordKind::from_flags(f.flags),
         })
     }
 
@@ -254,6 +258,7 @@ mod tests {
                 len: 10,
             },
             key: b"abc",
+            kind: RecordKind::Plain,
         };
         assert!(matches!(
             HintCodec::encode(&h, &mut Vec::new()),
@@ -284,6 +289,7 @@ mod tests {
                 len: 37,
             },
             key: b"key",
+            kind: RecordKind::Plain,
         };
         let mut out = Vec::new();
         HintCodec::encode(&h, &mut out).unwrap();
@@ -320,6 +326,7 @@ mod tests {
                 expire_at_ms: exp,
                 pos: RecordPos { offset, len },
                 key: &key,
+                kind: RecordKind::Plain,
             };
             let mut out = Vec::new();
             HintCodec::encode(&h, &mut out).unwrap();

@@ -18,7 +18,7 @@ pub mod record;
 
 pub use codec::{RecordCodec, decode_frame};
 pub use edit::{EditCodec, ManifestEdit};
-pub use header::{FORMAT_VERSION, FileHeader, FileKind, HEADER_LEN};
+pub use header::{FORMAT_VERSION, FileHeader, FileKind, HEADER_LEN, OLDEST_READ_VERSION};
 pub use hint::{HintCodec, HintEntry};
 pub use record::{DataCodec, RecordBuf, RecordRef};
 
@@ -63,8 +63,57 @@ pub const FLAG_TOMBSTONE: u8 = 0x01;
 /// Record flag: an 8-byte expire-at timestamp follows the fixed fields (§4).
 pub const FLAG_EXPIRES: u8 = 0x02;
 
-/// All flag bits defined by format version 1; the others must be zero.
-pub const KNOWN_FLAGS: u8 = FLAG_TOMBSTONE | FLAG_EXPIRES | FLAG_BATCH_OPEN;
+/// Record flag (format version 2, §4.3): the record is a collection's metadata record — its
+/// key is a user key, its value the collection's type and id.
+pub const FLAG_META: u8 = 0x08;
+
+/// Record flag (format version 2, §4.3): the record is an element of a collection — its key is
+/// `[collection id, u64 big-endian][element]`, in a key space of its own.
+pub const FLAG_ELEMENT: u8 = 0x10;
+
+/// All flag bits defined (by format versions 1 and 2); the others must be zero.
+pub const KNOWN_FLAGS: u8 =
+    FLAG_TOMBSTONE | FLAG_EXPIRES | FLAG_BATCH_OPEN | FLAG_META | FLAG_ELEMENT;
+
+/// What a record holds (§4.3): its flags' META and ELEMENT bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RecordKind {
+    /// A string value, or the delete of a user key (whatever its type): a user-key record
+    /// as format version 1 has them.
+    #[default]
+    Plain,
+    /// A collection's metadata record, under its user key.
+    Meta,
+    /// An element of a collection, in the element key space.
+    Element,
+}
+
+impl RecordKind {
+    /// The kind a flags byte gives.
+    pub fn from_flags(flags: u8) -> RecordKind {
+        if flags & FLAG_META != 0 {
+            RecordKind::Meta
+        } else if flags & FLAG_ELEMENT != 0 {
+            RecordKind::Element
+        } else {
+            RecordKind::Plain
+        }
+    }
+
+    /// The flag bit of this kind (none for `Plain`).
+    pub fn flag(self) -> u8 {
+        match self {
+            RecordKind::Plain => 0,
+            RecordKind::Meta => FLAG_META,
+            RecordKind::Element => FLAG_ELEMENT,
+        }
+    }
+
+    /// Whether the record's key is in the element key space (else it is a user key).
+    pub fn is_element(self) -> bool {
+        self == RecordKind::Element
+    }
+}
 
 /// Data record flag (§4.2): more records of the same atomic write batch follow this one. The
 /// last record of a batch has it clear, so a batch cut short by a crash is recognised and
@@ -94,8 +143,11 @@ pub(crate) fn check_flags(flags: u8) -> Result<(), crate::Corruption> {
     if flags & !KNOWN_FLAGS != 0 {
         return Err(crate::Corruption::ReservedFlags(flags));
     }
-    if flags & FLAG_TOMBSTONE != 0 && flags & FLAG_EXPIRES != 0 {
+    if flags & FLAG_TOMBSTONE != 0 && flags & (FLAG_EXPIRES | FLAG_META) != 0 {
         return Err(crate::Corruption::BadTombstone);
+    }
+    if flags & FLAG_META != 0 && flags & FLAG_ELEMENT != 0 {
+        return Err(crate::Corruption::ReservedFlags(flags));
     }
     Ok(())
 }

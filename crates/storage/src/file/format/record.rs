@@ -19,7 +19,8 @@
 use crate::error::{Corruption, DecodeError};
 use crate::format::codec::{RecordCodec, decode_frame, seal_crc};
 use crate::format::{
-    Cursor, FLAG_BATCH_OPEN, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, check_flags, check_key_len,
+    Cursor, FLAG_BATCH_OPEN, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, RecordKind, check_flags,
+    check_key_len,
     check_value_len, flags_byte,
 };
 
@@ -45,6 +46,8 @@ pub struct RecordRef<'a> {
     pub value: &'a [u8],
     /// More records of the same atomic batch follow this one (§4.2).
     pub batch_open: bool,
+    /// A string (or user-key delete), a collection's metadata, or an element (§4.3).
+    pub kind: RecordKind,
 }
 
 impl<'a> RecordRef<'a> {
@@ -57,6 +60,7 @@ impl<'a> RecordRef<'a> {
             key,
             value,
             batch_open: false,
+            kind: RecordKind::Plain,
         }
     }
 
@@ -69,7 +73,13 @@ impl<'a> RecordRef<'a> {
             key,
             value: &[],
             batch_open: false,
+            kind: RecordKind::Plain,
         }
+    }
+
+    /// The same record as a record of `kind` (§4.3).
+    pub fn of_kind(self, kind: RecordKind) -> Self {
+        RecordRef { kind, ..self }
     }
 
     /// The same record with an absolute expiry time (Unix milliseconds).
@@ -83,7 +93,7 @@ impl<'a> RecordRef<'a> {
     /// The flags byte this record encodes to (§4).
     pub fn flags(&self) -> u8 {
         let batch = if self.batch_open { FLAG_BATCH_OPEN } else { 0 };
-        flags_byte(self.tombstone, self.expire_at_ms.is_some()) | batch
+        flags_byte(self.tombstone, self.expire_at_ms.is_some()) | batch | self.kind.flag()
     }
 
     /// The same record marked as not the last of its atomic batch (§4.2).
@@ -209,6 +219,7 @@ impl RecordCodec for DataCodec {
             key,
             value,
             batch_open: f.flags & FLAG_BATCH_OPEN != 0,
+            kind: RecordKind::from_flags(f.flags),
         })
     }
 
@@ -245,6 +256,7 @@ pub struct RecordBuf {
     tombstone: bool,
     expire_at_ms: Option<u64>,
     batch_open: bool,
+    kind: RecordKind,
     key_start: usize,
     key_len: usize,
 }
@@ -258,6 +270,7 @@ impl RecordBuf {
             tombstone: r.tombstone,
             expire_at_ms: r.expire_at_ms,
             batch_open: r.batch_open,
+            kind: r.kind,
             key_start: r.header_len(),
             key_len: r.key.len(),
             buf: Vec::new(),
@@ -275,6 +288,7 @@ impl RecordBuf {
             key: self.key(),
             value: self.value(),
             batch_open: self.batch_open,
+            kind: self.kind,
         }
     }
 
@@ -321,6 +335,31 @@ mod tests {
     use super::*;
     use crate::format::{MAX_KEY_LEN, MAX_VALUE_LEN};
     use proptest::prelude::*;
+
+    #[test]
+    fn collection_records_round_trip_and_bad_combinations_are_rejected() {
+        let id = 42u64.to_be_bytes();
+        let mut element_key = id.to_vec();
+        element_key.extend_from_slice(b"field");
+        for r in [
+            RecordRef::put(1, b"user", b"\x01\x2a\0\0\0\0\0\0\0").of_kind(RecordKind::Meta),
+            RecordRef::put(2, b"user", b"meta").of_kind(RecordKind::Meta).with_expiry(9),
+            RecordRef::put(3, &element_key, b"value").of_kind(RecordKind::Element),
+            RecordRef::delete(4, &element_key).of_kind(RecordKind::Element),
+        ] {
+            let bytes = r.to_bytes().unwrap();
+            let (back, len) = decode_frame::<DataCodec>(&bytes).unwrap();
+            assert_eq!((back, len), (r, bytes.len()));
+            assert_eq!(RecordKind::from_flags(bytes[12]), r.kind);
+        }
+        // A metadata record is never a tombstone (a user key's delete is a plain one), and a
+        // record is not both metadata and element.
+        let meta_delete = RecordRef::delete(5, b"user").of_kind(RecordKind::Meta);
+        assert_eq!(meta_delete.validate(), Err(Corruption::BadTombstone));
+        let mut both = RecordRef::put(6, b"k", b"v").to_bytes().unwrap();
+        both[12] |= crate::format::FLAG_META | crate::format::FLAG_ELEMENT;
+        assert!(decode_frame::<DataCodec>(&both).is_err());
+    }
 
     fn hex(b: &[u8]) -> String {
         b.iter()

@@ -1,0 +1,69 @@
+//! Directories written by earlier format versions open and keep working (docs/storage-format.md
+//! §12). `fixtures/v1-strings` was written by the last version-1 build (d0427e1, strings only):
+//! SETs with overwrites and deletes, a far TTL and a past one, MSET, INCR, APPEND, an empty
+//! value, 4 KiB files, one compaction (hint files) and a hint-less active file.
+
+use std::path::Path;
+
+use kvs_storage::{FileHeader, Store};
+
+fn copy_fixture(name: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn header_version(path: &Path) -> u16 {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(FileHeader::decode(&bytes).is_ok(), "{path:?}");
+    u16::from_le_bytes([bytes[8], bytes[9]])
+}
+
+#[test]
+fn a_version_1_directory_opens_reads_and_takes_new_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("v1-strings", dir.path());
+    assert_eq!(header_version(&dir.path().join("000003.data")), 1);
+    let check = |store: &Store| {
+        let long = "x".repeat(100);
+        for i in 1..=60 {
+            let want = match i {
+                1..=20 => Some(format!("overwritten-{i}")),
+                21..=30 => None,
+                _ => Some(format!("{long}-{i}")),
+            };
+            let got = store.get(format!("key:{i}").as_bytes()).unwrap();
+            assert_eq!(got, want.map(String::into_bytes), "key:{i}");
+        }
+        assert_eq!(store.get(b"ttl:far").unwrap(), Some(b"v".to_vec()));
+        assert_eq!(store.get(b"ttl:past").unwrap(), None);
+        for (k, v) in [(&b"m:a"[..], &b"1"[..]), (b"m:b", b"2"), (b"m:c", b"3")] {
+            assert_eq!(store.get(k).unwrap().as_deref(), Some(v));
+        }
+        assert_eq!(store.get(b"counter").unwrap(), Some(b"2".to_vec()));
+        assert_eq!(store.get(b"s").unwrap(), Some(b"hello-world".to_vec()));
+        assert_eq!(store.get(b"empty").unwrap(), Some(Vec::new()));
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        check(&store);
+        store.set(b"new", b"after the upgrade").unwrap();
+        store.remove(b"key:60").unwrap();
+    }
+    // Reopened: the old files and the new version-2 file together.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.get(b"new").unwrap(), Some(b"after the upgrade".to_vec()));
+    assert_eq!(store.get(b"key:60").unwrap(), None);
+    assert_eq!(store.get(b"key:59").unwrap().map(|v| v.len()), Some(103)); // 100 x, "-59"
+    let newest = kvs_storage::list_files(dir.path())
+        .unwrap()
+        .into_iter()
+        .filter(|(kind, _)| *kind == kvs_storage::FileKind::Data)
+        .map(|(_, fid)| fid)
+        .max()
+        .unwrap();
+    let path = kvs_storage::file_path(dir.path(), kvs_storage::FileKind::Data, newest);
+    assert_eq!(header_version(&path), 2);
+}
