@@ -210,6 +210,11 @@ pub enum StorageError {
     #[error("{0}")]
     InvalidOperation(String),
 
+    /// The key holds another type than the operation works on (a string read of a hash, a
+    /// hash operation on a set...): Redis' WRONGTYPE.
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+
     /// An operating-system error, with the operation and the path it concerned.
     #[error("{op} {}: {source}", path.display())]
     Io {

@@ -8,7 +8,9 @@ use std::path::Path;
 use kvs_storage::{FileHeader, Store};
 
 fn copy_fixture(name: &str, to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
@@ -54,7 +56,10 @@ fn a_version_1_directory_opens_reads_and_takes_new_writes() {
     }
     // Reopened: the old files and the new version-2 file together.
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.get(b"new").unwrap(), Some(b"after the upgrade".to_vec()));
+    assert_eq!(
+        store.get(b"new").unwrap(),
+        Some(b"after the upgrade".to_vec())
+    );
     assert_eq!(store.get(b"key:60").unwrap(), None);
     assert_eq!(store.get(b"key:59").unwrap().map(|v| v.len()), Some(103)); // 100 x, "-59"
     let newest = kvs_storage::list_files(dir.path())

@@ -7,9 +7,12 @@
 //! batch (the *overlay*): commands later in the same batch read what earlier ones wrote from
 //! there, before anything reaches the index.
 
+use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
 use hashbrown::HashTable;
+
+use crate::format::RecordKind;
 
 /// A record of the batch. Its key and value are in the batch's arena.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +26,9 @@ pub(crate) struct Pending {
     pub(crate) seq: u64,
     /// Not the last record of its command's atomic batch (§4.2).
     pub(crate) batch_open: bool,
+    /// A user-key record (plain or collection metadata) or an element record (§4.3): the two
+    /// live in separate key spaces.
+    pub(crate) kind: RecordKind,
 }
 
 impl Pending {
@@ -43,6 +49,16 @@ fn key_in<'a>(list: &[Pending], arena: &'a [u8], i: usize) -> &'a [u8] {
         .unwrap_or_default()
 }
 
+/// Whether record `i` is `key` in the element space (`element`) or the user-key space.
+fn is_key(list: &[Pending], arena: &[u8], i: usize, key: &[u8], element: bool) -> bool {
+    list.get(i).is_some_and(|p| p.kind.is_element() == element) && key_in(list, arena, i) == key
+}
+
+/// The hash of a key in its space: the same bytes hash apart in the two spaces.
+fn hash_in(hasher: &RandomState, key: &[u8], element: bool) -> u64 {
+    hasher.hash_one((element, key))
+}
+
 /// An overlay change to undo: the record that made it, and the key's previous latest record.
 pub(crate) type Undo = (usize, Option<usize>);
 
@@ -54,6 +70,11 @@ pub(crate) struct Batch {
     /// Index in `list` of each key's latest record, hashed by key.
     latest: HashTable<usize>,
     hasher: RandomState,
+    /// Per collection id, how many elements the batch added minus how many it removed (the
+    /// txns that write elements say so: [`adjust_count`](Batch::adjust_count)).
+    counts: HashMap<u64, i64>,
+    /// The changes to `counts`, with the index of the first record after them, to roll back.
+    count_log: Vec<(usize, u64, i64)>,
 }
 
 impl std::fmt::Debug for Batch {
@@ -100,25 +121,56 @@ impl Batch {
         self.list.get(start..).unwrap_or_default()
     }
 
-    /// The latest record of `key` in this batch.
+    /// The latest record of user key `key` in this batch.
     pub(crate) fn latest(&self, key: &[u8]) -> Option<&Pending> {
-        let hash = self.hasher.hash_one(key);
-        let i = *self.latest.find(hash, |&i| self.key_at(i) == key)?;
+        self.latest_in(key, false)
+    }
+
+    /// The latest record of element key `key` in this batch (§4.3).
+    pub(crate) fn latest_element(&self, key: &[u8]) -> Option<&Pending> {
+        self.latest_in(key, true)
+    }
+
+    fn latest_in(&self, key: &[u8], element: bool) -> Option<&Pending> {
+        let hash = hash_in(&self.hasher, key, element);
+        let (list, arena) = (&self.list, &self.arena);
+        let i = *self
+            .latest
+            .find(hash, |&i| is_key(list, arena, i, key, element))?;
         self.list.get(i)
     }
 
-    /// Each key's latest record in this batch, with the key (one entry per distinct key).
+    /// Each user key's latest record in this batch, with the key (one entry per distinct key).
     pub(crate) fn latest_records(&self) -> impl Iterator<Item = (&Pending, &[u8])> {
-        self.latest
-            .iter()
-            .filter_map(|&i| self.list.get(i).map(|p| (p, self.key(p))))
+        self.latest_of_space(false)
     }
 
-    fn key_at(&self, i: usize) -> &[u8] {
-        key_in(&self.list, &self.arena, i)
+    /// Each element key's latest record in this batch, with the key.
+    pub(crate) fn latest_elements(&self) -> impl Iterator<Item = (&Pending, &[u8])> {
+        self.latest_of_space(true)
     }
 
-    /// Appends a record and makes it the key's latest. Returns the undo entry.
+    fn latest_of_space(&self, element: bool) -> impl Iterator<Item = (&Pending, &[u8])> {
+        self.latest.iter().filter_map(move |&i| {
+            self.list
+                .get(i)
+                .filter(|p| p.kind.is_element() == element)
+                .map(|p| (p, self.key(p)))
+        })
+    }
+
+    /// Elements collection `id` gained (positive) or lost in this batch so far.
+    pub(crate) fn count_change(&self, id: u64) -> i64 {
+        self.counts.get(&id).copied().unwrap_or(0)
+    }
+
+    /// Notes that the record just pushed added (`delta` 1) or removed (−1) an element of `id`.
+    pub(crate) fn adjust_count(&mut self, id: u64, delta: i64) {
+        *self.counts.entry(id).or_default() += delta;
+        self.count_log.push((self.list.len(), id, delta));
+    }
+
+    /// Appends a user-key record and makes it the key's latest. Returns the undo entry.
     pub(crate) fn push(
         &mut self,
         key: &[u8],
@@ -126,6 +178,19 @@ impl Batch {
         expire_at_ms: Option<u64>,
         tombstone: bool,
         seq: u64,
+    ) -> Undo {
+        self.push_kind(key, value, expire_at_ms, tombstone, seq, RecordKind::Plain)
+    }
+
+    /// Appends a record of `kind` and makes it its key's latest. Returns the undo entry.
+    pub(crate) fn push_kind(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        expire_at_ms: Option<u64>,
+        tombstone: bool,
+        seq: u64,
+        kind: RecordKind,
     ) -> Undo {
         let i = self.list.len();
         let at = self.arena.len();
@@ -139,16 +204,23 @@ impl Batch {
             tombstone,
             seq,
             batch_open: false,
+            kind,
         });
-        let hash = self.hasher.hash_one(key);
+        let element = kind.is_element();
+        let hash = hash_in(&self.hasher, key, element);
         let (list, arena) = (&self.list, &self.arena);
-        let key_at = |j: usize| key_in(list, arena, j);
-        let previous = match self.latest.find_mut(hash, |&j| key_at(j) == key) {
+        let previous = match self
+            .latest
+            .find_mut(hash, |&j| is_key(list, arena, j, key, element))
+        {
             Some(slot) => Some(std::mem::replace(slot, i)),
             None => {
                 let hasher = &self.hasher;
-                self.latest
-                    .insert_unique(hash, i, |&j| hasher.hash_one(key_at(j)));
+                let rehash = |&j: &usize| {
+                    let space = list.get(j).is_some_and(|p| p.kind.is_element());
+                    hash_in(hasher, key_in(list, arena, j), space)
+                };
+                self.latest.insert_unique(hash, i, rehash);
                 None
             }
         };
@@ -160,21 +232,29 @@ impl Batch {
     pub(crate) fn roll_back(&mut self, start: usize, undo: &mut Vec<Undo>) {
         for (i, previous) in undo.drain(..).rev() {
             let (list, arena) = (&self.list, &self.arena);
-            let key_at = |j: usize| key_in(list, arena, j);
-            let key = key_at(i);
-            let hash = self.hasher.hash_one(key);
+            let key = key_in(list, arena, i);
+            let element = list.get(i).is_some_and(|p| p.kind.is_element());
+            let hash = hash_in(&self.hasher, key, element);
+            let same = |&j: &usize| is_key(list, arena, j, key, element);
             match previous {
                 Some(p) => {
-                    if let Some(slot) = self.latest.find_mut(hash, |&j| key_at(j) == key) {
+                    if let Some(slot) = self.latest.find_mut(hash, same) {
                         *slot = p;
                     }
                 }
                 None => {
-                    if let Ok(e) = self.latest.find_entry(hash, |&j| key_at(j) == key) {
+                    if let Ok(e) = self.latest.find_entry(hash, same) {
                         e.remove();
                     }
                 }
             }
+        }
+        while let Some(&(at, id, delta)) = self.count_log.last() {
+            if at <= start {
+                break;
+            }
+            *self.counts.entry(id).or_default() -= delta;
+            self.count_log.pop();
         }
         if let Some(p) = self.list.get(start) {
             self.arena.truncate(p.at);
@@ -190,6 +270,8 @@ impl Batch {
         self.list.clear();
         self.arena.clear();
         self.latest.clear();
+        self.counts.clear();
+        self.count_log.clear();
         if self.arena.capacity() > KEEP_ARENA {
             self.arena.shrink_to(KEEP_ARENA);
         }

@@ -14,7 +14,7 @@ use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::fileset::FileSet;
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, Fid, FileKind, HintCodec, HintEntry, RecordRef};
+use crate::format::{DataCodec, Fid, FileKind, HintCodec, HintEntry, RecordKind, RecordRef};
 use crate::index::IndexEntry;
 use crate::mapped::MappedFile;
 use crate::options::now_ms;
@@ -129,12 +129,16 @@ struct Output<'a> {
 
 const WRITE_CHUNK: usize = 1 << 20;
 
+/// A live record copied: its key, old fid and offset, new entry (filled once written), and
+/// whether it is an element record (§4.3: repointed in the element index).
+type Move<'a> = (&'a [u8], Fid, u64, IndexEntry, bool);
+
 struct Outputs<'a> {
     shared: &'a Shared,
     current: Option<Output<'a>>,
     done: Vec<Output<'a>>,
     /// (key, old location, new entry) for every live record moved.
-    moves: Vec<(&'a [u8], Fid, u64, IndexEntry)>,
+    moves: Vec<Move<'a>>,
 }
 
 impl<'a> Outputs<'a> {
@@ -174,7 +178,7 @@ impl<'a> Outputs<'a> {
     }
 
     /// Writes the buffered records with one `pwrite` and notes where each landed.
-    fn flush(o: &mut Output<'a>, moves: &mut Vec<(&'a [u8], Fid, u64, IndexEntry)>) -> Result<()> {
+    fn flush(o: &mut Output<'a>, moves: &mut [Move<'a>]) -> Result<()> {
         if o.pending.is_empty() {
             return Ok(());
         }
@@ -453,11 +457,13 @@ fn compact_locked(
         .iter()
         .map(|o| (o.file.fid(), o.stats))
         .collect();
-    for (key, old_fid, old_offset, new) in &outputs.moves {
-        if !shared
-            .index
-            .compare_and_repoint(key, *old_fid, *old_offset, *new)
-        {
+    for (key, old_fid, old_offset, new, element) in &outputs.moves {
+        let index = if *element {
+            &shared.elements
+        } else {
+            &shared.index
+        };
+        if !index.compare_and_repoint(key, *old_fid, *old_offset, *new) {
             // A write replaced the key meanwhile: the copy is dead on arrival.
             Shared::mark_dead(&mut out_stats, new.fid, u64::from(new.len));
         }
@@ -521,7 +527,15 @@ fn copy_live<'a>(
                 report.records_dropped += 1;
                 continue; // damage is logged by the scan; nothing there can be live
             };
-            let entry = shared.index.get(rec.key);
+            // An element record (§4.3) is live if the element index points at it; the rest,
+            // if the main index does.
+            let element = rec.kind.is_element();
+            let index = if element {
+                &shared.elements
+            } else {
+                &shared.index
+            };
+            let entry = index.get(rec.key);
             let live = entry.is_some_and(|e| e.fid == fid && e.offset == offset);
             let gone = rec.tombstone || (live && rec.expire_at_ms.is_some_and(|t| t <= now));
             if gone {
@@ -532,7 +546,12 @@ fn copy_live<'a>(
                     report.records_dropped += 1;
                 } else {
                     // Keep it as a tombstone: an older record of the key may still exist.
-                    outputs.push(RecordRef::delete(rec.seq, rec.key), None)?;
+                    let kind = if element {
+                        RecordKind::Element
+                    } else {
+                        RecordKind::Plain
+                    };
+                    outputs.push(RecordRef::delete(rec.seq, rec.key).of_kind(kind), None)?;
                     report.records_kept += 1;
                 }
             } else if live {
@@ -543,7 +562,9 @@ fn copy_live<'a>(
                     len: 0,
                     expire_at_ms: None,
                 };
-                outputs.moves.push((rec.key, fid, offset, placeholder));
+                outputs
+                    .moves
+                    .push((rec.key, fid, offset, placeholder, element));
                 outputs.push(rec, Some(slot))?;
                 report.records_kept += 1;
             } else {

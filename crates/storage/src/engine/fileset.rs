@@ -14,7 +14,7 @@ use memmap2::{Mmap, MmapOptions};
 use crate::engine::prefetch;
 use crate::error::{Result, StorageError};
 use crate::format::codec::decode_frame;
-use crate::format::{DataCodec, Fid, FileKind};
+use crate::format::{DataCodec, Fid, FileKind, RecordKind};
 use crate::index::IndexEntry;
 use crate::mapped::MappedFile;
 use crate::reader::Value;
@@ -107,7 +107,7 @@ impl FileSet {
     /// Reads the record `e` points at and checks it is `key`'s (CRC verified on every read, so
     /// bit rot is reported, never served). `Ok(None)` means the file is no longer in this set: a
     /// compaction moved the record, and the caller retries with a fresh index entry.
-    pub(crate) fn read(&self, e: &IndexEntry, key: &[u8]) -> Result<Option<Value>> {
+    pub(crate) fn read(&self, e: &IndexEntry, key: &[u8]) -> Result<Option<(RecordKind, Value)>> {
         if e.fid == self.active.fid {
             let buf = self.active.read(e.offset, e.len)?;
             let (rec, _) = decode_frame::<DataCodec>(&buf)
@@ -143,7 +143,7 @@ fn check(
     key: &[u8],
     path: &std::path::Path,
     offset: u64,
-) -> Result<Value> {
+) -> Result<(RecordKind, Value)> {
     if rec.key != key || rec.tombstone {
         return Err(StorageError::Corrupt {
             path: path.to_path_buf(),
@@ -151,8 +151,9 @@ fn check(
             reason: crate::Corruption::IndexMismatch,
         });
     }
-    Ok(Value {
+    let value = Value {
         data: rec.value.to_vec(),
         expire_at_ms: rec.expire_at_ms,
-    })
+    };
+    Ok((rec.kind, value))
 }

@@ -4,6 +4,7 @@
 //! describes it.
 
 pub(crate) mod batch;
+pub(crate) mod collection;
 pub(crate) mod command;
 pub(crate) mod compactor;
 pub(crate) mod expiry;
@@ -17,5 +18,6 @@ pub(crate) mod reader;
 pub(crate) mod shared;
 pub(crate) mod store;
 pub(crate) mod txn;
+pub(crate) mod txn_collection;
 pub(crate) mod watch;
 pub(crate) mod writer;

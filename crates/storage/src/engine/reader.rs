@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering::SeqCst;
 
 use crossbeam_channel::Receiver;
 
+use crate::collection::Stored;
 use crate::error::Result;
 use crate::options::now_ms;
 use crate::shared::{Shared, is_expired};
@@ -56,6 +57,26 @@ impl Reader<'_> {
     /// The value of `key` with its expiry.
     pub fn get_value(&self, key: &[u8]) -> Result<Option<Value>> {
         self.shared.read(key)
+    }
+
+    /// What `key` holds — a string with its expiry, or a collection (§4.3) — or `None` if it
+    /// is absent or expired. [`get_value`](Self::get_value) is the string-only form: it answers
+    /// [`StorageError::WrongType`](crate::StorageError::WrongType) for a collection.
+    pub fn lookup(&self, key: &[u8]) -> Result<Option<Stored>> {
+        self.shared.read_stored(key)
+    }
+
+    /// The value of `element` in collection `id` (a hash field's value; empty for a set
+    /// member), `None` if it is not there. One lookup in the element index and one read.
+    pub fn element(&self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.shared.read_element(id, element)
+    }
+
+    /// Whether `element` is in collection `id`: the element index only, no file read.
+    pub fn has_element(&self, id: u64, element: &[u8]) -> bool {
+        self.shared
+            .elements
+            .contains_key(&crate::collection::element_key(id, element))
     }
 
     /// The values of several keys as of one moment: no write batch is seen half-applied (an MSET

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
 
+use crate::collection::{CollectionMeta, Stored, decode_meta, element_key};
 use crate::error::{Result, StorageError};
 use crate::fileset::FileSet;
-use crate::format::Fid;
+use crate::format::{Fid, RecordKind};
 use crate::index::{Index, IndexEntry, KeyHash, PrefetchStage};
 use crate::manifest::Manifest;
 use crate::options::{Options, now_ms};
@@ -72,6 +73,9 @@ pub(crate) struct Shared {
     pub(crate) dir: PathBuf,
     pub(crate) opts: Options,
     pub(crate) index: Index,
+    /// The element index (§4.3): element key → its record, for every live collection's
+    /// elements (and, until the writer drops them, a dead one's).
+    pub(crate) elements: Index,
     pub(crate) files: ArcSwap<FileSet>,
     /// Serialises changes to `files` (writer rotation vs compactor); readers never take it.
     pub(crate) files_update: Mutex<()>,
@@ -121,15 +125,48 @@ impl Shared {
             })
     }
 
-    /// Reads `key` as of now: index, then the file the entry points at. Lock-free: an index
-    /// lookup and an `ArcSwap` load. Retries if a compaction moved the record in between.
+    /// Reads the string value of `key` as of now: index, then the file the entry points at.
+    /// Lock-free: an index lookup and an `ArcSwap` load. Retries if a compaction moved the
+    /// record in between. A collection is [`StorageError::WrongType`].
     pub(crate) fn read(&self, key: &[u8]) -> Result<Option<Value>> {
+        match self.read_stored(key)? {
+            None => Ok(None),
+            Some(Stored::String(v)) => Ok(Some(v)),
+            Some(Stored::Collection(_)) => Err(StorageError::WrongType),
+        }
+    }
+
+    /// What user key `key` holds as of now, string or collection (lock-free, as [`read`]).
+    ///
+    /// [`read`]: Shared::read
+    pub(crate) fn read_stored(&self, key: &[u8]) -> Result<Option<Stored>> {
+        let Some((kind, v)) = self.read_in(&self.index, key, true)? else {
+            return Ok(None);
+        };
+        stored(kind, v).map(Some)
+    }
+
+    /// The value of element `element` of collection `id` (lock-free).
+    pub(crate) fn read_element(&self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>> {
+        let key = element_key(id, element);
+        Ok(self
+            .read_in(&self.elements, &key, false)?
+            .map(|(_, v)| v.data))
+    }
+
+    /// The record `index` has for `key`, unless expired (`expiring`: user keys).
+    fn read_in(
+        &self,
+        index: &Index,
+        key: &[u8],
+        expiring: bool,
+    ) -> Result<Option<(RecordKind, Value)>> {
         let now = now_ms();
         for _ in 0..16 {
-            let Some(e) = self.index.get(key) else {
+            let Some(e) = index.get(key) else {
                 return Ok(None);
             };
-            if is_expired(&e, now) {
+            if expiring && is_expired(&e, now) {
                 return Ok(None);
             }
             let files = self.files.load();
@@ -198,6 +235,21 @@ impl Shared {
 /// Keys [`Shared::prefetch`] works on at a time: enough to overlap their misses, few enough that
 /// what the first pass loads is still in L1 for the second.
 const PREFETCH_GROUP: usize = 16;
+
+/// A user key's record as what it holds: a string, or (a metadata record) a collection.
+pub(crate) fn stored(kind: RecordKind, v: Value) -> Result<Stored> {
+    if kind != RecordKind::Meta {
+        return Ok(Stored::String(v));
+    }
+    let (kind, id) = decode_meta(&v.data).ok_or_else(|| {
+        StorageError::InvalidOperation("ERR a collection of a type this build does not know".into())
+    })?;
+    Ok(Stored::Collection(CollectionMeta {
+        kind,
+        id,
+        expire_at_ms: v.expire_at_ms,
+    }))
+}
 
 pub(crate) fn is_expired(e: &IndexEntry, now: u64) -> bool {
     e.expire_at_ms.is_some_and(|t| t <= now)

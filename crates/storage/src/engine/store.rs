@@ -335,6 +335,7 @@ impl Inner {
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
             index: rec.index,
+            elements: rec.elements,
             files: ArcSwap::from_pointee(FileSet {
                 sealed: rec.sealed,
                 active: Arc::new(placeholder_active(dir)?),
@@ -379,6 +380,7 @@ impl Inner {
             writer_rx,
             compactor_tx.clone(),
             rec.expiries,
+            rec.collections,
         );
         threads.push(spawn("kvs-writer".into(), Box::new(move || writer.run()))?);
         for n in 0..shared.opts.readers.max(1) {

@@ -2,7 +2,9 @@
 //! store, with the effects of earlier commands of the same batch visible.
 
 use crate::batch::{Batch, Pending, Undo};
-use crate::error::Result;
+use crate::collection::Collections;
+use crate::error::{Result, StorageError};
+use crate::format::RecordKind;
 use crate::reader::Value;
 use crate::shared::Shared;
 use crate::watch::{WatcherId, Watches};
@@ -24,6 +26,8 @@ pub struct Txn<'a> {
     pub(crate) undo: &'a mut Vec<Undo>,
     /// The writer's watched keys (WATCH), touched by every record the txn writes.
     pub(crate) watches: &'a mut Watches,
+    /// The committed collections (`txn_collection.rs` adds the batch's changes).
+    pub(crate) collections: &'a Collections,
 }
 
 impl Txn<'_> {
@@ -35,7 +39,13 @@ impl Txn<'_> {
     /// The current value of `key` and its expiry, or `None` if absent or expired.
     pub fn get(&mut self, key: &[u8]) -> Result<Option<Value>> {
         if let Some(p) = self.pending(key) {
-            return Ok(self.is_live(p).then(|| Value {
+            if !self.is_live(p) {
+                return Ok(None);
+            }
+            if p.kind == RecordKind::Meta {
+                return Err(StorageError::WrongType);
+            }
+            return Ok(Some(Value {
                 data: self.batch.value(p).to_vec(),
                 expire_at_ms: p.expire_at_ms,
             }));
@@ -44,7 +54,7 @@ impl Txn<'_> {
     }
 
     /// The latest record of `key` written by this batch, if any.
-    fn pending(&self, key: &[u8]) -> Option<&Pending> {
+    pub(crate) fn pending(&self, key: &[u8]) -> Option<&Pending> {
         self.batch.latest(key)
     }
 
@@ -109,7 +119,7 @@ impl Txn<'_> {
     }
 
     /// Whether a record of this batch leaves its key present (a value, not yet expired).
-    fn is_live(&self, p: &Pending) -> bool {
+    pub(crate) fn is_live(&self, p: &Pending) -> bool {
         !p.tombstone && p.expire_at_ms.is_none_or(|t| t > self.now_ms)
     }
 
@@ -171,13 +181,31 @@ impl Txn<'_> {
             .check(watcher, |key| expired_here(shared, batch, now, key))
     }
 
-    /// Appends a record to the batch, where later reads of the batch find it.
+    /// Appends a user-key record to the batch, where later reads of the batch find it.
     fn push(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>, tombstone: bool) {
-        self.watches.touch(key, tombstone);
+        self.push_kind(key, value, expire_at_ms, tombstone, RecordKind::Plain);
+    }
+
+    /// Appends a record of `kind`; a user key's touches its watchers (an element's record
+    /// touches its collection's key: the caller does, `txn_collection.rs`). Returns its seq.
+    pub(crate) fn push_kind(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        expire_at_ms: Option<u64>,
+        tombstone: bool,
+        kind: RecordKind,
+    ) -> u64 {
+        if !kind.is_element() {
+            self.watches.touch(key, tombstone);
+        }
         let seq = *self.next_seq;
         *self.next_seq += 1;
-        let undo = self.batch.push(key, value, expire_at_ms, tombstone, seq);
+        let undo = self
+            .batch
+            .push_kind(key, value, expire_at_ms, tombstone, seq, kind);
         self.undo.push(undo);
+        seq
     }
 }
 

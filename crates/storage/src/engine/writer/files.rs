@@ -105,6 +105,8 @@ impl Writer {
         let index = &self.shared.index;
         self.watches.touch_all(|key| index.contains_key(key));
         self.shared.index.clear();
+        self.shared.elements.clear();
+        self.collections.clear();
         self.expiries.clear();
         self.publish_expiries();
         let active = Arc::new(ActiveFile::open(&dir, fid, self.shared.opts.max_file_size)?);

@@ -11,12 +11,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::batch::{Batch, Pending, Undo};
+use crate::collection::{Collections, decode_meta, split_element_key};
 use crate::command::{Completion, WriteCommand};
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::expiry::ExpirySchedule;
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
+use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordKind, RecordRef};
 use crate::handoff::{WriterSpin, poll_for};
 use crate::index::{IndexEntry, KeyHash, PrefetchStage};
 use crate::options::{CompletionScope, FsyncPolicy, now_ms};
@@ -69,6 +70,8 @@ pub(crate) struct Writer {
     spin: WriterSpin,
     /// Keys clients WATCH: every record the writer commits touches them (`watch.rs`).
     watches: Watches,
+    /// The live collections and their elements (§4.3, `collection.rs`).
+    collections: Collections,
 }
 
 /// Most expired keys deleted in one go, so a mass expiry cannot stall writes for long.
@@ -109,6 +112,7 @@ impl Writer {
         rx: Receiver<WriterMsg>,
         compactor: crossbeam_channel::Sender<crate::compactor::CompactorMsg>,
         expiries: BTreeSet<(u64, Vec<u8>)>,
+        collections: Collections,
     ) -> Writer {
         let next_seq = shared.next_seq();
         let writer = Writer {
@@ -127,6 +131,7 @@ impl Writer {
             syncs: Vec::new(),
             spin: WriterSpin::new(),
             watches: Watches::new(),
+            collections,
         };
         writer.publish_expiries();
         writer
@@ -153,6 +158,9 @@ impl Writer {
             if let Some(at) = self.expiries.next_at() {
                 timeout = timeout.min(Duration::from_millis(at.saturating_sub(now_ms())));
             }
+            if self.collections.has_doomed() {
+                timeout = Duration::ZERO; // dead collections' elements to drop meanwhile
+            }
             // Just answered a blocked caller: its next call is likely a few µs away.
             let window = self.spin.take_window().min(timeout);
             let polled = (!window.is_zero())
@@ -166,6 +174,7 @@ impl Writer {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
                     self.expire_due();
+                    self.drop_dead_elements();
                     self.sync_if_due();
                     continue;
                 }
@@ -195,6 +204,7 @@ impl Writer {
                 self.spin.answered();
             }
             self.expire_due();
+            self.drop_dead_elements();
             self.seal_if_mostly_dead();
             self.sync_if_due();
         }
@@ -229,8 +239,12 @@ impl Writer {
                 // Counted as expired when the tombstone commits (its old entry is past due).
             } else {
                 // Commits take their keys' entries out, so this key's entry is gone without
-                // one: a compaction dropped it as expired.
+                // one: a compaction dropped it as expired (a collection's too: its elements
+                // are dead with it).
                 dropped += 1;
+                if !self.shared.index.contains_key(&key) {
+                    self.collections.key_now_plain(&key);
+                }
             }
         }
         let mut expired = dropped;
@@ -255,6 +269,22 @@ impl Writer {
                 .counters
                 .expired_keys
                 .fetch_add(expired, Relaxed);
+        }
+    }
+
+    /// Drops the element entries of dead collections (deleted, overwritten, expired), up to
+    /// [`EXPIRE_BATCH`] a turn: their records are dead since the commit that killed their id
+    /// (§4.3), so this writes nothing; it frees the memory and counts the bytes dead.
+    fn drop_dead_elements(&mut self) {
+        if !self.collections.has_doomed() {
+            return;
+        }
+        let keys = self.collections.drop_some(EXPIRE_BATCH);
+        let mut stats = lock(&self.shared.stats);
+        for key in keys {
+            if let Some(old) = self.shared.elements.remove(&key) {
+                Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
+            }
         }
     }
 
@@ -343,6 +373,7 @@ impl Writer {
             now_ms: now,
             undo: &mut undo,
             watches: &mut self.watches,
+            collections: &self.collections,
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| command.run(&mut txn))).map(|()| command);
         let c = self.finish_txn(outcome, start, next_seq, batch, &mut undo);
@@ -417,7 +448,8 @@ impl Writer {
                     RecordRef::delete(p.seq, key)
                 } else {
                     RecordRef::put(p.seq, key, value)
-                };
+                }
+                .of_kind(p.kind);
                 if let Some(t) = p.expire_at_ms {
                     r = r.with_expiry(t);
                 }
@@ -434,12 +466,20 @@ impl Writer {
         // The index's memory for these keys starts loading now, behind the pwrite: buckets
         // first, runs once the buckets are in (§11.1). Each key then waits for memory about
         // once in the publish loop below, instead of twice.
+        let shared = self.shared.clone();
+        let index_of = |p: &Pending| {
+            if p.kind.is_element() {
+                &shared.elements
+            } else {
+                &shared.index
+            }
+        };
         let hashes: Vec<KeyHash> = records
             .iter()
-            .map(|(_, key, _)| self.shared.index.hash(key))
+            .map(|(p, key, _)| index_of(p).hash(key))
             .collect();
-        for h in &hashes {
-            self.shared.index.prefetch(*h, PrefetchStage::Bucket);
+        for ((p, _, _), h) in records.iter().zip(&hashes) {
+            index_of(p).prefetch(*h, PrefetchStage::Bucket);
         }
         let positions = match self.active.write_records::<DataCodec>(&refs) {
             Ok(p) => p,
@@ -454,8 +494,8 @@ impl Writer {
             self.sync()
                 .inspect_err(|e| self.shared.poison(e.to_string()))?;
         }
-        for h in &hashes {
-            self.shared.index.prefetch(*h, PrefetchStage::Run);
+        for ((p, _, _), h) in records.iter().zip(&hashes) {
+            index_of(p).prefetch(*h, PrefetchStage::Run);
         }
         // Publish: from here on every reader sees the batch. The seqlock is odd meanwhile, so
         // multi-key reads see the whole batch or none of it.
@@ -465,12 +505,13 @@ impl Writer {
         let mut expired = 0u64;
         let mut stats = lock(&self.shared.stats);
         self.shared.publishing.fetch_add(1, SeqCst);
-        for (((p, key, _), pos), h) in records.iter().zip(&positions).zip(hashes) {
+        for (((p, key, value), pos), h) in records.iter().zip(&positions).zip(hashes) {
             let s = stats.entry(fid).or_default();
             s.note_seq(p.seq);
+            let index = index_of(p);
             let old = if p.tombstone {
                 Shared::mark_dead(&mut stats, fid, u64::from(pos.len));
-                self.shared.index.remove_hashed(key, h)
+                index.remove_hashed(key, h)
             } else {
                 let e = IndexEntry {
                     fid,
@@ -478,12 +519,26 @@ impl Writer {
                     len: pos.len,
                     expire_at_ms: p.expire_at_ms,
                 };
-                self.shared.index.insert_hashed(key, h, e)
+                index.insert_hashed(key, h, e)
             };
-            let old_at = old.as_ref().and_then(|o| o.expire_at_ms);
-            if let Some(old) = old {
+            if let Some(old) = &old {
                 Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
             }
+            match p.kind {
+                RecordKind::Element => {
+                    if let Some((id, element)) = split_element_key(key) {
+                        self.collections.element_committed(id, element, p.tombstone);
+                    }
+                    continue; // elements have no expiry of their own
+                }
+                RecordKind::Meta => {
+                    if let Some((_, id)) = decode_meta(value) {
+                        self.collections.key_now_holds(key, id);
+                    }
+                }
+                RecordKind::Plain => self.collections.key_now_plain(key),
+            }
+            let old_at = old.as_ref().and_then(|o| o.expire_at_ms);
             // Past its expiry, the key had expired first, as Redis expires a key a write looks up.
             expired += u64::from(!self.in_expire_pass && old_at.is_some_and(|at| at <= now));
             // A write that keeps the TTL (INCR, APPEND, SET KEEPTTL...) leaves the schedule as

@@ -20,8 +20,7 @@ use crate::error::{Corruption, DecodeError};
 use crate::format::codec::{RecordCodec, decode_frame, seal_crc};
 use crate::format::{
     Cursor, FLAG_BATCH_OPEN, FLAG_EXPIRES, FLAG_TOMBSTONE, FileKind, RecordKind, check_flags,
-    check_key_len,
-    check_value_len, flags_byte,
+    check_key_len, check_value_len, flags_byte,
 };
 
 /// Length of the fixed part of a data record (CRC, lengths, flags, seq), §4.
@@ -343,7 +342,9 @@ mod tests {
         element_key.extend_from_slice(b"field");
         for r in [
             RecordRef::put(1, b"user", b"\x01\x2a\0\0\0\0\0\0\0").of_kind(RecordKind::Meta),
-            RecordRef::put(2, b"user", b"meta").of_kind(RecordKind::Meta).with_expiry(9),
+            RecordRef::put(2, b"user", b"meta")
+                .of_kind(RecordKind::Meta)
+                .with_expiry(9),
             RecordRef::put(3, &element_key, b"value").of_kind(RecordKind::Element),
             RecordRef::delete(4, &element_key).of_kind(RecordKind::Element),
         ] {

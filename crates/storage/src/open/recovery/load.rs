@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::error::{Result, StorageError};
-use crate::format::{Fid, HintCodec};
+use crate::format::{Fid, HintCodec, RecordKind};
 use crate::index::{Index, IndexEntry, SHARDS};
 use crate::loader::Loader;
 use crate::mapped::MappedFile;
@@ -59,6 +59,14 @@ struct ShardRefs {
 /// Records sorted by index shard (`buckets[shard]`), as a phase-A thread leaves them.
 type Buckets = Vec<ShardRefs>;
 
+/// What one phase-A thread files besides the buckets: the element records (§4.3), loaded into
+/// the element index after phase B, and the keys met with a collection's metadata record.
+#[derive(Default)]
+struct Collected {
+    elements: Vec<RecordRef64>,
+    metas: Vec<Box<[u8]>>,
+}
+
 /// Builds the index from every planned file on `threads` threads, in two phases (§11.5):
 ///
 /// * **A — sort by shard.** Threads take files from a queue, check every hint entry's or
@@ -76,6 +84,7 @@ type Buckets = Vec<ShardRefs>;
 pub(super) fn load_index(
     dir: &Path,
     index: &Index,
+    elements: &Index,
     plan: &[Planned],
     sealed: &HashMap<Fid, Arc<MappedFile>>,
     fids: &[Fid],
@@ -88,7 +97,7 @@ pub(super) fn load_index(
         .saturating_mul(9)
         / 8;
     let next = AtomicUsize::new(0);
-    let sort = || -> Result<(Buckets, Vec<Loaded>)> {
+    let sort = || -> Result<(Buckets, Vec<Loaded>, Collected)> {
         let mut buckets: Buckets = (0..SHARDS)
             .map(|_| ShardRefs {
                 refs: Vec::with_capacity(per_bucket),
@@ -96,21 +105,32 @@ pub(super) fn load_index(
             })
             .collect();
         let mut files = Vec::new();
+        let mut collected = Collected::default();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(p) = plan.get(i) else { break };
-            files.push(sort_file(index, i, p, sealed, &mut buckets)?);
+            files.push(sort_file(
+                index,
+                i,
+                p,
+                sealed,
+                &mut buckets,
+                &mut collected,
+            )?);
         }
-        Ok((buckets, files))
+        Ok((buckets, files, collected))
     };
     let t0 = Instant::now();
-    let sorted: Vec<(Buckets, Vec<Loaded>)> = on_threads(dir, threads, sort)?;
+    let sorted: Vec<(Buckets, Vec<Loaded>, Collected)> = on_threads(dir, threads, sort)?;
     let sort_time = t0.elapsed();
     let mut loaded = Vec::new();
     let mut all_buckets = Vec::with_capacity(sorted.len());
-    for (b, f) in sorted {
+    let mut collected = Collected::default();
+    for (b, f, c) in sorted {
         all_buckets.push(b);
         loaded.extend(f);
+        collected.elements.extend(c.elements);
+        collected.metas.extend(c.metas);
     }
 
     // Phase B. The index keeps no seqs: when a key is met again, the present entry's seq is
@@ -164,11 +184,20 @@ pub(super) fn load_index(
     };
     let t0 = Instant::now();
     let results = on_threads(dir, threads, insert)?;
+    // The element records, on this thread: a store of strings has none. Their live bytes are
+    // counted once the dead collections' elements are out (`build_collections`).
+    let mut loader = Loader::new(elements, fids, seq_of);
+    for &r in &collected.elements {
+        insert_ref(r, plan, sealed, &mut loader)?;
+    }
+    let (element_tombstones, _) = loader.into_keys();
     Ok(Phases {
         results,
         loaded,
         sort_time,
         insert_time: t0.elapsed(),
+        element_tombstones,
+        metas: collected.metas,
     })
 }
 
@@ -219,6 +248,7 @@ fn sort_file(
     p: &Planned,
     sealed: &HashMap<Fid, Arc<MappedFile>>,
     buckets: &mut Buckets,
+    collected: &mut Collected,
 ) -> Result<Loaded> {
     let fid = p.fid;
     let mut out = Loaded {
@@ -227,8 +257,16 @@ fn sort_file(
         from_hints: false,
         damaged: Vec::new(),
     };
-    let mut file = |key: &[u8], r: Option<RecordRef64>| -> Result<()> {
+    let mut file = |key: &[u8], r: Option<RecordRef64>, kind: RecordKind| -> Result<()> {
         let r = r.ok_or_else(|| too_big(fid))?;
+        match kind {
+            RecordKind::Element => {
+                collected.elements.push(r);
+                return Ok(());
+            }
+            RecordKind::Meta => collected.metas.push(key.into()),
+            RecordKind::Plain => {}
+        }
         if let Some(b) = buckets.get_mut(index.shard_of(key)) {
             b.refs.push(r);
             b.words += Index::entry_words(key.len());
@@ -241,7 +279,7 @@ fn sort_file(
         for (offset, h) in iter.by_ref() {
             let Ok(h) = h else { continue };
             out.seqs.note_seq(h.seq);
-            file(h.key, RecordRef64::new(true, i, offset))?;
+            file(h.key, RecordRef64::new(true, i, offset), h.kind)?;
         }
         if iter.report().is_clean() {
             out.from_hints = true;
@@ -263,9 +301,9 @@ fn sort_file(
         m,
         fid,
         |seq| seqs.note_seq(seq),
-        |key, e, _, _| {
+        |key, e, _, _, kind| {
             if failed.is_none()
-                && let Err(err) = file(key, RecordRef64::new(false, i, e.offset))
+                && let Err(err) = file(key, RecordRef64::new(false, i, e.offset), kind)
             {
                 failed = Some(err);
             }

@@ -6,11 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::collection::{Collections, decode_meta, split_element_key};
 use crate::dbfile::{Access, DBFile};
 use crate::dir::{file_path, list_files};
 use crate::error::Result;
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, Fid, FileKind, HintCodec, RecordCodec};
+use crate::format::{DataCodec, Fid, FileKind, HintCodec, RecordCodec, RecordKind};
 use crate::index::{Index, IndexEntry};
 use crate::loader::{Expiring, Loader};
 use crate::manifest::Manifest;
@@ -33,6 +34,10 @@ pub struct RecoveryReport {
     pub scanned: usize,
     /// Keys in the index after recovery.
     pub keys: usize,
+    /// Collections (hashes, sets) among them.
+    pub collections: usize,
+    /// Elements of those collections.
+    pub elements: usize,
     /// Torn tails truncated: (fid, offset cut at, bytes dropped).
     pub torn_tails: Vec<(Fid, u64, u64)>,
     /// Damaged ranges skipped (bit rot): (fid, offset, length). Never silently.
@@ -50,6 +55,10 @@ pub struct RecoveryReport {
 pub(crate) struct Recovered {
     pub(crate) manifest: Manifest,
     pub(crate) index: Index,
+    /// The element index (§4.3).
+    pub(crate) elements: Index,
+    /// The live collections, for the writer.
+    pub(crate) collections: Collections,
     pub(crate) stats: BTreeMap<Fid, FileStats>,
     pub(crate) sealed: HashMap<Fid, Arc<MappedFile>>,
     pub(crate) next_seq: u64,
@@ -97,6 +106,10 @@ struct Phases {
     loaded: Vec<Loaded>,
     sort_time: Duration,
     insert_time: Duration,
+    /// Element keys given a tombstone placeholder in the element index.
+    element_tombstones: Vec<Box<[u8]>>,
+    /// Keys met with a collection's metadata record (some replaced since).
+    metas: Vec<Box<[u8]>>,
 }
 
 /// Below this many records one thread loads everything: spawning is not worth it.
@@ -138,6 +151,7 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
     // Pass 2: build the index on several threads (see load_index).
     let records: u64 = plan.iter().map(|p| p.records).sum();
     let index = Index::with_capacity(usize::try_from(records).unwrap_or(usize::MAX));
+    let elements = Index::new();
     let threads = loader_threads(threads, records, plan.len());
     // Biggest files first, so that the threads finish together.
     plan.sort_by(|a, b| b.records.cmp(&a.records).then(a.fid.cmp(&b.fid)));
@@ -147,7 +161,9 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
         loaded,
         sort_time,
         insert_time,
-    } = load_index(dir, &index, &plan, &sealed, &fids, threads)?;
+        element_tombstones,
+        metas,
+    } = load_index(dir, &index, &elements, &plan, &sealed, &fids, threads)?;
     report.sort_time = sort_time;
     report.insert_time = insert_time;
 
@@ -184,6 +200,17 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
         m.release_pages();
     }
     Loader::<fn(&IndexEntry) -> u64>::remove_placeholders(&index, &tombstoned);
+    Loader::<fn(&IndexEntry) -> u64>::remove_placeholders(&elements, &element_tombstones);
+    // Collections (§4.3): which keys hold which ids, each id's elements; the elements of ids
+    // no key holds are dead and leave the element index. Their live bytes join the count.
+    let collections = build_collections(&index, &elements, &sealed, &metas);
+    elements.for_each_entry(|e| {
+        if let Ok(i) = fids.binary_search(&e.fid)
+            && let Some(b) = live_bytes.get_mut(i)
+        {
+            *b = b.wrapping_add(u64::from(e.len));
+        }
+    });
     // The writer's schedule of keys to expire: those whose final entry has the expiry met.
     let expiries: BTreeSet<(u64, Vec<u8>)> = expiring
         .into_iter()
@@ -201,15 +228,56 @@ fn recover_with_threads(dir: &Path, threads: Option<usize>) -> Result<Recovered>
     report.keys = index.len();
     report.load_threads = threads;
     let next_seq = (max_seq + 1).max(manifest.next_seq());
+    report.collections = collections.len();
+    report.elements = elements.len();
     Ok(Recovered {
         manifest,
         index,
+        elements,
+        collections,
         stats,
         sealed,
         next_seq,
         expiries,
         report,
     })
+}
+
+/// The live collections after the load: each key of `metas` whose entry is (still) a metadata
+/// record holds its id; every element entry of an id no key holds is removed from `elements`.
+fn build_collections(
+    index: &Index,
+    elements: &Index,
+    sealed: &HashMap<Fid, Arc<MappedFile>>,
+    metas: &[Box<[u8]>],
+) -> Collections {
+    let mut c = Collections::default();
+    if metas.is_empty() && elements.is_empty() {
+        return c;
+    }
+    for key in metas {
+        let Some(e) = index.get(key) else { continue };
+        let Some(rec) = sealed.get(&e.fid).and_then(|m| m.record_at(e.offset).ok()) else {
+            continue;
+        };
+        if rec.kind == RecordKind::Meta
+            && let Some((_, id)) = decode_meta(rec.value)
+        {
+            c.key_now_holds(key, id);
+        }
+    }
+    let mut dead = Vec::new();
+    elements.for_each(|key, _| match split_element_key(key) {
+        Some((id, element)) if c.is_live(id) => c.element_committed(id, element, false),
+        _ => dead.push(key.to_vec()),
+    });
+    if !dead.is_empty() {
+        tracing::debug!(n = dead.len(), "elements of dead collections left out");
+    }
+    for key in dead {
+        elements.remove(&key);
+    }
+    c
 }
 
 /// Deletes data and hint files the MANIFEST does not list (a compaction or rotation that died
@@ -340,10 +408,10 @@ fn committed_records<'m>(
     file: &'m MappedFile,
     fid: Fid,
     mut seen: impl FnMut(u64),
-    mut apply: impl FnMut(&'m [u8], IndexEntry, u64, bool),
+    mut apply: impl FnMut(&'m [u8], IndexEntry, u64, bool, RecordKind),
 ) -> Result<(ScanReport, Option<u64>)> {
     let mut iter = file.records::<DataCodec>()?;
-    let mut group: Vec<(&[u8], IndexEntry, u64, bool)> = Vec::new();
+    let mut group: Vec<(&[u8], IndexEntry, u64, bool, RecordKind)> = Vec::new();
     let mut group_start = None;
     // A batch cut short by damage: its start, and where the damage begins. If that damage is
     // the torn tail, the cut must go back to the batch's start, or its first records would
@@ -370,10 +438,10 @@ fn committed_records<'m>(
             expire_at_ms: rec.expire_at_ms,
         };
         group_start.get_or_insert(offset);
-        group.push((rec.key, e, rec.seq, rec.tombstone));
+        group.push((rec.key, e, rec.seq, rec.tombstone, rec.kind));
         if !rec.batch_open {
-            for (key, e, seq, tomb) in group.drain(..) {
-                apply(key, e, seq, tomb);
+            for (key, e, seq, tomb, kind) in group.drain(..) {
+                apply(key, e, seq, tomb, kind);
             }
             group_start = None;
         }
@@ -409,7 +477,7 @@ fn scan_data(
     let cut = {
         let view = file.view()?;
         let (scan, open_batch) =
-            committed_records(&view, fid, |seq| s.note_seq(seq), |_, _, _, _| n += 1)?;
+            committed_records(&view, fid, |seq| s.note_seq(seq), |_, _, _, _, _| n += 1)?;
         for d in scan.mid_file_damage() {
             tracing::error!(fid, offset = d.offset, len = d.len, error = %d.error, "damaged records skipped");
             report.damaged.push((fid, d.offset, d.len));

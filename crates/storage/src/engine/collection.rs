@@ -1,0 +1,416 @@
+//! Collections on the log (docs/storage-format.md §4.3): hashes and sets whose every element is
+//! a record of its own.
+//!
+//! A collection is a **metadata record** under its user key (flag META; value: its type and its
+//! *id*) and one **element record** per element (flag ELEMENT; key `[id, u64 big-endian]
+//! [element]`; value: a hash field's value, empty for a set member). The id is the seq of the
+//! metadata record that created the collection, so it is unique for the life of the store:
+//! elements belong to an id, not to a key. That makes DEL, overwrite, expiry and RENAME of a
+//! collection of any size **one** record — a tombstone, or a metadata record under the new key
+//! with the same id — and leaves the old id's element records dead at once (nothing live points
+//! at their id any more); the writer drops their index entries in the background
+//! ([`Collections::drop_some`]), and compaction reclaims their bytes like any dead record.
+//!
+//! Memory: the element index (`Shared::elements`, an [`Index`](crate::index::Index) like the
+//! main one) maps each element key to its record, so one-element reads (HGET, SISMEMBER) are
+//! lock-free on any thread; the writer keeps, per live collection, the set of its elements
+//! ([`Members`]) to enumerate, count and draw from them.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, RandomState};
+
+use hashbrown::HashTable;
+
+/// The type of a collection, as its metadata record stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CollectionKind {
+    /// A hash: field → value.
+    Hash,
+    /// A set of members.
+    Set,
+}
+
+impl CollectionKind {
+    fn code(self) -> u8 {
+        match self {
+            CollectionKind::Hash => 1,
+            CollectionKind::Set => 2,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<CollectionKind> {
+        match code {
+            1 => Some(CollectionKind::Hash),
+            2 => Some(CollectionKind::Set),
+            _ => None,
+        }
+    }
+}
+
+/// What a key holds, as TYPE reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// A string value.
+    String,
+    /// A collection.
+    Collection(CollectionKind),
+}
+
+/// A live collection: its type, its id (the prefix of its element keys) and its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CollectionMeta {
+    /// Hash or set.
+    pub kind: CollectionKind,
+    /// The id its element records are keyed by (§4.3).
+    pub id: u64,
+    /// Absolute expiry, Unix milliseconds.
+    pub expire_at_ms: Option<u64>,
+}
+
+/// What a user key holds, read in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// A string and its expiry.
+    String(crate::reader::Value),
+    /// A collection.
+    Collection(CollectionMeta),
+}
+
+impl Stored {
+    /// The key's type.
+    pub fn key_type(&self) -> KeyType {
+        match self {
+            Stored::String(_) => KeyType::String,
+            Stored::Collection(m) => KeyType::Collection(m.kind),
+        }
+    }
+
+    /// The key's expiry.
+    pub fn expire_at_ms(&self) -> Option<u64> {
+        match self {
+            Stored::String(v) => v.expire_at_ms,
+            Stored::Collection(m) => m.expire_at_ms,
+        }
+    }
+}
+
+/// Length of a metadata record's value: type (1 byte), id (u64 LE) (§4.3).
+pub(crate) const META_VALUE_LEN: usize = 9;
+
+/// A metadata record's value.
+pub(crate) fn encode_meta(kind: CollectionKind, id: u64) -> [u8; META_VALUE_LEN] {
+    let mut v = [0u8; META_VALUE_LEN];
+    v[0] = kind.code();
+    v[1..].copy_from_slice(&id.to_le_bytes());
+    v
+}
+
+/// Decodes a metadata record's value; `None` if it is not one this build knows.
+pub(crate) fn decode_meta(value: &[u8]) -> Option<(CollectionKind, u64)> {
+    let (&code, id) = value.split_first()?;
+    let kind = CollectionKind::from_code(code)?;
+    let id = u64::from_le_bytes(id.try_into().ok()?);
+    Some((kind, id))
+}
+
+/// The key of element `element` of collection `id`: `[id, u64 BE][element]`.
+pub(crate) fn element_key(id: u64, element: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + element.len());
+    k.extend_from_slice(&id.to_be_bytes());
+    k.extend_from_slice(element);
+    k
+}
+
+/// Splits an element key into its collection id and element; `None` if shorter than an id.
+pub(crate) fn split_element_key(key: &[u8]) -> Option<(u64, &[u8])> {
+    let (id, element) = key.split_at_checked(8)?;
+    Some((u64::from_be_bytes(id.try_into().ok()?), element))
+}
+
+/// The elements of one collection, as the writer keeps them: a vector (for draws by position
+/// and for enumeration) and a table of positions (for membership), the bytes held once.
+#[derive(Debug, Default)]
+pub struct Members {
+    list: Vec<Box<[u8]>>,
+    positions: HashTable<u32>,
+    hasher: RandomState,
+}
+
+impl Members {
+    /// How many elements.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The elements, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.list.iter().map(|e| &e[..])
+    }
+
+    /// The element at `i` (0 ≤ i < len): for random draws.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.list.get(i).map(|e| &e[..])
+    }
+
+    fn find(&self, element: &[u8]) -> Option<usize> {
+        let h = self.hasher.hash_one(element);
+        let list = &self.list;
+        self.positions
+            .find(h, |&i| {
+                list.get(i as usize).is_some_and(|e| &e[..] == element)
+            })
+            .map(|&i| i as usize)
+    }
+
+    /// Whether `element` is one.
+    pub fn contains(&self, element: &[u8]) -> bool {
+        self.find(element).is_some()
+    }
+
+    /// Adds `element`; false if it was there.
+    pub fn insert(&mut self, element: &[u8]) -> bool {
+        if self.contains(element) {
+            return false;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(element.into());
+        let h = self.hasher.hash_one(element);
+        let (list, hasher) = (&self.list, &self.hasher);
+        self.positions.insert_unique(h, i, |&j| {
+            hasher.hash_one(list.get(j as usize).map_or(&[][..], |e| &e[..]))
+        });
+        true
+    }
+
+    /// Removes `element` (the last element takes its place); false if it was not there.
+    pub fn remove(&mut self, element: &[u8]) -> bool {
+        let Some(i) = self.find(element) else {
+            return false;
+        };
+        let h = self.hasher.hash_one(element);
+        if let Ok(e) = self.positions.find_entry(h, |&j| j as usize == i) {
+            e.remove();
+        }
+        let last = self.list.len() - 1;
+        if i != last
+            && let Some(moved) = self.list.get(last)
+        {
+            // The last element moves to `i`: repoint its slot.
+            let moved_hash = self.hasher.hash_one(&moved[..]);
+            if let Some(slot) = self.positions.find_mut(moved_hash, |&j| j as usize == last) {
+                *slot = i as u32;
+            }
+        }
+        self.list.swap_remove(i);
+        true
+    }
+
+    /// Takes up to `n` elements out (any of them), for dropping a dead collection piecewise.
+    fn take_some(&mut self, n: usize) -> Vec<Box<[u8]>> {
+        let keep = self.list.len().saturating_sub(n);
+        let taken = self.list.split_off(keep);
+        if self.list.is_empty() {
+            self.positions.clear();
+        } else {
+            for e in &taken {
+                let h = self.hasher.hash_one(&e[..]);
+                let at = self.list.len();
+                if let Ok(entry) = self.positions.find_entry(h, |&j| j as usize >= at) {
+                    entry.remove();
+                }
+            }
+        }
+        taken
+    }
+}
+
+/// The writer's view of every live collection: which key holds which id, each id's elements,
+/// and the ids that died and whose element entries are still to be dropped. Writer-thread only.
+#[derive(Debug, Default)]
+pub(crate) struct Collections {
+    /// User key → id of the collection it holds.
+    by_key: HashMap<Box<[u8]>, u64>,
+    /// Id → the key holding it (a RENAME moves it).
+    owner: HashMap<u64, Box<[u8]>>,
+    /// Id → its committed elements.
+    members: HashMap<u64, Members>,
+    /// Dead ids whose element entries are not all dropped yet.
+    doomed: VecDeque<u64>,
+}
+
+impl Collections {
+    /// The committed elements of collection `id` (none if it has none).
+    pub(crate) fn members(&self, id: u64) -> Option<&Members> {
+        self.members.get(&id)
+    }
+
+    /// A committed record made `key` hold collection `id` (a metadata record).
+    pub(crate) fn key_now_holds(&mut self, key: &[u8], id: u64) {
+        if let Some(old) = self.by_key.insert(key.into(), id)
+            && old != id
+        {
+            self.release(key, old);
+        }
+        self.owner.insert(id, key.into());
+    }
+
+    /// A committed record made `key` hold no collection (a string, or deleted).
+    pub(crate) fn key_now_plain(&mut self, key: &[u8]) {
+        if self.by_key.is_empty() {
+            return;
+        }
+        if let Some(old) = self.by_key.remove(key) {
+            self.release(key, old);
+        }
+    }
+
+    /// `key` no longer holds `id`: the collection is dead unless another key holds it now (the
+    /// target of a RENAME, committed just before the source's delete).
+    fn release(&mut self, key: &[u8], id: u64) {
+        if self.owner.get(&id).is_some_and(|k| &k[..] == key) {
+            self.owner.remove(&id);
+            self.doomed.push_back(id);
+        }
+    }
+
+    /// A committed element record of `id`: `element` was added (or replaced) or deleted.
+    pub(crate) fn element_committed(&mut self, id: u64, element: &[u8], deleted: bool) {
+        if deleted {
+            if let Some(m) = self.members.get_mut(&id) {
+                m.remove(element);
+                if m.is_empty() {
+                    self.members.remove(&id);
+                }
+            }
+        } else {
+            self.members.entry(id).or_default().insert(element);
+        }
+    }
+
+    /// Whether some dead collection still has element entries to drop.
+    pub(crate) fn has_doomed(&self) -> bool {
+        !self.doomed.is_empty()
+    }
+
+    /// Takes up to `n` element keys of dead collections out of the writer's view, for the
+    /// caller to drop their index entries: a dead collection of any size costs its commit one
+    /// record and is cleaned up `n` elements per writer turn.
+    pub(crate) fn drop_some(&mut self, n: usize) -> Vec<Vec<u8>> {
+        let mut keys = Vec::new();
+        while keys.len() < n {
+            let Some(&id) = self.doomed.front() else {
+                break;
+            };
+            if self.owner.contains_key(&id) {
+                // Live again? Never: ids are not reused. Only a stale doom of a moved id.
+                self.doomed.pop_front();
+                continue;
+            }
+            let Some(m) = self.members.get_mut(&id) else {
+                self.doomed.pop_front();
+                continue;
+            };
+            for e in m.take_some(n - keys.len()) {
+                keys.push(element_key(id, &e));
+            }
+            if m.is_empty() {
+                self.members.remove(&id);
+                self.doomed.pop_front();
+            }
+        }
+        keys
+    }
+
+    /// Forgets everything (FLUSHALL).
+    pub(crate) fn clear(&mut self) {
+        *self = Collections::default();
+    }
+
+    /// Live collections.
+    pub(crate) fn len(&self) -> usize {
+        self.owner.len()
+    }
+
+    /// Whether `id` is held by a key.
+    pub(crate) fn is_live(&self, id: u64) -> bool {
+        self.owner.contains_key(&id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_insert_remove_and_positions_stay_consistent() {
+        let mut m = Members::default();
+        for i in 0..100u32 {
+            assert!(m.insert(&i.to_le_bytes()));
+        }
+        assert!(!m.insert(&5u32.to_le_bytes()));
+        for i in (0..100u32).step_by(3) {
+            assert!(m.remove(&i.to_le_bytes()));
+            assert!(!m.remove(&i.to_le_bytes()));
+        }
+        for i in 0..100u32 {
+            assert_eq!(m.contains(&i.to_le_bytes()), i % 3 != 0, "{i}");
+        }
+        assert_eq!(m.len(), 66);
+        let mut all: Vec<_> = m.iter().map(|e| e.to_vec()).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 66);
+        let taken = m.take_some(10);
+        assert_eq!((taken.len(), m.len()), (10, 56));
+        for e in &taken {
+            assert!(!m.contains(e));
+        }
+        assert!(m.insert(&taken[0]));
+        assert!(m.contains(&taken[0]));
+    }
+
+    #[test]
+    fn a_renamed_collection_lives_a_deleted_one_is_dropped() {
+        let mut c = Collections::default();
+        c.key_now_holds(b"a", 7);
+        c.element_committed(7, b"f1", false);
+        c.element_committed(7, b"f2", false);
+        // RENAME a b: b's metadata with id 7, then a's delete.
+        c.key_now_holds(b"b", 7);
+        c.key_now_plain(b"a");
+        assert!(!c.has_doomed());
+        assert!(c.is_live(7));
+        // DEL b: id 7 is dead, its two element keys are handed out for dropping.
+        c.key_now_plain(b"b");
+        assert!(c.has_doomed());
+        let mut keys = c.drop_some(1);
+        keys.extend(c.drop_some(10));
+        keys.sort();
+        assert_eq!(keys, vec![element_key(7, b"f1"), element_key(7, b"f2")]);
+        assert!(!c.has_doomed() && c.members(7).is_none());
+        // Overwritten by a new collection: the old id dies.
+        c.key_now_holds(b"k", 8);
+        c.element_committed(8, b"x", false);
+        c.key_now_holds(b"k", 9);
+        assert_eq!(c.drop_some(10), vec![element_key(8, b"x")]);
+        assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn meta_and_element_keys_round_trip() {
+        for kind in [CollectionKind::Hash, CollectionKind::Set] {
+            assert_eq!(decode_meta(&encode_meta(kind, 42)), Some((kind, 42)));
+        }
+        assert_eq!(decode_meta(b"short"), None);
+        assert_eq!(decode_meta(&[9, 0, 0, 0, 0, 0, 0, 0, 0]), None);
+        let k = element_key(0x0102, b"field");
+        assert_eq!(&k[..8], &[0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(split_element_key(&k), Some((0x0102, &b"field"[..])));
+        assert_eq!(split_element_key(b"short"), None);
+    }
+}
