@@ -8,7 +8,7 @@
 //! the view, not through a thread-local.
 
 use bytes::Bytes;
-use kvs_storage::{Reader, StorageError, Txn, Value};
+use kvs_storage::{CollectionKind, CollectionMeta, Reader, StorageError, Stored, Txn, Value};
 
 /// Read access for commands.
 pub trait Db {
@@ -16,10 +16,23 @@ pub trait Db {
     fn get(&mut self, key: &[u8]) -> Result<Option<Value>, StorageError>;
     /// Does `key` exist (unexpired)?
     fn exists(&mut self, key: &[u8]) -> Result<bool, StorageError>;
-    /// Several keys as of one moment (MGET): never half of a concurrent MSET.
+    /// Several keys as of one moment (MGET): never half of a concurrent MSET. A key holding
+    /// no string (a hash, a set) reads as `None`, as MGET answers nil for it.
     fn get_many(&mut self, keys: &[Bytes]) -> Result<Vec<Option<Value>>, StorageError> {
-        keys.iter().map(|k| self.get(k)).collect()
+        keys.iter()
+            .map(|k| match self.get(k) {
+                Err(StorageError::WrongType) => Ok(None),
+                other => other,
+            })
+            .collect()
     }
+    /// What `key` holds — a string with its expiry, or a collection — `None` if absent or
+    /// expired. (`get` is the string-only read: a collection is `StorageError::WrongType`.)
+    fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>, StorageError>;
+    /// The value of `element` in collection `id` (a hash field's; empty for a set member).
+    fn element(&mut self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Whether `element` is in collection `id`.
+    fn has_element(&mut self, id: u64, element: &[u8]) -> Result<bool, StorageError>;
     /// One SCAN step: (next cursor, 0 when done; unexpired keys).
     fn scan(&mut self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>);
     /// Keys stored (DBSIZE).
@@ -48,6 +61,36 @@ pub trait WriteDb: Db {
     fn put(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>);
     /// Deletes `key`; whether it existed.
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError>;
+    /// Makes `key` a new, empty collection of `kind` (replacing what it held); its elements
+    /// follow. A collection left empty must be deleted (Redis has no empty hashes or sets).
+    fn create_collection(
+        &mut self,
+        key: &[u8],
+        kind: CollectionKind,
+        expire_at_ms: Option<u64>,
+    ) -> Result<CollectionMeta, StorageError>;
+    /// Sets `element` of collection `id` (held by `key`) to `value`; whether it is new.
+    fn put_element(
+        &mut self,
+        key: &[u8],
+        id: u64,
+        element: &[u8],
+        value: &[u8],
+    ) -> Result<bool, StorageError>;
+    /// Removes `element` from collection `id` (held by `key`); whether it was there.
+    fn delete_element(&mut self, key: &[u8], id: u64, element: &[u8])
+    -> Result<bool, StorageError>;
+    /// How many elements collection `id` has.
+    fn element_count(&mut self, id: u64) -> usize;
+    /// Every element of collection `id`, in no particular order.
+    fn elements(&mut self, id: u64) -> Vec<Vec<u8>>;
+    /// The element at position `i` (< `element_count`) of collection `id`: random draws.
+    fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>>;
+    /// Gives `key` a new expiry (`None`: none), whatever it holds; whether it exists.
+    fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError>;
+    /// RENAME: `dst` takes what `src` holds (with its expiry), `src` is deleted; whether `src`
+    /// existed.
+    fn rename(&mut self, src: &[u8], dst: &[u8]) -> Result<bool, StorageError>;
     /// WATCH: client `watcher` watches `key` until its next
     /// [`check_watched`](Self::check_watched) or [`unwatch`](Self::unwatch). Any later write or
     /// delete of the key, its expiry, or FLUSHALL makes that check fail (Redis' rules:
@@ -71,6 +114,15 @@ impl Db for Reader<'_> {
         let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_ref()).collect();
         Reader::get_many(self, &keys)
     }
+    fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>, StorageError> {
+        Reader::lookup(self, key)
+    }
+    fn element(&mut self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Reader::element(self, id, element)
+    }
+    fn has_element(&mut self, id: u64, element: &[u8]) -> Result<bool, StorageError> {
+        Ok(Reader::has_element(self, id, element))
+    }
     fn scan(&mut self, cursor: u64, count: usize) -> (u64, Vec<Vec<u8>>) {
         Reader::scan(self, cursor, count)
     }
@@ -88,6 +140,15 @@ impl Db for Reader<'_> {
 impl Db for Txn<'_> {
     fn get(&mut self, key: &[u8]) -> Result<Option<Value>, StorageError> {
         Txn::get(self, key)
+    }
+    fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>, StorageError> {
+        Txn::lookup(self, key)
+    }
+    fn element(&mut self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Txn::element(self, id, element)
+    }
+    fn has_element(&mut self, id: u64, element: &[u8]) -> Result<bool, StorageError> {
+        Ok(Txn::has_element(self, id, element))
     }
     fn exists(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         Txn::exists(self, key)
@@ -118,6 +179,46 @@ impl WriteDb for Txn<'_> {
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         Txn::delete(self, key)
+    }
+    fn create_collection(
+        &mut self,
+        key: &[u8],
+        kind: CollectionKind,
+        expire_at_ms: Option<u64>,
+    ) -> Result<CollectionMeta, StorageError> {
+        Ok(Txn::create_collection(self, key, kind, expire_at_ms))
+    }
+    fn put_element(
+        &mut self,
+        key: &[u8],
+        id: u64,
+        element: &[u8],
+        value: &[u8],
+    ) -> Result<bool, StorageError> {
+        Ok(Txn::put_element(self, key, id, element, value))
+    }
+    fn delete_element(
+        &mut self,
+        key: &[u8],
+        id: u64,
+        element: &[u8],
+    ) -> Result<bool, StorageError> {
+        Ok(Txn::delete_element(self, key, id, element))
+    }
+    fn element_count(&mut self, id: u64) -> usize {
+        Txn::element_count(self, id)
+    }
+    fn elements(&mut self, id: u64) -> Vec<Vec<u8>> {
+        Txn::elements(self, id)
+    }
+    fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>> {
+        Txn::element_at(self, id, i)
+    }
+    fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
+        Txn::set_expiry(self, key, expire_at_ms)
+    }
+    fn rename(&mut self, src: &[u8], dst: &[u8]) -> Result<bool, StorageError> {
+        Txn::rename(self, src, dst)
     }
     fn watch(&mut self, watcher: u64, key: &[u8]) {
         Txn::watch(self, watcher, key);
@@ -182,6 +283,15 @@ macro_rules! forward_db {
         fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
             self.inner.prefetch(keys)
         }
+        fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>, StorageError> {
+            self.inner.lookup(key)
+        }
+        fn element(&mut self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+            self.inner.element(id, element)
+        }
+        fn has_element(&mut self, id: u64, element: &[u8]) -> Result<bool, StorageError> {
+            self.inner.has_element(id, element)
+        }
         fn note_lookup(&mut self, found: bool) {
             if found {
                 self.lookups.hits += 1;
@@ -209,6 +319,46 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
         self.inner.delete(key)
+    }
+    fn create_collection(
+        &mut self,
+        key: &[u8],
+        kind: CollectionKind,
+        expire_at_ms: Option<u64>,
+    ) -> Result<CollectionMeta, StorageError> {
+        self.inner.create_collection(key, kind, expire_at_ms)
+    }
+    fn put_element(
+        &mut self,
+        key: &[u8],
+        id: u64,
+        element: &[u8],
+        value: &[u8],
+    ) -> Result<bool, StorageError> {
+        self.inner.put_element(key, id, element, value)
+    }
+    fn delete_element(
+        &mut self,
+        key: &[u8],
+        id: u64,
+        element: &[u8],
+    ) -> Result<bool, StorageError> {
+        self.inner.delete_element(key, id, element)
+    }
+    fn element_count(&mut self, id: u64) -> usize {
+        self.inner.element_count(id)
+    }
+    fn elements(&mut self, id: u64) -> Vec<Vec<u8>> {
+        self.inner.elements(id)
+    }
+    fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>> {
+        self.inner.element_at(id, i)
+    }
+    fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
+        self.inner.set_expiry(key, expire_at_ms)
+    }
+    fn rename(&mut self, src: &[u8], dst: &[u8]) -> Result<bool, StorageError> {
+        self.inner.rename(src, dst)
     }
     fn watch(&mut self, watcher: u64, key: &[u8]) {
         self.inner.watch(watcher, key)

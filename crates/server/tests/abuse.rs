@@ -689,7 +689,10 @@ mod panicking {
     use kvs_server::cmd::{Db, WriteDb};
     use kvs_server::engine::kvs::KvsEngine;
     use kvs_server::engine::{Completion, Engine, Job};
-    use kvs_storage::{CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value};
+    use kvs_storage::{
+        CollectionKind, CollectionMeta, CompactionReport, FsyncPolicy, Result, StorageError,
+        StoreStats, Stored, Value,
+    };
 
     const TRAP: &[u8] = b"panic";
 
@@ -702,6 +705,24 @@ mod panicking {
     struct TrapDb<'a>(&'a mut dyn Db);
 
     impl Db for TrapDb<'_> {
+        fn lookup(&mut self, key: &[u8]) -> std::result::Result<Option<Stored>, StorageError> {
+            trap(key);
+            self.0.lookup(key)
+        }
+        fn element(
+            &mut self,
+            id: u64,
+            element: &[u8],
+        ) -> std::result::Result<Option<Vec<u8>>, StorageError> {
+            self.0.element(id, element)
+        }
+        fn has_element(
+            &mut self,
+            id: u64,
+            element: &[u8],
+        ) -> std::result::Result<bool, StorageError> {
+            self.0.has_element(id, element)
+        }
         fn get(&mut self, key: &[u8]) -> std::result::Result<Option<Value>, StorageError> {
             trap(key);
             self.0.get(key)
@@ -731,6 +752,24 @@ mod panicking {
     struct TrapTxn<'a>(&'a mut dyn WriteDb);
 
     impl Db for TrapTxn<'_> {
+        fn lookup(&mut self, key: &[u8]) -> std::result::Result<Option<Stored>, StorageError> {
+            trap(key);
+            self.0.lookup(key)
+        }
+        fn element(
+            &mut self,
+            id: u64,
+            element: &[u8],
+        ) -> std::result::Result<Option<Vec<u8>>, StorageError> {
+            self.0.element(id, element)
+        }
+        fn has_element(
+            &mut self,
+            id: u64,
+            element: &[u8],
+        ) -> std::result::Result<bool, StorageError> {
+            self.0.has_element(id, element)
+        }
         fn get(&mut self, key: &[u8]) -> std::result::Result<Option<Value>, StorageError> {
             trap(key);
             self.0.get(key)
@@ -761,6 +800,56 @@ mod panicking {
         fn delete(&mut self, key: &[u8]) -> std::result::Result<bool, StorageError> {
             trap(key);
             self.0.delete(key)
+        }
+        fn create_collection(
+            &mut self,
+            key: &[u8],
+            kind: CollectionKind,
+            expire_at_ms: Option<u64>,
+        ) -> std::result::Result<CollectionMeta, StorageError> {
+            trap(key);
+            self.0.create_collection(key, kind, expire_at_ms)
+        }
+        fn put_element(
+            &mut self,
+            key: &[u8],
+            id: u64,
+            element: &[u8],
+            value: &[u8],
+        ) -> std::result::Result<bool, StorageError> {
+            trap(key);
+            self.0.put_element(key, id, element, value)
+        }
+        fn delete_element(
+            &mut self,
+            key: &[u8],
+            id: u64,
+            element: &[u8],
+        ) -> std::result::Result<bool, StorageError> {
+            trap(key);
+            self.0.delete_element(key, id, element)
+        }
+        fn element_count(&mut self, id: u64) -> usize {
+            self.0.element_count(id)
+        }
+        fn elements(&mut self, id: u64) -> Vec<Vec<u8>> {
+            self.0.elements(id)
+        }
+        fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>> {
+            self.0.element_at(id, i)
+        }
+        fn set_expiry(
+            &mut self,
+            key: &[u8],
+            expire_at_ms: Option<u64>,
+        ) -> std::result::Result<bool, StorageError> {
+            trap(key);
+            self.0.set_expiry(key, expire_at_ms)
+        }
+        fn rename(&mut self, src: &[u8], dst: &[u8]) -> std::result::Result<bool, StorageError> {
+            trap(src);
+            trap(dst);
+            self.0.rename(src, dst)
         }
         fn watch(&mut self, watcher: u64, key: &[u8]) {
             trap(key);

@@ -14,6 +14,7 @@ pub mod table;
 
 mod append;
 mod client;
+mod collection;
 mod command;
 mod config;
 mod connection;
@@ -27,7 +28,12 @@ mod getdel;
 mod getex;
 mod getrange;
 mod getset;
+mod hdel;
 mod hello;
+mod hget;
+mod hgetall;
+mod hincrby;
+mod hset;
 mod incr;
 mod incrbyfloat;
 mod info;
@@ -39,12 +45,15 @@ mod mset;
 mod multi;
 mod randomkey;
 mod rename;
+mod sadd;
 mod scan;
 mod scripting;
 mod server;
 mod set;
 mod setbit;
 mod setrange;
+mod sismember;
+mod smembers;
 mod strlen;
 mod ttl;
 mod type_;
@@ -67,8 +76,14 @@ pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
 /// own type and implements this; its `mod` line, one line in `storage_commands!` and its rows in
 /// the command table (`table.rs`) make it a command. CONTRIBUTING.md walks through adding one.
 pub trait StorageCommand: std::fmt::Debug + Send {
-    /// Runs on the writer thread, in a batch's transaction.
+    /// Writes: runs on the writer thread, in a batch's transaction, and is refused (MISCONF)
+    /// while the store refuses writes.
     const WRITES: bool;
+
+    /// A read that needs the writer's view of a collection (HGETALL, SMEMBERS, SCARD...: the
+    /// writer alone keeps each collection's elements, `kvs_storage::Members`): it runs on the
+    /// writer like a write, with `exec_write`, but writes nothing and is never refused.
+    const ON_WRITER: bool = false;
 
     /// Runs a read, appending its reply. Reads implement this.
     fn exec_read(
@@ -132,6 +147,15 @@ macro_rules! storage_commands {
             pub fn writes(&self) -> bool {
                 match self {
                     $(StorageCmd::$ty(_) => <$module::$ty as StorageCommand>::WRITES,)*
+                }
+            }
+            /// Runs on the writer: [`StorageCommand::WRITES`] or [`StorageCommand::ON_WRITER`].
+            pub fn on_writer(&self) -> bool {
+                match self {
+                    $(StorageCmd::$ty(_) => {
+                        <$module::$ty as StorageCommand>::WRITES
+                            || <$module::$ty as StorageCommand>::ON_WRITER
+                    })*
                 }
             }
             /// [`StorageCommand::exec_read`].
@@ -201,6 +225,16 @@ storage_commands! {
     rename::Rename,
     copy::Copy,
     setbit::SetBit,
+    // Hashes.
+    hget::HGet,
+    hgetall::HGetAll,
+    hset::HSet,
+    hdel::HDel,
+    hincrby::HIncrBy,
+    // Sets.
+    sadd::SAdd,
+    sismember::SIsMember,
+    smembers::SMembers,
 }
 
 /// Where a command runs.
@@ -299,8 +333,17 @@ impl Cmd {
             | Cmd::Tx(_)
             | Cmd::Reply(_) => Route::Local,
             Cmd::Server(s) => s.route(),
-            Cmd::Storage(c) if c.writes() => Route::Write,
+            Cmd::Storage(c) if c.on_writer() => Route::Write,
             Cmd::Storage(_) => Route::Read,
+        }
+    }
+
+    /// Whether the command may modify the data set: refused with MISCONF while the store
+    /// refuses writes (reads that merely run on the writer are not).
+    pub fn modifies(&self) -> bool {
+        match self {
+            Cmd::Storage(c) => c.writes(),
+            c => c.route() == Route::Flush,
         }
     }
 }
@@ -536,6 +579,7 @@ pub fn storage_error_text(e: &StorageError) -> std::borrow::Cow<'_, str> {
         StorageError::TooLarge { what, max, .. } => {
             format!("ERR {what} exceeds the maximum allowed size ({max} bytes)").into()
         }
+        StorageError::WrongType => e.to_string().into(),
         other => format!("ERR storage error: {other}").into(),
     }
 }

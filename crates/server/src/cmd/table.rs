@@ -190,6 +190,13 @@ const F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY: &[&str] =
     &["noscript", "loading", "stale", "fast", "allow_busy"];
 const F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG: &[&str] =
     &["noscript", "loading", "stale", "skip_slowlog"];
+const A_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
+const A_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
+const A_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
+const A_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
+const A_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
+const A_READ_SET_SLOW: &[&str] = &["@read", "@set", "@slow"];
+const KS_RW_DELETE: &[KeySpec] = &[key_spec("", &["RW", "delete"], 1, 0, 1, 0)];
 const A_FAST_TRANSACTION: &[&str] = &["@fast", "@transaction"];
 const A_SLOW_TRANSACTION: &[&str] = &["@slow", "@transaction"];
 const KS_RO_ACCESS_ALL_1: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 1, 1, 0)];
@@ -290,6 +297,26 @@ pub static COMMANDS: &[Spec] = &[
     spec!("discard", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_discard),
     spec!("watch", -2, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 1, -1, 1, A_FAST_TRANSACTION, &[], KS_RO_ALL, super::multi::parse_watch),
     spec!("unwatch", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_unwatch),
+    spec!("hset", -4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_UPDATE, super::hset::parse_hset),
+    spec!("hmset", -4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_UPDATE, super::hset::parse_hmset),
+    spec!("hsetnx", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_INSERT, super::hset::parse_hsetnx),
+    spec!("hget", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO_ACCESS, super::hget::parse_hget),
+    spec!("hmget", -3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO_ACCESS, super::hget::parse_hmget),
+    spec!("hexists", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hget::parse_hexists),
+    spec!("hstrlen", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hget::parse_hstrlen),
+    spec!("hgetall", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hgetall),
+    spec!("hkeys", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hkeys),
+    spec!("hvals", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hvals),
+    spec!("hlen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hgetall::parse_hlen),
+    spec!("hdel", -3, F_WRITE_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_DELETE, super::hdel::parse),
+    spec!("hincrby", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_ACCESS_UPDATE, super::hincrby::parse_hincrby),
+    spec!("hincrbyfloat", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_ACCESS_UPDATE, super::hincrby::parse_hincrbyfloat),
+    spec!("sadd", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_SET_FAST, &[], KS_RW_INSERT, super::sadd::parse_sadd),
+    spec!("srem", -3, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, &[], KS_RW_DELETE, super::sadd::parse_srem),
+    spec!("smembers", 2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS, super::smembers::parse_smembers),
+    spec!("scard", 2, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::smembers::parse_scard),
+    spec!("sismember", 3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::sismember::parse_sismember),
+    spec!("smismember", -3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO_ACCESS, super::sismember::parse_smismember),
     spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function),
     spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
     spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
@@ -538,6 +565,26 @@ static DOCS: &[Doc] = &[
     doc!("discard", "Discard all commands issued after MULTI", "2.0.0", "transactions", "O(N), when N is the number of queued commands", "", "", &[]),
     doc!("watch", "Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0", "transactions", "O(1) for every key.", "", "", &[]),
     doc!("unwatch", "Forget about all watched keys", "2.2.0", "transactions", "O(1)", "", "", &[]),
+    doc!("hset", "Set the string value of a hash field", "2.0.0", "hash", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "", "", &[("4.0.0", "Accepts multiple `field` and `value` arguments.")]),
+    doc!("hmset", "Set multiple hash fields to multiple values", "2.0.0", "hash", "O(N) where N is the number of fields being set.", "4.0.0", "`HSET` with multiple field-value pairs", &[]),
+    doc!("hsetnx", "Set the value of a hash field, only if the field does not exist", "2.0.0", "hash", "O(1)", "", "", &[]),
+    doc!("hget", "Get the value of a hash field", "2.0.0", "hash", "O(1)", "", "", &[]),
+    doc!("hmget", "Get the values of all the given hash fields", "2.0.0", "hash", "O(N) where N is the number of fields being requested.", "", "", &[]),
+    doc!("hexists", "Determine if a hash field exists", "2.0.0", "hash", "O(1)", "", "", &[]),
+    doc!("hstrlen", "Get the length of the value of a hash field", "3.2.0", "hash", "O(1)", "", "", &[]),
+    doc!("hgetall", "Get all the fields and values in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[]),
+    doc!("hkeys", "Get all the fields in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[]),
+    doc!("hvals", "Get all the values in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[]),
+    doc!("hlen", "Get the number of fields in a hash", "2.0.0", "hash", "O(1)", "", "", &[]),
+    doc!("hdel", "Delete one or more hash fields", "2.0.0", "hash", "O(N) where N is the number of fields to be removed.", "", "", &[("2.4.0", "Accepts multiple `field` arguments.")]),
+    doc!("hincrby", "Increment the integer value of a hash field by the given number", "2.0.0", "hash", "O(1)", "", "", &[]),
+    doc!("hincrbyfloat", "Increment the float value of a hash field by the given amount", "2.6.0", "hash", "O(1)", "", "", &[]),
+    doc!("sadd", "Add one or more members to a set", "1.0.0", "set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("2.4.0", "Accepts multiple `member` arguments.")]),
+    doc!("srem", "Remove one or more members from a set", "1.0.0", "set", "O(N) where N is the number of members to be removed.", "", "", &[("2.4.0", "Accepts multiple `member` arguments.")]),
+    doc!("smembers", "Get all the members in a set", "1.0.0", "set", "O(N) where N is the set cardinality.", "", "", &[]),
+    doc!("scard", "Get the number of members in a set", "1.0.0", "set", "O(1)", "", "", &[]),
+    doc!("sismember", "Determine if a given value is a member of a set", "1.0.0", "set", "O(1)", "", "", &[]),
+    doc!("smismember", "Returns the membership associated with the given elements for a set", "6.2.0", "set", "O(N) where N is the number of elements being checked for membership", "", "", &[]),
     doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
     doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
     doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),

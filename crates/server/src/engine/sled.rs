@@ -47,8 +47,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use kvs_storage::{
-    CompactionReport, FsyncPolicy, Result, StorageError, StoreStats, Value, WatchCounts, Watches,
-    now_ms,
+    CollectionKind, CollectionMeta, CompactionReport, FsyncPolicy, Result, StorageError,
+    StoreStats, Stored, Value, WatchCounts, Watches, now_ms,
 };
 
 use super::{Completion, Engine, Job};
@@ -124,6 +124,16 @@ struct SledReader {
 }
 
 impl Db for SledReader {
+    fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>> {
+        Ok(self.get(key)?.map(Stored::String))
+    }
+    /// sled holds strings only: no collection, so no element, ever exists.
+    fn element(&mut self, _id: u64, _element: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn has_element(&mut self, _id: u64, _element: &[u8]) -> Result<bool> {
+        Ok(false)
+    }
     fn get(&mut self, key: &[u8]) -> Result<Option<Value>> {
         Ok(self
             .db
@@ -207,6 +217,16 @@ impl SledTxn<'_> {
 }
 
 impl Db for SledTxn<'_> {
+    fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>> {
+        Ok(self.get(key)?.map(Stored::String))
+    }
+    /// sled holds strings only: no collection, so no element, ever exists.
+    fn element(&mut self, _id: u64, _element: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn has_element(&mut self, _id: u64, _element: &[u8]) -> Result<bool> {
+        Ok(false)
+    }
     fn get(&mut self, key: &[u8]) -> Result<Option<Value>> {
         match self.overlay.get(key) {
             Some(v) => Ok(v
@@ -251,6 +271,46 @@ impl WriteDb for SledTxn<'_> {
         self.overlay.insert(key.to_vec(), None);
         Ok(existed)
     }
+    fn create_collection(
+        &mut self,
+        _key: &[u8],
+        _kind: CollectionKind,
+        _expire_at_ms: Option<u64>,
+    ) -> Result<CollectionMeta> {
+        Err(strings_only())
+    }
+    fn put_element(&mut self, _: &[u8], _: u64, _: &[u8], _: &[u8]) -> Result<bool> {
+        Err(strings_only())
+    }
+    fn delete_element(&mut self, _: &[u8], _: u64, _: &[u8]) -> Result<bool> {
+        Err(strings_only())
+    }
+    fn element_count(&mut self, _id: u64) -> usize {
+        0
+    }
+    fn elements(&mut self, _id: u64) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    fn element_at(&mut self, _id: u64, _i: usize) -> Option<Vec<u8>> {
+        None
+    }
+    fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool> {
+        let Some(v) = self.get(key)? else {
+            return Ok(false);
+        };
+        self.put(key, &v.data, expire_at_ms);
+        Ok(true)
+    }
+    fn rename(&mut self, src: &[u8], dst: &[u8]) -> Result<bool> {
+        let Some(v) = self.get(src)? else {
+            return Ok(false);
+        };
+        if src != dst {
+            self.put(dst, &v.data, v.expire_at_ms);
+            self.delete(src)?;
+        }
+        Ok(true)
+    }
     fn watch(&mut self, watcher: u64, key: &[u8]) {
         let stale = self.expired(key);
         self.watches.watch(watcher, key, stale);
@@ -269,6 +329,14 @@ impl WriteDb for SledTxn<'_> {
         self.watches
             .check(watcher, |k| expired.iter().any(|e| e == k))
     }
+}
+
+/// What a hash or set command gets from the sled engine.
+fn strings_only() -> StorageError {
+    StorageError::InvalidOperation(
+        "ERR the sled engine (--engine sled) stores strings only; hashes and sets need the kvs engine"
+            .into(),
+    )
 }
 
 /// The everysec interval.

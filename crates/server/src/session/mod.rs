@@ -269,7 +269,7 @@ impl Session {
         // While the store refuses writes (after an I/O failure) a write is answered here with
         // MISCONF, as Redis denies write commands then, and never joins a storage batch: so the
         // reads around it still run, even in the same pipeline.
-        if matches!(cmd.route(), Route::Write | Route::Flush)
+        if cmd.modifies()
             && let Some(e) = self.ctx.engine.writes_refused()
         {
             let mut out = BytesMut::new();

@@ -81,6 +81,7 @@ impl Reader<'_> {
 
     /// The values of several keys as of one moment: no write batch is seen half-applied (an MSET
     /// is seen whole or not at all). Retries while the writer is publishing a batch (a seqlock).
+    /// A key that holds a collection reads as `None` (MGET's nil), not as an error.
     pub fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Value>>> {
         let seq = &self.shared.publishing;
         loop {
@@ -92,7 +93,10 @@ impl Reader<'_> {
             }
             let values = keys
                 .iter()
-                .map(|k| self.shared.read(k))
+                .map(|k| match self.shared.read_stored(k)? {
+                    Some(crate::collection::Stored::String(v)) => Ok(Some(v)),
+                    _ => Ok(None),
+                })
                 .collect::<Result<Vec<_>>>()?;
             if seq.load(SeqCst) == before {
                 return Ok(values);
