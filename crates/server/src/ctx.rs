@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use kvs_reactor::{ConnId, LoopHandle, Metrics};
 use kvs_storage::FsyncPolicy;
 
+use crate::encoding::{self, EncodingLimits};
 use crate::engine::Engine;
 
 use crate::startup_config::Config;
@@ -107,6 +108,8 @@ fn random_hex40() -> String {
 pub struct ServerCtx {
     /// The storage engine.
     pub engine: Arc<dyn Engine>,
+    /// OBJECT ENCODING's thresholds (CONFIG SET hash-max-listpack-entries...).
+    pub encodings: EncodingLimits,
     /// Start-up configuration.
     pub config: Config,
     /// When the server started.
@@ -179,6 +182,7 @@ impl ServerCtx {
         };
         ServerCtx {
             engine,
+            encodings: EncodingLimits::default(),
             started: Instant::now(),
             started_unix: kvs_storage::now_ms() / 1000,
             commands: AtomicU64::new(0),
@@ -348,6 +352,12 @@ impl ServerCtx {
             ("cluster-enabled".into(), "no".into()),
             ("notify-keyspace-events".into(), String::new()),
         ]
+        .into_iter()
+        .chain(encoding::PARAMS.iter().map(|&p| {
+            let v = self.encodings.get(p).unwrap_or_default();
+            (p.to_string(), v.to_string())
+        }))
+        .collect()
     }
 
     /// Validates one CONFIG SET pair and makes room for it: for `maxclients` that raises the
@@ -389,6 +399,17 @@ impl ServerCtx {
                         }
                     }
                     Some(_) => Ok(()),
+                }
+            }
+            // OBJECT ENCODING's thresholds (informational, `encoding.rs`): Redis' bounds.
+            p if encoding::PARAMS.contains(&p) => {
+                match crate::resp::parse::string2ll(value.as_bytes()) {
+                    Some(v) if v >= 0 => Ok(()),
+                    Some(_) => Err(bad(&format!(
+                        "argument must be between 0 and {} inclusive",
+                        i64::MAX
+                    ))),
+                    None => Err(bad("argument couldn't be parsed into an integer")),
                 }
             }
             // Informational: kvs never evicts (its policy is `noeviction`).
@@ -434,6 +455,10 @@ impl ServerCtx {
             }
             "timeout" => rt.timeout = value.parse().unwrap_or(rt.timeout),
             "maxmemory" => rt.maxmemory = parse_memory(value).unwrap_or(rt.maxmemory),
+            p if encoding::PARAMS.contains(&p) => {
+                let v = crate::resp::parse::string2ll(value.as_bytes()).unwrap_or(0);
+                self.encodings.set(p, v.max(0) as u64);
+            }
             _ => {}
         }
         drop(rt);

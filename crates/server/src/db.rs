@@ -8,6 +8,8 @@
 //! the view, not through a thread-local.
 
 use bytes::Bytes;
+
+use crate::encoding::EncodingLimits;
 use kvs_storage::{CollectionKind, CollectionMeta, Reader, StorageError, Stored, Txn, Value};
 
 /// Read access for commands.
@@ -50,6 +52,11 @@ pub trait Db {
     /// default.
     fn note_lookup(&mut self, found: bool) {
         let _ = found;
+    }
+    /// The server's OBJECT ENCODING thresholds (CONFIG), if the view carries them; `None`:
+    /// Redis' defaults.
+    fn encoding_limits(&self) -> Option<&EncodingLimits> {
+        None
     }
 }
 
@@ -247,6 +254,8 @@ pub struct Counted<'a, D: ?Sized> {
     pub inner: &'a mut D,
     /// What was counted so far.
     pub lookups: Lookups,
+    /// The server's OBJECT ENCODING thresholds.
+    pub limits: Option<&'a EncodingLimits>,
 }
 
 impl<'a, D: ?Sized> Counted<'a, D> {
@@ -255,6 +264,15 @@ impl<'a, D: ?Sized> Counted<'a, D> {
         Counted {
             inner,
             lookups: Lookups::default(),
+            limits: None,
+        }
+    }
+
+    /// The same view, answering [`Db::encoding_limits`] with `limits`.
+    pub fn with_limits(self, limits: &'a EncodingLimits) -> Self {
+        Counted {
+            limits: Some(limits),
+            ..self
         }
     }
 }
@@ -298,6 +316,9 @@ macro_rules! forward_db {
             } else {
                 self.lookups.misses += 1;
             }
+        }
+        fn encoding_limits(&self) -> Option<&EncodingLimits> {
+            self.limits
         }
     };
 }

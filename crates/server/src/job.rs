@@ -140,7 +140,7 @@ impl CommandJob {
             reply.charged += out.len();
             reply.budget.charge(out.len());
         }
-        let mut view = Counted::new(txn);
+        let mut view = Counted::new(txn).with_limits(&reply.ctx.encodings);
         run_counted(
             &reply.ctx,
             &self.cmds,
@@ -240,7 +240,7 @@ pub fn run_reads(
     cmd::prefetch_reads(cmds, db);
     let mut out = BytesMut::with_capacity(cmds.len() * 32);
     let mut charged = 0;
-    let mut view = Counted::new(db);
+    let mut view = Counted::new(db).with_limits(&ctx.encodings);
     run_counted(
         ctx,
         cmds,

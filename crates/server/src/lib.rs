@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod conn_state;
 pub mod ctx;
 pub mod db;
+pub mod encoding;
 pub mod engine;
 pub mod error;
 pub mod job;

@@ -1,10 +1,11 @@
-//! COPY source destination [DB destination-db] [REPLACE]: copies the value and its TTL
+//! COPY source destination [DB destination-db] [REPLACE]: copies what the key holds — a string,
+//! or a hash or set element by element into a new collection — and its TTL
 //! (Redis 7's `copyCommand`, `db.c`). kvs has one database, so `DB 0` is the only destination
 //! database; any other number gets Redis' "DB index is out of range", as a Redis with
 //! `databases 1` answers.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::StorageError;
+use kvs_storage::{StorageError, Stored};
 
 use super::args::{ArgCursor, NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb};
@@ -58,14 +59,24 @@ impl StorageCommand for Copy {
         _: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let source = txn.get(&self.from)?;
+        let source = txn.lookup(&self.from)?;
         // Redis looks the source up with lookupKeyRead: a keyspace hit or miss.
         txn.note_lookup(source.is_some());
         let copied = match source {
             None => false,
             Some(_) if !self.replace && txn.exists(&self.to)? => false,
-            Some(v) => {
+            Some(Stored::String(v)) => {
                 txn.put(&self.to, &v.data, v.expire_at_ms);
+                true
+            }
+            Some(Stored::Collection(m)) => {
+                // A new collection (a new id) with a copy of every element: O(N), as Redis'.
+                let elements = txn.elements(m.id);
+                let copy = txn.create_collection(&self.to, m.kind, m.expire_at_ms)?;
+                for e in &elements {
+                    let value = txn.element(m.id, e)?.unwrap_or_default();
+                    txn.put_element(&self.to, copy.id, e, &value)?;
+                }
                 true
             }
         };

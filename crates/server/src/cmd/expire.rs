@@ -136,15 +136,17 @@ impl StorageCommand for Expire {
 }
 
 fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
-    let Some(v) = txn.get(&e.key)? else {
+    // Any type: a collection's expiry is its metadata record's (one record, whatever its size).
+    let Some(stored) = txn.lookup(&e.key)? else {
         encode::integer(out, 0);
         return Ok(());
     };
+    let expire_at_ms = stored.expire_at_ms();
     let now = txn.now_ms() as i64;
     let Some(when) = e.when else {
         // PERSIST
-        if v.expire_at_ms.is_some() {
-            txn.put(&e.key, &v.data, None);
+        if expire_at_ms.is_some() {
+            txn.set_expiry(&e.key, None)?;
             encode::integer(out, 1);
         } else {
             encode::integer(out, 0);
@@ -165,7 +167,7 @@ fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Sto
         },
     };
     // A key without TTL counts as an infinite TTL for GT and LT.
-    let current = v.expire_at_ms.map(|t| t as i64);
+    let current = expire_at_ms.map(|t| t as i64);
     let ok = match e.cond {
         Cond::Always => true,
         Cond::Nx => current.is_none(),
@@ -183,7 +185,7 @@ fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Sto
     if at <= now {
         txn.delete(&e.key)?;
     } else {
-        txn.put(&e.key, &v.data, Some(at as u64));
+        txn.set_expiry(&e.key, Some(at as u64))?;
     }
     encode::integer(out, 1);
     Ok(())

@@ -43,6 +43,7 @@ mod long_double;
 mod mget;
 mod mset;
 mod multi;
+mod object;
 mod randomkey;
 mod rename;
 mod sadd;
@@ -225,6 +226,7 @@ storage_commands! {
     rename::Rename,
     copy::Copy,
     setbit::SetBit,
+    object::Object,
     // Hashes.
     hget::HGet,
     hgetall::HGetAll,

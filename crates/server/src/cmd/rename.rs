@@ -1,4 +1,6 @@
-//! RENAME / RENAMENX key newkey: moves the value and its TTL in one atomic batch.
+//! RENAME / RENAMENX key newkey: moves what the key holds — a string, or a hash or set of any
+//! size (its metadata record keeps the collection's id) — and its TTL in one atomic batch of
+//! two records.
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
@@ -47,9 +49,9 @@ impl StorageCommand for Rename {
 }
 
 fn exec(r: &Rename, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), StorageError> {
-    let Some(v) = txn.get(&r.from)? else {
+    if !txn.exists(&r.from)? {
         return Err(fail("ERR no such key"));
-    };
+    }
     if r.from == r.to {
         if r.nx {
             encode::integer(out, 0)
@@ -62,8 +64,7 @@ fn exec(r: &Rename, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Sto
         encode::integer(out, 0);
         return Ok(());
     }
-    txn.put(&r.to, &v.data, v.expire_at_ms);
-    txn.delete(&r.from)?;
+    txn.rename(&r.from, &r.to)?;
     if r.nx {
         encode::integer(out, 1)
     } else {

@@ -4,6 +4,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
 
 use super::args::{ArgCursor, SYNTAX, int, is};
+use super::type_::type_name;
 use super::{Cmd, Db, StorageCommand};
 use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
@@ -14,8 +15,9 @@ pub struct Scan {
     cursor: u64,
     pattern: Option<Bytes>,
     count: usize,
-    /// TYPE other than `string`: nothing matches.
-    no_match: bool,
+    /// TYPE: only keys of this type (the name TYPE replies, compared case-insensitively; an
+    /// unknown name matches nothing, as in Redis 7.0).
+    type_filter: Option<Bytes>,
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
@@ -28,7 +30,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         cursor,
         pattern: None,
         count: 10,
-        no_match: false,
+        type_filter: None,
     };
     while let Some(opt) = args.next_opt() {
         let Some(v) = args.next_opt() else {
@@ -43,7 +45,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             }
             s.count = n as usize;
         } else if is(opt, "TYPE") {
-            s.no_match = !is(v, "string");
+            s.type_filter = Some(v.clone());
         } else {
             return Err(SYNTAX.into());
         }
@@ -61,17 +63,27 @@ impl StorageCommand for Scan {
 
 fn exec(s: &Scan, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
     let (next, keys) = db.scan(s.cursor, s.count);
-    let keys: Vec<Vec<u8>> = if s.no_match {
-        Vec::new()
-    } else {
-        keys.into_iter()
-            .filter(|k| {
-                s.pattern
-                    .as_ref()
-                    .is_none_or(|p| p.as_ref() == b"*" || glob_match(p, k))
-            })
-            .collect()
-    };
+    let mut matched = Vec::with_capacity(keys.len());
+    for k in keys {
+        if !s
+            .pattern
+            .as_ref()
+            .is_none_or(|p| p.as_ref() == b"*" || glob_match(p, &k))
+        {
+            continue;
+        }
+        if let Some(t) = &s.type_filter {
+            // A key that expired or went since the step was taken has no type: left out.
+            let Some(stored) = db.lookup(&k)? else {
+                continue;
+            };
+            if !is(t, type_name(stored.key_type())) {
+                continue;
+            }
+        }
+        matched.push(k);
+    }
+    let keys = matched;
     encode::array_len(out, 2);
     encode::bulk(out, next.to_string().as_bytes());
     encode::array_len(out, keys.len());

@@ -317,6 +317,7 @@ pub static COMMANDS: &[Spec] = &[
     spec!("scard", 2, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::smembers::parse_scard),
     spec!("sismember", 3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::sismember::parse_sismember),
     spec!("smismember", -3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO_ACCESS, super::sismember::parse_smismember),
+    spec!("object", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::object::parse),
     spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function),
     spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
     spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
@@ -423,6 +424,17 @@ static SCRIPT_SUBS: &[SubSpec] = &[
     sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[]),
 ];
 
+const A_KEYSPACE_SLOW: &[&str] = &["@keyspace", "@slow"];
+
+#[rustfmt::skip]
+static OBJECT_SUBS: &[SubSpec] = &[
+    sub!("encoding", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
+    sub!("refcount", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
+    sub!("idletime", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
+    sub!("freq", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
+    sub!("help", 2, F_LOADING_STALE, A_KEYSPACE_SLOW, &[]),
+];
+
 /// The subcommands of `spec` (empty for commands without any).
 pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
     match spec.name {
@@ -431,6 +443,7 @@ pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
         "command" => COMMAND_SUBS,
         "function" => FUNCTION_SUBS,
         "script" => SCRIPT_SUBS,
+        "object" => OBJECT_SUBS,
         _ => &[],
     }
 }
@@ -585,6 +598,12 @@ static DOCS: &[Doc] = &[
     doc!("scard", "Get the number of members in a set", "1.0.0", "set", "O(1)", "", "", &[]),
     doc!("sismember", "Determine if a given value is a member of a set", "1.0.0", "set", "O(1)", "", "", &[]),
     doc!("smismember", "Returns the membership associated with the given elements for a set", "6.2.0", "set", "O(N) where N is the number of elements being checked for membership", "", "", &[]),
+    doc!("object", "A container for object introspection commands", "2.2.3", "generic", "Depends on subcommand.", "", "", &[]),
+    doc!("object|encoding", "Inspect the internal encoding of a Redis object", "2.2.3", "generic", "O(1)", "", "", &[]),
+    doc!("object|refcount", "Get the number of references to the value of the key", "2.2.3", "generic", "O(1)", "", "", &[]),
+    doc!("object|idletime", "Get the time since a Redis object was last accessed", "2.2.3", "generic", "O(1)", "", "", &[]),
+    doc!("object|freq", "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "generic", "O(1)", "", "", &[]),
+    doc!("object|help", "Show helpful text about the different subcommands", "6.2.0", "generic", "O(1)", "", "", &[]),
     doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
     doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
     doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),

@@ -66,13 +66,13 @@ impl StorageCommand for Ttl {
 }
 
 fn exec(t: &Ttl, db: &mut dyn Db, out: &mut BytesMut) -> Result<(), StorageError> {
-    let v = db.get(&t.key)?;
+    let v = db.lookup(&t.key)?;
     db.note_lookup(v.is_some());
     let Some(v) = v else {
         encode::integer(out, -2);
         return Ok(());
     };
-    let Some(at) = v.expire_at_ms else {
+    let Some(at) = v.expire_at_ms() else {
         encode::integer(out, -1);
         return Ok(());
     };

@@ -1,0 +1,93 @@
+//! The encoding names OBJECT ENCODING reports, from the thresholds Redis 7.0 uses to pick them
+//! (`hash-max-listpack-entries`, `hash-max-listpack-value`, `set-max-intset-entries`, settable
+//! with CONFIG SET). **Informational**: kvs stores every collection the same way (a record per
+//! element, `docs/storage-format.md` §4.3); the name says what Redis would use for the same
+//! contents, so tools and tests that look at it see what they expect.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// The thresholds, changeable at run time (CONFIG SET). Thread-safe.
+#[derive(Debug)]
+pub struct EncodingLimits {
+    hash_max_listpack_entries: AtomicU64,
+    hash_max_listpack_value: AtomicU64,
+    set_max_intset_entries: AtomicU64,
+}
+
+impl Default for EncodingLimits {
+    /// Redis 7.0's defaults.
+    fn default() -> Self {
+        EncodingLimits {
+            hash_max_listpack_entries: AtomicU64::new(512),
+            hash_max_listpack_value: AtomicU64::new(64),
+            set_max_intset_entries: AtomicU64::new(512),
+        }
+    }
+}
+
+/// The CONFIG parameters, with Redis' pre-7.0 aliases (`*-ziplist-*`).
+pub const PARAMS: [&str; 5] = [
+    "hash-max-listpack-entries",
+    "hash-max-listpack-value",
+    "hash-max-ziplist-entries",
+    "hash-max-ziplist-value",
+    "set-max-intset-entries",
+];
+
+impl EncodingLimits {
+    fn slot(&self, name: &str) -> Option<&AtomicU64> {
+        match name {
+            "hash-max-listpack-entries" | "hash-max-ziplist-entries" => {
+                Some(&self.hash_max_listpack_entries)
+            }
+            "hash-max-listpack-value" | "hash-max-ziplist-value" => {
+                Some(&self.hash_max_listpack_value)
+            }
+            "set-max-intset-entries" => Some(&self.set_max_intset_entries),
+            _ => None,
+        }
+    }
+
+    /// The value of parameter `name` (one of [`PARAMS`]).
+    pub fn get(&self, name: &str) -> Option<u64> {
+        self.slot(name).map(|s| s.load(Relaxed))
+    }
+
+    /// Sets parameter `name` (one of [`PARAMS`]); false if it is not one.
+    pub fn set(&self, name: &str, value: u64) -> bool {
+        self.slot(name).map(|s| s.store(value, Relaxed)).is_some()
+    }
+
+    /// A hash of `count` fields whose longest field or value is `longest` bytes.
+    pub fn hash(&self, count: usize, longest: usize) -> &'static str {
+        if count as u64 <= self.hash_max_listpack_entries.load(Relaxed)
+            && longest as u64 <= self.hash_max_listpack_value.load(Relaxed)
+        {
+            "listpack"
+        } else {
+            "hashtable"
+        }
+    }
+
+    /// A set of `count` members, all integers (`all_integers`) or not.
+    pub fn set_of(&self, count: usize, all_integers: bool) -> &'static str {
+        if all_integers && count as u64 <= self.set_max_intset_entries.load(Relaxed) {
+            "intset"
+        } else {
+            "hashtable"
+        }
+    }
+
+    /// A string value (Redis' `tryObjectEncoding`: an integer that fits a long, else up to 44
+    /// bytes in one allocation with its header, else a separate buffer).
+    pub fn string(value: &[u8]) -> &'static str {
+        if value.len() <= 20 && crate::resp::parse::string2ll(value).is_some() {
+            "int"
+        } else if value.len() <= 44 {
+            "embstr"
+        } else {
+            "raw"
+        }
+    }
+}
