@@ -1,4 +1,6 @@
-//! EXISTS key [key ...]: how many of the keys exist (a key named twice counts twice).
+//! EXISTS key [key ...]: how many of the keys exist (a key named twice counts twice). TOUCH
+//! key [key ...] answers the same count: it would update the keys' access times, which kvs
+//! does not keep (OBJECT IDLETIME is 0).
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;
@@ -12,6 +14,7 @@ pub struct Exists {
     keys: Vec<Bytes>,
 }
 
+/// EXISTS, and TOUCH (the same reply).
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let keys = ArgCursor::new(args).rest();
     Ok(Exists { keys }.into())
