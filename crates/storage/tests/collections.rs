@@ -231,3 +231,18 @@ fn flush_all_drops_collections() {
     let id2 = hset(&store, b"h", fields(1, "v"));
     assert_eq!(store.execute(move |t| t.element_count(id2)).unwrap(), 1);
 }
+
+#[test]
+fn kvs_check_counts_live_elements_of_live_collections_only() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        hset(&store, b"h", fields(3, "v"));
+        hset(&store, b"dead", fields(4, "v"));
+        store.remove(b"dead").unwrap();
+        store.set(b"s", b"string").unwrap();
+    }
+    let report = kvs_storage::check(dir.path(), &kvs_storage::CheckOptions::default()).unwrap();
+    assert!(report.problems.is_empty(), "{report}");
+    assert_eq!((report.keys(), report.elements()), (2, 3), "{report}");
+}

@@ -82,7 +82,12 @@ struct Newest {
     fid: Fid,
     len: u64,
     put: bool,
+    /// A collection's metadata record (§4.3): the id it holds.
+    holds: Option<u64>,
 }
+
+/// A key in its key space: user keys and collection element keys (§4.3) are apart.
+type SpacedKey = (bool, Vec<u8>);
 
 /// Everything about the directory, read-only.
 pub(super) fn inspect(dir: &Path) -> Result<Inspection> {
@@ -148,7 +153,7 @@ pub(super) fn inspect(dir: &Path) -> Result<Inspection> {
 
     // Recovery's rule (§11.5): the newest live file without a hint file was the active one.
     let last_active = live.iter().rev().find(|f| !hints.contains(f)).copied();
-    let mut newest: HashMap<Vec<u8>, Newest> = HashMap::new();
+    let mut newest: HashMap<SpacedKey, Newest> = HashMap::new();
     let mut files = BTreeMap::new();
     for &fid in live.iter().filter(|f| data.contains(f)) {
         let r = inspect_data(
@@ -161,9 +166,25 @@ pub(super) fn inspect(dir: &Path) -> Result<Inspection> {
         )?;
         files.insert(fid, r);
     }
-    for n in newest.values().filter(|n| n.put) {
+    // An element is live only while a live metadata record holds its collection's id (§4.3).
+    let live_ids: std::collections::HashSet<u64> = newest
+        .values()
+        .filter(|n| n.put)
+        .filter_map(|n| n.holds)
+        .collect();
+    for ((element, key), n) in newest.iter().filter(|(_, n)| n.put) {
+        let live = !element
+            || crate::collection::split_element_key(key)
+                .is_some_and(|(id, _)| live_ids.contains(&id));
+        if !live {
+            continue;
+        }
         if let Some(r) = files.get_mut(&n.fid) {
-            r.keys += 1;
+            if *element {
+                r.elements += 1;
+            } else {
+                r.keys += 1;
+            }
             r.live_bytes += n.len;
         }
     }
@@ -254,7 +275,7 @@ fn inspect_data(
     fid: Fid,
     last_active: bool,
     has_hint: bool,
-    newest: &mut HashMap<Vec<u8>, Newest>,
+    newest: &mut HashMap<SpacedKey, Newest>,
     problems: &mut Vec<Problem>,
 ) -> Result<FileReport> {
     let path = file_path(dir, FileKind::Data, fid);
@@ -329,10 +350,14 @@ fn inspect_data(
             fid,
             len: rec.encoded_len() as u64,
             put: !rec.tombstone,
+            holds: (rec.kind == crate::format::RecordKind::Meta)
+                .then(|| crate::collection::decode_meta(rec.value).map(|(_, id)| id))
+                .flatten(),
         };
-        match newest.get_mut(rec.key) {
+        let spaced: SpacedKey = (rec.kind.is_element(), rec.key.to_vec());
+        match newest.get_mut(&spaced) {
             None => {
-                newest.insert(rec.key.to_vec(), n);
+                newest.insert(spaced, n);
             }
             // Recovery: the higher seq wins; on a tie (the same record twice) the one loaded
             // first stays, and a put survives a tombstone of the same seq.
@@ -351,6 +376,7 @@ fn inspect_data(
         size: scan.report.file_len,
         records: scan.records.len() as u64,
         keys: 0,
+        elements: 0,
         live_bytes: 0,
         dead_bytes: 0,
         last_active,

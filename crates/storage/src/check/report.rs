@@ -47,6 +47,11 @@ impl CheckReport {
         self.files.iter().map(|f| f.keys).sum()
     }
 
+    /// Elements of live collections (hash fields, set members) in the store.
+    pub fn elements(&self) -> u64 {
+        self.files.iter().map(|f| f.elements).sum()
+    }
+
     /// Valid records in all live data files.
     pub fn records(&self) -> u64 {
         self.files.iter().map(|f| f.records).sum()
@@ -107,6 +112,9 @@ pub struct FileReport {
     pub records: u64,
     /// Keys whose current version is in this file.
     pub keys: u64,
+    /// Elements of live collections (hash fields, set members, §4.3) whose current version is in
+    /// this file.
+    pub elements: u64,
     /// Bytes of those current versions.
     pub live_bytes: u64,
     /// Everything else after the header: overwritten and deleted records, tombstones, damage.
@@ -342,9 +350,13 @@ impl CheckReport {
                 r.dead_bytes
             )?;
         }
+        let elements = match self.elements() {
+            0 => String::new(),
+            n => format!(" ({n} hash fields and set members)"),
+        };
         writeln!(
             f,
-            "total: {} files, {} records, {} keys, {} live bytes, {} dead bytes",
+            "total: {} files, {} records, {} keys{elements}, {} live bytes, {} dead bytes",
             self.files.len(),
             self.records(),
             self.keys(),
