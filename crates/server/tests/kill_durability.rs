@@ -93,3 +93,75 @@ fn kvs_keeps_acknowledged_writes_across_sigkill() {
 fn sled_keeps_acknowledged_writes_across_sigkill() {
     rounds("sled");
 }
+
+/// Hashes and sets under `--fsync always`: each round changes fields and members (adds, a
+/// removal, a transaction that creates and deletes a hash) and is SIGKILLed once its replies are
+/// in; the next round finds exactly what the model says.
+#[test]
+fn kvs_keeps_acknowledged_collection_writes_across_sigkill() {
+    use std::collections::BTreeSet;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut fields, mut members, mut u) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for i in 0..=ROUNDS {
+        let server = start(dir.path(), "kvs", "always");
+        let mut c = connect(server.addr);
+        let got = |c: &mut _, args: &[&str]| {
+            let mut v = common::sorted_strings(cmd(c, args));
+            v.sort();
+            v.into_iter().collect::<BTreeSet<String>>()
+        };
+        assert_eq!(
+            got(&mut c, &["HKEYS", "h"]),
+            fields,
+            "round {i}: hash fields"
+        );
+        assert_eq!(
+            got(&mut c, &["SMEMBERS", "s"]),
+            members,
+            "round {i}: set members"
+        );
+        assert_eq!(
+            got(&mut c, &["SMEMBERS", "u"]),
+            u,
+            "round {i}: transaction's set"
+        );
+        assert_eq!(
+            cmd(&mut c, &["EXISTS", "t"]),
+            int(0),
+            "round {i}: deleted in its EXEC"
+        );
+        if i == ROUNDS {
+            break;
+        }
+        assert_eq!(
+            cmd(&mut c, &["HSET", "h", &format!("f{i}"), &value(i)]),
+            int(1)
+        );
+        fields.insert(format!("f{i}"));
+        assert_eq!(cmd(&mut c, &["SADD", "s", &format!("m{i}")]), int(1));
+        members.insert(format!("m{i}"));
+        if i % 3 == 2 {
+            assert_eq!(cmd(&mut c, &["HDEL", "h", &format!("f{}", i - 1)]), int(1));
+            fields.remove(&format!("f{}", i - 1));
+            assert_eq!(cmd(&mut c, &["SREM", "s", &format!("m{}", i - 1)]), int(1));
+            members.remove(&format!("m{}", i - 1));
+        }
+        if i % 5 == 4 {
+            assert_eq!(cmd(&mut c, &["MULTI"]), ok());
+            for args in [
+                &["HSET", "t", "a", "1"][..],
+                &["SADD", "u", &format!("b{i}")],
+                &["DEL", "t"],
+            ] {
+                assert_eq!(cmd(&mut c, args), common::simple("QUEUED"));
+            }
+            let exec = cmd(&mut c, &["EXEC"]);
+            assert_eq!(
+                exec,
+                kvs_server::resp_client::Reply::Array(Some(vec![int(1), int(1), int(1)]))
+            );
+            u.insert(format!("b{i}"));
+        }
+        server.sigkill();
+    }
+}
