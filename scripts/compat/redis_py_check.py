@@ -39,6 +39,38 @@ for i in range(500):
 p.get(f"{prefix}p499")
 assert p.execute()[-1] == "499"
 
+# MULTI/EXEC through redis-py's helpers: pipeline() is a transaction by default, and
+# transaction() retries a WATCHed read-modify-write until EXEC succeeds.
+p = r.pipeline()
+p.set(prefix + "tx", "1").incr(prefix + "tx").hset(prefix + "th", mapping={"a": "1", "b": "2"})
+assert p.execute() == [True, 2, 2]
+other = redis.Redis(host="127.0.0.1", port=port, protocol=proto, decode_responses=True)
+attempts = []
+def move(pipe):
+    n = int(pipe.get(prefix + "tx"))
+    if not attempts:
+        other.incr(prefix + "tx")  # another client changes the watched key: EXEC must fail once
+    attempts.append(n)
+    pipe.multi()
+    pipe.set(prefix + "tx", n * 10)
+r.transaction(move, prefix + "tx")
+assert len(attempts) == 2 and r.get(prefix + "tx") == "30", (attempts, r.get(prefix + "tx"))
+
+# Hashes and sets.
+assert r.hset(prefix + "h", mapping={"f1": "v1", "f2": "v2"}) == 2
+assert r.hget(prefix + "h", "f1") == "v1" and r.hlen(prefix + "h") == 2
+assert r.hgetall(prefix + "h") == {"f1": "v1", "f2": "v2"}
+assert r.hincrby(prefix + "h", "n", 5) == 5 and r.hdel(prefix + "h", "f1", "zz") == 1
+assert sorted(r.hkeys(prefix + "h")) == ["f2", "n"]
+assert r.sadd(prefix + "s", "a", "b", "c") == 3 and r.srem(prefix + "s", "c") == 1
+assert r.smembers(prefix + "s") == {"a", "b"} and r.sismember(prefix + "s", "a")
+assert r.scard(prefix + "s") == 2 and r.type(prefix + "s") == "set"
+try:
+    r.get(prefix + "h")
+    raise AssertionError("GET of a hash answered")
+except redis.ResponseError as e:
+    assert str(e).startswith("WRONGTYPE"), e
+
 info = r.info()
 assert "redis_version" in info and "connected_clients" in info
 assert r.client_id() > 0
