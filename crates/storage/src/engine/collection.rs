@@ -127,43 +127,66 @@ pub(crate) fn split_element_key(key: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_be_bytes(id.try_into().ok()?), element))
 }
 
-/// The elements of one collection, as the writer keeps them: a vector (for draws by position
-/// and for enumeration) and a table of positions (for membership), the bytes held once.
+/// The elements of one collection, as the writer keeps them: their bytes back to back in one
+/// arena, a span per element (for draws by position and for enumeration), and a table of
+/// positions (for membership). One allocation per collection rather than per element: an
+/// element costs its bytes plus 12 bytes of span and a 4-byte table slot. A removal moves the
+/// last element's span into the hole and leaves its bytes as garbage in the arena, which is
+/// compacted once garbage is the larger part.
 #[derive(Debug, Default)]
 pub struct Members {
-    list: Vec<Box<[u8]>>,
+    arena: Vec<u8>,
+    /// Element `i` is `arena[starts[i]..starts[i] + lens[i]]`.
+    starts: Vec<u64>,
+    lens: Vec<u32>,
     positions: HashTable<u32>,
     hasher: RandomState,
+    /// Arena bytes no element uses any more.
+    garbage: usize,
+}
+
+/// The bytes of element `i` (empty if there is none): a free function over the three fields,
+/// so the table's closures can borrow them while the table is borrowed mutably.
+fn span<'a>(arena: &'a [u8], starts: &[u64], lens: &[u32], i: usize) -> &'a [u8] {
+    let (Some(&start), Some(&len)) = (starts.get(i), lens.get(i)) else {
+        return &[];
+    };
+    let start = usize::try_from(start).unwrap_or(usize::MAX);
+    arena
+        .get(start..start.saturating_add(len as usize))
+        .unwrap_or_default()
 }
 
 impl Members {
     /// How many elements.
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.starts.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.starts.is_empty()
     }
 
     /// The elements, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.list.iter().map(|e| &e[..])
+        (0..self.len()).map(|i| self.at(i))
     }
 
     /// The element at `i` (0 ≤ i < len): for random draws.
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        self.list.get(i).map(|e| &e[..])
+        (i < self.len()).then(|| self.at(i))
+    }
+
+    fn at(&self, i: usize) -> &[u8] {
+        span(&self.arena, &self.starts, &self.lens, i)
     }
 
     fn find(&self, element: &[u8]) -> Option<usize> {
         let h = self.hasher.hash_one(element);
-        let list = &self.list;
+        let (arena, starts, lens) = (&self.arena, &self.starts, &self.lens);
         self.positions
-            .find(h, |&i| {
-                list.get(i as usize).is_some_and(|e| &e[..] == element)
-            })
+            .find(h, |&i| span(arena, starts, lens, i as usize) == element)
             .map(|&i| i as usize)
     }
 
@@ -177,12 +200,14 @@ impl Members {
         if self.contains(element) {
             return false;
         }
-        let i = self.list.len() as u32;
-        self.list.push(element.into());
+        let i = self.starts.len() as u32;
+        self.starts.push(self.arena.len() as u64);
+        self.lens.push(element.len() as u32);
+        self.arena.extend_from_slice(element);
         let h = self.hasher.hash_one(element);
-        let (list, hasher) = (&self.list, &self.hasher);
+        let (arena, starts, lens, hasher) = (&self.arena, &self.starts, &self.lens, &self.hasher);
         self.positions.insert_unique(h, i, |&j| {
-            hasher.hash_one(list.get(j as usize).map_or(&[][..], |e| &e[..]))
+            hasher.hash_one(span(arena, starts, lens, j as usize))
         });
         true
     }
@@ -196,34 +221,54 @@ impl Members {
         if let Ok(e) = self.positions.find_entry(h, |&j| j as usize == i) {
             e.remove();
         }
-        let last = self.list.len() - 1;
-        if i != last
-            && let Some(moved) = self.list.get(last)
-        {
+        let last = self.len() - 1;
+        if i != last {
             // The last element moves to `i`: repoint its slot.
-            let moved_hash = self.hasher.hash_one(&moved[..]);
+            let moved_hash = self.hasher.hash_one(self.at(last));
             if let Some(slot) = self.positions.find_mut(moved_hash, |&j| j as usize == last) {
                 *slot = i as u32;
             }
         }
-        self.list.swap_remove(i);
+        self.garbage += element.len();
+        self.starts.swap_remove(i);
+        self.lens.swap_remove(i);
+        if self.garbage > 4096 && self.garbage > self.arena.len() / 2 {
+            self.compact();
+        }
         true
+    }
+
+    /// Rewrites the arena with the live elements only (positions do not change).
+    fn compact(&mut self) {
+        let mut arena = Vec::with_capacity(self.arena.len() - self.garbage);
+        for (start, &len) in self.starts.iter_mut().zip(&self.lens) {
+            let from = usize::try_from(*start).unwrap_or(usize::MAX);
+            let bytes = self
+                .arena
+                .get(from..from.saturating_add(len as usize))
+                .unwrap_or_default();
+            *start = arena.len() as u64;
+            arena.extend_from_slice(bytes);
+        }
+        self.arena = arena;
+        self.garbage = 0;
     }
 
     /// Takes up to `n` elements out (any of them), for dropping a dead collection piecewise.
     fn take_some(&mut self, n: usize) -> Vec<Box<[u8]>> {
-        let keep = self.list.len().saturating_sub(n);
-        let taken = self.list.split_off(keep);
-        if self.list.is_empty() {
-            self.positions.clear();
-        } else {
-            for e in &taken {
-                let h = self.hasher.hash_one(&e[..]);
-                let at = self.list.len();
-                if let Ok(entry) = self.positions.find_entry(h, |&j| j as usize >= at) {
-                    entry.remove();
-                }
+        let keep = self.len().saturating_sub(n);
+        let taken: Vec<Box<[u8]>> = (keep..self.len()).map(|i| self.at(i).into()).collect();
+        for (i, e) in (keep..).zip(&taken) {
+            let h = self.hasher.hash_one(&e[..]);
+            if let Ok(entry) = self.positions.find_entry(h, |&j| j as usize == i) {
+                entry.remove();
             }
+            self.garbage += e.len();
+        }
+        self.starts.truncate(keep);
+        self.lens.truncate(keep);
+        if self.starts.is_empty() {
+            *self = Members::default();
         }
         taken
     }
@@ -372,6 +417,27 @@ mod tests {
         }
         assert!(m.insert(&taken[0]));
         assert!(m.contains(&taken[0]));
+    }
+
+    #[test]
+    fn members_arena_is_compacted_and_keeps_every_element() {
+        let mut m = Members::default();
+        let el = |i: u32| format!("{i:0>100}").into_bytes();
+        for i in 0..300 {
+            assert!(m.insert(&el(i)));
+        }
+        for i in 0..250 {
+            assert!(m.remove(&el(i)));
+        }
+        assert!(m.arena.len() < 300 * 100, "compacted: {}", m.arena.len());
+        for i in 0..300 {
+            assert_eq!(m.contains(&el(i)), i >= 250, "{i}");
+        }
+        let mut all: Vec<Vec<u8>> = m.iter().map(<[u8]>::to_vec).collect();
+        all.sort();
+        assert_eq!(all, (250..300).map(el).collect::<Vec<_>>());
+        assert_eq!(m.take_some(100).len(), 50);
+        assert!(m.is_empty() && m.arena.is_empty());
     }
 
     #[test]
