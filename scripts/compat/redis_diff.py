@@ -12,11 +12,12 @@ protocol error must close the connection on both servers alike.
 
 Normalised, and only where the values legitimately differ: the server version and client id in
 HELLO, CLIENT ID, TIME, LASTSAVE, positive PTTLs (to the second), the order of KEYS / SCAN
-results (sorted) and of CONFIG GET pairs, non-zero SCAN cursors. INFO, CLIENT INFO / LIST and
+results (sorted), of set members (SMEMBERS, SINTER, SUNION, SDIFF, SPOP, SRANDMEMBER, SSCAN:
+sorted) and of CONFIG GET pairs, non-zero SCAN cursors. INFO, CLIENT INFO / LIST and
 COMMAND INFO are compared structurally (section headers and key fields; field names and a few
-values; COMMAND INFO byte for byte but for the subcommands kvs lacks). Lists, hashes, OBJECT,
-DEBUG, COMMAND DOCS and CONFIG GET * are not compared: kvs has strings only, and those outputs
-differ by design.
+values; COMMAND INFO byte for byte but for the subcommands kvs lacks). Lists, OBJECT, DEBUG,
+COMMAND DOCS and CONFIG GET * are not compared: kvs has no lists, and those outputs differ by
+design.
 
 ALLOWED below lists the known, documented differences (docs/commands.md). A mismatch on a step
 that is in ALLOWED is reported but does not fail; an ALLOWED entry that now matches is reported
@@ -500,6 +501,14 @@ NORMALISE = {
     "CONFIG GET": norm_pairs,
     "INFO": norm_info,
     "COMMAND INFO": norm_command_info,
+    # Sets: Redis lists members in its hash table's or intset's order, kvs in its own.
+    "SMEMBERS": sorted_elements,
+    "SINTER": sorted_elements,
+    "SUNION": sorted_elements,
+    "SDIFF": sorted_elements,
+    "SPOP": sorted_elements,
+    "SRANDMEMBER": sorted_elements,
+    "SSCAN": norm_scan,
 }
 
 
@@ -899,6 +908,95 @@ def build_cases(kvs_commands, redis_arity):
         "WATCH w", "SET w 6", "MULTI", "DISCARD", "MULTI", "INCR w", "EXEC",
         "WATCH w", "FLUSHALL", "MULTI", "PING", "EXEC",
         "WATCH w", "FLUSHALL", "MULTI", "PING", "EXEC"])
+
+    # --- sets. Random commands only where the outcome is fixed (a one-member set, a count
+    # covering the whole set, a count of 0); SSCAN only over sets Redis answers in one step
+    # (an intset, or a small hash table with COUNT at least its size).
+    g = "sets"
+    case(g, "sadd_srem", [
+        "SADD s a b c", "SADD s a d", "SADD s a a", "SCARD s", "SMEMBERS s", "TYPE s",
+        "SISMEMBER s a", "SISMEMBER s z", "SISMEMBER nokey a", "SMISMEMBER s a z b",
+        "SMISMEMBER nokey a b", "SREM s a z", "SREM s z", "SREM nokey a", "SREM s b c d",
+        "EXISTS s", "SCARD s", "SMEMBERS s", "SADD n 3 1 2 -5 10", "SMEMBERS n", "SADD n x",
+        "SMEMBERS n", ("SADD", "b", "a\x00b", "", "x\r\ny"), ("SISMEMBER", "b", ""),
+        ("SREM", "b", "a\x00b"), "SMEMBERS b", "SADD s", "SREM s", "SISMEMBER s", "SMISMEMBER s",
+        "SCARD", "SMEMBERS", "sadd LOW x", "sMeMbErS LOW"])
+    case(g, "wrongtype", [
+        "SET str x", "SADD s a", "SADD str a", "SREM str a", "SCARD str", "SISMEMBER str a",
+        "SMISMEMBER str a", "SMEMBERS str", "SPOP str", "SPOP str 2", "SRANDMEMBER str",
+        "SRANDMEMBER str -2", "SMOVE str s a", "SMOVE s str a", "SMOVE s str zz", "SMOVE nokey str a",
+        "SINTER s str", "SINTER nokey str", "SUNION s str", "SDIFF s str", "SDIFF nokey str",
+        "SINTERCARD 2 s str", "SINTERCARD 2 nokey str", "SINTERSTORE d s str",
+        "SUNIONSTORE d s str", "SDIFFSTORE d s str", "EXISTS d", "SSCAN str 0", "SSCAN str x",
+        "GET s", "INCR s", "APPEND s x", "GET str", "SMEMBERS s"])
+    case(g, "spop_srandmember", [
+        "SADD one x", "SRANDMEMBER one", "SRANDMEMBER one 1", "SRANDMEMBER one 5",
+        "SRANDMEMBER one -3", "SRANDMEMBER one 0", "SRANDMEMBER one -1", "SPOP one 0", "SPOP one",
+        "EXISTS one", "SPOP one", "SPOP one 3", "SRANDMEMBER one", "SRANDMEMBER one 3",
+        "SRANDMEMBER one -3", "SADD s a b c 1", "SRANDMEMBER s 4", "SRANDMEMBER s 100",
+        "SPOP s 4", "EXISTS s", "SADD i 1 2 3", "SPOP i 9223372036854775807", "EXISTS i",
+        "SADD t q", "SPOP t 1", "EXISTS t",
+        "SPOP s x", "SPOP s -1", "SPOP nokey -1", "SPOP s 1.5", "SPOP s 9223372036854775808",
+        "SPOP s 1 2", "SRANDMEMBER s x", "SRANDMEMBER s -9223372036854775808",
+        "SRANDMEMBER nokey -9223372036854775808", "SRANDMEMBER s 9223372036854775808",
+        "SRANDMEMBER s 1 2", "SPOP", "SRANDMEMBER"])
+    case(g, "smove", [
+        "SADD src a b", "SADD dst c", "SMOVE src dst a", "SMEMBERS src", "SMEMBERS dst",
+        "SMOVE src dst zz", "SMOVE src new b", "EXISTS src", "SMEMBERS new", "SMOVE nokey dst a",
+        "SMOVE dst dst c", "SMOVE dst dst zz", "SADD src c", "SMOVE src dst c", "EXISTS src",
+        "SMEMBERS dst", "SMOVE dst", "SMOVE a b", "SMOVE a b c d"])
+    case(g, "inter_union_diff", [
+        "SADD a 1 2 3 4 x", "SADD b 2 3 x y", "SADD c 3 x z", "SINTER a b c", "SINTER a b",
+        "SINTER a", "SINTER a nokey", "SINTER nokey", "SINTER a a b", "SUNION a b c",
+        "SUNION a nokey", "SUNION nokey", "SDIFF a b c", "SDIFF a b", "SDIFF a", "SDIFF a nokey",
+        "SDIFF nokey a", "SDIFF a a", "SDIFF a b a", "SDIFF b a", "SINTERCARD 3 a b c",
+        "SINTERCARD 2 a b", "SINTERCARD 2 a b LIMIT 1", "SINTERCARD 2 a b limit 0",
+        "SINTERCARD 2 a b LIMIT 100", "SINTERCARD 1 a", "SINTERCARD 2 a nokey",
+        "SINTERCARD 1 a LIMIT 2 LIMIT 3", "SINTER", "SUNION", "SDIFF"])
+    case(g, "sintercard_errors", [
+        "SADD a 1", "SINTERCARD 0 a", "SINTERCARD -1 a", "SINTERCARD x a", "SINTERCARD 1.0 a",
+        "SINTERCARD 2 a", "SINTERCARD 1 a LIMIT", "SINTERCARD 1 a LIMIT -1", "SINTERCARD 1 a LIMIT x",
+        "SINTERCARD 1 a FOO 1", "SINTERCARD 1 a b", "SINTERCARD 1 a LIMIT 1 b",
+        "SINTERCARD 9223372036854775808 a", "SINTERCARD 1 a LIMIT 9223372036854775808",
+        "SINTERCARD 1", "SINTERCARD"])
+    case(g, "store", [
+        "SADD a 1 2 3 x", "SADD b 2 3 y", "SINTERSTORE d a b", "SMEMBERS d", "SUNIONSTORE d a b",
+        "SMEMBERS d", "SDIFFSTORE d a b", "SMEMBERS d", "SINTERSTORE d a nokey", "EXISTS d",
+        "SET str v PX 100", "SUNIONSTORE str a", "TYPE str", "SLEEP", "EXISTS str",
+        "SMEMBERS str",
+        "SET str v", "SDIFFSTORE str a b", "TYPE str", "SET str v", "SINTERSTORE str a b",
+        "SCARD str", "SET str v", "SINTERSTORE str nokey a", "EXISTS str", "SET str v",
+        "SDIFFSTORE str a a", "EXISTS str", "SINTERSTORE a a b", "SMEMBERS a",
+        "SUNIONSTORE b b a", "SMEMBERS b", "SDIFFSTORE b b a", "SMEMBERS b",
+        "SUNIONSTORE d nokey", "EXISTS d", "SINTERSTORE d", "SUNIONSTORE", "SDIFFSTORE d"])
+    case(g, "sscan", [
+        "SADD n 5 1 3", "SSCAN n 0", "SSCAN n 0 MATCH 1", "SSCAN n 0 MATCH *", "SSCAN n 7",
+        "SSCAN n 0 COUNT 1", "SADD s a ab b abc", "SSCAN s 0 COUNT 100", "SSCAN s 0 MATCH a*",
+        "SSCAN s 0 match a? COUNT 100", "SSCAN s 0 MATCH x*", "SSCAN s +0 MATCH [ab]",
+        ("SSCAN", "s", "", "MATCH", "b"), "SSCAN s 0 MATCH a* MATCH b*", "SSCAN nokey 0",
+        "SSCAN nokey 0 COUNT 0", "SSCAN nokey 0 FOO", "SSCAN nokey x", "SSCAN s x",
+        "SSCAN s 1.5", ("SSCAN", "s", " 0"), "SSCAN s 18446744073709551616", "SSCAN s 0 COUNT 0",
+        "SSCAN s 0 COUNT -1", "SSCAN s 0 COUNT x", "SSCAN s 0 MATCH", "SSCAN s 0 TYPE set",
+        "SSCAN s 0 FOO bar", "SSCAN s", "SSCAN"])
+    case(g, "sets_in_multi", [
+        "SADD m a", "MULTI", "SADD m b", "SREM m b", "SPOP m", "EXISTS m", "SADD m2 q",
+        "SMOVE m2 m3 q", "SMEMBERS m3", "SINTERCARD 1 m3", "SPOP m3 5", "SPOP m2 x", "EXEC",
+        "WATCH w", "SADD w a", "MULTI", "SCARD w", "EXEC",
+        "SADD w2 a", "WATCH w2", "SREM w2 nope", "SMOVE nokey w2 a", "MULTI", "SCARD w2", "EXEC"])
+    case(g, "sets_getkeys", [
+        "COMMAND GETKEYS SINTERCARD 2 a b LIMIT 1", "COMMAND GETKEYS SINTERCARD 3 a b",
+        "COMMAND GETKEYS SINTERCARD 0 a", "COMMAND GETKEYS SINTERCARD 2abc a b",
+        "COMMAND GETKEYS SINTERCARD 1", "COMMAND GETKEYS SMOVE a b m",
+        "COMMAND GETKEYS SINTERSTORE d a b", "COMMAND GETKEYS SDIFF a b c",
+        "COMMAND GETKEYS SSCAN k 0 MATCH x", "COMMAND GETKEYS SPOP k 2"])
+    case(g, "sets_big", [
+        ["SADD", "big"] + ["m%d" % i for i in range(3000)], "SCARD big",
+        ["SADD", "big"] + ["m%d" % i for i in range(2990, 3010)], "SCARD big",
+        "SISMEMBER big m2999", "SINTERCARD 1 big", "SINTERCARD 1 big LIMIT 10",
+        ["SADD", "odd"] + ["m%d" % i for i in range(1, 3010, 2)], "SINTERCARD 2 big odd",
+        "SDIFFSTORE even big odd", "SCARD even", "SISMEMBER even m2", "SISMEMBER even m3",
+        "SUNIONSTORE all even odd", "SCARD all", "SRANDMEMBER big 5000", "SPOP all 10000",
+        "EXISTS all", ["SREM", "big"] + ["m%d" % i for i in range(3010)], "EXISTS big"])
 
     # --- FUNCTION / SCRIPT on a server with no scripts
     g = "scripting"

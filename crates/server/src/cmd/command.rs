@@ -5,7 +5,9 @@ use bytes::{Bytes, BytesMut};
 
 use super::Cmd;
 use super::args::is;
-use super::table::{COMMANDS, KeySpec, Spec, SubSpec, doc, lookup, lookup_full, subcommands};
+use super::table::{
+    COMMANDS, FindKeys, KeySpec, Spec, SubSpec, doc, lookup, lookup_full, subcommands,
+};
 use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
 
@@ -110,7 +112,7 @@ fn bulk_set(out: &mut BytesMut, items: &[&str], proto: Proto) {
 
 /// One key spec, as Redis' addReplyCommandKeySpecs: a map of notes (if any), flags,
 /// begin_search {type: index, spec: {index}}, find_keys {type: range, spec: {lastkey, keystep,
-/// limit}}.
+/// limit}} or {type: keynum, spec: {keynumidx, firstkey, keystep}}.
 fn key_spec(ks: &KeySpec, proto: Proto, out: &mut BytesMut) {
     let notes = !ks.notes.is_empty();
     encode::map_len(out, 3 + usize::from(notes), proto);
@@ -131,15 +133,39 @@ fn key_spec(ks: &KeySpec, proto: Proto, out: &mut BytesMut) {
     encode::bulk(out, b"find_keys");
     encode::map_len(out, 2, proto);
     encode::bulk(out, b"type");
-    encode::bulk(out, b"range");
+    let (kind, fields) = match ks.find_keys {
+        FindKeys::Range {
+            last_key,
+            key_step,
+            limit,
+        } => (
+            "range",
+            [
+                ("lastkey", last_key),
+                ("keystep", key_step),
+                ("limit", limit),
+            ],
+        ),
+        FindKeys::KeyNum {
+            key_num_index,
+            first_key,
+            key_step,
+        } => (
+            "keynum",
+            [
+                ("keynumidx", key_num_index),
+                ("firstkey", first_key),
+                ("keystep", key_step),
+            ],
+        ),
+    };
+    encode::bulk(out, kind.as_bytes());
     encode::bulk(out, b"spec");
-    encode::map_len(out, 3, proto);
-    encode::bulk(out, b"lastkey");
-    encode::integer(out, i64::from(ks.last_key));
-    encode::bulk(out, b"keystep");
-    encode::integer(out, i64::from(ks.key_step));
-    encode::bulk(out, b"limit");
-    encode::integer(out, i64::from(ks.limit));
+    encode::map_len(out, fields.len(), proto);
+    for (name, value) in fields {
+        encode::bulk(out, name.as_bytes());
+        encode::integer(out, i64::from(value));
+    }
 }
 
 /// A command's COMMAND INFO entry (Redis' addReplyCommandInfo): name, arity, flags, first key,
@@ -185,8 +211,9 @@ fn sub_info(spec: &Spec, sub: &SubSpec, proto: Proto, out: &mut BytesMut) {
     encode::set_len(out, 0, proto); // subcommands
 }
 
-/// COMMAND GETKEYS (Redis' getKeysSubcommandImpl with the legacy first/last/step positions):
-/// the command must exist, have keys, and be given a valid number of arguments.
+/// COMMAND GETKEYS (Redis' getKeysSubcommandImpl with the legacy first/last/step positions, or
+/// for a command whose keys are counted by an argument, its `genericGetKeys`): the command must
+/// exist, have keys, and be given a valid number of arguments.
 fn getkeys(args: &[Bytes]) -> Result<Vec<&Bytes>, &'static str> {
     let [name, rest @ ..] = args else {
         return Err("ERR Invalid command specified");
@@ -201,12 +228,32 @@ fn getkeys(args: &[Bytes]) -> Result<Vec<&Bytes>, &'static str> {
     {
         return Err("ERR Invalid command specified");
     }
-    if spec.first_key <= 0 {
+    if spec.first_key <= 0 && spec.key_specs.is_empty() {
         return Err("ERR The command has no key arguments");
     }
     let n = args.len() as i32;
     if (spec.arity > 0 && spec.arity != n) || n < -spec.arity {
         return Err("ERR Invalid number of arguments specified for command");
+    }
+    if let [
+        KeySpec {
+            begin_index,
+            find_keys:
+                FindKeys::KeyNum {
+                    key_num_index,
+                    first_key,
+                    key_step,
+                },
+            ..
+        },
+    ] = spec.key_specs
+    {
+        return counted_keys(
+            args,
+            (begin_index + key_num_index) as usize,
+            (begin_index + first_key) as usize,
+            (*key_step).max(1) as usize,
+        );
     }
     let last = if spec.last_key < 0 {
         n + spec.last_key
@@ -218,6 +265,52 @@ fn getkeys(args: &[Bytes]) -> Result<Vec<&Bytes>, &'static str> {
         .step_by(step)
         .filter_map(|i| args.get(i as usize))
         .collect())
+}
+
+/// Redis' `genericGetKeys` (SINTERCARD's key finder): `args[count_at]`, read with C's `atoi`,
+/// says how many keys there are from `args[first]` on, every `step`; none, or more than the
+/// arguments hold, is `Invalid arguments specified for command`.
+fn counted_keys(
+    args: &[Bytes],
+    count_at: usize,
+    first: usize,
+    step: usize,
+) -> Result<Vec<&Bytes>, &'static str> {
+    let invalid = "ERR Invalid arguments specified for command";
+    let num = args.get(count_at).map_or(0, |a| atoi(a));
+    let room = args.len().saturating_sub(first) / step;
+    if num < 1 || num as usize > room {
+        return Err(invalid);
+    }
+    Ok(args[first..]
+        .iter()
+        .step_by(step)
+        .take(num as usize)
+        .collect())
+}
+
+/// C's `atoi` as glibc has it (`(int) strtol(s, NULL, 10)`): leading white space, a sign, the
+/// digits up to the first other byte (none: 0); out of `long`'s range it clamps, then the cast
+/// keeps the low 32 bits.
+fn atoi(s: &[u8]) -> i32 {
+    let s = match s
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+    {
+        Some(i) => &s[i..],
+        None => return 0,
+    };
+    let (negative, s) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i128 = 0;
+    for d in s.iter().take_while(|c| c.is_ascii_digit()) {
+        n = (n * 10 + i128::from(d - b'0')).min(i128::from(i64::MAX) + 1);
+    }
+    let long = if negative { -n } else { n }.clamp(i128::from(i64::MIN), i128::from(i64::MAX));
+    long as i64 as i32
 }
 
 /// One COMMAND DOCS entry (Redis' addReplyCommandDocs, without `arguments`): the name, then a
@@ -401,5 +494,42 @@ pub fn exec(cmd: CommandCmd, proto: Proto, out: &mut BytesMut) {
                 encode::simple(out, line);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atoi_reads_as_glibc_does() {
+        for (s, n) in [
+            (&b"2"[..], 2),
+            (b"2abc", 2),
+            (b" \t+3", 3),
+            (b"-1", -1),
+            (b"2.0", 2),
+            (b"x", 0),
+            (b"", 0),
+            (b"- 1", 0),
+            (b"4294967297", 1),            // the low 32 bits of a long
+            (b"99999999999999999999", -1), // clamped to LONG_MAX, then cut
+            (b"-99999999999999999999", 0), // LONG_MIN's low 32 bits
+        ] {
+            assert_eq!(atoi(s), n, "{:?}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn counted_keys_follow_generic_get_keys() {
+        let args: Vec<Bytes> = ["sintercard", "2", "a", "b", "LIMIT", "1"]
+            .map(Bytes::from)
+            .into();
+        assert_eq!(counted_keys(&args, 1, 2, 1), Ok(vec![&args[2], &args[3]]));
+        let invalid = Err("ERR Invalid arguments specified for command");
+        let args: Vec<Bytes> = ["sintercard", "5", "a", "b"].map(Bytes::from).into();
+        assert_eq!(counted_keys(&args, 1, 2, 1), invalid);
+        let args: Vec<Bytes> = ["sintercard", "0", "a"].map(Bytes::from).into();
+        assert_eq!(counted_keys(&args, 1, 2, 1), invalid);
     }
 }

@@ -20,6 +20,7 @@ mod config;
 mod connection;
 mod copy;
 mod del;
+mod draw;
 mod exists;
 mod expire;
 mod get;
@@ -52,9 +53,14 @@ mod scripting;
 mod server;
 mod set;
 mod setbit;
+mod setops;
 mod setrange;
 mod sismember;
 mod smembers;
+mod smove;
+mod spop;
+mod srandmember;
+mod sscan;
 mod strlen;
 mod ttl;
 mod type_;
@@ -237,6 +243,12 @@ storage_commands! {
     sadd::SAdd,
     sismember::SIsMember,
     smembers::SMembers,
+    spop::SPop,
+    srandmember::SRandMember,
+    smove::SMove,
+    setops::SetOp,
+    setops::SetOpStore,
+    sscan::SScan,
 }
 
 /// Where a command runs.

@@ -33,8 +33,8 @@ pub struct Spec {
     pub parse: fn(&[Bytes]) -> Result<Cmd, String>,
 }
 
-/// One key specification: Redis' `begin_search` of type `index` and `find_keys` of type
-/// `range` (the only kinds kvs' commands need).
+/// One key specification: Redis' `begin_search` of type `index` and `find_keys` of type `range`
+/// or `keynum` (the only kinds kvs' commands need).
 pub struct KeySpec {
     /// Notes ("" for none).
     pub notes: &'static str,
@@ -42,12 +42,30 @@ pub struct KeySpec {
     pub flags: &'static [&'static str],
     /// `begin_search` index: the first key's argument position.
     pub begin_index: i32,
-    /// `find_keys` lastkey (relative to the first key; -1: the last argument).
-    pub last_key: i32,
-    /// `find_keys` keystep.
-    pub key_step: i32,
-    /// `find_keys` limit.
-    pub limit: i32,
+    /// `find_keys`.
+    pub find_keys: FindKeys,
+}
+
+/// A key spec's `find_keys`, relative to its `begin_search` position.
+pub enum FindKeys {
+    /// `range`: the keys from the begin position on.
+    Range {
+        /// The last key, relative to the first (-1: the last argument).
+        last_key: i32,
+        /// Arguments from one key to the next.
+        key_step: i32,
+        /// Redis' `limit` (0 here: no limit).
+        limit: i32,
+    },
+    /// `keynum`: an argument says how many keys there are (SINTERCARD's `numkeys`).
+    KeyNum {
+        /// Where that argument is, relative to the begin position.
+        key_num_index: i32,
+        /// Where the first key is, relative to the begin position.
+        first_key: i32,
+        /// Arguments from one key to the next.
+        key_step: i32,
+    },
 }
 
 const fn key_spec(
@@ -62,9 +80,30 @@ const fn key_spec(
         notes,
         flags,
         begin_index,
-        last_key,
-        key_step,
-        limit,
+        find_keys: FindKeys::Range {
+            last_key,
+            key_step,
+            limit,
+        },
+    }
+}
+
+const fn keynum_spec(
+    flags: &'static [&'static str],
+    begin_index: i32,
+    key_num_index: i32,
+    first_key: i32,
+    key_step: i32,
+) -> KeySpec {
+    KeySpec {
+        notes: "",
+        flags,
+        begin_index,
+        find_keys: FindKeys::KeyNum {
+            key_num_index,
+            first_key,
+            key_step,
+        },
     }
 }
 
@@ -210,6 +249,21 @@ const A_ADMIN_SLOW_DANGEROUS_CONNECTION: &[&str] =
     &["@admin", "@slow", "@dangerous", "@connection"];
 const T_REQ_ALL_NODES_RES_ALL_SUCCEEDED: &[&str] =
     &["request_policy:all_nodes", "response_policy:all_succeeded"];
+const F_READONLY_MOVABLEKEYS: &[&str] = &["readonly", "movablekeys"];
+const A_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
+const KS_RW_ACCESS_DELETE__RW_INSERT: &[KeySpec] = &[
+    key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0),
+    key_spec("", &["RW", "insert"], 2, 0, 1, 0),
+];
+const KS_RO_ACCESS_KEYNUM: &[KeySpec] = &[keynum_spec(&["RO", "access"], 1, 0, 1, 1)];
+const KS_RW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
+    key_spec("", &["RW", "update"], 1, 0, 1, 0),
+    key_spec("", &["RO", "access"], 2, -1, 1, 0),
+];
+const KS_OW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
+    key_spec("", &["OW", "update"], 1, 0, 1, 0),
+    key_spec("", &["RO", "access"], 2, -1, 1, 0),
+];
 
 macro_rules! spec {
     (
@@ -319,6 +373,17 @@ pub static COMMANDS: &[Spec] = &[
     spec!("sismember", 3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::sismember::parse_sismember),
     spec!("smismember", -3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO_ACCESS, super::sismember::parse_smismember),
     spec!("object", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::object::parse),
+    spec!("spop", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, T_NDO, KS_RW_ACCESS_DELETE, super::spop::parse),
+    spec!("srandmember", -2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::srandmember::parse),
+    spec!("smove", 4, F_WRITE_FAST, 1, 2, 1, A_WRITE_SET_FAST, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::smove::parse),
+    spec!("sinter", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sinter),
+    spec!("sintercard", -3, F_READONLY_MOVABLEKEYS, 0, 0, 0, A_READ_SET_SLOW, &[], KS_RO_ACCESS_KEYNUM, super::setops::parse_sintercard),
+    spec!("sinterstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_RW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sinterstore),
+    spec!("sunion", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sunion),
+    spec!("sunionstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_OW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sunionstore),
+    spec!("sdiff", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sdiff),
+    spec!("sdiffstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_OW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sdiffstore),
+    spec!("sscan", -3, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::sscan::parse),
     spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function),
     spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
     spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
@@ -606,6 +671,17 @@ static DOCS: &[Doc] = &[
     doc!("object|freq", "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "generic", "O(1)", "", "", &[]),
     doc!("object|help", "Show helpful text about the different subcommands", "6.2.0", "generic", "O(1)", "", "", &[]),
     doc!("touch", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "3.2.1", "generic", "O(N) where N is the number of keys that will be touched.", "", "", &[]),
+    doc!("spop", "Remove and return one or multiple random members from a set", "3.2.0", "set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", "", "", &[("3.2.0", "Added the `count` argument.")]),
+    doc!("srandmember", "Get one or multiple random members from a set", "2.6.0", "set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "", "", &[("2.6.0", "Added the optional `count` argument.")]),
+    doc!("smove", "Move a member from one set to another", "1.0.0", "set", "O(1)", "", "", &[]),
+    doc!("sinter", "Intersect multiple sets", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[]),
+    doc!("sintercard", "Intersect multiple sets and return the cardinality of the result", "7.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[]),
+    doc!("sinterstore", "Intersect multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[]),
+    doc!("sunion", "Add multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
+    doc!("sunionstore", "Add multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
+    doc!("sdiff", "Subtract multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
+    doc!("sdiffstore", "Subtract multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
+    doc!("sscan", "Incrementally iterate Set elements", "2.8.0", "set", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "", "", &[]),
     doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
     doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
     doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),
