@@ -10,7 +10,9 @@
 use bytes::Bytes;
 
 use crate::encoding::EncodingLimits;
-use kvs_storage::{CollectionKind, CollectionMeta, Reader, StorageError, Stored, Txn, Value};
+use kvs_storage::{
+    CollectionKind, CollectionMeta, CollectionShape, Reader, StorageError, Stored, Txn, Value,
+};
 
 /// Read access for commands.
 pub trait Db {
@@ -93,6 +95,12 @@ pub trait WriteDb: Db {
     fn elements(&mut self, id: u64) -> Vec<Vec<u8>>;
     /// The element at position `i` (< `element_count`) of collection `id`: random draws.
     fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>>;
+    /// The most collection `id` has held since created or loaded (OBJECT ENCODING follows Redis'
+    /// one-way conversions with it). Engines that keep no history answer the default.
+    fn collection_shape(&mut self, id: u64) -> CollectionShape {
+        let _ = id;
+        CollectionShape::default()
+    }
     /// Gives `key` a new expiry (`None`: none), whatever it holds; whether it exists.
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError>;
     /// RENAME: `dst` takes what `src` holds (with its expiry), `src` is deleted; whether `src`
@@ -220,6 +228,9 @@ impl WriteDb for Txn<'_> {
     }
     fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>> {
         Txn::element_at(self, id, i)
+    }
+    fn collection_shape(&mut self, id: u64) -> CollectionShape {
+        Txn::collection_shape(self, id)
     }
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
         Txn::set_expiry(self, key, expire_at_ms)
@@ -374,6 +385,9 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
     }
     fn element_at(&mut self, id: u64, i: usize) -> Option<Vec<u8>> {
         self.inner.element_at(id, i)
+    }
+    fn collection_shape(&mut self, id: u64) -> CollectionShape {
+        self.inner.collection_shape(id)
     }
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
         self.inner.set_expiry(key, expire_at_ms)

@@ -133,20 +133,25 @@ impl StorageCommand for Object {
     }
 }
 
-/// What Redis would call collection `m` at its current size and contents.
+/// What Redis would call collection `m`: its current size and contents, and — since Redis never
+/// converts a collection back to its compact encoding — the most it has held
+/// (`CollectionShape`).
 fn collection_encoding(
     txn: &mut dyn WriteDb,
     m: &CollectionMeta,
 ) -> Result<&'static str, StorageError> {
     let defaults = EncodingLimits::default();
     let count = txn.element_count(m.id);
+    let shape = txn.collection_shape(m.id);
+    let peak = count.max(shape.peak);
     match m.kind {
         CollectionKind::Hash => {
             // Only a hash small enough to be a listpack needs its sizes looked at.
-            if txn.encoding_limits().unwrap_or(&defaults).hash(count, 0) == "hashtable" {
+            let limits = txn.encoding_limits().unwrap_or(&defaults);
+            if limits.hash(peak, shape.longest) == "hashtable" {
                 return Ok("hashtable");
             }
-            let mut longest = 0;
+            let mut longest = shape.longest;
             for field in txn.elements(m.id) {
                 let value = txn.element(m.id, &field)?.unwrap_or_default();
                 longest = longest.max(field.len()).max(value.len());
@@ -154,11 +159,11 @@ fn collection_encoding(
             Ok(txn
                 .encoding_limits()
                 .unwrap_or(&defaults)
-                .hash(count, longest))
+                .hash(peak, longest))
         }
         CollectionKind::Set => {
             let limits = txn.encoding_limits().unwrap_or(&defaults);
-            if limits.set_of(count, true) == "hashtable" {
+            if shape.non_integer || limits.set_of(peak, true) == "hashtable" {
                 return Ok("hashtable");
             }
             let all_integers = txn
@@ -168,7 +173,7 @@ fn collection_encoding(
             Ok(txn
                 .encoding_limits()
                 .unwrap_or(&defaults)
-                .set_of(count, all_integers))
+                .set_of(peak, all_integers))
         }
     }
 }

@@ -143,6 +143,35 @@ pub struct Members {
     hasher: RandomState,
     /// Arena bytes no element uses any more.
     garbage: usize,
+    /// What the collection has been since it was created or loaded ([`CollectionShape`]).
+    shape: CollectionShape,
+}
+
+/// The most a collection has held since it was created (or the store opened): its peak element
+/// count, its longest element or value, whether a member was ever not an integer. Redis picks a
+/// collection's encoding from these and never converts back (a set that once held a word stays
+/// a `hashtable`); OBJECT ENCODING reports the same (`kvs-server`'s `encoding.rs`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CollectionShape {
+    /// The most elements it held at once.
+    pub peak: usize,
+    /// The longest element (a field or member) or hash value it held, in bytes.
+    pub longest: usize,
+    /// Whether it ever held an element that is not an integer (a set's intset rule).
+    pub non_integer: bool,
+}
+
+/// Whether `b` is an integer as Redis' intset takes it (`string2ll`: no sign `+`, no leading
+/// zero, no spaces, at most 20 characters, within i64).
+fn is_integer(b: &[u8]) -> bool {
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    if digits.is_empty() || b.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    if digits.len() > 1 && digits[0] == b'0' || b == b"-0" {
+        return false;
+    }
+    std::str::from_utf8(b).is_ok_and(|t| t.parse::<i64>().is_ok())
 }
 
 /// The bytes of element `i` (empty if there is none): a free function over the three fields,
@@ -193,6 +222,19 @@ impl Members {
     /// Whether `element` is one.
     pub fn contains(&self, element: &[u8]) -> bool {
         self.find(element).is_some()
+    }
+
+    /// The most it has held ([`CollectionShape`]).
+    pub fn shape(&self) -> CollectionShape {
+        self.shape
+    }
+
+    /// Notes an element (new or not) of `len` bytes with a value of `value_len`.
+    fn note(&mut self, element: &[u8], value_len: usize) {
+        let s = &mut self.shape;
+        s.peak = s.peak.max(self.starts.len());
+        s.longest = s.longest.max(element.len()).max(value_len);
+        s.non_integer |= !is_integer(element);
     }
 
     /// Adds `element`; false if it was there.
@@ -323,8 +365,15 @@ impl Collections {
         }
     }
 
-    /// A committed element record of `id`: `element` was added (or replaced) or deleted.
-    pub(crate) fn element_committed(&mut self, id: u64, element: &[u8], deleted: bool) {
+    /// A committed element record of `id`: `element` was added or replaced (with a value of
+    /// `value_len` bytes), or deleted.
+    pub(crate) fn element_committed(
+        &mut self,
+        id: u64,
+        element: &[u8],
+        value_len: usize,
+        deleted: bool,
+    ) {
         if deleted {
             if let Some(m) = self.members.get_mut(&id) {
                 m.remove(element);
@@ -333,7 +382,9 @@ impl Collections {
                 }
             }
         } else {
-            self.members.entry(id).or_default().insert(element);
+            let m = self.members.entry(id).or_default();
+            m.insert(element);
+            m.note(element, value_len);
         }
     }
 
@@ -420,6 +471,45 @@ mod tests {
     }
 
     #[test]
+    fn the_shape_remembers_the_most_a_collection_held() {
+        let mut c = Collections::default();
+        c.key_now_holds(b"s", 1);
+        for e in [&b"1"[..], b"-2", b"30"] {
+            c.element_committed(1, e, 0, false);
+        }
+        let shape = |c: &Collections| c.members(1).map(Members::shape).unwrap_or_default();
+        assert_eq!(
+            shape(&c),
+            CollectionShape {
+                peak: 3,
+                longest: 2,
+                non_integer: false
+            }
+        );
+        c.element_committed(1, b"word", 100, false);
+        c.element_committed(1, b"word", 0, true);
+        // Gone, but remembered: Redis' set stays a hashtable.
+        assert_eq!(
+            shape(&c),
+            CollectionShape {
+                peak: 4,
+                longest: 100,
+                non_integer: true
+            }
+        );
+        for (b, int) in [
+            (&b"007"[..], false),
+            (b"-0", false),
+            (b"+1", false),
+            (b"9223372036854775807", true),
+            (b"9223372036854775808", false),
+            (b"", false),
+        ] {
+            assert_eq!(is_integer(b), int, "{b:?}");
+        }
+    }
+
+    #[test]
     fn members_arena_is_compacted_and_keeps_every_element() {
         let mut m = Members::default();
         let el = |i: u32| format!("{i:0>100}").into_bytes();
@@ -444,8 +534,8 @@ mod tests {
     fn a_renamed_collection_lives_a_deleted_one_is_dropped() {
         let mut c = Collections::default();
         c.key_now_holds(b"a", 7);
-        c.element_committed(7, b"f1", false);
-        c.element_committed(7, b"f2", false);
+        c.element_committed(7, b"f1", 0, false);
+        c.element_committed(7, b"f2", 0, false);
         // RENAME a b: b's metadata with id 7, then a's delete.
         c.key_now_holds(b"b", 7);
         c.key_now_plain(b"a");
@@ -461,7 +551,7 @@ mod tests {
         assert!(!c.has_doomed() && c.members(7).is_none());
         // Overwritten by a new collection: the old id dies.
         c.key_now_holds(b"k", 8);
-        c.element_committed(8, b"x", false);
+        c.element_committed(8, b"x", 0, false);
         c.key_now_holds(b"k", 9);
         assert_eq!(c.drop_some(10), vec![element_key(8, b"x")]);
         assert_eq!(c.len(), 1);

@@ -8,7 +8,8 @@
 //! committed [`Members`](crate::collection::Members).
 
 use crate::collection::{
-    CollectionKind, CollectionMeta, Stored, element_key, encode_meta, split_element_key,
+    CollectionKind, CollectionMeta, CollectionShape, Members, Stored, element_key, encode_meta,
+    split_element_key,
 };
 use crate::error::Result;
 use crate::format::RecordKind;
@@ -191,6 +192,15 @@ impl Txn<'_> {
                 .map(<[u8]>::to_vec);
         }
         self.elements(id).into_iter().nth(i)
+    }
+
+    /// The most collection `id` has held since it was created or the store opened (its
+    /// committed history: the current batch's changes are not in it).
+    pub fn collection_shape(&self, id: u64) -> CollectionShape {
+        self.collections
+            .members(id)
+            .map(Members::shape)
+            .unwrap_or_default()
     }
 
     /// Whether the batch holds any element record of collection `id`.

@@ -527,7 +527,8 @@ impl Writer {
             match p.kind {
                 RecordKind::Element => {
                     if let Some((id, element)) = split_element_key(key) {
-                        self.collections.element_committed(id, element, p.tombstone);
+                        self.collections
+                            .element_committed(id, element, value.len(), p.tombstone);
                     }
                     continue; // elements have no expiry of their own
                 }

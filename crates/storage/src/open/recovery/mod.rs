@@ -11,6 +11,7 @@ use crate::dbfile::{Access, DBFile};
 use crate::dir::{file_path, list_files};
 use crate::error::Result;
 use crate::format::header::HEADER_LEN;
+use crate::format::record::RECORD_FIXED_LEN;
 use crate::format::{DataCodec, Fid, FileKind, HintCodec, RecordCodec, RecordKind};
 use crate::index::{Index, IndexEntry};
 use crate::loader::{Expiring, Loader};
@@ -267,8 +268,12 @@ fn build_collections(
         }
     }
     let mut dead = Vec::new();
-    elements.for_each(|key, _| match split_element_key(key) {
-        Some((id, element)) if c.is_live(id) => c.element_committed(id, element, false),
+    elements.for_each(|key, e| match split_element_key(key) {
+        Some((id, element)) if c.is_live(id) => {
+            // An element record has no expiry: its value is what follows the fixed part and key.
+            let value_len = (e.len as usize).saturating_sub(RECORD_FIXED_LEN + key.len());
+            c.element_committed(id, element, value_len, false)
+        }
         _ => dead.push(key.to_vec()),
     });
     if !dead.is_empty() {
