@@ -168,7 +168,7 @@ fn is_integer(b: &[u8]) -> bool {
     if digits.is_empty() || b.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    if digits.len() > 1 && digits[0] == b'0' || b == b"-0" {
+    if digits.len() > 1 && digits.first() == Some(&b'0') || b == b"-0" {
         return false;
     }
     std::str::from_utf8(b).is_ok_and(|t| t.parse::<i64>().is_ok())
