@@ -22,9 +22,9 @@ pub struct Scan {
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let mut args = ArgCursor::new(args);
-    let cursor = std::str::from_utf8(&args.next_bytes()?)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
+    // Redis' cursor rules (`strtoul`: empty is 0, `-n` wraps; a wrapped cursor is past the last
+    // shard, so the scan is over).
+    let cursor = super::sscan::parse_cursor(&args.next_bytes()?)
         .ok_or_else(|| "ERR invalid cursor".to_string())?;
     let mut s = Scan {
         cursor,
