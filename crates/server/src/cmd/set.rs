@@ -2,7 +2,7 @@
 //! PSETEX, which are the same operation with fixed options.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::StorageError;
+use kvs_storage::{StorageError, Stored};
 
 use super::args::{ArgCursor, SYNTAX, int, is};
 use super::{Cmd, StorageCommand, WriteDb};
@@ -199,7 +199,13 @@ fn exec(
     // A plain SET needs nothing of the old value: skip the read (an index lookup and a record
     // read from the data file) unless a condition, GET or KEEPTTL looks at it.
     let needs_old = s.cond != Cond::Always || s.reply == Reply::Old || s.expiry == Expiry::Keep;
-    let old = if needs_old { txn.get(&s.key)? } else { None };
+    // Looked up whatever it holds: NX, XX and KEEPTTL only ask whether the key exists and its
+    // TTL, so a hash or a set there is no error (`setGenericCommand`: `lookupKeyWrite`); only
+    // GET needs a string, checked first, as Redis' `getGenericCommand` does.
+    let old = if needs_old { txn.lookup(&s.key)? } else { None };
+    if s.reply == Reply::Old && matches!(old, Some(Stored::Collection(_))) {
+        return Err(StorageError::WrongType);
+    }
     let ok = match s.cond {
         Cond::Always => true,
         Cond::IfAbsent => old.is_none(),
@@ -209,7 +215,7 @@ fn exec(
         let now = txn.now_ms();
         let Ok(expire) = s
             .expiry
-            .resolve(now, old.as_ref().and_then(|v| v.expire_at_ms))
+            .resolve(now, old.as_ref().and_then(Stored::expire_at_ms))
         else {
             encode::error(
                 out,
@@ -226,8 +232,8 @@ fn exec(
     }
     match s.reply {
         Reply::Old => match old {
-            Some(v) => encode::bulk(out, &v.data),
-            None => encode::null(out, proto),
+            Some(Stored::String(v)) => encode::bulk(out, &v.data),
+            _ => encode::null(out, proto),
         },
         Reply::Flag => encode::integer(out, i64::from(ok)),
         Reply::Ok if ok => encode::simple(out, "OK"),
