@@ -13,11 +13,13 @@ protocol error must close the connection on both servers alike.
 Normalised, and only where the values legitimately differ: the server version and client id in
 HELLO, CLIENT ID, TIME, LASTSAVE, positive PTTLs (to the second), the order of KEYS / SCAN
 results (sorted), of set members (SMEMBERS, SINTER, SUNION, SDIFF, SPOP, SRANDMEMBER, SSCAN:
-sorted) and of CONFIG GET pairs, non-zero SCAN cursors. INFO, CLIENT INFO / LIST and
-COMMAND INFO are compared structurally (section headers and key fields; field names and a few
-values; COMMAND INFO byte for byte but for the subcommands kvs lacks). Lists, OBJECT, DEBUG,
-COMMAND DOCS and CONFIG GET * are not compared: kvs has no lists, and those outputs differ by
-design.
+sorted) and of CONFIG GET pairs, non-zero SCAN cursors, the order of a hash's fields (HGETALL,
+HKEYS, HVALS, HSCAN, and HRANDFIELD replies that hold the whole hash: sorted, each field kept
+with its value). INFO, CLIENT INFO / LIST and COMMAND INFO are compared structurally (section
+headers and key fields; field names and a few values; COMMAND INFO byte for byte but for the
+subcommands kvs lacks). Lists, OBJECT, DEBUG, COMMAND DOCS and CONFIG GET * are not compared:
+kvs has no lists, and those outputs differ by design. HSCAN of a hash past 128 fields (a hash
+table in Redis, iterated over several calls) is compared as a whole iteration (HSCANALL).
 
 ALLOWED below lists the known, documented differences (docs/commands.md). A mismatch on a step
 that is in ALLOWED is reported but does not fail; an ALLOWED entry that now matches is reported
@@ -104,6 +106,14 @@ def SCANALL(*rest):
     args = [a.encode() for a in rest]
     return Step("scanall", nreplies=1, args=[b"SCAN", b"<cursor>"] + args,
                 show="<SCAN every step> " + " ".join(rest))
+
+
+def HSCANALL(key, *rest):
+    """HSCAN key from cursor 0 until it returns 0; the reply is every field/value pair returned,
+    sorted, deduplicated (Redis walks a big hash over several calls, kvs returns it in one)."""
+    args = [a.encode() for a in rest]
+    return Step("scanall", nreplies=1, args=[b"HSCAN", key.encode(), b"<cursor>"] + args,
+                show="<HSCAN %s every step> %s" % (key, " ".join(rest)))
 
 
 def steps(items):
@@ -248,7 +258,7 @@ def run_case(port, case, proto):
                 if st.kind == "sleep":
                     time.sleep(st.secs)
                 elif st.kind == "scanall":
-                    got.append(scan_all(c, st.args[2:]))
+                    got.append(scan_all(c, st.args))
                 else:
                     c.send(st.data)
                     for _ in range(st.nreplies):
@@ -286,16 +296,24 @@ def run_case(port, case, proto):
     return out
 
 
-def scan_all(c, rest):
+def scan_all(c, args):
+    """args: SCAN <cursor> opts... or HSCAN key <cursor> opts...; the cursor goes where the
+    placeholder is. HSCAN's items are collected as field=value pairs."""
+    at = args.index(b"<cursor>")
+    pairs = args[0].upper() == b"HSCAN"
     cursor, keys, n = b"0", set(), 0
     while True:
-        c.send(enc([b"SCAN", cursor] + list(rest)))
+        c.send(enc(args[:at] + [cursor] + args[at + 1:]))
         r = c.reply()
         node = parse(r)
         if node[0] != b"*":
             return r
         cursor = node[2][0][2]
-        keys.update(k[2] for k in node[2][1][2])
+        got = [k[2] for k in node[2][1][2]]
+        if pairs:
+            keys.update(b"=".join(got[i:i + 2]) for i in range(0, len(got), 2))
+        else:
+            keys.update(got)
         n += 1
         if cursor == b"0" or n > 10000:
             break
@@ -354,6 +372,28 @@ def norm_scan(raw):
         cur = (b"$", b"", b"<nonzero cursor>", 0)
     keys = (keys[0], keys[1], sorted(keys[2], key=ser), 0)
     return ser((node[0], node[1], [cur, keys], 0))
+
+
+def norm_hscan(raw):
+    """HSCAN: the cursor as it is, the field/value pairs sorted by field."""
+    node = parse(raw)
+    if node[0] != b"*" or len(node[2]) != 2:
+        return raw
+    cur, items = node[2]
+    return ser((node[0], node[1], [cur, parse(norm_pairs(ser(items)))], 0))
+
+
+def norm_hrandfield(raw, step):
+    """HRANDFIELD with a count: sorted, each field kept with its value (WITHVALUES: a flat
+    array in RESP2, [field, value] arrays in RESP3). Only cases whose answer is fixed (the whole
+    hash, or a hash of one field) are compared: the rest is random."""
+    node = parse(raw)
+    if node[0] != b"*" or not isinstance(node[2], list):
+        return raw
+    withvalues = any(a.upper() == b"WITHVALUES" for a in step.args[3:])
+    if withvalues and not any(k[0] == b"*" for k in node[2]):
+        return norm_pairs(raw)
+    return sorted_elements(raw)
 
 
 def norm_pairs(raw):
@@ -509,6 +549,14 @@ NORMALISE = {
     "SPOP": sorted_elements,
     "SRANDMEMBER": sorted_elements,
     "SSCAN": norm_scan,
+    "HGETALL": norm_pairs,
+    "HKEYS": sorted_elements,
+    "HVALS": sorted_elements,
+    "HSCAN": norm_hscan,
+}
+# Normalisers that need the step's arguments as well.
+NORMALISE_STEP = {
+    "HRANDFIELD": norm_hrandfield,
 }
 
 
@@ -529,10 +577,11 @@ def ttl_close(step, rn, kn):
 
 def normalise(step, raw):
     f = NORMALISE.get(step.name)
-    if f is None or raw.startswith(b"<") or raw[:1] == b"-":
+    g = NORMALISE_STEP.get(step.name)
+    if (f is None and g is None) or raw.startswith(b"<") or raw[:1] == b"-":
         return raw
     try:
-        return f(raw)
+        return f(raw) if f else g(raw, step)
     except (ValueError, IndexError):
         return raw
 
@@ -997,6 +1046,99 @@ def build_cases(kvs_commands, redis_arity):
         "SDIFFSTORE even big odd", "SCARD even", "SISMEMBER even m2", "SISMEMBER even m3",
         "SUNIONSTORE all even odd", "SCARD all", "SRANDMEMBER big 5000", "SPOP all 10000",
         "EXISTS all", ["SREM", "big"] + ["m%d" % i for i in range(3010)], "EXISTS big"])
+    # --- hashes (HRANDFIELD is random: only its fixed answers are compared, see norm_hrandfield;
+    # no huge negative count: Redis builds that reply until it runs out of memory)
+    g = "hashes"
+    case(g, "hash_fields", [
+        "HSET h a 1 b 2", "HSET h a 10 c 3", "HGET h a", "HGET h zz", "HGET nokey a",
+        "HMGET h a zz c", "HMGET nokey a b", "HEXISTS h b", "HEXISTS h zz", "HEXISTS nokey a",
+        "HSTRLEN h a", "HSTRLEN h zz", "HSTRLEN nokey a", "HSETNX h a x", "HSETNX h d 4",
+        "HSETNX new f v", "HMSET h e 5 a 11", "HGET h a", "HLEN h", "HLEN nokey", "TYPE h",
+        ("HSET", "h", "", ""), ("HGET", "h", ""), ("HSTRLEN", "h", ""),
+        ("HSET", "h", b"f\x00\r\n", b"\xff\x00v"), ("HGET", "h", b"f\x00\r\n"), "HLEN h",
+        "hset H x y", "HGET H x", "hget h X",
+        "HSET h", "HSET h a", "HSET h a 1 b", "HMSET h a 1 b", "HSETNX h a", "HSETNX h a 1 b",
+        "HMGET h", "HDEL h", "HLEN h x", "HGETALL", "HKEYS h x"])
+    case(g, "hash_whole", [
+        "HSET h a 1 b 2 c 3", "HGETALL h", "HKEYS h", "HVALS h", "HLEN h", "HGETALL nokey",
+        "HKEYS nokey", "HVALS nokey", "HDEL h b", "HGETALL h", "HSET h b 22 d 4", "HGETALL h",
+        "HKEYS h", "HVALS h"])
+    case(g, "hash_hdel", [
+        "HSET h a 1 b 2 c 3", "HDEL h a zz a", "HDEL h zz", "HDEL nokey a", "HLEN h",
+        "HDEL h b c d", "EXISTS h", "TYPE h", "HLEN h", "HGETALL h", "HSET h x 9", "HGETALL h",
+        "HGET h b", "DEL h", "HGET h x", "DBSIZE"])
+    case(g, "hash_wrongtype", [
+        "SET s str", "HSET s a b", "HMSET s a b", "HSETNX s a b", "HGET s a", "HMGET s a",
+        "HEXISTS s a", "HSTRLEN s a", "HGETALL s", "HKEYS s", "HVALS s", "HLEN s", "HDEL s a",
+        "HINCRBY s a 1", "HINCRBYFLOAT s a 1", "HRANDFIELD s", "HRANDFIELD s 0",
+        "HRANDFIELD s -1 WITHVALUES", "HSCAN s 0", "HSCAN s 0 COUNT 0", "HSCAN s x", "GET s",
+        "HSET h f v", "GET h", "GETSET h x", "GETDEL h", "GETEX h", "GETEX h PERSIST",
+        "APPEND h x", "STRLEN h", "GETRANGE h 0 1", "SETRANGE h 0 x", "INCR h", "INCRBY h 2",
+        "DECR h", "DECRBY h 1", "INCRBYFLOAT h 1", "SETBIT h 0 1", "GETBIT h 0", "MGET h s",
+        "SETNX h x", "SET h x NX", "SET h x GET", "SET h x NX GET", "SET h x XX GET",
+        "MSETNX h x k y", "LCS s h", "LCS h nokey", "LCS nokey h LEN", "HGET h f",
+        "SET h x XX", "TYPE h", "HGET h f", "GET h", "HSET h2 f v", "SET h2 y KEEPTTL",
+        "TYPE h2", "HSET h3 f v", "SET h3 y", "GET h3", "EXISTS h h2 h3 s", "DEL h2 h3",
+        "HSET h4 f v", "MSET h4 x", "GET h4"])
+    case(g, "hash_incr", [
+        "HINCRBY c x 5", "HINCRBY c x -7", "HINCRBYFLOAT c y 10.50", "HINCRBYFLOAT c y 1.5e1",
+        "HINCRBYFLOAT c y -0.0", "HINCRBYFLOAT c z 5.0e3", "HINCRBYFLOAT c x 0.5", "HGETALL c",
+        ("HSET", "n", "i", "9223372036854775807", "m", "-9223372036854775808", "f", "1.5",
+         "sp", " 1", "t", "abc", "inf", "inf", "nul", b"1\x002", "e", "1e3", "h", "0x10"),
+        "HINCRBY n i 1", "HINCRBY n m -1", "HGET n i", "HINCRBY n i -1", "HINCRBY n m 0",
+        "HINCRBY n f 1", "HINCRBY n sp 1", "HINCRBY n t 1", "HINCRBY n inf 1", "HINCRBY n nul 1",
+        "HINCRBY n e 1", "HINCRBYFLOAT n e 1", "HINCRBYFLOAT n h 1", "HINCRBYFLOAT n sp 1",
+        "HINCRBYFLOAT n t 1", "HINCRBYFLOAT n nul 1", "HINCRBYFLOAT n inf 1",
+        "HINCRBYFLOAT n f 0.1", "HINCRBYFLOAT n i 1", "HINCRBYFLOAT n big 1e308",
+        "HINCRBYFLOAT n big 1e308", "HINCRBYFLOAT n huge 1e4932", "HINCRBYFLOAT n huge 1e4932",
+        "HINCRBYFLOAT n tiny 1e-4931", "HINCRBYFLOAT n neg -1e-10", "HINCRBYFLOAT n exact 0.1",
+        "HINCRBYFLOAT n exact 0.2", "HGETALL n",
+        "HINCRBY s a x", "HINCRBY s a 1.5", "HINCRBY s a 9223372036854775808", ("HINCRBY", "s", "a", ""),
+        "HINCRBYFLOAT s a abc", "HINCRBYFLOAT s a nan", ("HINCRBYFLOAT", "s", "a", ""),
+        "HINCRBYFLOAT s a inf", "HINCRBYFLOAT s a -inf", "HINCRBYFLOAT s a +inf",
+        "HINCRBYFLOAT s a 1e5000", "HINCRBYFLOAT s a 0x10", "EXISTS s"])
+    case(g, "hrandfield", [
+        "HRANDFIELD nokey", "HRANDFIELD nokey 5", "HRANDFIELD nokey -5 WITHVALUES",
+        "HRANDFIELD nokey 0", "HSET h a 1", "HRANDFIELD h", "HRANDFIELD h 1", "HRANDFIELD h -3",
+        "HRANDFIELD h -3 WITHVALUES", "HRANDFIELD h 5 withvalues", "HRANDFIELD h 0",
+        "HRANDFIELD h 0 WITHVALUES", "HRANDFIELD h -1", "HRANDFIELD h x", "HRANDFIELD h 1 x",
+        "HRANDFIELD h 1 withvalues x", "HRANDFIELD h -9223372036854775808",
+        "HRANDFIELD h 9223372036854775807",
+        "HRANDFIELD h -9223372036854775807 WITHVALUES", "HRANDFIELD h 4611686018427387904 WITHVALUES",
+        "HRANDFIELD h 4611686018427387903 WITHVALUES", "HRANDFIELD h -4611686018427387904 WITHVALUES",
+        "HRANDFIELD h 9223372036854775808",
+        "HRANDFIELD nokey x", "HRANDFIELD nokey 1 foo", "HRANDFIELD h 1.5", "HRANDFIELD h +1",
+        "HSET h b 2 c 3 d 4", "HRANDFIELD h 4", "HRANDFIELD h 5", "HRANDFIELD h 100 WITHVALUES",
+        "HRANDFIELD h 4 WITHVALUES", "HRANDFIELD h 0"])
+    case(g, "hscan", [
+        "HSCAN nokey 0", "HSCAN nokey 0 COUNT 0", "HSCAN nokey abc",
+        "HSET h a1 1 a2 2 a3 3 b1 4", "HSCAN h 0", "HSCAN h 0 COUNT 1", "HSCAN h 0 MATCH *",
+        "HSCAN h 0 match a*", "HSCAN h 0 MATCH b[0-9]", "HSCAN h 0 MATCH zz*",
+        "HSCAN h 0 MATCH a* COUNT 5 MATCH ?1", "HSCAN h 0 MATCH [^a]1", ("HSCAN", "h", "0", "MATCH", "a\\2"),
+        "HSCAN h 7", "HSCAN h +5", "HSCAN h -1", ("HSCAN", "h", ""), "HSCAN h 007",
+        "HSCAN h 18446744073709551615", "HSCAN h -18446744073709551615", ("HSCAN", "h", b"5\x00x"),
+        "HSCAN h abc", ("HSCAN", "h", " 0"), ("HSCAN", "h", "0 "), "HSCAN h 1.5", "HSCAN h 0x1",
+        "HSCAN h +", "HSCAN h -", "HSCAN h 18446744073709551616", "HSCAN h -18446744073709551616",
+        "HSCAN h 0 COUNT 0", "HSCAN h 0 COUNT -1", "HSCAN h 0 COUNT x", "HSCAN h 0 COUNT",
+        "HSCAN h 0 MATCH", "HSCAN h 0 TYPE hash", "HSCAN h 0 NOVALUES", "HSCAN h 0 foo bar",
+        "HSCAN h 0 COUNT 10 MATCH", "HSCAN h 0 COUNT 9223372036854775808", "HSCAN h x COUNT 0",
+        "HSCAN h"])
+    big = ["HSET", "big"] + [x for i in range(3000) for x in ("f%d" % i, "v%d" % i)]
+    case(g, "hash_big", [
+        big, "HLEN big", "HGET big f0", "HGET big f2999", "HSTRLEN big f2999", "HGETALL big",
+        "HKEYS big", "HVALS big", HSCANALL("big"), HSCANALL("big", "COUNT", "1000"),
+        HSCANALL("big", "MATCH", "f99*"), "HRANDFIELD big 3000", "HRANDFIELD big 5000 WITHVALUES",
+        ["HSET", "big"] + [x for i in range(2000, 4000) for x in ("f%d" % i, "w%d" % i)],
+        ["HDEL", "big"] + ["f%d" % i for i in range(0, 4000, 2)] + ["nope"], "HLEN big",
+        "HGETALL big", HSCANALL("big", "MATCH", "f1*"), "HEXISTS big f10", "HEXISTS big f11"])
+    case(g, "hash_multi", [
+        "SET s str", "MULTI", "HSET h a 1 b 2", "HINCRBY h a 10", "HGET h a", "HSET s x y",
+        "HDEL h a b", "EXISTS h", "HSCAN h 0", "HSET h c 3", "HRANDFIELD h -2 WITHVALUES",
+        "HGETALL h", "HSCAN h x", "HRANDFIELD h 1 foo", "HSCAN h 0 COUNT 0", "EXEC",
+        "MULTI", "HSET h", "HGET h c", "EXEC", "HGET h c",
+        "WATCH h", "HSET h c 4", "MULTI", "HGET h c", "EXEC",
+        "WATCH h", "HDEL h nope", "HSETNX h c 5", "MULTI", "HGET h c", "EXEC",
+        "WATCH h", "HDEL h c", "MULTI", "EXISTS h", "EXEC"])
 
     # --- FUNCTION / SCRIPT on a server with no scripts
     g = "scripting"

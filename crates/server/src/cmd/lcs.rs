@@ -4,7 +4,7 @@
 //! the same ranges, order and limits. A missing key counts as an empty string.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::StorageError;
+use kvs_storage::{StorageError, Stored};
 
 use super::append::MAX_STRING;
 use super::args::{ArgCursor, NOT_INTEGER, SYNTAX, is, parse_i64};
@@ -64,14 +64,20 @@ impl StorageCommand for Lcs {
         proto: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let a = db.get(&self.a)?;
+        // Both keys are looked up before either is checked (`lcsCommand`); a hash or a set
+        // gets LCS' own text, not WRONGTYPE.
+        let a = db.lookup(&self.a)?;
         db.note_lookup(a.is_some());
-        let b = db.get(&self.b)?;
+        let b = db.lookup(&self.b)?;
         db.note_lookup(b.is_some());
-        let (a, b) = (
-            a.map(|v| v.data).unwrap_or_default(),
-            b.map(|v| v.data).unwrap_or_default(),
-        );
+        let string = |s: Option<Stored>| match s {
+            None => Ok(Vec::new()),
+            Some(Stored::String(v)) => Ok(v.data),
+            Some(Stored::Collection(_)) => {
+                Err(fail("ERR The specified keys must contain string values"))
+            }
+        };
+        let (a, b) = (string(a)?, string(b)?);
         if a.len() >= u32::MAX as usize - 1 || b.len() >= u32::MAX as usize - 1 {
             return Err(fail("ERR String too long for LCS"));
         }

@@ -34,6 +34,8 @@ mod hello;
 mod hget;
 mod hgetall;
 mod hincrby;
+mod hrandfield;
+mod hscan;
 mod hset;
 mod incr;
 mod incrbyfloat;
@@ -239,6 +241,8 @@ storage_commands! {
     hset::HSet,
     hdel::HDel,
     hincrby::HIncrBy,
+    hrandfield::HRandField,
+    hscan::HScan,
     // Sets.
     sadd::SAdd,
     sismember::SIsMember,

@@ -199,8 +199,9 @@ fn exec(
     // A plain SET needs nothing of the old value: skip the read (an index lookup and a record
     // read from the data file) unless a condition, GET or KEEPTTL looks at it.
     let needs_old = s.cond != Cond::Always || s.reply == Reply::Old || s.expiry == Expiry::Keep;
-    // Any type: NX, XX and KEEPTTL look at whatever the key holds (SET replaces a hash or a
-    // set); only GET needs a string (WRONGTYPE otherwise, before anything is written).
+    // Looked up whatever it holds: NX, XX and KEEPTTL only ask whether the key exists and its
+    // TTL, so a hash or a set there is no error (`setGenericCommand`: `lookupKeyWrite`); only
+    // GET needs a string, checked first, as Redis' `getGenericCommand` does.
     let old = if needs_old { txn.lookup(&s.key)? } else { None };
     if s.reply == Reply::Old && matches!(old, Some(Stored::Collection(_))) {
         return Err(StorageError::WrongType);

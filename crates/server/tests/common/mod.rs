@@ -5,6 +5,7 @@
 //! hard-coded so the tests need nothing but Rust to run.
 #![allow(dead_code)]
 
+pub mod hashes;
 pub mod server_proc;
 
 use std::io::{self, Read, Write};

@@ -1,0 +1,193 @@
+//! HSCAN key cursor [MATCH pattern] [COUNT count]: a hash's fields and values (db.c,
+//! `hscanCommand` and `scanGenericCommand`), on the writer, which alone keeps the field list.
+//!
+//! The whole hash comes back in one reply with cursor 0, whatever the cursor and COUNT: what
+//! Redis does for a hash small enough to be a listpack. The writer's field list reorders when a
+//! field is removed, so a position in it would not make a cursor that keeps SCAN's guarantee
+//! (every field present for the whole iteration is returned).
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{CollectionKind, StorageError};
+
+use super::args::{ArgCursor, SYNTAX, int, is};
+use super::{Cmd, StorageCommand, WriteDb, collection, fail};
+use crate::pattern::glob_match;
+use crate::resp::{Proto, encode};
+
+/// A parsed HSCAN.
+#[derive(Debug)]
+pub struct HScan {
+    key: Bytes,
+    /// MATCH's pattern; `None` also for `*`, which matches everything (Redis skips it too).
+    pattern: Option<Bytes>,
+    /// The options' error. Redis parses them only once it has found the hash, so a missing key
+    /// answers the empty scan and a string WRONGTYPE, whatever the options say.
+    options_error: Option<String>,
+}
+
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
+    let key = a.next_bytes()?;
+    // The cursor is checked first, before the key is looked up (`hscanCommand`). Its value
+    // does not matter here: every call returns the whole hash.
+    parse_cursor(&a.next_bytes()?).ok_or_else(|| "ERR invalid cursor".to_string())?;
+    let (pattern, options_error) = match parse_options(a.remaining()) {
+        Ok(pattern) => (pattern, None),
+        Err(e) => (None, Some(e)),
+    };
+    Ok(HScan {
+        key,
+        pattern,
+        options_error,
+    }
+    .into())
+}
+
+/// `scanGenericCommand`'s option loop for a key's collection: `COUNT n` (an integer, 1 or
+/// more) and `MATCH pattern`, any number of times, the last one winning; anything else, `TYPE`
+/// included (SCAN's alone) or an option without its value, is a syntax error. COUNT is checked
+/// and then unused: it only bounds how much a call returns, and one call returns everything.
+fn parse_options(mut opts: &[Bytes]) -> Result<Option<Bytes>, String> {
+    let mut pattern = None;
+    while let [opt, value, rest @ ..] = opts {
+        if is(opt, "COUNT") {
+            if int(value)? < 1 {
+                return Err(SYNTAX.into());
+            }
+        } else if is(opt, "MATCH") {
+            pattern = (value.as_ref() != b"*").then(|| value.clone());
+        } else {
+            return Err(SYNTAX.into());
+        }
+        opts = rest;
+    }
+    if !opts.is_empty() {
+        return Err(SYNTAX.into());
+    }
+    Ok(pattern)
+}
+
+/// A cursor as Redis reads one (`parseScanCursorOrReply`): C's `strtoul` in base 10, which
+/// takes an optional sign (a negative cursor wraps around, `-1` is 2^64 - 1) and stops at the
+/// first NUL byte (Redis then sees the end of the string), refused when it starts with a
+/// space, has anything after the digits or overflows. An empty string is cursor 0, as `strtoul`
+/// reads no digits and stops at the terminating NUL.
+pub fn parse_cursor(b: &[u8]) -> Option<u64> {
+    let b = &b[..memchr::memchr(0, b).unwrap_or(b.len())];
+    if b.is_empty() {
+        return Some(0);
+    }
+    let (negative, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() {
+        // No digits after a sign: `strtoul` leaves the end pointer at the sign.
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative { n.wrapping_neg() } else { n })
+}
+
+impl StorageCommand for HScan {
+    const WRITES: bool = false;
+    const ON_WRITER: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        _: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let Some(h) = collection::read(txn, &self.key, CollectionKind::Hash)? else {
+            // Redis' `shared.emptyscan`.
+            out.extend_from_slice(b"*2\r\n$1\r\n0\r\n*0\r\n");
+            return Ok(());
+        };
+        if let Some(e) = &self.options_error {
+            return Err(fail(e));
+        }
+        let fields: Vec<Vec<u8>> = txn
+            .elements(h.id)
+            .into_iter()
+            .filter(|f| self.pattern.as_ref().is_none_or(|p| glob_match(p, f)))
+            .collect();
+        // The same reply in RESP2 and RESP3: an array of the cursor and a flat array of field,
+        // value... (Redis uses no map here).
+        encode::array_len(out, 2);
+        encode::bulk(out, b"0");
+        encode::array_len(out, fields.len() * 2);
+        for field in &fields {
+            // A field listed is there: its value is read from its record.
+            let value = txn.element(h.id, field)?.unwrap_or_default();
+            encode::bulk(out, field);
+            encode::bulk(out, &value);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_parse_like_strtoul_in_parse_scan_cursor_or_reply() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b"0017"), Some(17));
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"+5"), Some(5));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"-0"), Some(0));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_cursor(b"12\0junk"), Some(12));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b"-18446744073709551616",
+            b" 1",
+            b"1 ",
+            b"+",
+            b"-",
+            b"0x10",
+            b"1.0",
+            b"abc",
+            b"\t0",
+        ] {
+            assert_eq!(
+                parse_cursor(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn options_are_checked_in_order_and_the_star_pattern_is_no_pattern() {
+        let v =
+            |s: &[&str]| -> Vec<Bytes> { s.iter().map(|a| Bytes::from(a.to_string())).collect() };
+        assert_eq!(parse_options(&v(&[])), Ok(None));
+        assert_eq!(parse_options(&v(&["match", "*"])), Ok(None));
+        assert_eq!(
+            parse_options(&v(&["MATCH", "a*", "count", "5", "MATCH", "b?"])),
+            Ok(Some(Bytes::from("b?")))
+        );
+        let syntax = Err(SYNTAX.to_string());
+        assert_eq!(parse_options(&v(&["COUNT", "0"])), syntax);
+        assert_eq!(parse_options(&v(&["MATCH"])), syntax);
+        assert_eq!(parse_options(&v(&["TYPE", "hash"])), syntax);
+        assert_eq!(parse_options(&v(&["COUNT", "1", "NOVALUES"])), syntax);
+        assert_eq!(
+            parse_options(&v(&["COUNT", "x", "BAD", "opt"])),
+            Err("ERR value is not an integer or out of range".to_string())
+        );
+    }
+}
