@@ -41,11 +41,15 @@ fn type_and_wrongtype_across_strings_hashes_and_sets() {
         &["GETEX", "h"],
         &["SETBIT", "h", "0", "1"],
         &["GETBIT", "s", "0"],
-        &["LCS", "h", "str"],
         &["SET", "h", "x", "GET"],
     ] {
         assert_eq!(cmd(&mut c, args), err(WRONGTYPE), "{args:?}");
     }
+    // LCS has its own text (Redis' `lcsCommand`).
+    assert_eq!(
+        cmd(&mut c, &["LCS", "h", "str"]),
+        err("ERR The specified keys must contain string values")
+    );
     // And the collection commands on the wrong type.
     assert_eq!(cmd(&mut c, &["HGET", "str", "f"]), err(WRONGTYPE));
     assert_eq!(cmd(&mut c, &["HSET", "s", "f", "v"]), err(WRONGTYPE));
