@@ -134,7 +134,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                 let maxmemory = ctx.maxmemory();
                 let _ = write!(
                     t,
-                    "used_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nkvs_index_bytes:{}\r\nkvs_index_bytes_human:{}\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\n",
+                    "used_memory:{rss}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nkvs_index_bytes:{}\r\nkvs_index_bytes_human:{}\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:noeviction\r\nmem_allocator:libc\r\n",
                     human(rss),
                     human(rss),
                     stats.index_bytes,

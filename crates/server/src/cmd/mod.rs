@@ -43,6 +43,7 @@ mod info;
 mod keys;
 mod lcs;
 mod long_double;
+mod memory;
 mod mget;
 mod mset;
 mod multi;
@@ -235,6 +236,7 @@ storage_commands! {
     copy::Copy,
     setbit::SetBit,
     object::Object,
+    memory::MemoryUsage,
     // Hashes.
     hget::HGet,
     hgetall::HGetAll,

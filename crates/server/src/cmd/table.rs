@@ -375,6 +375,7 @@ pub static COMMANDS: &[Spec] = &[
     spec!("sismember", 3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::sismember::parse_sismember),
     spec!("smismember", -3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO_ACCESS, super::sismember::parse_smismember),
     spec!("object", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::object::parse),
+    spec!("memory", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::memory::parse),
     spec!("spop", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, T_NDO, KS_RW_ACCESS_DELETE, super::spop::parse),
     spec!("srandmember", -2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::srandmember::parse),
     spec!("smove", 4, F_WRITE_FAST, 1, 2, 1, A_WRITE_SET_FAST, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::smove::parse),
@@ -503,6 +504,15 @@ static OBJECT_SUBS: &[SubSpec] = &[
     sub!("help", 2, F_LOADING_STALE, A_KEYSPACE_SLOW, &[]),
 ];
 
+const A_READ_SLOW: &[&str] = &["@read", "@slow"];
+
+#[rustfmt::skip]
+static MEMORY_SUBS: &[SubSpec] = &[
+    sub!("usage", -3, F_READONLY, A_READ_SLOW, &[]),
+    sub!("purge", 2, &[], A_SLOW, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW, &[]),
+];
+
 /// The subcommands of `spec` (empty for commands without any).
 pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
     match spec.name {
@@ -512,6 +522,7 @@ pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
         "function" => FUNCTION_SUBS,
         "script" => SCRIPT_SUBS,
         "object" => OBJECT_SUBS,
+        "memory" => MEMORY_SUBS,
         _ => &[],
     }
 }
@@ -686,6 +697,10 @@ static DOCS: &[Doc] = &[
     doc!("sdiff", "Subtract multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
     doc!("sdiffstore", "Subtract multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
     doc!("sscan", "Incrementally iterate Set elements", "2.8.0", "set", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "", "", &[]),
+    doc!("memory", "A container for memory diagnostics commands", "4.0.0", "server", "Depends on subcommand.", "", "", &[]),
+    doc!("memory|usage", "Estimate the memory usage of a key", "4.0.0", "server", "O(N) where N is the number of samples.", "", "", &[]),
+    doc!("memory|purge", "Ask the allocator to release memory", "4.0.0", "server", "Depends on how much memory is allocated, could be slow", "", "", &[]),
+    doc!("memory|help", "Show helpful text about the different subcommands", "4.0.0", "server", "O(1)", "", "", &[]),
     doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
     doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
     doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),

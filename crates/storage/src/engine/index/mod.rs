@@ -394,6 +394,12 @@ impl Index {
         record::words_for(key_len, false)
     }
 
+    /// Bytes of memory the entry of a key of `key_len` bytes takes: its run in the arena and
+    /// its slot in a bucket (a 32-bit reference and an 8-bit tag). For MEMORY USAGE.
+    pub fn entry_memory(key_len: usize) -> usize {
+        Self::entry_words(key_len) * 8 + 5
+    }
+
     /// Number of keys. Sums the shards' counters: exact when no write is in flight.
     pub fn len(&self) -> usize {
         self.shards().map(Shard::len).sum()
