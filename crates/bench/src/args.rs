@@ -36,7 +36,10 @@ pub struct Args {
     #[arg(short = 'P', long = "pipeline", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub pipeline: u32,
-    /// Tests to run, comma-separated (run in this order: ping,set,get,incr,mset,mget,del).
+    /// Tests to run, comma-separated (run in this order:
+    /// ping,set,get,incr,mset,mget,del,hset,hget,hgetall,sadd,sismember,smembers). `__rand_int__`
+    /// is the 12-byte slot `-r` fills; SET, GET, INCR, MSET, HSET and SADD send redis-benchmark's
+    /// commands.
     #[arg(
         short = 't',
         long = "tests",
@@ -46,10 +49,11 @@ pub struct Args {
     )]
     pub tests: Vec<TestKind>,
     /// Use random keys in 0..KEYSPACE (`key:000000012345`); by default every request uses
-    /// the one key `key:__rand_int__`.
+    /// the one key `key:__rand_int__`. For hset, hget, sadd and sismember it is the field or
+    /// member that varies (`element:000000012345`), in the one hash `myhash` or set `myset`.
     #[arg(short = 'r', long = "keyspace", value_parser = clap::value_parser!(u64).range(1..))]
     pub keyspace: Option<u64>,
-    /// Value size in bytes for SET and MSET.
+    /// Value size in bytes for SET, MSET, HSET and HGETALL's hash.
     #[arg(short = 'd', long = "datasize", default_value_t = 3)]
     pub data_size: usize,
     /// Event loop threads driving the connections.
@@ -74,10 +78,18 @@ pub struct Args {
     /// Run each test for SECS seconds before measuring.
     #[arg(long, value_name = "SECS", value_parser = positive_secs)]
     pub warmup: Option<f64>,
-    /// Check every reply: each client works on its own keys with predictable values, and GETs
-    /// check what the SETs wrote. Any mismatch fails the run.
+    /// Check every reply: each client works on its own keys with predictable values, GETs check
+    /// what the SETs wrote (HGET what HSET wrote, SISMEMBER what SADD added), HSET and SADD that
+    /// new elements count 1. Any mismatch fails the run.
     #[arg(long)]
     pub verify: bool,
+    /// Send each pipeline batch as one transaction: MULTI, the batch's -P requests, EXEC (with
+    /// --rate, the requests that fell due together). Requests per second and latencies count
+    /// the requests, not the transactions (transactions per second = rps / P), each request's
+    /// latency running from the send to EXEC's reply. --verify also checks the +OK and +QUEUED
+    /// replies, and each element of EXEC's array as the request's own reply.
+    #[arg(long)]
+    pub multi: bool,
     /// AUTH with this password before the tests.
     #[arg(short = 'a', long = "auth", value_name = "PASSWORD")]
     pub auth: Option<String>,

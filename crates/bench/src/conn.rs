@@ -2,62 +2,20 @@
 //! latencies, and the state it shares with the main thread.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use bytes::{Buf, BytesMut};
-use hdrhistogram::Histogram;
 use kvs_reactor::{CloseReason, Conn, Handler};
 
-use super::reply::{Scan, scan};
-use super::workload::{ConnWorkload, DataSpec, TestKind, Written};
+use super::phase::{ConnResult, Phase, lock, now_ns};
+use super::reply::{self, Scan, scan};
+use super::txn::{Frame, Transactions};
+use super::workload::{ConnWorkload, DataSpec, TestKind, Wrap, Written};
 use crate::request as encode;
 
-/// Latency a connection's histogram covers from the start, in microseconds; it grows on demand
-/// (auto-resize), so a connection costs ~20 KiB until its latencies pass 10 ms.
-const INITIAL_MAX_LATENCY_US: u64 = 10_000;
 /// How far ahead of its scheduled time an open-loop request may be released: the timer tick.
 pub(crate) const TICK_NS: u64 = 1_000_000;
-/// Error texts kept per connection and phase.
-const MAX_ERROR_SAMPLES: usize = 3;
-
-static EPOCH: OnceLock<Instant> = OnceLock::new();
-
-/// Nanoseconds since the first call in this process: a cheap monotonic clock.
-pub(crate) fn now_ns() -> u64 {
-    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
-}
-
-/// A connection's latency histogram: microseconds, 3 significant figures (1 µs resolution up
-/// to 2 ms), growing as needed. `u32` counts: one connection never sends 4 billion requests
-/// in one phase, and it halves the memory of thousands of connections.
-pub(crate) fn new_histogram() -> Histogram<u32> {
-    let mut h =
-        Histogram::new_with_bounds(1, INITIAL_MAX_LATENCY_US, 3).expect("valid histogram bounds");
-    h.auto(true);
-    h
-}
-
-/// The histogram all connections' histograms are merged into.
-pub(crate) fn new_total_histogram() -> Histogram<u64> {
-    let mut h =
-        Histogram::new_with_bounds(1, INITIAL_MAX_LATENCY_US, 3).expect("valid histogram bounds");
-    h.auto(true);
-    h
-}
-
-/// Adds a connection's histogram to the total (same precision, so each bucket lands in the
-/// same bucket).
-pub(crate) fn merge_into(total: &mut Histogram<u64>, h: &Histogram<u32>) {
-    for v in h.iter_recorded() {
-        let _ = total.record_n(v.value_iterated_to(), u64::from(v.count_at_value()));
-    }
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// What every connection of one test shares.
 pub(crate) struct TestShared {
@@ -92,144 +50,9 @@ impl TestShared {
     }
 }
 
-/// One timed run of a test over all its connections: the warm-up or the measurement.
-pub(crate) struct Phase {
-    /// Record latencies (false while warming up).
-    pub record: bool,
-    /// Total requests to issue (`-n`), or `None` to run until `stop`.
-    pub limit: Option<u64>,
-    /// Requests claimed so far (may overshoot `limit`; claims are clamped).
-    pub issued: AtomicU64,
-    /// Set by the main thread when the duration is over or the run is aborted.
-    pub stop: AtomicBool,
-    /// Requests sent and replies received so far, for progress and stall detection.
-    pub sent: AtomicU64,
-    pub completed: AtomicU64,
-    pub errors: AtomicU64,
-    /// Start of the phase, in [`now_ns`] time.
-    pub t0: u64,
-    /// Open loop: total requests per second over all connections.
-    pub rate: Option<f64>,
-    /// Connections taking part (the rate is spread over them).
-    pub conns: usize,
-    results: Mutex<Vec<ConnResult>>,
-    results_cv: Condvar,
-}
-
-impl Phase {
-    pub fn new(record: bool, limit: Option<u64>, rate: Option<f64>, conns: usize) -> Self {
-        Phase {
-            record,
-            limit,
-            issued: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-            sent: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
-            errors: AtomicU64::new(0),
-            t0: now_ns(),
-            rate,
-            conns,
-            results: Mutex::new(Vec::new()),
-            results_cv: Condvar::new(),
-        }
-    }
-
-    /// Claims up to `want` requests: how many may be sent.
-    fn claim(&self, want: usize) -> usize {
-        if want == 0 || self.stop.load(Ordering::Relaxed) {
-            return 0;
-        }
-        let Some(limit) = self.limit else {
-            return want;
-        };
-        let before = self.issued.fetch_add(want as u64, Ordering::Relaxed);
-        limit.saturating_sub(before).min(want as u64) as usize
-    }
-
-    /// No more requests will be claimed.
-    fn over(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
-            || self
-                .limit
-                .is_some_and(|n| self.issued.load(Ordering::Relaxed) >= n)
-    }
-
-    /// A connection is done with this phase.
-    pub fn deliver(&self, r: ConnResult) {
-        lock(&self.results).push(r);
-        self.results_cv.notify_all();
-    }
-
-    /// Waits up to `timeout` for `n` results; returns how many there are.
-    pub fn wait_results(&self, n: usize, timeout: std::time::Duration) -> usize {
-        let g = lock(&self.results);
-        if g.len() >= n {
-            return g.len();
-        }
-        let (g, _) = self
-            .results_cv
-            .wait_timeout(g, timeout)
-            .unwrap_or_else(PoisonError::into_inner);
-        g.len()
-    }
-
-    pub fn take_results(&self) -> Vec<ConnResult> {
-        std::mem::take(&mut *lock(&self.results))
-    }
-}
-
-/// One connection's figures for one phase.
-pub(crate) struct ConnResult {
-    pub idx: usize,
-    /// Replies received (error replies included).
-    pub completed: u64,
-    /// Error replies (`-ERR ...`), unexpected replies, protocol errors.
-    pub error_replies: u64,
-    /// Requests sent that never got a reply (the connection closed).
-    pub dropped: u64,
-    /// `--verify` mismatches.
-    pub mismatches: u64,
-    /// The connection was lost during the phase (or before it started).
-    pub lost: bool,
-    pub samples: Vec<String>,
-    pub hist: Histogram<u32>,
-    /// When its last reply arrived ([`now_ns`] time), 0 if none.
-    pub last_reply: u64,
-}
-
-impl ConnResult {
-    fn empty(idx: usize) -> Self {
-        ConnResult {
-            idx,
-            completed: 0,
-            error_replies: 0,
-            dropped: 0,
-            mismatches: 0,
-            lost: false,
-            samples: Vec::new(),
-            hist: new_histogram(),
-            last_reply: 0,
-        }
-    }
-
-    /// For a connection that was gone before the phase could start on it.
-    pub fn lost(idx: usize, why: &str) -> Self {
-        let mut r = ConnResult::empty(idx);
-        r.lost = true;
-        r.samples.push(why.to_owned());
-        r
-    }
-
-    fn note(&mut self, msg: impl FnOnce() -> String) {
-        if self.samples.len() < MAX_ERROR_SAMPLES {
-            self.samples.push(msg());
-        }
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Waiting for the AUTH reply.
+    /// Waiting for the replies to AUTH and to the test's setup commands.
     Handshake,
     Ready,
     Failed,
@@ -251,6 +74,11 @@ pub(crate) struct BenchConn {
     phase: Option<Arc<Phase>>,
     pipeline: usize,
     inflight: VecDeque<Inflight>,
+    /// `--multi`: which reply of which transaction comes next.
+    txns: Option<Transactions>,
+    /// Replies the handshake still waits for; the first answers AUTH when `auth_pending`.
+    handshake_left: usize,
+    auth_pending: bool,
     /// Requests issued in this test so far (across phases): the next request's number.
     seq: u64,
     /// Open loop: next schedule slot, schedule origin and spacing (ns); `interval == 0.0` for
@@ -272,6 +100,9 @@ impl BenchConn {
             phase: None,
             pipeline,
             inflight: VecDeque::with_capacity(pipeline),
+            txns: test.spec.multi.then(Transactions::default),
+            handshake_left: 0,
+            auth_pending: false,
             seq: 0,
             sched_next: 0,
             sched_origin: 0,
@@ -352,12 +183,20 @@ impl BenchConn {
             }
             phase.sent.fetch_add(n as u64, Ordering::Relaxed);
             self.sched_next += n as u64;
+            // Under --multi the batch is one transaction, whose replies come after its requests.
+            if let Some(txns) = &mut self.txns {
+                txns.begin(n);
+            }
             // One send for the whole batch, unless the requests are big.
             let per_send = self.work.per_send();
             let mut left = n;
             while left > 0 {
                 let k = left.min(per_send);
-                let bytes = self.work.requests(self.seq, k);
+                let wrap = Wrap {
+                    begin: left == n,
+                    end: left == k,
+                };
+                let bytes = self.work.requests(self.seq, k, wrap);
                 self.seq += k as u64;
                 left -= k;
                 if !conn.send(bytes) {
@@ -389,32 +228,141 @@ impl BenchConn {
         }
     }
 
-    fn handshake_reply(&mut self, conn: &mut Conn<'_>, reply: &[u8], error: bool) {
+    /// A reply to AUTH or to a setup command. Returns false if it failed the handshake (the
+    /// connection is being closed).
+    fn handshake_reply(&mut self, conn: &mut Conn<'_>, reply: &[u8], error: bool) -> bool {
+        let what = if std::mem::take(&mut self.auth_pending) {
+            "AUTH".to_owned()
+        } else {
+            format!("{} setup", self.test.kind.name())
+        };
         if error {
             let text = String::from_utf8_lossy(reply.get(1..).unwrap_or_default());
             self.state = State::Failed;
             self.test
-                .failed(self.idx, format!("AUTH failed: {}", text.trim_end()));
+                .failed(self.idx, format!("{what} failed: {}", text.trim_end()));
             conn.force_close();
-        } else {
+            return false;
+        }
+        self.handshake_left = self.handshake_left.saturating_sub(1);
+        if self.handshake_left == 0 {
             self.state = State::Ready;
             self.test.ready(self.idx);
+        }
+        true
+    }
+
+    /// The reply to request `req`: an error reply, or checked under `--verify`.
+    fn command_reply(&mut self, req: Inflight, reply: &[u8], error: bool, now: u64, record: bool) {
+        if error {
+            self.note_error(|| String::from_utf8_lossy(reply).trim_end().to_owned());
+        } else if let Err(msg) = self.work.check(req.seq, reply) {
+            self.stats.mismatches += 1;
+            self.stats.note(|| msg);
+        }
+        self.record_latency(req, now, record);
+    }
+
+    fn record_latency(&mut self, req: Inflight, now: u64, record: bool) {
+        if record {
+            let us = now.saturating_sub(req.stamp) / 1000;
+            // `record`, not `saturating_record`: that clamps instead of growing the histogram.
+            let _ = self.stats.hist.record(us.max(1));
+        }
+    }
+
+    /// A reply under `--multi`, answering `frame`. Returns how many requests it completed: a
+    /// transaction's requests all complete with EXEC's reply.
+    fn txn_reply(
+        &mut self,
+        frame: Option<Frame>,
+        reply: &[u8],
+        error: bool,
+        now: u64,
+        record: bool,
+    ) -> u64 {
+        match frame {
+            Some(Frame::Exec(n)) => {
+                self.exec_reply(reply, error, n, now, record);
+                n as u64
+            }
+            Some(frame) => {
+                self.control_reply(frame, reply, error);
+                0
+            }
+            None => {
+                self.note_error(|| format!("unexpected reply: {}", text(reply)));
+                0
+            }
+        }
+    }
+
+    /// The reply to MULTI or to a queued request: `+OK` / `+QUEUED`. An error is only noted,
+    /// not counted: it aborts the transaction, and EXEC's error reply counts every request of
+    /// it as failed.
+    fn control_reply(&mut self, frame: Frame, reply: &[u8], error: bool) {
+        if error {
+            self.stats
+                .note(|| format!("{}: {}", frame.answers(), text(reply)));
+        } else if self.work.verifies() && reply != frame.expected() {
+            self.stats.mismatches += 1;
+            self.stats.note(|| {
+                format!(
+                    "{} of client {}: expected {}, got {}",
+                    frame.answers(),
+                    self.idx,
+                    text(frame.expected()),
+                    text(reply)
+                )
+            });
+        }
+    }
+
+    /// EXEC's reply to a transaction of `n` requests: each element of its array is the reply
+    /// to one request, checked as if it came alone. Anything else (`EXECABORT`, an error, a
+    /// nil or an array of another length) fails all `n` requests.
+    fn exec_reply(&mut self, reply: &[u8], error: bool, n: usize, now: u64, record: bool) {
+        let mut items = (!error)
+            .then(|| reply::array_items(reply))
+            .flatten()
+            .filter(|items| items.len() == n);
+        for _ in 0..n {
+            let Some(req) = self.inflight.pop_front() else {
+                break;
+            };
+            match items.as_mut().and_then(Iterator::next) {
+                Some((item, item_error)) => self.command_reply(req, item, item_error, now, record),
+                None => {
+                    self.note_error(|| format!("EXEC of {n} requests answered {}", text(reply)));
+                    self.record_latency(req, now, record);
+                }
+            }
         }
     }
 }
 
+/// A reply as printable text, for error samples.
+fn text(reply: &[u8]) -> String {
+    String::from_utf8_lossy(reply).trim_end().to_owned()
+}
+
 impl Handler for BenchConn {
+    /// Authenticates and sends the test's setup commands, pipelined; the connection is ready
+    /// once all of them succeeded.
     fn on_connect(&mut self, conn: &mut Conn<'_>) {
-        match &self.test.auth {
-            Some(password) => {
-                let mut out = BytesMut::new();
-                encode::command(&mut out, &[b"AUTH".as_slice(), password.as_bytes()]);
-                conn.send(&out);
-            }
-            None => {
-                self.state = State::Ready;
-                self.test.ready(self.idx);
-            }
+        let mut out = BytesMut::new();
+        if let Some(password) = &self.test.auth {
+            encode::command(&mut out, &[b"AUTH".as_slice(), password.as_bytes()]);
+            self.auth_pending = true;
+        }
+        let (setup, setup_replies) = self.work.setup();
+        out.extend_from_slice(setup);
+        self.handshake_left = usize::from(self.auth_pending) + setup_replies;
+        if self.handshake_left == 0 {
+            self.state = State::Ready;
+            self.test.ready(self.idx);
+        } else {
+            conn.send(&out);
         }
     }
 
@@ -438,30 +386,23 @@ impl Handler for BenchConn {
             let reply = rest.get(..end).unwrap_or_default();
             pos += end;
             if self.state == State::Handshake {
-                self.handshake_reply(conn, reply, error);
+                if !self.handshake_reply(conn, reply, error) {
+                    input.clear();
+                    return;
+                }
+                continue;
+            }
+            if let Some(txns) = &mut self.txns {
+                let frame = txns.next();
+                replies += self.txn_reply(frame, reply, error, now, record);
                 continue;
             }
             let Some(req) = self.inflight.pop_front() else {
-                self.note_error(|| {
-                    format!(
-                        "unexpected reply: {}",
-                        String::from_utf8_lossy(reply).trim_end()
-                    )
-                });
+                self.note_error(|| format!("unexpected reply: {}", text(reply)));
                 continue;
             };
             replies += 1;
-            if error {
-                self.note_error(|| String::from_utf8_lossy(reply).trim_end().to_owned());
-            } else if let Err(msg) = self.work.check(req.seq, reply) {
-                self.stats.mismatches += 1;
-                self.stats.note(|| msg);
-            }
-            if record {
-                let us = now.saturating_sub(req.stamp) / 1000;
-                // `record`, not `saturating_record`: that clamps instead of growing the histogram.
-                let _ = self.stats.hist.record(us.max(1));
-            }
+            self.command_reply(req, reply, error, now, record);
         }
         input.advance(pos);
         if replies > 0 {
@@ -502,46 +443,14 @@ impl Handler for BenchConn {
             State::Ready => {
                 let dropped = self.inflight.len() as u64;
                 self.inflight.clear();
+                if let Some(txns) = &mut self.txns {
+                    txns.clear();
+                }
                 self.stats.dropped += dropped;
                 self.stats.lost = true;
                 self.stats.note(|| why);
                 self.finish();
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histograms_grow_past_their_initial_range_and_merge() {
-        let mut a = new_histogram();
-        let mut b = new_histogram();
-        a.record(191).unwrap();
-        b.record(5_000_000).unwrap(); // 5 s: far past the initial 10 ms
-        let mut total = new_total_histogram();
-        merge_into(&mut total, &a);
-        merge_into(&mut total, &b);
-        assert_eq!(total.len(), 2);
-        assert_eq!(total.min(), 191);
-        assert!(total.max().abs_diff(5_000_000) <= 5_000, "{}", total.max());
-    }
-
-    #[test]
-    fn claims_respect_the_limit() {
-        let p = Phase::new(true, Some(10), None, 1);
-        assert_eq!(p.claim(4), 4);
-        assert_eq!(p.claim(4), 4);
-        assert!(!p.over());
-        assert_eq!(p.claim(4), 2);
-        assert!(p.over());
-        assert_eq!(p.claim(4), 0);
-        let q = Phase::new(true, None, None, 1);
-        assert_eq!(q.claim(7), 7);
-        q.stop.store(true, Ordering::Relaxed);
-        assert_eq!(q.claim(7), 0);
-        assert!(q.over());
     }
 }

@@ -17,6 +17,13 @@
 //!   delayed (coordinated omission corrected): when a connection falls behind (more than `-P`
 //!   requests due), requests wait and their latency grows.
 //!
+//! With `--multi` each batch a connection sends is one transaction — `MULTI`, up to `-P`
+//! requests, `EXEC` — and its `n + 2` replies (`+OK`, `n` × `+QUEUED`, EXEC's array) are
+//! matched in order (`txn.rs`): the requests complete together with EXEC's reply, each with
+//! its own latency, and EXEC's array is split into their replies ([`reply::array_items`]).
+//! Requests per second count requests, not transactions, so the figures compare with plain
+//! runs and redis-benchmark.
+//!
 //! Every failure is counted and reported — error replies (`-ERR`, `-NOAUTH`...), requests lost
 //! with a dropped connection, connections that cannot connect or authenticate, `--verify`
 //! mismatches — and makes the exit status 1. Every run ends by itself: after `-n` requests or
@@ -28,9 +35,11 @@
 
 mod args;
 mod conn;
+mod phase;
 pub mod reply;
 pub mod report;
 pub mod request;
+mod txn;
 pub mod workload;
 
 use std::collections::BTreeSet;
@@ -45,10 +54,8 @@ use clap::Parser;
 use kvs_reactor::{ClientOptions, ClientState, ConnId, EventLoopThread, TcpClient, TimerId};
 
 pub use args::Args;
-use conn::{
-    BenchConn, ConnResult, Handshake, Phase, TestShared, lock, merge_into, new_total_histogram,
-    now_ns,
-};
+use conn::{BenchConn, Handshake, TestShared};
+use phase::{ConnResult, Phase, lock, merge_into, new_total_histogram, now_ns};
 use report::{Latency, TestReport};
 use workload::{DataSpec, TestKind, Written};
 
@@ -145,10 +152,15 @@ impl Bench {
         if !self.args.quiet && !self.args.csv {
             println!();
             println!(
-                "{} clients, {} threads, pipeline {}, {} bytes values, {}{}",
+                "{} clients, {} threads, pipeline {}{}, {} bytes values, {}{}",
                 self.args.clients,
                 self.args.threads,
                 self.args.pipeline,
+                if self.args.multi {
+                    " in MULTI/EXEC"
+                } else {
+                    ""
+                },
                 self.args.data_size,
                 match self.args.keyspace {
                     Some(k) => format!("keyspace {k}"),
@@ -183,7 +195,7 @@ impl Bench {
                 "{{\"tool\":\"kvs-bench\",\"version\":{},\"host\":{},\"port\":{},",
                 "\"clients\":{},\"requests\":{},\"pipeline\":{},\"threads\":{},",
                 "\"data_size\":{},\"keyspace\":{},\"duration_secs\":{},\"rate\":{},",
-                "\"warmup_secs\":{},\"verify\":{},\"failed\":{},\"tests\":[{}]}}\n"
+                "\"warmup_secs\":{},\"verify\":{},\"multi\":{},\"failed\":{},\"tests\":[{}]}}\n"
             ),
             json_str(env!("CARGO_PKG_VERSION")),
             json_str(&a.host),
@@ -198,6 +210,7 @@ impl Bench {
             opt(a.rate),
             opt(a.warmup),
             a.verify,
+            a.multi,
             reports.iter().any(TestReport::failed),
             tests.join(",")
         )
@@ -213,6 +226,7 @@ impl Bench {
                 keyspace: a.keyspace,
                 verify: a.verify.then_some(self.nonce),
                 pipeline: a.pipeline as usize,
+                multi: a.multi,
             },
             auth: a.auth.clone(),
             written: self.written.clone(),

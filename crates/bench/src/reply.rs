@@ -114,6 +114,65 @@ fn parse_len(s: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// The elements of an array reply, each a complete reply of its own, with whether it is an
+/// error: how EXEC's reply to a `--multi` transaction is split into its requests' replies.
+#[derive(Debug, Clone)]
+pub struct Items<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    left: usize,
+}
+
+/// The elements of `reply`, a complete reply as [`scan`] delimits it; `None` if it is not an
+/// array (`*<n>` with `n >= 0`).
+pub fn array_items(reply: &[u8]) -> Option<Items<'_>> {
+    let (t, line, pos) = header(reply, 0).ok()?;
+    if t != b'*' {
+        return None;
+    }
+    let left = usize::try_from(parse_len(line)?).ok()?;
+    Some(Items {
+        buf: reply,
+        pos,
+        left,
+    })
+}
+
+impl Items<'_> {
+    /// Elements not yet returned.
+    pub fn len(&self) -> usize {
+        self.left
+    }
+
+    /// No element left.
+    pub fn is_empty(&self) -> bool {
+        self.left == 0
+    }
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = (&'a [u8], bool);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        let rest = self.buf.get(self.pos..)?;
+        match scan(rest) {
+            Scan::Complete { end, error } => {
+                self.pos += end;
+                self.left -= 1;
+                Some((rest.get(..end)?, error))
+            }
+            // Not a complete array after all: stop.
+            Scan::Incomplete | Scan::Invalid(_) => {
+                self.left = 0;
+                None
+            }
+        }
+    }
+}
+
 /// One decoded reply (for `--verify`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value<'a> {
@@ -239,6 +298,28 @@ mod tests {
         assert!(matches!(scan(b"$x\r\n"), Scan::Invalid(_)));
         assert!(matches!(scan(b"$3\r\nfooXY"), Scan::Invalid(_)));
         assert!(matches!(scan(b"*-5\r\n"), Scan::Invalid(_)));
+    }
+
+    #[test]
+    fn array_items_split_an_exec_reply() {
+        let exec = b"*3\r\n+OK\r\n-WRONGTYPE no\r\n*2\r\n$1\r\na\r\n$-1\r\n";
+        let items = array_items(exec).expect("an array");
+        assert_eq!(items.len(), 3);
+        let got: Vec<(&[u8], bool)> = items.collect();
+        assert_eq!(
+            got,
+            [
+                (&b"+OK\r\n"[..], false),
+                (&b"-WRONGTYPE no\r\n"[..], true),
+                (&b"*2\r\n$1\r\na\r\n$-1\r\n"[..], false),
+            ]
+        );
+        assert!(array_items(b"*0\r\n").expect("empty array").is_empty());
+        assert!(array_items(b"*-1\r\n").is_none(), "nil: EXEC aborted");
+        assert!(array_items(b"-EXECABORT Transaction discarded\r\n").is_none());
+        assert!(array_items(b"+OK\r\n").is_none());
+        // A truncated array stops early instead of inventing elements.
+        assert_eq!(array_items(b"*2\r\n:1\r\n").expect("header").count(), 1);
     }
 
     #[test]

@@ -115,9 +115,11 @@ pub fn csv_row(r: &TestReport) -> String {
 /// The summary table of all tests.
 pub fn table(reports: &[TestReport]) -> String {
     let mut s = String::new();
+    // The test column fits the longest name (SISMEMBER).
+    let w = reports.iter().map(|r| r.name.len()).fold(6, usize::max);
     let _ = writeln!(
         s,
-        "{:<6} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}",
+        "{:<w$} {:>12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}",
         "test",
         "rps",
         "requests",
@@ -133,7 +135,7 @@ pub fn table(reports: &[TestReport]) -> String {
         let l = &r.latency;
         let _ = writeln!(
             s,
-            "{:<6} {:>12.2} {:>9} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>7}",
+            "{:<w$} {:>12.2} {:>9} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>7}",
             r.name,
             r.rps,
             r.requests,

@@ -1,34 +1,76 @@
 //! What each test sends: command templates patched in place per request, and, under
 //! `--verify`, the reply each request must get.
 //!
-//! A request is its test's command encoded once as a RESP multibulk ([`encode::command`]) with
-//! fixed-width fields: every key ends in a 12-byte slot (`__rand_int__`, or 12 zero-padded
-//! digits with `-r`), exactly like redis-benchmark's keys, and values are `-d` bytes. Sending a
-//! request copies the template and overwrites the slots: no formatting, no allocation. Without
-//! `-r` or `--verify` nothing varies, and a batch is a slice of `P` prebuilt copies.
+//! A request is its test's command encoded once as a RESP multibulk
+//! ([`crate::request::command`]) with fixed-width fields: every key, hash field or set member
+//! that varies ends in a 12-byte slot (`__rand_int__`, or 12 zero-padded digits with `-r`),
+//! exactly like redis-benchmark's, and values are `-d` bytes. Sending a request copies the
+//! template and overwrites the slots: no formatting, no allocation. Without `-r` or `--verify`
+//! nothing varies, and a batch is a slice of `P` prebuilt copies.
 //!
-//! With `--verify` every connection works on its own keys, `kvsbench:<nonce>:<client>:<k>`
-//! (`<nonce>` is new each run), with values that are a function of the key, so each reply can
-//! be predicted: SET/MSET write keys `0..` in order (wrapping at `-r`), GET/MGET read back the
-//! keys this client's SET/MSET wrote, INCR counts per key, DEL deletes each written key once.
+//! The commands (`<r>` is the slot; with `-r N` a random number in `0..N`). "same": the
+//! command redis-benchmark 7 sends for its test of that name, byte for byte but for the value's
+//! letters (`x`s here, random letters there, as many):
+//!
+//! | test        | command                                   | as redis-benchmark        |
+//! |-------------|-------------------------------------------|---------------------------|
+//! | `ping`      | `PING`                                    | `PING_MBULK`              |
+//! | `set`       | `SET key:<r> <value>`                     | same                      |
+//! | `get`       | `GET key:<r>`                             | same                      |
+//! | `incr`      | `INCR counter:<r>`                        | same                      |
+//! | `mset`      | `MSET key:<r> <value>` × 10               | same                      |
+//! | `mget`      | `MGET key:<r>` × 10                       | (no MGET test)            |
+//! | `del`       | `DEL key:<r>`                             | (no DEL test)             |
+//! | `hset`      | `HSET myhash element:<r> <value>`         | same                      |
+//! | `hget`      | `HGET myhash element:<r>`                 | (no HGET test)            |
+//! | `hgetall`   | `HGETALL myhash:small`                    | (no HGETALL test)         |
+//! | `sadd`      | `SADD myset element:<r>`                  | same                      |
+//! | `sismember` | `SISMEMBER myset element:<r>`             | (no SISMEMBER test)       |
+//! | `smembers`  | `SMEMBERS myset:small`                    | (no SMEMBERS test)        |
+//!
+//! HSET and SADD grow one hash / one set, as redis-benchmark's do: `-r` varies the field or
+//! member, never the key. SMEMBERS and HGETALL do not read that set or hash, whose size is
+//! whatever the earlier tests and runs left (up to `-r` elements, so the cost of one read would
+//! grow with it): each connection first makes `myset:small` = `element:000000000000` ..
+//! `element:000000000009` and `myhash:small` = the same 10 fields with `-d`-byte values
+//! (`DEL`, then one `SADD`/`HSET`; see `template.rs`), so they measure a 10-element reply.
+//!
+//! With `--verify` every connection works on its own keys, `kvsbench:<nonce>:<client>:<k>`,
+//! `...:hash`, `...:set`, `...:hash:small`, `...:set:small` (`<nonce>` is new each run), with
+//! values that are a function of the element, so each reply can be predicted (see `verify.rs`):
+//! SET/MSET write keys `0..` in order (wrapping at `-r`), GET/MGET read back the keys this
+//! client's SET/MSET wrote, INCR counts per key, DEL deletes each written key once; HSET and
+//! SADD write fields / members `0..` (reply 1 the first time round, 0 after), HGET reads back
+//! the fields HSET wrote, SISMEMBER alternates members SADD added (1) and members of `0..-r` it
+//! did not (0), SMEMBERS and HGETALL get the 10 elements their setup wrote.
+//!
+//! With `--multi` each batch a connection sends is one transaction: `MULTI`, the batch's
+//! requests, `EXEC` ([`Wrap`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod template;
+mod verify;
 
 use bytes::BytesMut;
 
-use crate::request as encode;
-
-use super::reply::{Value, decode};
+use template::{Names, Template};
+pub use verify::Written;
+pub(crate) use verify::splitmix;
+use verify::{Family, Verify};
 
 /// How many keys one MSET or MGET carries (redis-benchmark's MSET has 10).
 pub const MULTI_KEYS: usize = 10;
+/// How many elements the collections HGETALL and SMEMBERS read have.
+pub const SMALL_ELEMENTS: u64 = 10;
 /// Requests are batched into one send up to this many bytes (one request at least).
 const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// Width of a key's variable part: `__rand_int__`, or 12 digits.
 const SLOT: usize = 12;
 const RAND_PLACEHOLDER: &[u8; SLOT] = b"__rand_int__";
+/// `MULTI` and `EXEC`, encoded.
+const MULTI: &[u8] = b"*1\r\n$5\r\nMULTI\r\n";
+const EXEC: &[u8] = b"*1\r\n$4\r\nEXEC\r\n";
 
-/// A benchmark test, selected with `-t`.
+/// A benchmark test, selected with `-t`. Tests run in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
 pub enum TestKind {
     /// `PING`
@@ -45,6 +87,18 @@ pub enum TestKind {
     Mget,
     /// `DEL key:__rand_int__`
     Del,
+    /// `HSET myhash element:__rand_int__ <value>` (redis-benchmark's; -r varies the field)
+    Hset,
+    /// `HGET myhash element:__rand_int__` (the fields HSET writes)
+    Hget,
+    /// `HGETALL myhash:small` (10 fields, written by each connection first)
+    Hgetall,
+    /// `SADD myset element:__rand_int__` (redis-benchmark's; -r varies the member)
+    Sadd,
+    /// `SISMEMBER myset element:__rand_int__` (the members SADD adds)
+    Sismember,
+    /// `SMEMBERS myset:small` (10 members, added by each connection first)
+    Smembers,
 }
 
 impl TestKind {
@@ -58,6 +112,21 @@ impl TestKind {
             TestKind::Mset => "MSET",
             TestKind::Mget => "MGET",
             TestKind::Del => "DEL",
+            TestKind::Hset => "HSET",
+            TestKind::Hget => "HGET",
+            TestKind::Hgetall => "HGETALL",
+            TestKind::Sadd => "SADD",
+            TestKind::Sismember => "SISMEMBER",
+            TestKind::Smembers => "SMEMBERS",
+        }
+    }
+
+    /// The elements the test writes or reads, as `--verify` counts them.
+    fn family(self) -> Family {
+        match self {
+            TestKind::Hset | TestKind::Hget | TestKind::Hgetall => Family::Hash,
+            TestKind::Sadd | TestKind::Sismember | TestKind::Smembers => Family::Set,
+            _ => Family::Strings,
         }
     }
 }
@@ -67,168 +136,99 @@ impl TestKind {
 pub struct DataSpec {
     /// `-d`: value size in bytes.
     pub data_size: usize,
-    /// `-r`: keys are drawn from `0..keyspace`; `None`: the one key `key:__rand_int__`.
+    /// `-r`: slots are drawn from `0..keyspace`; `None`: the one slot `__rand_int__`.
     pub keyspace: Option<u64>,
     /// `--verify`: the run's nonce (keys are per client and predictable).
     pub verify: Option<u64>,
     /// `-P`: most requests in flight per connection.
     pub pipeline: usize,
+    /// `--multi`: each batch is sent as one MULTI/EXEC transaction.
+    pub multi: bool,
 }
 
-/// Per client, how many keys (`0..n`) its SET/MSET wrote so far under `--verify`.
-#[derive(Debug)]
-pub struct Written(Vec<AtomicU64>);
+/// Where the bytes of one [`ConnWorkload::requests`] call sit in a `--multi` transaction: a
+/// transaction too big for one send is spread over several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wrap {
+    /// `MULTI` goes before the requests.
+    pub begin: bool,
+    /// `EXEC` goes after them.
+    pub end: bool,
+}
 
-impl Written {
-    /// Nothing written yet, for `clients` clients.
-    pub fn new(clients: usize) -> Self {
-        Written((0..clients).map(|_| AtomicU64::new(0)).collect())
-    }
-
-    fn get(&self, idx: usize) -> u64 {
-        self.0.get(idx).map_or(0, |w| w.load(Ordering::Acquire))
-    }
-
-    fn raise(&self, idx: usize, n: u64) {
-        if let Some(w) = self.0.get(idx) {
-            w.fetch_max(n, Ordering::AcqRel);
-        }
-    }
+impl Wrap {
+    /// Plain requests (no `--multi`, or the middle of a transaction).
+    pub const NONE: Wrap = Wrap {
+        begin: false,
+        end: false,
+    };
+    /// A whole transaction.
+    pub const WHOLE: Wrap = Wrap {
+        begin: true,
+        end: true,
+    };
 }
 
 /// One connection's request generator and reply checker.
 pub struct ConnWorkload {
     kind: TestKind,
     idx: usize,
-    /// One encoded request.
-    template: Vec<u8>,
-    /// Offsets in `template` of each key's 12-byte slot.
-    key_slots: Vec<usize>,
-    /// Offsets in `template` of each value (`data_size` bytes), paired with `key_slots`.
-    value_slots: Vec<usize>,
-    /// `per_send` copies of `template`, when nothing needs patching.
+    template: Template,
+    /// `per_send` copies of the template when nothing needs patching; under `--multi`, wrapped
+    /// in MULTI/EXEC.
     fixed: Option<Vec<u8>>,
     per_send: usize,
     /// The batch being built (reused).
     out: BytesMut,
     data_size: usize,
     keyspace: Option<u64>,
+    multi: bool,
     rng: u64,
     verify: Option<Verify>,
-}
-
-struct Verify {
-    nonce: u64,
-    /// `-r`, or 1.
-    keys: u64,
-    /// Keys `0..written` hold their value (SET/MSET ran before).
-    written: u64,
-    scratch: Vec<u8>,
 }
 
 impl ConnWorkload {
     /// The generator of client `idx` for test `kind`. `written` is read now: a GET test sees
     /// what the SET tests before it wrote.
     pub fn new(kind: TestKind, idx: usize, spec: &DataSpec, written: &Written) -> Self {
-        let value = vec![b'x'; spec.data_size];
-        let slot: &[u8] = if spec.keyspace.is_some() || spec.verify.is_some() {
+        let varies = spec.keyspace.is_some() || spec.verify.is_some();
+        let slot: &[u8] = if varies {
             b"000000000000"
         } else {
             RAND_PLACEHOLDER
         };
-        let (key_prefix, counter_prefix) = match spec.verify {
-            Some(nonce) => (
-                format!("kvsbench:{nonce:016x}:{idx}:"),
-                format!("kvsbench:{nonce:016x}:ctr:{idx}:"),
-            ),
-            None => ("key:".to_owned(), "counter:".to_owned()),
+        let mut verify = spec.verify.map(|nonce| {
+            let keys = spec.keyspace.unwrap_or(1);
+            let w = written.get(idx, kind.family());
+            Verify::new(nonce, idx, keys, w, spec.data_size)
+        });
+        let small_value = |j: u64| match &mut verify {
+            Some(v) => v.value(Family::Hash, j).to_vec(),
+            None => vec![b'x'; spec.data_size],
         };
-        let key = |prefix: &str| [prefix.as_bytes(), slot].concat();
-        let mut args: Vec<Vec<u8>> = Vec::new();
-        // Which arguments hold a key slot / a value.
-        let mut key_args = Vec::new();
-        let mut value_args = Vec::new();
-        match kind {
-            TestKind::Ping => args.push(b"PING".to_vec()),
-            TestKind::Set => {
-                args.extend([b"SET".to_vec(), key(&key_prefix), value.clone()]);
-                key_args.push(1);
-                value_args.push(2);
+        let names = Names::new(spec.verify, idx);
+        let value = vec![b'x'; spec.data_size];
+        let template = template::build(kind, &names, slot, &value, small_value);
+        let len = template.bytes.len();
+        let per_send = (MAX_BATCH_BYTES / len.max(1)).clamp(1, spec.pipeline.max(1));
+        let fixed = (!varies).then(|| {
+            let copies = template.bytes.repeat(per_send);
+            if spec.multi {
+                [MULTI, &copies, EXEC].concat()
+            } else {
+                copies
             }
-            TestKind::Get | TestKind::Del => {
-                let name: &[u8] = if kind == TestKind::Get {
-                    b"GET"
-                } else {
-                    b"DEL"
-                };
-                args.extend([name.to_vec(), key(&key_prefix)]);
-                key_args.push(1);
-            }
-            TestKind::Incr => {
-                args.extend([b"INCR".to_vec(), key(&counter_prefix)]);
-                key_args.push(1);
-            }
-            TestKind::Mset => {
-                args.push(b"MSET".to_vec());
-                for _ in 0..MULTI_KEYS {
-                    key_args.push(args.len());
-                    args.push(key(&key_prefix));
-                    value_args.push(args.len());
-                    args.push(value.clone());
-                }
-            }
-            TestKind::Mget => {
-                args.push(b"MGET".to_vec());
-                for _ in 0..MULTI_KEYS {
-                    key_args.push(args.len());
-                    args.push(key(&key_prefix));
-                }
-            }
-        }
-        // Encode, finding each argument's payload offset: `$<len>\r\n<payload>\r\n`.
-        let mut buf = BytesMut::new();
-        encode::array_len(&mut buf, args.len());
-        let mut offsets = Vec::with_capacity(args.len());
-        for a in &args {
-            let mut digits = itoa::Buffer::new();
-            offsets.push(buf.len() + 1 + digits.format(a.len()).len() + 2);
-            encode::bulk(&mut buf, a);
-        }
-        let template = buf.to_vec();
-        debug_assert_eq!(
-            {
-                let mut check = BytesMut::new();
-                encode::command(&mut check, &args);
-                check.to_vec()
-            },
-            template
-        );
-        // The slot is the key's last 12 bytes.
-        let key_slots = key_args
-            .iter()
-            .map(|&i| offsets[i] + args[i].len() - SLOT)
-            .collect();
-        let value_slots = value_args.iter().map(|&i| offsets[i]).collect();
-        let varies = spec.keyspace.is_some() || spec.verify.is_some();
-        let per_send = (MAX_BATCH_BYTES / template.len().max(1)).clamp(1, spec.pipeline.max(1));
-        let fixed = (!varies).then(|| template.repeat(per_send));
-        let verify = spec.verify.map(|nonce| Verify {
-            nonce,
-            keys: spec.keyspace.unwrap_or(1).max(1),
-            written: written.get(idx),
-            scratch: Vec::with_capacity(spec.data_size),
         });
         ConnWorkload {
             kind,
             idx,
             template,
-            key_slots,
-            value_slots,
             fixed,
             per_send,
             out: BytesMut::with_capacity(0),
             data_size: spec.data_size,
             keyspace: spec.keyspace,
+            multi: spec.multi,
             rng: seed(idx),
             verify,
         }
@@ -239,130 +239,98 @@ impl ConnWorkload {
         self.per_send
     }
 
-    /// The bytes of requests `seq..seq + n` (`n` at most [`per_send`](Self::per_send)).
-    pub fn requests(&mut self, seq: u64, n: usize) -> &[u8] {
-        let len = self.template.len();
-        if let Some(fixed) = &self.fixed
-            && let Some(batch) = fixed.get(..n * len)
-        {
-            return batch;
+    /// The commands to send once, before the test, and how many replies they get (none for
+    /// most tests).
+    pub fn setup(&self) -> (&[u8], usize) {
+        (&self.template.setup, self.template.setup_replies)
+    }
+
+    /// The bytes of requests `seq..seq + n` (`n` at most [`per_send`](Self::per_send)), with
+    /// `MULTI` before and `EXEC` after them as `wrap` says (only under `--multi`).
+    pub fn requests(&mut self, seq: u64, n: usize, wrap: Wrap) -> &[u8] {
+        let len = self.template.bytes.len();
+        let wrap = if self.multi { wrap } else { Wrap::NONE };
+        if let Some(end) = self.prebuilt_len(n, wrap) {
+            return self
+                .fixed
+                .as_deref()
+                .and_then(|f| f.get(..end))
+                .unwrap_or_default();
         }
         self.out.clear();
-        self.out.reserve(n * len);
+        self.out.reserve(n * len + MULTI.len() + EXEC.len());
+        if wrap.begin {
+            self.out.extend_from_slice(MULTI);
+        }
         for i in 0..n as u64 {
             let base = self.out.len();
-            self.out.extend_from_slice(&self.template);
-            let req = self.out.get_mut(base..).unwrap_or_default();
-            if let Some(v) = &mut self.verify {
-                for (j, &at) in self.key_slots.iter().enumerate() {
-                    let k = verify_key(self.kind, v, seq + i, j as u64);
-                    write_slot(req, at, k);
-                    if let Some(&vat) = self.value_slots.get(j) {
-                        fill_value(v.nonce, self.idx, k, &mut v.scratch, self.data_size);
-                        if let Some(dst) = req.get_mut(vat..vat + self.data_size) {
-                            dst.copy_from_slice(&v.scratch);
-                        }
-                    }
-                }
-            } else if let Some(keys) = self.keyspace {
-                for &at in &self.key_slots {
-                    self.rng = splitmix(self.rng);
-                    write_slot(req, at, self.rng % keys.max(1));
-                }
-            }
+            self.out.extend_from_slice(&self.template.bytes);
+            self.patch(base, seq + i);
+        }
+        if wrap.end {
+            self.out.extend_from_slice(EXEC);
         }
         &self.out
     }
 
-    /// Checks the reply to request `seq` under `--verify` (always `Ok` otherwise).
-    pub fn check(&mut self, seq: u64, reply: &[u8]) -> Result<(), String> {
-        let Some(v) = &mut self.verify else {
-            return Ok(());
-        };
-        let Some(got) = decode(reply) else {
-            return Err("undecodable reply".into());
-        };
-        let kind = self.kind;
-        let (idx, size) = (self.idx, self.data_size);
-        let value_of = |v: &mut Verify, k: u64| -> Vec<u8> {
-            fill_value(v.nonce, idx, k, &mut v.scratch, size);
-            v.scratch.clone()
-        };
-        let expected: Value<'_>;
-        let owned: Vec<Vec<u8>>;
-        match kind {
-            TestKind::Ping => expected = Value::Simple(b"PONG"),
-            TestKind::Set | TestKind::Mset => expected = Value::Simple(b"OK"),
-            TestKind::Incr => {
-                let n = i64::try_from(seq / v.keys + 1).unwrap_or(i64::MAX);
-                expected = Value::Int(n);
-            }
-            TestKind::Del => {
-                expected = Value::Int(i64::from(v.written > 0 && seq < v.written));
-            }
-            TestKind::Get => {
-                if v.written == 0 {
-                    expected = Value::Nil;
-                } else {
-                    let k = verify_key(kind, v, seq, 0);
-                    owned = vec![value_of(v, k)];
-                    expected = Value::Bulk(&owned[0]);
-                }
-            }
-            TestKind::Mget => {
-                if v.written == 0 {
-                    expected = Value::Array(vec![Value::Nil; MULTI_KEYS]);
-                } else {
-                    owned = (0..MULTI_KEYS as u64)
-                        .map(|j| {
-                            let k = verify_key(kind, v, seq, j);
-                            value_of(v, k)
-                        })
-                        .collect();
-                    expected = Value::Array(owned.iter().map(|b| Value::Bulk(b)).collect());
-                }
-            }
-        }
-        if got == expected {
-            Ok(())
+    /// How much of `fixed` is the batch `n`, `wrap` asks for, if it is there: a prefix of the
+    /// copies, or under `--multi` the whole prebuilt transaction of `per_send` requests.
+    fn prebuilt_len(&self, n: usize, wrap: Wrap) -> Option<usize> {
+        let fixed = self.fixed.as_ref()?;
+        let end = if self.multi {
+            (wrap == Wrap::WHOLE && n == self.per_send).then_some(fixed.len())?
         } else {
-            Err(format!(
-                "{} request #{seq} of client {idx}: expected {}, got {}",
-                kind.name(),
-                show(&expected),
-                show(&got)
-            ))
+            n * self.template.bytes.len()
+        };
+        (end <= fixed.len()).then_some(end)
+    }
+
+    /// Fills the slots (and under `--verify` the values) of request `seq`, at `base` in `out`.
+    fn patch(&mut self, base: usize, seq: u64) {
+        let req = self.out.get_mut(base..).unwrap_or_default();
+        if let Some(v) = &mut self.verify {
+            let family = self.kind.family();
+            for (j, &at) in self.template.slots.iter().enumerate() {
+                let k = v.element(self.kind, seq, j as u64);
+                write_slot(req, at, k);
+                if let Some(&vat) = self.template.values.get(j)
+                    && let Some(dst) = req.get_mut(vat..vat + self.data_size)
+                {
+                    dst.copy_from_slice(v.value(family, k));
+                }
+            }
+        } else if let Some(keys) = self.keyspace {
+            for &at in &self.template.slots {
+                self.rng = splitmix(self.rng);
+                write_slot(req, at, self.rng % keys.max(1));
+            }
         }
     }
 
-    /// Records, after a SET/MSET phase, that requests `0..sent` were answered: the keys they
-    /// wrote can be read back by later tests.
+    /// Checks the reply to request `seq` under `--verify` (always `Ok` otherwise). Under
+    /// `--multi` this is the request's element of EXEC's array.
+    pub fn check(&mut self, seq: u64, reply: &[u8]) -> Result<(), String> {
+        match &mut self.verify {
+            Some(v) => v.check(self.kind, seq, reply),
+            None => Ok(()),
+        }
+    }
+
+    /// Is `--verify` on?
+    pub fn verifies(&self) -> bool {
+        self.verify.is_some()
+    }
+
+    /// Records, after a writing test's phase, that requests `0..sent` were answered: the keys,
+    /// fields or members they wrote can be read back by later tests.
     pub fn note_written(&self, sent: u64, written: &Written) {
         let Some(v) = &self.verify else { return };
-        let keys = match self.kind {
-            TestKind::Set => sent,
+        let elements = match self.kind {
+            TestKind::Set | TestKind::Hset | TestKind::Sadd => sent,
             TestKind::Mset => sent.saturating_mul(MULTI_KEYS as u64),
             _ => return,
         };
-        written.raise(self.idx, keys.min(v.keys));
-    }
-}
-
-/// Under `--verify`, the key number that field `j` of request `seq` addresses.
-fn verify_key(kind: TestKind, v: &Verify, seq: u64, j: u64) -> u64 {
-    let multi = seq.wrapping_mul(MULTI_KEYS as u64).wrapping_add(j);
-    match kind {
-        TestKind::Ping => 0,
-        TestKind::Set | TestKind::Incr => seq % v.keys,
-        TestKind::Mset => multi % v.keys,
-        TestKind::Get | TestKind::Del => match v.written {
-            0 => seq % v.keys,
-            w => seq % w,
-        },
-        TestKind::Mget => match v.written {
-            0 => multi % v.keys,
-            w => multi % w,
-        },
+        written.raise(self.idx, self.kind.family(), elements.min(v.keys));
     }
 }
 
@@ -377,32 +345,6 @@ fn write_slot(req: &mut [u8], at: usize, n: u64) {
     }
 }
 
-/// The value of key `k` of client `idx` under `--verify`: `size` bytes from a keyed PRNG.
-fn fill_value(nonce: u64, idx: usize, k: u64, out: &mut Vec<u8>, size: usize) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    out.clear();
-    let mut x = splitmix(nonce ^ splitmix(idx as u64) ^ splitmix(k.wrapping_add(0x5bd1_e995)));
-    while out.len() < size {
-        x = splitmix(x);
-        let mut bits = x;
-        for _ in 0..10 {
-            if out.len() == size {
-                break;
-            }
-            out.push(ALPHABET[(bits & 63) as usize]);
-            bits >>= 6;
-        }
-    }
-}
-
-/// SplitMix64: a fast, well-mixed PRNG step.
-pub(crate) fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 fn seed(idx: usize) -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -410,120 +352,5 @@ fn seed(idx: usize) -> u64 {
     splitmix(t ^ splitmix(idx as u64 + 1))
 }
 
-/// A short printable form of a reply for mismatch messages.
-fn show(v: &Value<'_>) -> String {
-    fn text(b: &[u8]) -> String {
-        let s = String::from_utf8_lossy(b);
-        if s.len() > 40 {
-            format!("{}...", s.chars().take(40).collect::<String>())
-        } else {
-            s.into_owned()
-        }
-    }
-    match v {
-        Value::Simple(s) => format!("+{}", text(s)),
-        Value::Error(s) => format!("-{}", text(s)),
-        Value::Int(n) => format!(":{n}"),
-        Value::Bulk(b) => format!("\"{}\"", text(b)),
-        Value::Nil => "nil".into(),
-        Value::Array(items) => {
-            let inner: Vec<String> = items.iter().take(4).map(show).collect();
-            let more = if items.len() > 4 { ", ..." } else { "" };
-            format!("[{}{more}]", inner.join(", "))
-        }
-        Value::Other(s) => text(s),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use kvs_server::resp::{Limits, Parser};
-
-    fn spec(keyspace: Option<u64>, verify: Option<u64>) -> DataSpec {
-        DataSpec {
-            data_size: 5,
-            keyspace,
-            verify,
-            pipeline: 4,
-        }
-    }
-
-    fn parse_all(bytes: &[u8]) -> Vec<Vec<String>> {
-        let mut parser = Parser::new(Limits::default());
-        let mut buf = BytesMut::from(bytes);
-        let mut out = Vec::new();
-        while let Some(cmd) = parser.parse(&mut buf, true).expect("valid RESP") {
-            out.push(
-                cmd.iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect(),
-            );
-        }
-        assert!(buf.is_empty());
-        out
-    }
-
-    #[test]
-    fn fixed_requests_are_redis_benchmark_shaped() {
-        let w = Written::new(1);
-        let mut set = ConnWorkload::new(TestKind::Set, 0, &spec(None, None), &w);
-        let cmds = parse_all(set.requests(0, 3));
-        assert_eq!(cmds.len(), 3);
-        assert_eq!(cmds[0], ["SET", "key:__rand_int__", "xxxxx"]);
-        let mut mset = ConnWorkload::new(TestKind::Mset, 0, &spec(None, None), &w);
-        let cmds = parse_all(mset.requests(0, 1));
-        assert_eq!(cmds[0].len(), 1 + 2 * MULTI_KEYS);
-    }
-
-    #[test]
-    fn random_keys_stay_in_keyspace() {
-        let w = Written::new(1);
-        let mut get = ConnWorkload::new(TestKind::Get, 0, &spec(Some(100), None), &w);
-        for seq in 0..50 {
-            for cmd in parse_all(get.requests(seq, 4)) {
-                let k: u64 = cmd[1].strip_prefix("key:").unwrap().parse().unwrap();
-                assert!(k < 100);
-                assert_eq!(cmd[1].len(), 4 + 12);
-            }
-        }
-    }
-
-    #[test]
-    fn verify_round_trip() {
-        let w = Written::new(2);
-        let s = spec(Some(3), Some(42));
-        let mut set = ConnWorkload::new(TestKind::Set, 1, &s, &w);
-        let cmds = parse_all(set.requests(0, 2));
-        assert_eq!(cmds[0][1], format!("kvsbench:{:016x}:1:000000000000", 42));
-        assert_eq!(cmds[1][1], format!("kvsbench:{:016x}:1:000000000001", 42));
-        assert!(set.check(0, b"+OK\r\n").is_ok());
-        set.note_written(2, &w);
-        let v1 = cmds[1][2].clone();
-
-        let mut get = ConnWorkload::new(TestKind::Get, 1, &s, &w);
-        let cmds = parse_all(get.requests(1, 2));
-        assert_eq!(cmds[0][1], format!("kvsbench:{:016x}:1:000000000001", 42));
-        assert_eq!(cmds[1][1], format!("kvsbench:{:016x}:1:000000000000", 42));
-        let reply = format!("${}\r\n{v1}\r\n", v1.len());
-        assert!(get.check(1, reply.as_bytes()).is_ok());
-        assert!(
-            get.check(2, reply.as_bytes()).is_err(),
-            "key 0 has another value"
-        );
-        assert!(get.check(1, b"$-1\r\n").is_err());
-
-        // Client 0 wrote nothing: its GETs expect nil.
-        let mut get0 = ConnWorkload::new(TestKind::Get, 0, &s, &w);
-        assert!(get0.check(0, b"$-1\r\n").is_ok());
-
-        let mut incr = ConnWorkload::new(TestKind::Incr, 1, &s, &w);
-        assert!(incr.check(0, b":1\r\n").is_ok());
-        assert!(incr.check(3, b":2\r\n").is_ok());
-        assert!(incr.check(4, b":1\r\n").is_err());
-
-        let mut del = ConnWorkload::new(TestKind::Del, 1, &s, &w);
-        assert!(del.check(1, b":1\r\n").is_ok());
-        assert!(del.check(2, b":0\r\n").is_ok());
-    }
-}
+mod tests;

@@ -214,6 +214,124 @@ fn verify_passes_against_kvs() {
     assert_eq!(quiet_lines(&stdout(&out)).len(), 7);
 }
 
+/// The collection tests' replies are checked (HSET/SADD count new elements, HGET and
+/// SISMEMBER read back what they wrote, HGETALL and SMEMBERS their own small collections),
+/// plain and in MULTI/EXEC. A keyspace of 300 is written round more than once (overwrites
+/// answer 0); one of 100 000 is not (SISMEMBER meets absent members).
+#[test]
+fn verify_collections_against_kvs() {
+    let (_server, addr, _dir) = start_server(None);
+    for (multi, keyspace) in [
+        (false, "300"),
+        (false, "100000"),
+        (true, "300"),
+        (true, "100000"),
+    ] {
+        let mut args = vec![
+            "-c",
+            "4",
+            "-n",
+            "2000",
+            "-r",
+            keyspace,
+            "-P",
+            "4",
+            "-d",
+            "20",
+            "--verify",
+            "-q",
+            "-t",
+            "hset,hget,hgetall,sadd,sismember,smembers",
+        ];
+        if multi {
+            args.push("--multi");
+        }
+        let out = bench(addr, &args);
+        assert!(out.status.success(), "multi {multi}: {}", stderr(&out));
+        let names: Vec<String> = quiet_lines(&stdout(&out))
+            .into_iter()
+            .map(|l| l.0)
+            .collect();
+        assert_eq!(
+            names,
+            ["HSET", "HGET", "HGETALL", "SADD", "SISMEMBER", "SMEMBERS"]
+        );
+    }
+}
+
+/// Under --multi every request is counted (not every transaction), and each one has a latency.
+#[test]
+fn multi_counts_requests() {
+    let (_server, addr, _dir) = start_server(None);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("m.json");
+    let out = bench(
+        addr,
+        &[
+            "-c",
+            "3",
+            "-n",
+            "1200",
+            "-P",
+            "8",
+            "-t",
+            "set,get,incr,mset,mget,del",
+            "-r",
+            "50",
+            "--multi",
+            "--verify",
+            "-q",
+            "--json",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j = json_file(&path);
+    assert_eq!(j["multi"], true);
+    for t in j["tests"].as_array().expect("tests") {
+        assert_eq!(t["requests"], 1200, "{}", t["test"]);
+        assert_eq!(t["latency_ms"]["samples"], 1200, "{}", t["test"]);
+        assert_eq!(t["errors"], 0);
+    }
+}
+
+/// A server that does not queue (answers `+OK` to everything): --verify sees the missing
+/// `+QUEUED`, and EXEC's non-array reply fails every request of the transaction.
+#[test]
+fn multi_checks_queued_and_exec_replies() {
+    let addr = fake_server(Some(b"+OK\r\n"));
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("q.json");
+    let out = bench(
+        addr,
+        &[
+            "-c",
+            "1",
+            "-n",
+            "8",
+            "-P",
+            "4",
+            "-t",
+            "set",
+            "--multi",
+            "--verify",
+            "-q",
+            "--json",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("expected +QUEUED, got +OK"),
+        "{}",
+        stderr(&out)
+    );
+    let t = &json_file(&path)["tests"][0];
+    assert_eq!(t["requests"], 8);
+    assert_eq!(t["error_replies"], 8, "EXEC answered +OK: all 8 failed");
+    assert_eq!(t["mismatches"], 8, "8 +OK instead of +QUEUED");
+}
+
 #[test]
 fn duration_and_threads() {
     let (_server, addr, _dir) = start_server(None);
@@ -311,6 +429,15 @@ fn error_replies_fail_the_run() {
     );
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("AUTH failed"), "{}", stderr(&bad));
+
+    // HGETALL's setup (DEL, HSET) fails without the password: the test cannot start.
+    let setup = bench(addr, &["-c", "2", "-n", "20", "-t", "hgetall", "-q"]);
+    assert!(!setup.status.success());
+    assert!(
+        stderr(&setup).contains("HGETALL setup failed: NOAUTH"),
+        "{}",
+        stderr(&setup)
+    );
 }
 
 /// A one-connection-at-a-time fake server: reads requests and answers each read with `reply`
@@ -396,6 +523,9 @@ fn help_and_version() {
         "-P, --pipeline",
         "--rate",
         "--verify",
+        "--multi",
+        "`HSET myhash element:__rand_int__ <value>`",
+        "`SADD myset element:__rand_int__`",
     ] {
         assert!(h.contains(flag), "{flag}");
     }
