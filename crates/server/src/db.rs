@@ -86,6 +86,12 @@ pub trait WriteDb: Db {
         element: &[u8],
         value: &[u8],
     ) -> Result<bool, StorageError>;
+    /// Refuses (`CollectionFull`) unless collection `id` (`None`: not yet created) can take
+    /// `adding` more elements: a command adding several asks first, so it fails whole. Engines
+    /// without collections have no limit to check.
+    fn ensure_room(&mut self, _id: Option<u64>, _adding: usize) -> Result<(), StorageError> {
+        Ok(())
+    }
     /// Removes `element` from collection `id` (held by `key`); whether it was there.
     fn delete_element(&mut self, key: &[u8], id: u64, element: &[u8])
     -> Result<bool, StorageError>;
@@ -210,7 +216,10 @@ impl WriteDb for Txn<'_> {
         element: &[u8],
         value: &[u8],
     ) -> Result<bool, StorageError> {
-        Ok(Txn::put_element(self, key, id, element, value))
+        Txn::put_element(self, key, id, element, value)
+    }
+    fn ensure_room(&mut self, id: Option<u64>, adding: usize) -> Result<(), StorageError> {
+        Txn::ensure_room(self, id, adding)
     }
     fn delete_element(
         &mut self,
@@ -368,6 +377,9 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         value: &[u8],
     ) -> Result<bool, StorageError> {
         self.inner.put_element(key, id, element, value)
+    }
+    fn ensure_room(&mut self, id: Option<u64>, adding: usize) -> Result<(), StorageError> {
+        self.inner.ensure_room(id, adding)
     }
     fn delete_element(
         &mut self,

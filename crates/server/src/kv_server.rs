@@ -128,6 +128,7 @@ impl KvServer {
             compaction_interval: config.compaction_interval,
             seal_dead_ratio: config.seal_dead_ratio,
             seal_dead_bytes: config.seal_dead_bytes,
+            max_collection_elements: config.max_collection_elements,
             // Replies of one write batch reach each looper together, with one wake-up.
             completion_scope: Some(CompletionScope::new(|f| kvs_reactor::coalesce_posts(f))),
             ..Options::default()

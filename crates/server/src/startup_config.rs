@@ -65,6 +65,9 @@ pub struct Config {
     pub seal_dead_ratio: f64,
     /// See `seal_dead_ratio`: `kvs_storage::Options::seal_dead_bytes`.
     pub seal_dead_bytes: u64,
+    /// The most elements one hash or set may hold (`kvs_storage::Options::
+    /// max_collection_elements`): 2^32 − 1, Redis' limit, by default; lower only in tests.
+    pub max_collection_elements: u64,
     /// Pending output above which a client's reading is paused.
     pub output_high_water: usize,
     /// Pending output at which a client is disconnected (Redis' client-output-buffer-limit).
@@ -94,6 +97,7 @@ impl Default for Config {
             compaction_interval: Some(Duration::from_secs(10)),
             seal_dead_ratio: kvs_storage::Options::default().seal_dead_ratio,
             seal_dead_bytes: kvs_storage::Options::default().seal_dead_bytes,
+            max_collection_elements: kvs_storage::Options::default().max_collection_elements,
             output_high_water: 8 << 20,
             output_hard_limit: 512 << 20,
             inline_reads: false,

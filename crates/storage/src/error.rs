@@ -215,6 +215,16 @@ pub enum StorageError {
     #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
     WrongType,
 
+    /// A new element would take a hash or set past
+    /// [`Options::max_collection_elements`](crate::Options::max_collection_elements) (at most
+    /// 2^32 − 1). Nothing of the command is written when it is refused before its first record
+    /// (`Txn::ensure_room`).
+    #[error("ERR a hash or set may hold at most {limit} elements")]
+    CollectionFull {
+        /// The limit in force.
+        limit: u64,
+    },
+
     /// An operating-system error, with the operation and the path it concerned.
     #[error("{op} {}: {source}", path.display())]
     Io {

@@ -163,7 +163,9 @@ pub use manifest::{Manifest, ManifestState};
 pub use mapped::{FileView, MappedFile};
 pub use record_scan::{Damage, RecordIter, ScanReport};
 
-pub use collection::{CollectionKind, CollectionMeta, CollectionShape, KeyType, Members, Stored};
+pub use collection::{
+    CollectionKind, CollectionMeta, CollectionShape, KeyType, MAX_ELEMENTS, Members, Stored,
+};
 pub use command::{Completion, ReadCommand, ReadFn, TxnFn, WriteCommand};
 pub use compactor::CompactionReport;
 pub use kv_store::{KvStore, KvsEngine};

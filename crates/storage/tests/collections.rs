@@ -24,7 +24,7 @@ fn hset(store: &Store, key: &'static [u8], fields: Vec<(Vec<u8>, Vec<u8>)>) -> u
                 _ => t.create_collection(key, CollectionKind::Hash, None),
             };
             for (f, v) in &fields {
-                t.put_element(key, m.id, f, v);
+                t.put_element(key, m.id, f, v).unwrap();
             }
             m.id
         })
@@ -196,9 +196,9 @@ fn a_batch_sees_its_own_element_changes_and_a_panic_leaves_no_trace() {
     let id = hset(&store, b"s", fields(3, "x"));
     let (count, mut all) = store
         .execute(move |t| {
-            t.put_element(b"s", id, b"new", b"");
+            t.put_element(b"s", id, b"new", b"").unwrap();
             t.delete_element(b"s", id, b"f0");
-            t.put_element(b"s", id, b"f1", b"changed");
+            t.put_element(b"s", id, b"f1", b"changed").unwrap();
             assert_eq!(t.element(id, b"f1").unwrap(), Some(b"changed".to_vec()));
             assert_eq!(t.element(id, b"f0").unwrap(), None);
             (t.element_count(id), t.elements(id))
@@ -211,7 +211,7 @@ fn a_batch_sees_its_own_element_changes_and_a_panic_leaves_no_trace() {
     let s2 = store.clone();
     let _ = std::thread::spawn(move || {
         let _ = s2.execute(move |t| {
-            t.put_element(b"s", id, b"ghost", b"");
+            t.put_element(b"s", id, b"ghost", b"").unwrap();
             panic!("test panic after a write");
         });
     })
@@ -245,4 +245,53 @@ fn kvs_check_counts_live_elements_of_live_collections_only() {
     let report = kvs_storage::check(dir.path(), &kvs_storage::CheckOptions::default()).unwrap();
     assert!(report.problems.is_empty(), "{report}");
     assert_eq!((report.keys(), report.elements()), (2, 3), "{report}");
+}
+
+#[test]
+fn a_collection_is_refused_new_elements_past_its_limit_and_keeps_what_it_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        max_collection_elements: 3,
+        ..Options::default()
+    };
+    let store = Store::open_with(dir.path(), opts.clone()).unwrap();
+    let id = hset(&store, b"h", fields(3, "v"));
+    let refused = store
+        .execute(move |t| {
+            // Overwriting an element is no new element: allowed at the limit.
+            assert!(!t.put_element(b"h", id, b"f0", b"again").unwrap());
+            assert!(t.ensure_room(Some(id), 0).is_ok());
+            assert!(t.ensure_room(None, 3).is_ok());
+            assert!(matches!(
+                t.ensure_room(None, 4),
+                Err(StorageError::CollectionFull { limit: 3 })
+            ));
+            t.put_element(b"h", id, b"f3", b"x")
+        })
+        .unwrap();
+    match refused {
+        Err(e @ StorageError::CollectionFull { limit: 3 }) => assert_eq!(
+            e.to_string(),
+            "ERR a hash or set may hold at most 3 elements"
+        ),
+        other => panic!("expected CollectionFull, got {other:?}"),
+    }
+    // After a delete there is room again; the refused element was never written.
+    store
+        .execute(move |t| {
+            assert!(t.delete_element(b"h", id, b"f1"));
+            assert!(t.put_element(b"h", id, b"f4", b"x").unwrap());
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open_with(dir.path(), opts).unwrap();
+    let all: BTreeSet<Vec<u8>> = store
+        .execute(move |t| t.elements(id))
+        .unwrap()
+        .into_iter()
+        .collect();
+    let want: BTreeSet<Vec<u8>> = [b"f0".to_vec(), b"f2".to_vec(), b"f4".to_vec()].into();
+    assert_eq!(all, want);
+    assert_eq!(kvs_storage::MAX_ELEMENTS, u32::MAX as usize);
+    assert_eq!(Options::default().max_collection_elements, (1u64 << 32) - 1);
 }

@@ -95,7 +95,7 @@ fn apply(store: &Store, model: &mut BTreeMap<Vec<u8>, Model>, op: &Op, step: usi
                         Some(Stored::Collection(m)) => m,
                         _ => t.create_collection(&k2, CollectionKind::Hash, None),
                     };
-                    t.put_element(&k2, m.id, &e2, &v2);
+                    t.put_element(&k2, m.id, &e2, &v2).unwrap();
                 })
                 .unwrap();
             match model
@@ -121,7 +121,7 @@ fn apply(store: &Store, model: &mut BTreeMap<Vec<u8>, Model>, op: &Op, step: usi
                         _ => t.create_collection(&k2, CollectionKind::Set, None),
                     };
                     if !t.has_element(m.id, &e2) {
-                        t.put_element(&k2, m.id, &e2, &[]);
+                        t.put_element(&k2, m.id, &e2, &[]).unwrap();
                     }
                 })
                 .unwrap();

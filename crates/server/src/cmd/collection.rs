@@ -7,6 +7,8 @@
 //! thread, while counting and listing a collection's elements needs the writer's view
 //! (`StorageCommand::ON_WRITER`).
 
+use std::collections::HashSet;
+
 use bytes::BytesMut;
 use kvs_storage::{CollectionKind, CollectionMeta, StorageError, Stored};
 
@@ -36,13 +38,33 @@ pub fn read_for_write(
 }
 
 /// The collection of `kind` at `key`, created empty if the key is absent; WRONGTYPE if it
-/// holds anything else.
-pub fn read_or_create(
+/// holds anything else. `adding` are the elements the command may add: if they would take the
+/// collection past its limit (2^32 − 1 elements) the command is refused here, before anything is
+/// written. The common case costs one comparison; only near the limit are the elements that
+/// are really new counted (an element already there or named twice adds nothing).
+pub fn read_or_create<'a>(
     txn: &mut dyn WriteDb,
     key: &[u8],
     kind: CollectionKind,
+    adding: impl Iterator<Item = &'a [u8]> + Clone,
 ) -> Result<CollectionMeta, StorageError> {
-    match read_for_write(txn, key, kind)? {
+    let found = read_for_write(txn, key, kind)?;
+    let id = found.as_ref().map(|m| m.id);
+    if txn.ensure_room(id, adding.clone().count()).is_err() {
+        let mut seen = HashSet::new();
+        let mut new = 0;
+        for e in adding {
+            let present = match id {
+                Some(id) => txn.has_element(id, e)?,
+                None => false,
+            };
+            if !present && seen.insert(e) {
+                new += 1;
+            }
+        }
+        txn.ensure_room(id, new)?;
+    }
+    match found {
         Some(m) => Ok(m),
         None => txn.create_collection(key, kind, None),
     }

@@ -72,6 +72,7 @@ impl StorageCommand for Copy {
             Some(Stored::Collection(m)) => {
                 // A new collection (a new id) with a copy of every element: O(N), as Redis'.
                 let elements = txn.elements(m.id);
+                txn.ensure_room(None, elements.len())?;
                 let copy = txn.create_collection(&self.to, m.kind, m.expire_at_ms)?;
                 for e in &elements {
                     let value = txn.element(m.id, e)?.unwrap_or_default();

@@ -12,6 +12,16 @@ use rand::seq::index;
 
 use super::WriteDb;
 
+/// A negative count asks for any number of repeats, and the reply is built in memory before it
+/// is sent: past this size it is dropped for an error rather than letting one small command
+/// take the server's memory (Redis itself stops only when an output-buffer limit closes the
+/// client, and by default normal clients have none).
+pub const MAX_REPLY_BYTES: usize = 1 << 30;
+
+/// The smallest a drawn element can add to a reply (`$0\r\n\r\n`): a count of repeats whose
+/// reply must pass [`MAX_REPLY_BYTES`] is refused before anything is built.
+pub const MIN_PICK_BYTES: usize = 6;
+
 /// Up to this many draws read their positions one by one; more list the collection once.
 const POSITIONAL_DRAWS: usize = 16;
 
@@ -55,13 +65,14 @@ pub fn distinct(txn: &mut dyn WriteDb, id: u64, size: usize, count: usize) -> Ve
 
 /// `count` independent draws from collection `id` (`size` elements): the same element may come
 /// more than once. Each is handed to `emit` as it is drawn (the caller encodes it): no list of
-/// copies is built for a large count.
+/// copies is built for a large count. `emit` returns `false` to stop early (a reply grown too
+/// big).
 pub fn with_repeats(
     txn: &mut dyn WriteDb,
     id: u64,
     size: usize,
     count: usize,
-    mut emit: impl FnMut(&[u8]),
+    mut emit: impl FnMut(&[u8]) -> bool,
 ) {
     if size == 0 {
         return;
@@ -69,8 +80,10 @@ pub fn with_repeats(
     let source = Source::for_draws(txn, id, count);
     let mut rng = rand::rng();
     for _ in 0..count {
-        if let Some(e) = source.at(txn, id, rng.random_range(0..size)) {
-            emit(&e);
+        if let Some(e) = source.at(txn, id, rng.random_range(0..size))
+            && !emit(&e)
+        {
+            return;
         }
     }
 }

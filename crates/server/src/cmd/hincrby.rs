@@ -55,7 +55,12 @@ impl StorageCommand for HIncrBy {
         _: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let h = collection::read_or_create(txn, &self.key, CollectionKind::Hash)?;
+        let h = collection::read_or_create(
+            txn,
+            &self.key,
+            CollectionKind::Hash,
+            std::iter::once(&self.field[..]),
+        )?;
         let old = txn.element(h.id, &self.field)?;
         match self.by {
             By::Int(by) => {

@@ -12,6 +12,7 @@ use rand::Rng;
 use rand::seq::index;
 
 use super::args::{ArgCursor, SYNTAX, int, is};
+use super::draw::{MAX_REPLY_BYTES, MIN_PICK_BYTES};
 use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::resp::{Proto, encode};
 
@@ -24,16 +25,6 @@ const COUNT_RANGE: &str =
 /// field list once. `element_at` is O(1) on a hash the current batch has not written, but walks
 /// the whole list when it has, so many single reads could cost O(size) each.
 const SINGLE_READS: usize = 64;
-
-/// A negative count asks for any number of repeats, and the reply is built in memory before it
-/// is sent: past this size it is dropped for an error rather than letting one small command
-/// take the server's memory (Redis itself stops only when an output-buffer limit closes the
-/// client, and by default normal clients have none).
-const MAX_REPLY_BYTES: usize = 1 << 30;
-
-/// The smallest a picked field can add to the reply (`$0\r\n\r\n`): a count whose reply must
-/// pass [`MAX_REPLY_BYTES`] is refused before anything is built.
-const MIN_PICK_BYTES: usize = 6;
 
 fn too_large() -> StorageError {
     fail(&format!(

@@ -59,7 +59,12 @@ impl StorageCommand for HSet {
         _: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let h = collection::read_or_create(txn, &self.key, CollectionKind::Hash)?;
+        let h = collection::read_or_create(
+            txn,
+            &self.key,
+            CollectionKind::Hash,
+            self.pairs.iter().step_by(2).map(|f| &f[..]),
+        )?;
         let mut created = 0;
         for pair in self.pairs.chunks_exact(2) {
             let (field, value) = (&pair[0], &pair[1]);

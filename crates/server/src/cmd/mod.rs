@@ -599,7 +599,7 @@ pub fn storage_error_text(e: &StorageError) -> std::borrow::Cow<'_, str> {
         StorageError::TooLarge { what, max, .. } => {
             format!("ERR {what} exceeds the maximum allowed size ({max} bytes)").into()
         }
-        StorageError::WrongType => e.to_string().into(),
+        StorageError::WrongType | StorageError::CollectionFull { .. } => e.to_string().into(),
         other => format!("ERR storage error: {other}").into(),
     }
 }

@@ -55,7 +55,12 @@ impl StorageCommand for SAdd {
                 }
             }
         } else {
-            let s = collection::read_or_create(txn, &self.key, CollectionKind::Set)?;
+            let s = collection::read_or_create(
+                txn,
+                &self.key,
+                CollectionKind::Set,
+                self.members.iter().map(|m| &m[..]),
+            )?;
             for m in &self.members {
                 if !txn.has_element(s.id, m)? {
                     n += i64::from(txn.put_element(&self.key, s.id, m, &[])?);

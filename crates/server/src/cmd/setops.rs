@@ -151,6 +151,7 @@ impl StorageCommand for SetOpStore {
     ) -> Result<(), StorageError> {
         // Computed in full before the destination is touched: it may be one of the inputs.
         let members = compute(txn, self.op, &self.keys, 0)?;
+        txn.ensure_room(None, members.len())?;
         if members.is_empty() {
             txn.delete(&self.dest)?;
         } else {

@@ -42,6 +42,14 @@ impl StorageCommand for SMove {
             encode::integer(out, i64::from(txn.has_element(src.id, &self.member)?));
             return Ok(());
         }
+        // A full destination refuses the move before the source loses the member.
+        let dst_has = match &dst {
+            Some(d) => txn.has_element(d.id, &self.member)?,
+            None => false,
+        };
+        if !dst_has {
+            txn.ensure_room(dst.as_ref().map(|d| d.id), 1)?;
+        }
         if !txn.delete_element(&self.src, src.id, &self.member)? {
             encode::integer(out, 0);
             return Ok(());
@@ -52,7 +60,7 @@ impl StorageCommand for SMove {
             None => txn.create_collection(&self.dst, CollectionKind::Set, None)?,
         };
         // Already there: nothing to write (SADD's rule), the move still counts.
-        if !txn.has_element(dst.id, &self.member)? {
+        if !dst_has {
             txn.put_element(&self.dst, dst.id, &self.member, &[])?;
         }
         encode::integer(out, 1);

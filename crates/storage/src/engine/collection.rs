@@ -127,6 +127,11 @@ pub(crate) fn split_element_key(key: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_be_bytes(id.try_into().ok()?), element))
 }
 
+/// The most elements one collection can hold, 2^32 − 1 (Redis' documented limit for a hash or
+/// set): [`Members`] numbers its elements with `u32` positions. `Txn::put_element` refuses a new
+/// element past it (or past the lower `Options::max_collection_elements`).
+pub const MAX_ELEMENTS: usize = u32::MAX as usize;
+
 /// The elements of one collection, as the writer keeps them: their bytes back to back in one
 /// arena, a span per element (for draws by position and for enumeration), and a table of
 /// positions (for membership). One allocation per collection rather than per element: an
@@ -238,11 +243,20 @@ impl Members {
     }
 
     /// Adds `element`; false if it was there.
+    /// A collection already holding [`MAX_ELEMENTS`] takes nothing more (false):
+    /// `Txn::put_element` refuses such an element before it is written, so this never happens
+    /// to a committed record.
     pub fn insert(&mut self, element: &[u8]) -> bool {
         if self.contains(element) {
             return false;
         }
-        let i = self.starts.len() as u32;
+        let Some(i) = u32::try_from(self.starts.len())
+            .ok()
+            .filter(|&i| (i as usize) < MAX_ELEMENTS)
+        else {
+            debug_assert!(false, "Txn::put_element keeps a collection within MAX_ELEMENTS");
+            return false;
+        };
         self.starts.push(self.arena.len() as u64);
         self.lens.push(element.len() as u32);
         self.arena.extend_from_slice(element);

@@ -57,6 +57,11 @@ pub struct Options {
     /// The dead bytes the active file must hold before it is sealed early (Redis'
     /// `auto-aof-rewrite-min-size`, Bitcask's `dead_bytes_merge_trigger`). Default 8 MiB.
     pub seal_dead_bytes: u64,
+    /// The most elements one hash or set may hold: [`MAX_ELEMENTS`](crate::MAX_ELEMENTS)
+    /// (2^32 − 1, Redis' documented limit), which is also the most this build can hold (the
+    /// writer's element positions are 32-bit); larger values are taken as that. Lower it to bound
+    /// what one collection can cost the writer's memory, or to test the limit.
+    pub max_collection_elements: u64,
     /// How often the compactor looks for files past the threshold (it also runs on request).
     /// `None` disables automatic compaction. Default 10 s.
     pub compaction_interval: Option<Duration>,
@@ -109,6 +114,7 @@ impl Default for Options {
             compaction_threshold: 0.5,
             seal_dead_ratio: 0.5,
             seal_dead_bytes: 8 << 20,
+            max_collection_elements: crate::collection::MAX_ELEMENTS as u64,
             compaction_interval: Some(Duration::from_secs(10)),
             completion_scope: None,
         }

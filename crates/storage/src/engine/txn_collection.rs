@@ -7,11 +7,12 @@
 //! batch's changes ([`Batch::count_change`](crate::batch::Batch::count_change)) to the writer's
 //! committed [`Members`](crate::collection::Members).
 
+use crate::collection::MAX_ELEMENTS;
 use crate::collection::{
     CollectionKind, CollectionMeta, CollectionShape, Members, Stored, element_key, encode_meta,
     split_element_key,
 };
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::format::RecordKind;
 use crate::reader::Value;
 use crate::shared::stored;
@@ -123,16 +124,44 @@ impl Txn<'_> {
     }
 
     /// Sets `element` of the collection `id` held by `key` to `value` (empty for a set
-    /// member); `true` if it is new. Touches `key`'s watchers.
-    pub fn put_element(&mut self, key: &[u8], id: u64, element: &[u8], value: &[u8]) -> bool {
+    /// member); `true` if it is new. Touches `key`'s watchers. A new element past the
+    /// collection limit is [`StorageError::CollectionFull`], and nothing is written.
+    pub fn put_element(
+        &mut self,
+        key: &[u8],
+        id: u64,
+        element: &[u8],
+        value: &[u8],
+    ) -> Result<bool> {
         let new = !self.has_element(id, element);
+        if new {
+            self.ensure_room(Some(id), 1)?;
+        }
         self.watches.touch(key, false);
         let ek = element_key(id, element);
         self.push_kind(&ek, value, None, false, RecordKind::Element);
         if new {
             self.batch.adjust_count(id, 1);
         }
-        new
+        Ok(new)
+    }
+
+    /// Fails with [`StorageError::CollectionFull`] unless collection `id` (`None`: one not yet
+    /// created) can take `adding` more elements (`Options::max_collection_elements`, at most
+    /// [`MAX_ELEMENTS`]). A command that adds several calls it first with its most, so it is
+    /// refused whole rather than written in part.
+    pub fn ensure_room(&self, id: Option<u64>, adding: usize) -> Result<()> {
+        let limit = self
+            .shared
+            .opts
+            .max_collection_elements
+            .min(MAX_ELEMENTS as u64);
+        let now = id.map_or(0, |id| self.element_count(id)) as u64;
+        let after = now.saturating_add(adding as u64);
+        if after > limit {
+            return Err(StorageError::CollectionFull { limit });
+        }
+        Ok(())
     }
 
     /// Removes `element` from the collection `id` held by `key`; `false` if it was not there
