@@ -48,6 +48,11 @@ pub trait Db {
     fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
         let _ = keys;
     }
+    /// [`prefetch`](Db::prefetch) for lookups of `elements` of the collection at `key` (absent
+    /// or not a collection: nothing). A hint; by default it does nothing.
+    fn prefetch_elements(&mut self, key: &[u8], elements: &mut dyn Iterator<Item = &[u8]>) {
+        let _ = (key, elements);
+    }
     /// A read lookup of a key found (`true`) or not, as Redis counts them in
     /// `keyspace_hits`/`keyspace_misses` (`lookupKeyRead`: read commands, and the reads of
     /// GETSET, GETDEL, GETEX). Counted by the [`Counted`] view a batch runs through; ignored by
@@ -156,6 +161,11 @@ impl Db for Reader<'_> {
     fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
         Reader::prefetch(self, keys);
     }
+    fn prefetch_elements(&mut self, key: &[u8], elements: &mut dyn Iterator<Item = &[u8]>) {
+        if let Ok(Some(Stored::Collection(m))) = Reader::lookup(self, key) {
+            Reader::prefetch_elements(self, m.id, elements);
+        }
+    }
 }
 
 impl Db for Txn<'_> {
@@ -188,6 +198,11 @@ impl Db for Txn<'_> {
     fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
         // The committed state's memory: what the batch overlay lacks is read from there.
         self.reader().prefetch(keys);
+    }
+    fn prefetch_elements(&mut self, key: &[u8], elements: &mut dyn Iterator<Item = &[u8]>) {
+        if let Ok(Some(Stored::Collection(m))) = Txn::lookup(self, key) {
+            self.reader().prefetch_elements(m.id, elements);
+        }
     }
 }
 
@@ -320,6 +335,9 @@ macro_rules! forward_db {
         }
         fn prefetch(&mut self, keys: &mut dyn Iterator<Item = &[u8]>) {
             self.inner.prefetch(keys)
+        }
+        fn prefetch_elements(&mut self, key: &[u8], elements: &mut dyn Iterator<Item = &[u8]>) {
+            self.inner.prefetch_elements(key, elements)
         }
         fn lookup(&mut self, key: &[u8]) -> Result<Option<Stored>, StorageError> {
             self.inner.lookup(key)

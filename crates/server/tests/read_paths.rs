@@ -48,6 +48,39 @@ fn session(tweak: impl FnOnce(&mut Config)) -> Vec<u8> {
         ]);
         script.push(vec!["TYPE".into(), "k1".into()]);
         script.push(vec!["TTL".into(), "ttl".into()]);
+        // Reads of a hash's fields and a set's members by name run where GETs do (on the
+        // looper when no record can block: a 20 KiB field sends HMGET to a reader).
+        let (f, m) = (format!("v{i}"), format!("m{i}"));
+        script.push(vec![
+            "HSET".into(),
+            "h".into(),
+            "f".into(),
+            f.clone(),
+            "bigf".into(),
+            big.clone(),
+        ]);
+        script.push(vec!["HGET".into(), "h".into(), "f".into()]);
+        script.push(vec![
+            "HMGET".into(),
+            "h".into(),
+            "f".into(),
+            "nope".into(),
+            "bigf".into(),
+        ]);
+        script.push(vec!["HEXISTS".into(), "h".into(), "f".into()]);
+        script.push(vec!["HSTRLEN".into(), "h".into(), "bigf".into()]);
+        script.push(vec!["SADD".into(), "s".into(), m.clone()]);
+        script.push(vec!["SISMEMBER".into(), "s".into(), m.clone()]);
+        script.push(vec![
+            "SMISMEMBER".into(),
+            "s".into(),
+            m.clone(),
+            "nope".into(),
+        ]);
+        script.push(vec!["HGET".into(), "k1".into(), "f".into()]);
+        script.push(vec!["DEL".into(), "h".into(), "s".into()]);
+        script.push(vec!["HGET".into(), "h".into(), "f".into()]);
+        script.push(vec!["SISMEMBER".into(), "s".into(), m]);
         script.push(vec!["DEL".into(), "k1".into()]);
         script.push(vec!["GET".into(), "k1".into()]);
         script.push(vec!["DBSIZE".into()]);
@@ -79,7 +112,8 @@ fn session(tweak: impl FnOnce(&mut Config)) -> Vec<u8> {
     raw.read_until(|got| count_replies(got) >= replies)
 }
 
-/// Top-level RESP2 replies in `buf` (simple, error, integer, bulk; arrays of bulks).
+/// Top-level RESP2 replies in `buf` (simple, error, integer, bulk; arrays of bulks and
+/// integers).
 fn count_replies(buf: &[u8]) -> usize {
     let mut n = 0;
     let mut i = 0;
@@ -102,7 +136,11 @@ fn count_replies(buf: &[u8]) -> usize {
             b'*' => line(i).and_then(|(mut j, head)| {
                 let k: i64 = std::str::from_utf8(&head[1..]).ok()?.parse().ok()?;
                 for _ in 0..k.max(0) {
-                    j = bulk(j)?;
+                    // Bulks, or integers (SMISMEMBER).
+                    j = match buf.get(j)? {
+                        b'$' => bulk(j)?,
+                        _ => line(j)?.0,
+                    };
                 }
                 Some(j)
             }),
@@ -131,6 +169,13 @@ fn every_read_path_gives_the_same_replies_in_order() {
     );
     let s = String::from_utf8_lossy(&default);
     assert!(s.contains("$2\r\nv7\r\n"), "a GET saw the SET before it");
+    // HMGET h f nope bigf right behind `HSET h f v7 bigf <20 KiB>`.
+    assert!(
+        s.contains("*3\r\n$2\r\nv7\r\n$-1\r\n$20480\r\n"),
+        "an HMGET saw the HSET before it"
+    );
+    assert!(s.contains("*2\r\n:1\r\n:0\r\n"), "SMISMEMBER saw the SADD");
+    assert!(s.contains("WRONGTYPE"), "HGET of a string");
     // KEYS right behind `SET new7` and `DEL ttl` (it runs on the writer, in their batch).
     assert!(
         s.contains("*2\r\n$3\r\nbig\r\n$4\r\nnew7\r\n"),

@@ -4,7 +4,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
-use super::{Cmd, StorageCommand, WriteDb, collection};
+use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection};
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -49,5 +49,9 @@ impl StorageCommand for HDel {
 
     fn key_read_by_write(&self) -> Option<&Bytes> {
         Some(&self.key)
+    }
+
+    fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+        Some(ElementReads::of(&self.key, &self.fields, false))
     }
 }

@@ -7,7 +7,7 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, NOT_FLOAT, parse_i64};
 use super::long_double::LongDouble;
-use super::{Cmd, StorageCommand, WriteDb, collection, fail};
+use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection, fail};
 use crate::resp::{Proto, encode};
 
 /// The increment.
@@ -98,5 +98,13 @@ impl StorageCommand for HIncrBy {
 
     fn key_read_by_write(&self) -> Option<&Bytes> {
         Some(&self.key)
+    }
+
+    fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+        Some(ElementReads::of(
+            &self.key,
+            std::slice::from_ref(&self.field),
+            true,
+        ))
     }
 }

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, wrong_arity};
-use super::{Cmd, StorageCommand, WriteDb, collection};
+use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection};
 use crate::resp::{Proto, encode};
 
 /// Which of the three.
@@ -82,5 +82,14 @@ impl StorageCommand for HSet {
 
     fn key_read_by_write(&self) -> Option<&Bytes> {
         Some(&self.key)
+    }
+
+    fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+        Some(ElementReads {
+            key: &self.key,
+            args: &self.pairs,
+            step: 2,
+            values: false,
+        })
     }
 }

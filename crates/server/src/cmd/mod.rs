@@ -48,6 +48,7 @@ mod mget;
 mod mset;
 mod multi;
 mod object;
+mod prefetch;
 mod randomkey;
 mod rename;
 mod sadd;
@@ -79,6 +80,7 @@ use crate::resp::{Proto, encode};
 pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
+pub use prefetch::{prefetch_reads, prefetch_writes};
 
 /// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader
 /// thread, on the looper when it cannot block, or on the writer behind a write of its
@@ -122,9 +124,61 @@ pub trait StorageCommand: std::fmt::Debug + Send {
         None
     }
 
+    /// [`Cmd::looked_up_elements`]: the elements a read looks up by name in one collection,
+    /// if that is all it does.
+    fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
+        None
+    }
+
     /// [`Cmd::key_read_by_write`]: the key a write reads before it writes.
     fn key_read_by_write(&self) -> Option<&Bytes> {
         None
+    }
+
+    /// [`Cmd::elements_read_by_write`]: the elements of one collection a write looks up
+    /// before it writes (HSET, SADD...: is each one new?).
+    fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+        None
+    }
+}
+
+/// What a read of a collection's elements by name looks up (HGET, HMGET, HEXISTS, HSTRLEN,
+/// SISMEMBER, SMISMEMBER): the collection's key, the elements, and whether it reads their
+/// values (records) or only asks whether they are there (the element index alone). Like
+/// [`Cmd::looked_up_keys`], it lets the looper answer the read itself when none of it can
+/// block (`session::placement`).
+#[derive(Debug, Clone, Copy)]
+pub struct ElementReads<'a> {
+    /// The collection's key.
+    pub key: &'a Bytes,
+    /// The elements read: every `step`-th of these arguments, from the first.
+    pub args: &'a [Bytes],
+    /// 1 for a list of elements (HMGET's fields, SADD's members), 2 for field-value pairs
+    /// (HSET's).
+    pub step: usize,
+    /// Whether their records are read (HGET), not only the element index (SISMEMBER).
+    pub values: bool,
+}
+
+impl<'a> ElementReads<'a> {
+    /// Reads of every one of `elements`.
+    pub fn of(key: &'a Bytes, elements: &'a [Bytes], values: bool) -> ElementReads<'a> {
+        ElementReads {
+            key,
+            args: elements,
+            step: 1,
+            values,
+        }
+    }
+
+    /// The elements.
+    pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.args.iter().step_by(self.step.max(1)).map(|e| &e[..])
+    }
+
+    /// How many elements.
+    pub fn count(&self) -> usize {
+        self.args.len().div_ceil(self.step.max(1))
     }
 }
 
@@ -194,6 +248,18 @@ macro_rules! storage_commands {
             pub fn looked_up_keys(&self) -> Option<&[Bytes]> {
                 match self {
                     $(StorageCmd::$ty(c) => c.looked_up_keys(),)*
+                }
+            }
+            /// [`StorageCommand::looked_up_elements`].
+            pub fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
+                match self {
+                    $(StorageCmd::$ty(c) => c.looked_up_elements(),)*
+                }
+            }
+            /// [`StorageCommand::elements_read_by_write`].
+            pub fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+                match self {
+                    $(StorageCmd::$ty(c) => c.elements_read_by_write(),)*
                 }
             }
             /// [`StorageCommand::key_read_by_write`].
@@ -321,11 +387,30 @@ impl Cmd {
         }
     }
 
+    /// The elements a read looks up by name in one collection, if that is all it does (HGET,
+    /// HMGET, HEXISTS, HSTRLEN, SISMEMBER, SMISMEMBER): such a read, too, may run on the
+    /// looper when none of its records can block. `None` for everything else.
+    pub fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
+        match self {
+            Cmd::Storage(c) => c.looked_up_elements(),
+            _ => None,
+        }
+    }
+
     /// The key a write command reads before it writes (INCR's counter, APPEND's string...), for
     /// the writer to prefetch a batch's keys (see [`prefetch_reads`]); `None` for the rest.
     pub fn key_read_by_write(&self) -> Option<&Bytes> {
         match self {
             Cmd::Storage(c) => c.key_read_by_write(),
+            _ => None,
+        }
+    }
+
+    /// The elements of one collection a write command looks up before it writes (HSET, SADD,
+    /// SREM, HDEL...), for the writer to prefetch them (see [`prefetch_writes`]).
+    pub fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+        match self {
+            Cmd::Storage(c) => c.elements_read_by_write(),
             _ => None,
         }
     }
@@ -515,37 +600,6 @@ pub fn exec_local(cmd: Cmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             encode::error(out, "ERR internal error: storage command routed locally");
             After::Continue
         }
-    }
-}
-
-/// Before a batch of reads runs on `db`: starts loading the memory their keys' lookups will
-/// touch (`Db::prefetch`), so the batch waits for memory about once instead of for each key in
-/// turn. Only for batches of several keys: one key gains nothing from it.
-pub fn prefetch_reads(cmds: &[Cmd], db: &mut dyn Db) {
-    let mut keys = cmds
-        .iter()
-        .filter_map(Cmd::looked_up_keys)
-        .flatten()
-        .map(|k| &k[..]);
-    if cmds.len() > 1
-        || cmds
-            .first()
-            .and_then(Cmd::looked_up_keys)
-            .is_some_and(|k| k.len() > 1)
-    {
-        db.prefetch(&mut keys);
-    }
-}
-
-/// Before a batch of writes runs in `txn`: [`prefetch_reads`] for the keys its commands read
-/// before they write ([`Cmd::key_read_by_write`]: INCR and friends).
-pub fn prefetch_writes(cmds: &[Cmd], txn: &mut dyn WriteDb) {
-    if cmds.len() > 1 {
-        let mut keys = cmds
-            .iter()
-            .filter_map(Cmd::key_read_by_write)
-            .map(|k| &k[..]);
-        txn.prefetch(&mut keys);
     }
 }
 

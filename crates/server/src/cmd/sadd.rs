@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
-use super::{Cmd, StorageCommand, WriteDb, collection};
+use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection};
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -73,5 +73,9 @@ impl StorageCommand for SAdd {
 
     fn key_read_by_write(&self) -> Option<&Bytes> {
         Some(&self.key)
+    }
+
+    fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
+        Some(ElementReads::of(&self.key, &self.members, false))
     }
 }

@@ -5,7 +5,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
-use super::{Cmd, Db, StorageCommand, collection};
+use super::{Cmd, Db, ElementReads, StorageCommand, collection};
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -54,5 +54,9 @@ impl StorageCommand for SIsMember {
             encode::integer(out, i64::from(is));
         }
         Ok(())
+    }
+
+    fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
+        Some(ElementReads::of(&self.key, &self.members, false))
     }
 }

@@ -75,6 +75,14 @@ impl Engine for KvsEngine {
         }
         true
     }
+    fn elements_read_without_blocking(&self, reads: &crate::cmd::ElementReads<'_>) -> bool {
+        self.store.reader().elements_read_without_blocking(
+            reads.key,
+            &mut reads.elements(),
+            reads.values,
+            LOOPER_READ_MAX,
+        )
+    }
 }
 
 /// The largest record a looper reads itself (storage-engine §11.3): copying a bigger value

@@ -69,4 +69,10 @@ pub trait Engine: Send + Sync {
         let _ = keys;
         false
     }
+    /// [`reads_without_blocking`](Self::reads_without_blocking) for a read of a collection's
+    /// elements by name ([`ElementReads`](crate::cmd::ElementReads): HGET, SISMEMBER...).
+    fn elements_read_without_blocking(&self, reads: &crate::cmd::ElementReads<'_>) -> bool {
+        let _ = reads;
+        false
+    }
 }

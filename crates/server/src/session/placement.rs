@@ -21,9 +21,11 @@ use crate::ctx::ServerCtx;
 const MAX_KEYS: usize = 8;
 
 /// Whether the looper answers read batch `b` itself: always under `--inline-reads`, never under
-/// `--reads-on-readers`, and by default when every command only looks up keys, at most
-/// [`MAX_KEYS`] of them, and the engine says none of their records can block
-/// (`Engine::reads_without_blocking`; storage-engine §11.3).
+/// `--reads-on-readers`, and by default when every command only looks up keys (GET, MGET...)
+/// or a collection's elements by name (HGET, SISMEMBER...), at most [`MAX_KEYS`] lookups in
+/// all, and the engine says none of their records can block
+/// (`Engine::reads_without_blocking`, `Engine::elements_read_without_blocking`;
+/// storage-engine §11.3).
 pub(super) fn answer_on_looper(ctx: &ServerCtx, b: &Batch) -> bool {
     let config = &ctx.config;
     if config.inline_reads {
@@ -35,19 +37,29 @@ pub(super) fn answer_on_looper(ctx: &ServerCtx, b: &Batch) -> bool {
     if config.reads_on_readers {
         return false;
     }
+    // Count first (cheap), then ask the engine: a batch too big for the looper is sent on
+    // without a residency check.
     let mut n = 0;
     for c in cmds {
-        let Some(k) = c.looked_up_keys() else {
-            return false;
+        n += match (c.looked_up_keys(), c.looked_up_elements()) {
+            (Some(keys), _) => keys.len(),
+            (None, Some(e)) => 1 + e.count(),
+            (None, None) => return false,
         };
-        n += k.len();
         if n > MAX_KEYS {
             return false;
         }
     }
-    let mut keys = cmds
-        .iter()
-        .flat_map(|c| c.looked_up_keys().unwrap_or_default())
-        .map(|k| &k[..]);
-    ctx.engine.reads_without_blocking(&mut keys)
+    let engine = &ctx.engine;
+    cmds.iter().all(|c| match c.looked_up_elements() {
+        Some(e) => engine.elements_read_without_blocking(&e),
+        None => {
+            let mut keys = c
+                .looked_up_keys()
+                .unwrap_or_default()
+                .iter()
+                .map(|k| &k[..]);
+            engine.reads_without_blocking(&mut keys)
+        }
+    })
 }

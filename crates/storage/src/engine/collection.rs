@@ -254,7 +254,10 @@ impl Members {
             .ok()
             .filter(|&i| (i as usize) < MAX_ELEMENTS)
         else {
-            debug_assert!(false, "Txn::put_element keeps a collection within MAX_ELEMENTS");
+            debug_assert!(
+                false,
+                "Txn::put_element keeps a collection within MAX_ELEMENTS"
+            );
             return false;
         };
         self.starts.push(self.arena.len() as u64);
@@ -380,13 +383,17 @@ impl Collections {
     }
 
     /// A committed element record of `id`: `element` was added or replaced (with a value of
-    /// `value_len` bytes), or deleted.
+    /// `value_len` bytes), or deleted. `existed`: the element index had an entry for it before
+    /// (the index and the member lists hold the same elements of a live collection), so a
+    /// replaced value leaves the list alone — no probe of its table for an HSET that
+    /// overwrites a field.
     pub(crate) fn element_committed(
         &mut self,
         id: u64,
         element: &[u8],
         value_len: usize,
         deleted: bool,
+        existed: bool,
     ) {
         if deleted {
             if let Some(m) = self.members.get_mut(&id) {
@@ -397,7 +404,10 @@ impl Collections {
             }
         } else {
             let m = self.members.entry(id).or_default();
-            m.insert(element);
+            if !existed {
+                m.insert(element);
+            }
+            debug_assert!(m.contains(element), "element index and member list differ");
             m.note(element, value_len);
         }
     }
@@ -489,7 +499,7 @@ mod tests {
         let mut c = Collections::default();
         c.key_now_holds(b"s", 1);
         for e in [&b"1"[..], b"-2", b"30"] {
-            c.element_committed(1, e, 0, false);
+            c.element_committed(1, e, 0, false, false);
         }
         let shape = |c: &Collections| c.members(1).map(Members::shape).unwrap_or_default();
         assert_eq!(
@@ -500,8 +510,8 @@ mod tests {
                 non_integer: false
             }
         );
-        c.element_committed(1, b"word", 100, false);
-        c.element_committed(1, b"word", 0, true);
+        c.element_committed(1, b"word", 100, false, false);
+        c.element_committed(1, b"word", 0, true, true);
         // Gone, but remembered: Redis' set stays a hashtable.
         assert_eq!(
             shape(&c),
@@ -548,8 +558,8 @@ mod tests {
     fn a_renamed_collection_lives_a_deleted_one_is_dropped() {
         let mut c = Collections::default();
         c.key_now_holds(b"a", 7);
-        c.element_committed(7, b"f1", 0, false);
-        c.element_committed(7, b"f2", 0, false);
+        c.element_committed(7, b"f1", 0, false, false);
+        c.element_committed(7, b"f2", 0, false, false);
         // RENAME a b: b's metadata with id 7, then a's delete.
         c.key_now_holds(b"b", 7);
         c.key_now_plain(b"a");
@@ -565,7 +575,7 @@ mod tests {
         assert!(!c.has_doomed() && c.members(7).is_none());
         // Overwritten by a new collection: the old id dies.
         c.key_now_holds(b"k", 8);
-        c.element_committed(8, b"x", 0, false);
+        c.element_committed(8, b"x", 0, false, false);
         c.key_now_holds(b"k", 9);
         assert_eq!(c.drop_some(10), vec![element_key(8, b"x")]);
         assert_eq!(c.len(), 1);

@@ -54,6 +54,13 @@ impl Reader<'_> {
         self.shared.prefetch(keys);
     }
 
+    /// [`prefetch`](Self::prefetch) for reads of `elements` of collection `id` (HGET, SADD's
+    /// membership tests...): their element-index buckets and runs, and their records' first
+    /// bytes. A hint only, as `prefetch`.
+    pub fn prefetch_elements(&self, id: u64, elements: &mut dyn Iterator<Item = &[u8]>) {
+        self.shared.prefetch_elements(id, elements);
+    }
+
     /// The value of `key` with its expiry.
     pub fn get_value(&self, key: &[u8]) -> Result<Option<Value>> {
         self.shared.read(key)
@@ -136,20 +143,61 @@ impl Reader<'_> {
     /// answer on its own thread only the reads that cannot stall its other connections, and to
     /// send the rest to the reader threads.
     pub fn reads_without_blocking(&self, key: &[u8], max_len: usize) -> bool {
-        let Some(e) = self.shared.index.get(key) else {
+        match self.shared.index.get(key) {
+            None => true,
+            Some(e) => self.resident(e.fid, e.offset, e.len, max_len),
+        }
+    }
+
+    /// [`reads_without_blocking`](Self::reads_without_blocking) for a read of `elements` of
+    /// the collection at `key` (HGET, HMGET, SISMEMBER...): `key`'s record (its metadata) can
+    /// be read without waiting, and — when `values` is set, for reads of a field's value —
+    /// every element's record too. A membership test needs only the element index. Reads the
+    /// metadata record (resident by then) for the collection's id. Lock-free, no I/O.
+    pub fn elements_read_without_blocking(
+        &self,
+        key: &[u8],
+        elements: &mut dyn Iterator<Item = &[u8]>,
+        values: bool,
+        max_len: usize,
+    ) -> bool {
+        if !self.reads_without_blocking(key, max_len) {
+            return false;
+        }
+        if !values {
             return true;
+        }
+        let id = match self.shared.read_stored(key) {
+            Ok(Some(Stored::Collection(m))) => m.id,
+            // Absent, a string (WRONGTYPE), expired: the read looks no element up.
+            Ok(_) => return true,
+            Err(_) => return false,
         };
-        if e.len as usize > max_len {
+        for element in elements {
+            let key = crate::collection::element_key(id, element);
+            if let Some(e) = self.shared.elements.get(&key)
+                && !self.resident(e.fid, e.offset, e.len, max_len)
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether the record at (`fid`, `offset`, `len`) is at most `max_len` bytes and in memory:
+    /// in the active file, or in resident pages of a sealed one.
+    fn resident(&self, fid: crate::Fid, offset: u64, len: u32, max_len: usize) -> bool {
+        if len as usize > max_len {
             return false;
         }
         let files = self.shared.files.load();
-        if e.fid == files.active.fid {
+        if fid == files.active.fid {
             return true;
         }
         files
             .sealed
-            .get(&e.fid)
-            .is_some_and(|f| f.is_resident(e.offset, e.len as usize))
+            .get(&fid)
+            .is_some_and(|f| f.is_resident(offset, len as usize))
     }
 
     /// Number of keys, including expired keys not collected yet (like Redis' DBSIZE).

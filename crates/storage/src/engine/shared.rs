@@ -186,24 +186,35 @@ impl Shared {
     /// find their memory in cache: without it every GET of a batch waited for three misses in
     /// turn (storage-engine §11.3). A hint only: never blocks, changes nothing.
     pub(crate) fn prefetch(&self, keys: &mut dyn Iterator<Item = &[u8]>) {
+        self.prefetch_in(&self.index, keys);
+    }
+
+    /// [`prefetch`](Self::prefetch) for element `elements` of collection `id`, in the element
+    /// index.
+    pub(crate) fn prefetch_elements(&self, id: u64, elements: &mut dyn Iterator<Item = &[u8]>) {
+        let keys: Vec<Vec<u8>> = elements.map(|e| element_key(id, e)).collect();
+        self.prefetch_in(&self.elements, &mut keys.iter().map(|k| &k[..]));
+    }
+
+    fn prefetch_in(&self, index: &Index, keys: &mut dyn Iterator<Item = &[u8]>) {
         let files = self.files.load();
         let mut group: [(&[u8], Option<KeyHash>); PREFETCH_GROUP] = [(&[], None); PREFETCH_GROUP];
         loop {
             let mut n = 0;
             for (slot, key) in group.iter_mut().zip(&mut *keys) {
-                let h = self.index.hash(key);
-                self.index.prefetch(h, PrefetchStage::Bucket);
+                let h = index.hash(key);
+                index.prefetch(h, PrefetchStage::Bucket);
                 *slot = (key, Some(h));
                 n += 1;
             }
             let taken = group.get(..n).unwrap_or_default();
             for (_, h) in taken {
                 if let Some(h) = h {
-                    self.index.prefetch(*h, PrefetchStage::Run);
+                    index.prefetch(*h, PrefetchStage::Run);
                 }
             }
             for (key, h) in taken {
-                if let Some(e) = h.and_then(|h| self.index.get_hashed(key, h)) {
+                if let Some(e) = h.and_then(|h| index.get_hashed(key, h)) {
                     files.prefetch(&e);
                 }
             }

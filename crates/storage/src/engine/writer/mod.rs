@@ -527,8 +527,13 @@ impl Writer {
             match p.kind {
                 RecordKind::Element => {
                     if let Some((id, element)) = split_element_key(key) {
-                        self.collections
-                            .element_committed(id, element, value.len(), p.tombstone);
+                        self.collections.element_committed(
+                            id,
+                            element,
+                            value.len(),
+                            p.tombstone,
+                            old.is_some(),
+                        );
                     }
                     continue; // elements have no expiry of their own
                 }

@@ -272,7 +272,7 @@ fn build_collections(
         Some((id, element)) if c.is_live(id) => {
             // An element record has no expiry: its value is what follows the fixed part and key.
             let value_len = (e.len as usize).saturating_sub(RECORD_FIXED_LEN + key.len());
-            c.element_committed(id, element, value_len, false)
+            c.element_committed(id, element, value_len, false, false)
         }
         _ => dead.push(key.to_vec()),
     });
