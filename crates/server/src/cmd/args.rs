@@ -86,6 +86,33 @@ pub fn is(arg: &Bytes, name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
 }
 
+/// A SCAN, HSCAN or SSCAN cursor as Redis reads one (`parseScanCursorOrReply`): `strtoul(arg, &end, 10)` over the argument up to its first
+/// NUL byte, valid if it does not start with white space, `end` is the end and it did not
+/// overflow. So an empty argument is cursor 0, a sign is allowed and `-n` wraps around as
+/// `strtoul` does.
+pub fn parse_scan_cursor(arg: &[u8]) -> Option<u64> {
+    let s = &arg[..memchr::memchr(0, arg).unwrap_or(arg.len())];
+    let Some(&first) = s.first() else {
+        return Some(0);
+    };
+    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        return None;
+    }
+    let (negative, digits) = match first {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for d in digits {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(if negative { n.wrapping_neg() } else { n })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,10 @@
 
 use std::collections::HashSet;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, CollectionMeta, StorageError, Stored};
 
+use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::{Db, WriteDb};
 use crate::resp::{Proto, encode};
 
@@ -100,4 +101,31 @@ pub fn set_reply(out: &mut BytesMut, members: &[Vec<u8>], proto: Proto) {
     for m in members {
         encode::bulk(out, m);
     }
+}
+
+/// The options of HSCAN and SSCAN (`scanGenericCommand`'s option loop for a key's collection):
+/// `COUNT n` (an integer, 1 or more) and `MATCH pattern`, any number of times, the last one
+/// winning; anything else, `TYPE` included (SCAN's alone) or an option without its value, is a
+/// syntax error. Returns the MATCH pattern (`None`: every element; `*` is dropped, as Redis
+/// does) or Redis' error text. COUNT is checked and then unused: it only bounds how much a call
+/// returns, and one call returns everything.
+pub fn scan_options(options: &[Bytes]) -> Result<Option<&Bytes>, &'static str> {
+    let mut pattern = None;
+    let mut rest = options;
+    while let [opt, tail @ ..] = rest {
+        match tail {
+            [v, tail @ ..] if is(opt, "COUNT") => {
+                if parse_i64(v).ok_or(NOT_INTEGER)? < 1 {
+                    return Err(SYNTAX);
+                }
+                rest = tail;
+            }
+            [v, tail @ ..] if is(opt, "MATCH") => {
+                pattern = (v.as_ref() != b"*").then_some(v);
+                rest = tail;
+            }
+            _ => return Err(SYNTAX),
+        }
+    }
+    Ok(pattern)
 }

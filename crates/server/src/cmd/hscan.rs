@@ -9,7 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
-use super::args::{ArgCursor, SYNTAX, int, is};
+use super::args::{ArgCursor, parse_scan_cursor};
 use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
@@ -30,10 +30,10 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let key = a.next_bytes()?;
     // The cursor is checked first, before the key is looked up (`hscanCommand`). Its value
     // does not matter here: every call returns the whole hash.
-    parse_cursor(&a.next_bytes()?).ok_or_else(|| "ERR invalid cursor".to_string())?;
-    let (pattern, options_error) = match parse_options(a.remaining()) {
-        Ok(pattern) => (pattern, None),
-        Err(e) => (None, Some(e)),
+    parse_scan_cursor(&a.next_bytes()?).ok_or_else(|| "ERR invalid cursor".to_string())?;
+    let (pattern, options_error) = match collection::scan_options(a.remaining()) {
+        Ok(pattern) => (pattern.cloned(), None),
+        Err(e) => (None, Some(e.to_string())),
     };
     Ok(HScan {
         key,
@@ -41,59 +41,6 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         options_error,
     }
     .into())
-}
-
-/// `scanGenericCommand`'s option loop for a key's collection: `COUNT n` (an integer, 1 or
-/// more) and `MATCH pattern`, any number of times, the last one winning; anything else, `TYPE`
-/// included (SCAN's alone) or an option without its value, is a syntax error. COUNT is checked
-/// and then unused: it only bounds how much a call returns, and one call returns everything.
-fn parse_options(mut opts: &[Bytes]) -> Result<Option<Bytes>, String> {
-    let mut pattern = None;
-    while let [opt, value, rest @ ..] = opts {
-        if is(opt, "COUNT") {
-            if int(value)? < 1 {
-                return Err(SYNTAX.into());
-            }
-        } else if is(opt, "MATCH") {
-            pattern = (value.as_ref() != b"*").then(|| value.clone());
-        } else {
-            return Err(SYNTAX.into());
-        }
-        opts = rest;
-    }
-    if !opts.is_empty() {
-        return Err(SYNTAX.into());
-    }
-    Ok(pattern)
-}
-
-/// A cursor as Redis reads one (`parseScanCursorOrReply`): C's `strtoul` in base 10, which
-/// takes an optional sign (a negative cursor wraps around, `-1` is 2^64 - 1) and stops at the
-/// first NUL byte (Redis then sees the end of the string), refused when it starts with a
-/// space, has anything after the digits or overflows. An empty string is cursor 0, as `strtoul`
-/// reads no digits and stops at the terminating NUL.
-pub fn parse_cursor(b: &[u8]) -> Option<u64> {
-    let b = &b[..memchr::memchr(0, b).unwrap_or(b.len())];
-    if b.is_empty() {
-        return Some(0);
-    }
-    let (negative, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        b'+' => (false, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() {
-        // No digits after a sign: `strtoul` leaves the end pointer at the sign.
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if negative { n.wrapping_neg() } else { n })
 }
 
 impl StorageCommand for HScan {
@@ -137,18 +84,19 @@ impl StorageCommand for HScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::args::SYNTAX;
 
     #[test]
     fn cursors_parse_like_strtoul_in_parse_scan_cursor_or_reply() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b"0017"), Some(17));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"-0"), Some(0));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
-        assert_eq!(parse_cursor(b"12\0junk"), Some(12));
+        assert_eq!(parse_scan_cursor(b"0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"0017"), Some(17));
+        assert_eq!(parse_scan_cursor(b""), Some(0));
+        assert_eq!(parse_scan_cursor(b"+5"), Some(5));
+        assert_eq!(parse_scan_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"-0"), Some(0));
+        assert_eq!(parse_scan_cursor(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_scan_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_scan_cursor(b"12\0junk"), Some(12));
         for bad in [
             &b"18446744073709551616"[..],
             b"-18446744073709551616",
@@ -162,7 +110,7 @@ mod tests {
             b"\t0",
         ] {
             assert_eq!(
-                parse_cursor(bad),
+                parse_scan_cursor(bad),
                 None,
                 "{:?}",
                 String::from_utf8_lossy(bad)
@@ -174,6 +122,11 @@ mod tests {
     fn options_are_checked_in_order_and_the_star_pattern_is_no_pattern() {
         let v =
             |s: &[&str]| -> Vec<Bytes> { s.iter().map(|a| Bytes::from(a.to_string())).collect() };
+        let parse_options = |o: &[Bytes]| {
+            collection::scan_options(o)
+                .map(|p| p.cloned())
+                .map_err(str::to_string)
+        };
         assert_eq!(parse_options(&v(&[])), Ok(None));
         assert_eq!(parse_options(&v(&["match", "*"])), Ok(None));
         assert_eq!(

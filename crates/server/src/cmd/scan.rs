@@ -24,7 +24,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let mut args = ArgCursor::new(args);
     // Redis' cursor rules (`strtoul`: empty is 0, `-n` wraps; a wrapped cursor is past the last
     // shard, so the scan is over).
-    let cursor = super::sscan::parse_cursor(&args.next_bytes()?)
+    let cursor = super::args::parse_scan_cursor(&args.next_bytes()?)
         .ok_or_else(|| "ERR invalid cursor".to_string())?;
     let mut s = Scan {
         cursor,

@@ -11,7 +11,7 @@
 use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
-use super::args::{ArgCursor, NOT_INTEGER, SYNTAX, is, parse_i64};
+use super::args::{ArgCursor, parse_scan_cursor};
 use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
@@ -27,63 +27,12 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
     let key = a.next_bytes()?;
     // The cursor's value does not matter (the whole set comes at once); its form does.
-    parse_cursor(&a.next_bytes()?).ok_or("ERR invalid cursor")?;
+    parse_scan_cursor(&a.next_bytes()?).ok_or("ERR invalid cursor")?;
     Ok(SScan {
         key,
         options: a.rest(),
     }
     .into())
-}
-
-/// Redis' `parseScanCursorOrReply`: `strtoul(arg, &end, 10)` over the argument up to its first
-/// NUL byte, valid if it does not start with white space, `end` is the end and it did not
-/// overflow. So an empty argument is cursor 0, a sign is allowed and `-n` wraps around as
-/// `strtoul` does.
-pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    let s = &arg[..memchr::memchr(0, arg).unwrap_or(arg.len())];
-    let Some(&first) = s.first() else {
-        return Some(0);
-    };
-    if matches!(first, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        return None;
-    }
-    let (negative, digits) = match first {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for d in digits {
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(if negative { n.wrapping_neg() } else { n })
-}
-
-/// The MATCH pattern of the options (`None`: every member), or Redis' error text. COUNT is
-/// checked (an integer, at least 1) but has nothing to bound: the reply is the whole set.
-fn pattern(options: &[Bytes]) -> Result<Option<&Bytes>, &'static str> {
-    let mut pattern = None;
-    let mut rest = options;
-    while let [opt, tail @ ..] = rest {
-        match tail {
-            [v, tail @ ..] if is(opt, "COUNT") => {
-                if parse_i64(v).ok_or(NOT_INTEGER)? < 1 {
-                    return Err(SYNTAX);
-                }
-                rest = tail;
-            }
-            [v, tail @ ..] if is(opt, "MATCH") => {
-                // `*` matches everything: Redis drops it.
-                pattern = (v.as_ref() != b"*").then_some(v);
-                rest = tail;
-            }
-            _ => return Err(SYNTAX),
-        }
-    }
-    Ok(pattern)
 }
 
 impl StorageCommand for SScan {
@@ -100,7 +49,7 @@ impl StorageCommand for SScan {
             out.extend_from_slice(b"*2\r\n$1\r\n0\r\n*0\r\n"); // Redis' shared.emptyscan
             return Ok(());
         };
-        let pattern = pattern(&self.options).map_err(fail)?;
+        let pattern = collection::scan_options(&self.options).map_err(fail)?;
         let mut members = txn.elements(s.id);
         if let Some(p) = pattern {
             members.retain(|m| glob_match(p, m));
@@ -118,6 +67,7 @@ impl StorageCommand for SScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cmd::args::{NOT_INTEGER, SYNTAX};
 
     #[test]
     fn cursors_parse_like_strtoul() {
@@ -138,7 +88,7 @@ mod tests {
             (b"1.5", None),
         ] {
             assert_eq!(
-                parse_cursor(arg),
+                parse_scan_cursor(arg),
                 want,
                 "{:?}",
                 String::from_utf8_lossy(arg)
@@ -153,15 +103,27 @@ mod tests {
                 .map(|s| Bytes::from(s.to_string()))
                 .collect::<Vec<_>>()
         };
-        assert_eq!(pattern(&opts(&[])), Ok(None));
+        assert_eq!(collection::scan_options(&opts(&[])), Ok(None));
         assert_eq!(
-            pattern(&opts(&["match", "a*", "COUNT", "5"])).map(|p| p.cloned()),
+            collection::scan_options(&opts(&["match", "a*", "COUNT", "5"])).map(|p| p.cloned()),
             Ok(Some(Bytes::from("a*")))
         );
-        assert_eq!(pattern(&opts(&["MATCH", "a", "MATCH", "*"])), Ok(None));
-        assert_eq!(pattern(&opts(&["COUNT", "0"])), Err(SYNTAX));
-        assert_eq!(pattern(&opts(&["COUNT", "x"])), Err(NOT_INTEGER));
-        assert_eq!(pattern(&opts(&["MATCH"])), Err(SYNTAX));
-        assert_eq!(pattern(&opts(&["TYPE", "set"])), Err(SYNTAX));
+        assert_eq!(
+            collection::scan_options(&opts(&["MATCH", "a", "MATCH", "*"])),
+            Ok(None)
+        );
+        assert_eq!(
+            collection::scan_options(&opts(&["COUNT", "0"])),
+            Err(SYNTAX)
+        );
+        assert_eq!(
+            collection::scan_options(&opts(&["COUNT", "x"])),
+            Err(NOT_INTEGER)
+        );
+        assert_eq!(collection::scan_options(&opts(&["MATCH"])), Err(SYNTAX));
+        assert_eq!(
+            collection::scan_options(&opts(&["TYPE", "set"])),
+            Err(SYNTAX)
+        );
     }
 }
