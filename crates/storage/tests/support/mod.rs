@@ -2,6 +2,8 @@
 //! concurrency, kv_store).
 #![allow(dead_code)]
 
+pub mod collections;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Child;
