@@ -132,6 +132,11 @@ impl Batch {
     }
 
     fn latest_in(&self, key: &[u8], element: bool) -> Option<&Pending> {
+        // Most lookups of a read-heavy batch (HGETALL, SMEMBERS on the writer) find it empty:
+        // no hash to compute then.
+        if self.latest.is_empty() {
+            return None;
+        }
         let hash = hash_in(&self.hasher, key, element);
         let (list, arena) = (&self.list, &self.arena);
         let i = *self

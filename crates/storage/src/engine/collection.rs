@@ -121,6 +121,23 @@ pub(crate) fn element_key(id: u64, element: &[u8]) -> Vec<u8> {
     k
 }
 
+/// Runs `f` with the key of element `element` of collection `id` (as [`element_key`]), built on
+/// the stack when it is short: a lookup (HGET, SISMEMBER, each field of an HGETALL) then costs
+/// no allocation.
+pub(crate) fn with_element_key<T>(id: u64, element: &[u8], f: impl FnOnce(&[u8]) -> T) -> T {
+    const STACK: usize = 128;
+    let mut buf = [0u8; STACK];
+    let (head, tail) = buf.split_at_mut(8);
+    head.copy_from_slice(&id.to_be_bytes());
+    match tail.get_mut(..element.len()) {
+        Some(room) => {
+            room.copy_from_slice(element);
+            f(buf.get(..8 + element.len()).unwrap_or_default())
+        }
+        None => f(&element_key(id, element)),
+    }
+}
+
 /// Splits an element key into its collection id and element; `None` if shorter than an id.
 pub(crate) fn split_element_key(key: &[u8]) -> Option<(u64, &[u8])> {
     let (id, element) = key.split_at_checked(8)?;
@@ -592,5 +609,9 @@ mod tests {
         assert_eq!(&k[..8], &[0, 0, 0, 0, 0, 0, 1, 2]);
         assert_eq!(split_element_key(&k), Some((0x0102, &b"field"[..])));
         assert_eq!(split_element_key(b"short"), None);
+        for len in [0, 1, 119, 120, 121, 500] {
+            let e = vec![b'e'; len];
+            with_element_key(0x0102, &e, |k| assert_eq!(k, element_key(0x0102, &e)));
+        }
     }
 }

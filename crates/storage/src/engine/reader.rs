@@ -81,9 +81,9 @@ impl Reader<'_> {
 
     /// Whether `element` is in collection `id`: the element index only, no file read.
     pub fn has_element(&self, id: u64, element: &[u8]) -> bool {
-        self.shared
-            .elements
-            .contains_key(&crate::collection::element_key(id, element))
+        crate::collection::with_element_key(id, element, |key| {
+            self.shared.elements.contains_key(key)
+        })
     }
 
     /// The values of several keys as of one moment: no write batch is seen half-applied (an MSET

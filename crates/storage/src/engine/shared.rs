@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use arc_swap::ArcSwap;
 
-use crate::collection::{CollectionMeta, Stored, decode_meta, element_key};
+use crate::collection::{CollectionMeta, Stored, decode_meta, element_key, with_element_key};
 use crate::error::{Result, StorageError};
 use crate::fileset::FileSet;
 use crate::format::{Fid, RecordKind};
@@ -148,10 +148,10 @@ impl Shared {
 
     /// The value of element `element` of collection `id` (lock-free).
     pub(crate) fn read_element(&self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>> {
-        let key = element_key(id, element);
-        Ok(self
-            .read_in(&self.elements, &key, false)?
-            .map(|(_, v)| v.data))
+        Ok(
+            with_element_key(id, element, |key| self.read_in(&self.elements, key, false))?
+                .map(|(_, v)| v.data),
+        )
     }
 
     /// The record `index` has for `key`, unless expired (`expiring`: user keys).
@@ -161,7 +161,9 @@ impl Shared {
         key: &[u8],
         expiring: bool,
     ) -> Result<Option<(RecordKind, Value)>> {
-        let now = now_ms();
+        // Only user keys expire: an element read (ten per HGETALL of a small hash) skips the
+        // clock.
+        let now = if expiring { now_ms() } else { 0 };
         for _ in 0..16 {
             let Some(e) = index.get(key) else {
                 return Ok(None);

@@ -7,11 +7,11 @@
 //! batch's changes ([`Batch::count_change`](crate::batch::Batch::count_change)) to the writer's
 //! committed [`Members`](crate::collection::Members).
 
-use crate::collection::MAX_ELEMENTS;
 use crate::collection::{
     CollectionKind, CollectionMeta, CollectionShape, Members, Stored, element_key, encode_meta,
     split_element_key,
 };
+use crate::collection::{MAX_ELEMENTS, with_element_key};
 use crate::error::{Result, StorageError};
 use crate::format::RecordKind;
 use crate::reader::Value;
@@ -107,20 +107,23 @@ impl Txn<'_> {
     /// The value of `element` in collection `id` (a hash field's value; empty for a set
     /// member), or `None` if it is not there.
     pub fn element(&mut self, id: u64, element: &[u8]) -> Result<Option<Vec<u8>>> {
-        let key = element_key(id, element);
-        if let Some(p) = self.batch.latest_element(&key) {
-            return Ok((!p.tombstone).then(|| self.batch.value(p).to_vec()));
+        let pending = with_element_key(id, element, |key| {
+            self.batch
+                .latest_element(key)
+                .map(|p| (!p.tombstone).then(|| self.batch.value(p).to_vec()))
+        });
+        match pending {
+            Some(v) => Ok(v),
+            None => self.shared.read_element(id, element),
         }
-        self.shared.read_element(id, element)
     }
 
     /// Whether `element` is in collection `id` (no value read).
     pub fn has_element(&mut self, id: u64, element: &[u8]) -> bool {
-        let key = element_key(id, element);
-        match self.batch.latest_element(&key) {
+        with_element_key(id, element, |key| match self.batch.latest_element(key) {
             Some(p) => !p.tombstone,
-            None => self.shared.elements.contains_key(&key),
-        }
+            None => self.shared.elements.contains_key(key),
+        })
     }
 
     /// Sets `element` of the collection `id` held by `key` to `value` (empty for a set
