@@ -435,3 +435,43 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         self.inner.check_watched(watcher)
     }
 }
+
+/// What a read of a collection's elements by name looks up (HGET, HMGET, HEXISTS, HSTRLEN,
+/// SISMEMBER, SMISMEMBER): the collection's key, the elements, and whether it reads their
+/// values (records) or only asks whether they are there (the element index alone). Like
+/// `Cmd::looked_up_keys`, it lets the looper answer the read itself when none of it can
+/// block (`session::placement`).
+#[derive(Debug, Clone, Copy)]
+pub struct ElementReads<'a> {
+    /// The collection's key.
+    pub key: &'a Bytes,
+    /// The elements read: every `step`-th of these arguments, from the first.
+    pub args: &'a [Bytes],
+    /// 1 for a list of elements (HMGET's fields, SADD's members), 2 for field-value pairs
+    /// (HSET's).
+    pub step: usize,
+    /// Whether their records are read (HGET), not only the element index (SISMEMBER).
+    pub values: bool,
+}
+
+impl<'a> ElementReads<'a> {
+    /// Reads of every one of `elements`.
+    pub fn of(key: &'a Bytes, elements: &'a [Bytes], values: bool) -> ElementReads<'a> {
+        ElementReads {
+            key,
+            args: elements,
+            step: 1,
+            values,
+        }
+    }
+
+    /// The elements.
+    pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.args.iter().step_by(self.step.max(1)).map(|e| &e[..])
+    }
+
+    /// How many elements.
+    pub fn count(&self) -> usize {
+        self.args.len().div_ceil(self.step.max(1))
+    }
+}

@@ -20,6 +20,7 @@ mod config;
 mod connection;
 mod copy;
 mod del;
+mod docs;
 mod draw;
 mod exists;
 mod expire;
@@ -65,6 +66,7 @@ mod smove;
 mod spop;
 mod srandmember;
 mod sscan;
+mod storage_command;
 mod strlen;
 mod ttl;
 mod type_;
@@ -81,106 +83,7 @@ pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
 pub use prefetch::{prefetch_reads, prefetch_writes};
-
-/// A command that runs on a storage thread, against a [`Db`] view (a read: on a reader
-/// thread, on the looper when it cannot block, or on the writer behind a write of its
-/// connection) or in the writer's transaction (a write, `WRITES`). Its file parses it into its
-/// own type and implements this; its `mod` line, one line in `storage_commands!` and its rows in
-/// the command table (`table.rs`) make it a command. CONTRIBUTING.md walks through adding one.
-pub trait StorageCommand: std::fmt::Debug + Send {
-    /// Writes: runs on the writer thread, in a batch's transaction, and is refused (MISCONF)
-    /// while the store refuses writes.
-    const WRITES: bool;
-
-    /// A read that needs the writer's view of a collection (HGETALL, SMEMBERS, SCARD...: the
-    /// writer alone keeps each collection's elements, `kvs_storage::Members`): it runs on the
-    /// writer like a write, with `exec_write`, but writes nothing and is never refused.
-    const ON_WRITER: bool = false;
-
-    /// Runs a read, appending its reply. Reads implement this.
-    fn exec_read(
-        &self,
-        db: &mut dyn Db,
-        proto: Proto,
-        out: &mut BytesMut,
-    ) -> Result<(), StorageError> {
-        let _ = (db, proto, out);
-        Err(fail("ERR internal error: not a read command"))
-    }
-
-    /// Runs the command in the writer's transaction, appending its reply. Writes implement
-    /// this; a read runs here when it queues behind a write of its connection.
-    fn exec_write(
-        &self,
-        txn: &mut dyn WriteDb,
-        proto: Proto,
-        out: &mut BytesMut,
-    ) -> Result<(), StorageError> {
-        self.exec_read(txn, proto, out)
-    }
-
-    /// [`Cmd::looked_up_keys`]: the keys a read looks up, if that is all it does.
-    fn looked_up_keys(&self) -> Option<&[Bytes]> {
-        None
-    }
-
-    /// [`Cmd::looked_up_elements`]: the elements a read looks up by name in one collection,
-    /// if that is all it does.
-    fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
-        None
-    }
-
-    /// [`Cmd::key_read_by_write`]: the key a write reads before it writes.
-    fn key_read_by_write(&self) -> Option<&Bytes> {
-        None
-    }
-
-    /// [`Cmd::elements_read_by_write`]: the elements of one collection a write looks up
-    /// before it writes (HSET, SADD...: is each one new?).
-    fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
-        None
-    }
-}
-
-/// What a read of a collection's elements by name looks up (HGET, HMGET, HEXISTS, HSTRLEN,
-/// SISMEMBER, SMISMEMBER): the collection's key, the elements, and whether it reads their
-/// values (records) or only asks whether they are there (the element index alone). Like
-/// [`Cmd::looked_up_keys`], it lets the looper answer the read itself when none of it can
-/// block (`session::placement`).
-#[derive(Debug, Clone, Copy)]
-pub struct ElementReads<'a> {
-    /// The collection's key.
-    pub key: &'a Bytes,
-    /// The elements read: every `step`-th of these arguments, from the first.
-    pub args: &'a [Bytes],
-    /// 1 for a list of elements (HMGET's fields, SADD's members), 2 for field-value pairs
-    /// (HSET's).
-    pub step: usize,
-    /// Whether their records are read (HGET), not only the element index (SISMEMBER).
-    pub values: bool,
-}
-
-impl<'a> ElementReads<'a> {
-    /// Reads of every one of `elements`.
-    pub fn of(key: &'a Bytes, elements: &'a [Bytes], values: bool) -> ElementReads<'a> {
-        ElementReads {
-            key,
-            args: elements,
-            step: 1,
-            values,
-        }
-    }
-
-    /// The elements.
-    pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        self.args.iter().step_by(self.step.max(1)).map(|e| &e[..])
-    }
-
-    /// How many elements.
-    pub fn count(&self) -> usize {
-        self.args.len().div_ceil(self.step.max(1))
-    }
-}
+pub use storage_command::{ElementReads, StorageCommand};
 
 /// The storage commands, one line each: `file::Type`, the type in `cmd/file.rs` that
 /// implements [`StorageCommand`] (its `mod` line is with the others above: a module declared

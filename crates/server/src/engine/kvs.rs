@@ -75,7 +75,7 @@ impl Engine for KvsEngine {
         }
         true
     }
-    fn elements_read_without_blocking(&self, reads: &crate::cmd::ElementReads<'_>) -> bool {
+    fn elements_read_without_blocking(&self, reads: &crate::db::ElementReads<'_>) -> bool {
         self.store.reader().elements_read_without_blocking(
             reads.key,
             &mut reads.elements(),

@@ -70,8 +70,8 @@ pub trait Engine: Send + Sync {
         false
     }
     /// [`reads_without_blocking`](Self::reads_without_blocking) for a read of a collection's
-    /// elements by name ([`ElementReads`](crate::cmd::ElementReads): HGET, SISMEMBER...).
-    fn elements_read_without_blocking(&self, reads: &crate::cmd::ElementReads<'_>) -> bool {
+    /// elements by name ([`ElementReads`](crate::db::ElementReads): HGET, SISMEMBER...).
+    fn elements_read_without_blocking(&self, reads: &crate::db::ElementReads<'_>) -> bool {
         let _ = reads;
         false
     }

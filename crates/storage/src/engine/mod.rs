@@ -12,6 +12,7 @@ pub(crate) mod fileset;
 pub(crate) mod handoff;
 pub mod index;
 pub(crate) mod kv_store;
+pub(crate) mod members;
 pub(crate) mod options;
 pub(crate) mod prefetch;
 pub(crate) mod reader;

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 use crate::batch::{Batch, Pending, Undo};
-use crate::collection::{Collections, decode_meta, split_element_key};
+use crate::collection::Collections;
 use crate::command::{Completion, WriteCommand};
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
 use crate::expiry::ExpirySchedule;
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordKind, RecordRef};
+use crate::format::{DataCodec, MAX_KEY_LEN, MAX_VALUE_LEN, RecordRef};
 use crate::handoff::{WriterSpin, poll_for};
 use crate::index::{IndexEntry, KeyHash, PrefetchStage};
 use crate::options::{CompletionScope, FsyncPolicy, now_ms};
@@ -26,6 +26,7 @@ use crate::txn::Txn;
 use crate::watch::Watches;
 
 mod files;
+mod publish;
 
 pub(crate) use files::new_active_file;
 
@@ -503,8 +504,8 @@ impl Writer {
         let now = now_ms();
         let mut expiries_changed = false;
         let mut expired = 0u64;
-        let mut stats = lock(&self.shared.stats);
-        self.shared.publishing.fetch_add(1, SeqCst);
+        let mut stats = lock(&shared.stats);
+        shared.publishing.fetch_add(1, SeqCst);
         for (((p, key, value), pos), h) in records.iter().zip(&positions).zip(hashes) {
             let s = stats.entry(fid).or_default();
             s.note_seq(p.seq);
@@ -524,41 +525,9 @@ impl Writer {
             if let Some(old) = &old {
                 Shared::mark_dead(&mut stats, old.fid, u64::from(old.len));
             }
-            match p.kind {
-                RecordKind::Element => {
-                    if let Some((id, element)) = split_element_key(key) {
-                        self.collections.element_committed(
-                            id,
-                            element,
-                            value.len(),
-                            p.tombstone,
-                            old.is_some(),
-                        );
-                    }
-                    continue; // elements have no expiry of their own
-                }
-                RecordKind::Meta => {
-                    if let Some((_, id)) = decode_meta(value) {
-                        self.collections.key_now_holds(key, id);
-                    }
-                }
-                RecordKind::Plain => self.collections.key_now_plain(key),
-            }
-            let old_at = old.as_ref().and_then(|o| o.expire_at_ms);
-            // Past its expiry, the key had expired first, as Redis expires a key a write looks up.
-            expired += u64::from(!self.in_expire_pass && old_at.is_some_and(|at| at <= now));
-            // A write that keeps the TTL (INCR, APPEND, SET KEEPTTL...) leaves the schedule as
-            // it is; otherwise the key's old expiry leaves it (overwritten, deleted, or expired
-            // by the tombstones of `expire_due`) and its new one joins it.
-            if old_at != p.expire_at_ms {
-                if let Some(at) = old_at {
-                    self.expiries.unschedule(at, key);
-                }
-                if let Some(at) = p.expire_at_ms {
-                    self.expiries.schedule(at, key);
-                }
-                expiries_changed = true;
-            }
+            let (gone, rescheduled) = self.published(p, key, value, old, now);
+            expired += u64::from(gone);
+            expiries_changed |= rescheduled;
         }
         self.shared.publishing.fetch_add(1, SeqCst);
         if let Some(s) = stats.get_mut(&fid) {
