@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 
 use super::Cmd;
-use super::args::int;
+use super::args::{ArgCursor, int, is};
 use super::connection::{WRONGPASS, check_credentials};
 use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
@@ -22,27 +22,33 @@ pub struct Hello {
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
     let mut h = Hello {
-        proto: args.get(1).cloned(),
+        proto: a.next_opt().cloned(),
         auth: None,
         setname: None,
         bad_option: None,
     };
-    let mut i = 2;
-    while i < args.len() {
-        let more = args.len() - i - 1;
-        if super::args::is(&args[i], "AUTH") && more >= 2 {
-            h.auth = Some((args[i + 1].clone(), args[i + 2].clone()));
-            i += 3;
-        } else if super::args::is(&args[i], "SETNAME") && more >= 1 {
-            h.setname = Some(args[i + 1].clone());
-            i += 2;
-        } else {
-            h.bad_option = Some(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&args[i])
-            ));
-            break;
+    // Options are matched only with all their values present (helloCommand's `moreargs`):
+    // `AUTH user` without a password is a syntax error naming `AUTH`.
+    let mut rest = a.remaining();
+    while let [opt, tail @ ..] = rest {
+        match tail {
+            [user, pass, tail @ ..] if is(opt, "AUTH") => {
+                h.auth = Some((user.clone(), pass.clone()));
+                rest = tail;
+            }
+            [name, tail @ ..] if is(opt, "SETNAME") => {
+                h.setname = Some(name.clone());
+                rest = tail;
+            }
+            _ => {
+                h.bad_option = Some(format!(
+                    "ERR Syntax error in HELLO option '{}'",
+                    String::from_utf8_lossy(opt)
+                ));
+                break;
+            }
         }
     }
     Ok(Cmd::Hello(h))
