@@ -310,3 +310,40 @@ fn damage_to_a_collections_metadata_batch_loses_that_collection_only() {
         .unwrap();
     assert_eq!(orphans, 0, "the lost collection's elements are not served");
 }
+
+/// A sealed data file cut short behind its hint file's back (a bad copy or restore): the hint
+/// file lists records past the file's end, so it is not trusted and the data file is scanned
+/// instead. The lost tail — here the batch that created `key-5` — reads as absent, never as an
+/// error, and everything before it is served.
+#[test]
+fn a_sealed_file_cut_short_behind_its_hint_file_is_scanned_instead() {
+    let (src, model) = build();
+    let last = *data_fids(src.path()).last().unwrap();
+    let recs = records(src.path(), last);
+    let batch_at = recs[recs.len() - 4].offset;
+    // Opening the store seals `last` and writes its hint file (in the background).
+    drop(Store::open_with(src.path(), opts()).unwrap());
+    let hint = file_path(src.path(), FileKind::Hint, last);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !hint.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(hint.exists(), "the sealed file got its hint file");
+    let tmp = copy_store(src.path());
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(data_path(tmp.path(), last))
+        .unwrap()
+        .set_len(batch_at + 3)
+        .unwrap();
+    let mut before = model.clone();
+    before.remove(&key(5));
+    for open in 0..2 {
+        let store = Store::open_with(tmp.path(), opts()).unwrap();
+        assert_eq!(observed(&store), before, "open #{}", open + 1);
+        assert!(
+            store.recovery_report().from_hints < data_fids(tmp.path()).len(),
+            "the cut file was scanned, not loaded from its hint file"
+        );
+    }
+}

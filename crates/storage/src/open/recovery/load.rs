@@ -275,19 +275,36 @@ fn sort_file(
     };
     let mut scanned = false;
     if let Source::Hints(h) = &p.source {
+        // A hint entry is trusted only for a record that lies inside its data file: a data
+        // file cut short behind its hint file's back (a copy, a restore, a disk that lost its
+        // tail) is scanned instead, so its lost records read as absent rather than as errors.
+        let data_len = sealed.get(&fid).map_or(0, |m| m.len());
+        let mut past_end = false;
         let mut iter = h.records::<HintCodec>()?;
         for (offset, h) in iter.by_ref() {
             let Ok(h) = h else { continue };
+            if h.pos.offset.saturating_add(u64::from(h.pos.len)) > data_len {
+                past_end = true;
+                break;
+            }
             out.seqs.note_seq(h.seq);
             file(h.key, RecordRef64::new(true, i, offset), h.kind)?;
         }
-        if iter.report().is_clean() {
+        if !past_end && iter.report().is_clean() {
             out.from_hints = true;
             return Ok(out);
         }
-        // The entries filed so far were each intact: the data file's scan meets the same
-        // records again, which changes nothing (an equal seq keeps the present entry).
-        tracing::warn!(fid, "damaged hint file; scanning the data file");
+        // The entries filed so far were each intact and inside the data file: its scan meets
+        // the same records again, which changes nothing (an equal seq keeps the present entry).
+        if past_end {
+            tracing::warn!(
+                fid,
+                data_len,
+                "hint file lists records past the end of its data file; scanning the data file"
+            );
+        } else {
+            tracing::warn!(fid, "damaged hint file; scanning the data file");
+        }
         out.seqs = FileStats::default();
     } else if let Source::Data { scanned: s } = p.source {
         scanned = s;
