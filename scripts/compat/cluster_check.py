@@ -138,6 +138,15 @@ binary = bytes(range(256)) * 4 + b"\r\n$-1\r\n*3\r\n"
 assert raw.set(P + "bin", binary) is True and raw.get(P + "bin") == binary
 ok("a 1000-command pipeline, a 2 MiB value, a binary value with CR LF and RESP markers")
 
+# --- hashes and sets: forwarded by key, answered by the key's server
+assert r.hset(P + "hash", mapping={"f1": "v1", "f2": "v2"}) == 2
+assert r.hget(P + "hash", "f1") == "v1" and r.hgetall(P + "hash") == {"f1": "v1", "f2": "v2"}
+assert r.sadd(P + "set", "a", "b", "c") == 3 and r.sismember(P + "set", "b")
+assert r.smembers(P + "set") == {"a", "b", "c"} and r.scard(P + "set") == 3
+assert r.touch(P + "hash") == 1
+assert r.delete(P + "hash", P + "set") == 2
+ok("HSET HGET HGETALL SADD SISMEMBER SMEMBERS SCARD TOUCH through the proxy")
+
 # --- commands twemproxy forwards that kvs does not have: an error, connection still usable
 for cmd in (["LPUSH", P + "l", "a"], ["ZADD", P + "z", "1", "a"], ["DUMP", P + "a"]):
     try:
