@@ -13,16 +13,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use kvs_storage::{FsyncPolicy, Options, Store};
 use support::collections::{ELEMENTS, KEYS, Keyspace, Op, apply, apply_model, observed};
-use support::{ChildGuard, Rng, self_command};
+use support::{ChildLines, Rng, self_command};
 
 const CHILD_TEST: &str = "collections_crash_child";
 
@@ -118,7 +116,7 @@ fn run_child(
     delay_ms: u64,
     during_open: bool,
 ) -> Option<u64> {
-    let mut cmd = self_command(
+    let cmd = self_command(
         CHILD_TEST,
         &[
             ("KVS_CRASH_DIR", dir.display().to_string()),
@@ -128,24 +126,7 @@ fn run_child(
             ("KVS_CRASH_COMPACT", u8::from(compact).to_string()),
         ],
     );
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut guard = ChildGuard(Some(cmd.spawn().unwrap()));
-    let stdout = guard.child().stdout.take().unwrap();
-    let mut stderr = guard.child().stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
+    let child = ChildLines::spawn(cmd);
     let mut last = None;
     let mut note = |line: &str| {
         // Only complete lines count; the harness may have printed something before ours.
@@ -159,30 +140,27 @@ fn run_child(
     };
     if !during_open {
         loop {
-            match rx.recv_timeout(Duration::from_secs(20)) {
+            match child.lines.recv_timeout(Duration::from_secs(20)) {
                 Ok(line) if line.contains("READY") => break,
                 Ok(line) => note(&line),
                 Err(_) => {
-                    guard.kill();
                     panic!(
                         "round {round}: the child never got ready; stderr:\n{}",
-                        err_reader.join().unwrap()
+                        child.kill_for_stderr()
                     );
                 }
             }
         }
     }
     std::thread::sleep(Duration::from_millis(delay_ms));
-    let status = guard.kill();
-    reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
+    let (status, stderr, rest) = child.kill();
     assert_eq!(
         status.signal(),
         Some(libc::SIGKILL),
         "round {round}: the child died on its own: {status:?}\n{stderr}"
     );
-    for line in rx.try_iter() {
-        note(&line);
+    for line in &rest {
+        note(line);
     }
     last
 }

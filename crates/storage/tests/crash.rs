@@ -16,15 +16,13 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use kvs_storage::{FsyncPolicy, Options, Store};
-use support::{ChildGuard, Rng, dump, self_command};
+use support::{ChildLines, Rng, dump, self_command};
 
 const CHILD_TEST: &str = "crash_child";
 const A_KEYS: u64 = 64;
@@ -206,7 +204,7 @@ struct Acks {
 }
 
 fn run_child(dir: &Path, r: Round) -> Acks {
-    let mut cmd = self_command(
+    let cmd = self_command(
         CHILD_TEST,
         &[
             ("KVS_CRASH_DIR", dir.display().to_string()),
@@ -222,24 +220,7 @@ fn run_child(dir: &Path, r: Round) -> Acks {
             ),
         ],
     );
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut guard = ChildGuard(Some(cmd.spawn().unwrap()));
-    let stdout = guard.child().stdout.take().unwrap();
-    let mut stderr = guard.child().stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
+    let child = ChildLines::spawn(cmd);
     let mut acks = Acks::default();
     let note = |acks: &mut Acks, line: &str| {
         if line.contains("READY") {
@@ -259,7 +240,7 @@ fn run_child(dir: &Path, r: Round) -> Acks {
     };
     if !r.during_open {
         loop {
-            match rx.recv_timeout(Duration::from_secs(20)) {
+            match child.lines.recv_timeout(Duration::from_secs(20)) {
                 Ok(line) => {
                     note(&mut acks, &line);
                     if acks.ready {
@@ -267,28 +248,25 @@ fn run_child(dir: &Path, r: Round) -> Acks {
                     }
                 }
                 Err(_) => {
-                    guard.kill();
                     panic!(
                         "round {}: the child never got ready; stderr:\n{}",
                         r.n,
-                        err_reader.join().unwrap()
+                        child.kill_for_stderr()
                     );
                 }
             }
         }
     }
     std::thread::sleep(Duration::from_millis(r.delay_ms));
-    let status = guard.kill();
-    reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
+    let (status, stderr, rest) = child.kill();
     assert_eq!(
         status.signal(),
         Some(libc::SIGKILL),
         "round {}: the child died on its own: {status:?}\n{stderr}",
         r.n
     );
-    for line in rx.try_iter() {
-        note(&mut acks, &line);
+    for line in &rest {
+        note(&mut acks, line);
     }
     acks
 }

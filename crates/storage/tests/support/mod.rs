@@ -254,3 +254,59 @@ pub fn with_timeout<T: Send + 'static>(
         }
     }
 }
+
+/// A child process (a crash test's writer) whose stdout lines arrive on `lines` as it prints
+/// them and whose stderr is collected for failure messages. Killed on drop, like [`ChildGuard`].
+pub struct ChildLines {
+    pub guard: ChildGuard,
+    pub lines: mpsc::Receiver<String>,
+    reader: std::thread::JoinHandle<()>,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl ChildLines {
+    /// Spawns `cmd` with both output streams piped.
+    pub fn spawn(mut cmd: std::process::Command) -> ChildLines {
+        use std::io::BufRead;
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut guard = ChildGuard(Some(cmd.spawn().unwrap()));
+        let stdout = guard.child().stdout.take().unwrap();
+        let mut err = guard.child().stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel::<String>();
+        let reader = std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = std::io::Read::read_to_string(&mut err, &mut s);
+            s
+        });
+        ChildLines {
+            guard,
+            lines,
+            reader,
+            stderr,
+        }
+    }
+
+    /// Kills the child (SIGKILL) and waits for it and its output: its exit status, its
+    /// stderr, and the stdout lines not yet taken from `lines`.
+    pub fn kill(mut self) -> (std::process::ExitStatus, String, Vec<String>) {
+        let status = self.guard.kill();
+        self.reader.join().unwrap();
+        let stderr = self.stderr.join().unwrap();
+        let rest = self.lines.try_iter().collect();
+        (status, stderr, rest)
+    }
+
+    /// Kills the child and returns its stderr (for a test that gives up on it).
+    pub fn kill_for_stderr(self) -> String {
+        self.kill().1
+    }
+}
