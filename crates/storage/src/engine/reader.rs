@@ -174,10 +174,13 @@ impl Reader<'_> {
             Err(_) => return false,
         };
         for element in elements {
-            let key = crate::collection::element_key(id, element);
-            if let Some(e) = self.shared.elements.get(&key)
-                && !self.resident(e.fid, e.offset, e.len, max_len)
-            {
+            let in_memory = crate::collection::with_element_key(id, element, |key| {
+                self.shared
+                    .elements
+                    .get(key)
+                    .is_none_or(|e| self.resident(e.fid, e.offset, e.len, max_len))
+            });
+            if !in_memory {
                 return false;
             }
         }

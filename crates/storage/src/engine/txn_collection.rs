@@ -8,7 +8,7 @@
 //! committed [`Members`](crate::collection::Members).
 
 use crate::collection::{
-    CollectionKind, CollectionMeta, CollectionShape, Members, Stored, element_key, encode_meta,
+    CollectionKind, CollectionMeta, CollectionShape, Members, Stored, encode_meta,
     split_element_key,
 };
 use crate::collection::{MAX_ELEMENTS, with_element_key};
@@ -141,8 +141,9 @@ impl Txn<'_> {
             self.ensure_room(Some(id), 1)?;
         }
         self.watches.touch(key, false);
-        let ek = element_key(id, element);
-        self.push_kind(&ek, value, None, false, RecordKind::Element);
+        with_element_key(id, element, |ek| {
+            self.push_kind(ek, value, None, false, RecordKind::Element)
+        });
         if new {
             self.batch.adjust_count(id, 1);
         }
@@ -174,8 +175,9 @@ impl Txn<'_> {
             return false;
         }
         self.watches.touch(key, false);
-        let ek = element_key(id, element);
-        self.push_kind(&ek, &[], None, true, RecordKind::Element);
+        with_element_key(id, element, |ek| {
+            self.push_kind(ek, &[], None, true, RecordKind::Element)
+        });
         self.batch.adjust_count(id, -1);
         true
     }
@@ -192,7 +194,7 @@ impl Txn<'_> {
         let changed = self.batch.count_change(id) != 0 || self.batch_touches(id);
         if let Some(m) = self.collections.members(id) {
             for e in m.iter() {
-                if !changed || self.batch.latest_element(&element_key(id, e)).is_none() {
+                if !changed || with_element_key(id, e, |k| self.batch.latest_element(k).is_none()) {
                     out.push(e.to_vec());
                 }
             }
