@@ -7,10 +7,11 @@
 //! few passes over the collection — and many draws list the collection once and index the
 //! copy: never O(draws × elements).
 
+use kvs_storage::StorageError;
 use rand::Rng;
 use rand::seq::index;
 
-use super::WriteDb;
+use super::{WriteDb, fail};
 
 /// A negative count asks for any number of repeats, and the reply is built in memory before it
 /// is sent: past this size it is dropped for an error rather than letting one small command
@@ -21,6 +22,14 @@ pub const MAX_REPLY_BYTES: usize = 1 << 30;
 /// The smallest a drawn element can add to a reply (`$0\r\n\r\n`): a count of repeats whose
 /// reply must pass [`MAX_REPLY_BYTES`] is refused before anything is built.
 pub const MIN_PICK_BYTES: usize = 6;
+
+/// The error for a draw with repeats whose reply would pass [`MAX_REPLY_BYTES`]: kvs' own
+/// text (Redis has none), naming the command and what it draws.
+pub fn too_large(command: &str, items: &str) -> StorageError {
+    fail(&format!(
+        "ERR {command} reply exceeds {MAX_REPLY_BYTES} bytes; ask for fewer {items}"
+    ))
+}
 
 /// Up to this many draws read their positions one by one; more list the collection once.
 const POSITIONAL_DRAWS: usize = 16;

@@ -12,7 +12,7 @@ use rand::Rng;
 use rand::seq::index;
 
 use super::args::{ArgCursor, SYNTAX, int, is};
-use super::draw::{MAX_REPLY_BYTES, MIN_PICK_BYTES};
+use super::draw::{self, MAX_REPLY_BYTES, MIN_PICK_BYTES};
 use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::resp::{Proto, encode};
 
@@ -25,12 +25,6 @@ const COUNT_RANGE: &str =
 /// field list once. `element_at` is O(1) on a hash the current batch has not written, but walks
 /// the whole list when it has, so many single reads could cost O(size) each.
 const SINGLE_READS: usize = 64;
-
-fn too_large() -> StorageError {
-    fail(&format!(
-        "ERR HRANDFIELD reply exceeds {MAX_REPLY_BYTES} bytes; ask for fewer fields"
-    ))
-}
 
 /// A parsed HRANDFIELD.
 #[derive(Debug)]
@@ -111,7 +105,7 @@ impl StorageCommand for HRandField {
         // Only draws with repeats are capped: distinct picks are at most the hash, as HGETALL.
         let capped = matches!(picks, Picks::Repeats { .. });
         if capped && picks.len().saturating_mul(MIN_PICK_BYTES) > MAX_REPLY_BYTES {
-            return Err(too_large());
+            return Err(draw::too_large("HRANDFIELD", "fields"));
         }
         let mut fields = Fields::new(txn, &h, picks.len());
         let pairs = self.with_values && proto == Proto::Resp3;
@@ -127,7 +121,7 @@ impl StorageCommand for HRandField {
             }
             fields.reply(txn, i, self.with_values, out)?;
             if capped && out.len() - start > MAX_REPLY_BYTES {
-                return Err(too_large());
+                return Err(draw::too_large("HRANDFIELD", "fields"));
             }
             Ok(())
         });

@@ -8,20 +8,13 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, NOT_INTEGER, SYNTAX, parse_i64};
-use super::{Cmd, StorageCommand, WriteDb, collection, draw, fail};
+use super::{Cmd, StorageCommand, WriteDb, collection, draw};
 use crate::resp::{Proto, encode};
 
 /// Redis' text for `LONG_MIN` (`getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)`): its
 /// negation, the number of draws, would not fit.
 const COUNT_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-
-fn too_large() -> StorageError {
-    fail(&format!(
-        "ERR SRANDMEMBER reply exceeds {} bytes; ask for fewer members",
-        draw::MAX_REPLY_BYTES
-    ))
-}
 
 #[derive(Debug)]
 pub struct SRandMember {
@@ -88,7 +81,7 @@ impl StorageCommand for SRandMember {
             // would pass the cap is refused (as HRANDFIELD's), before or while it is built.
             let draws = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
             if draws.saturating_mul(draw::MIN_PICK_BYTES) > draw::MAX_REPLY_BYTES {
-                return Err(too_large());
+                return Err(draw::too_large("SRANDMEMBER", "members"));
             }
             let mut body = BytesMut::new();
             let mut n = 0;
@@ -98,7 +91,7 @@ impl StorageCommand for SRandMember {
                 body.len() <= draw::MAX_REPLY_BYTES
             });
             if body.len() > draw::MAX_REPLY_BYTES {
-                return Err(too_large());
+                return Err(draw::too_large("SRANDMEMBER", "members"));
             }
             encode::array_len(out, n);
             out.extend_from_slice(&body);
