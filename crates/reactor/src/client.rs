@@ -345,7 +345,7 @@ impl EventLoop {
         if let Some(e) = error {
             let mut c = self.conns.remove(id.index as usize);
             let _ = self.registry().deregister(&mut c.stream);
-            if let Phase::Connecting(client) = std::mem::replace(&mut c.phase, Phase::Connected) {
+            if let Phase::Connecting(client) = std::mem::replace(&mut c.phase, Phase::Closing) {
                 client.connect_failed(self, e);
             }
             return;

@@ -286,7 +286,7 @@ impl EventLoop {
             return; // an event for a connection that closed earlier in this batch
         }
         let id = c.id;
-        if !c.is_connected() {
+        if c.is_connecting() {
             if f.writable || f.error || f.read_closed {
                 self.finish_connect(id);
             }

@@ -71,7 +71,7 @@ impl EventLoop {
 
     pub(crate) fn set_idle_timeout_on(&mut self, id: ConnId, timeout: Option<Duration>) {
         let Some(c) = self.slot(id) else { return };
-        if c.opts.idle_timeout == timeout || c.closing {
+        if c.opts.idle_timeout == timeout || c.is_closing() {
             return;
         }
         if c.opts.idle_timeout.is_none() {

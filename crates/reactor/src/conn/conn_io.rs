@@ -11,7 +11,7 @@ use socket2::SockRef;
 
 use crate::conn::Conn;
 use crate::conn_id::ConnId;
-use crate::connection::{ReadHalf, WriteHalf};
+use crate::connection::{Phase, ReadHalf, WriteHalf};
 use crate::event_loop::{Deferred, EventLoop};
 use crate::handler::CloseReason;
 use crate::metrics::LoopMetrics;
@@ -44,7 +44,7 @@ impl EventLoop {
         if rdhup && c.read_half == ReadHalf::Open {
             c.read_half = ReadHalf::HangupSeen;
         }
-        if c.read_paused || c.read_half == ReadHalf::Eof || c.closing {
+        if c.read_paused || c.read_half == ReadHalf::Eof || c.is_closing() {
             return;
         }
         let budget = c.opts.read_budget;
@@ -97,7 +97,7 @@ impl EventLoop {
     /// would notice. Closes the connection with the error; returns whether it did.
     pub(crate) fn close_if_paused_and_failed(&mut self, id: ConnId) -> bool {
         let Some(c) = self.slot(id) else { return false };
-        if !c.read_paused || c.closing {
+        if !c.read_paused || c.is_closing() {
             return false;
         }
         match c.stream.take_error() {
@@ -113,7 +113,7 @@ impl EventLoop {
     /// afterwards with whatever it left unconsumed.
     pub(crate) fn dispatch_input(&mut self, id: ConnId) {
         let Some(c) = self.slot(id) else { return };
-        if c.input.is_empty() || c.closing {
+        if c.input.is_empty() || c.is_closing() {
             return;
         }
         let mut input = std::mem::take(&mut c.input);
@@ -247,7 +247,7 @@ impl EventLoop {
     /// Half-closes after pending output is flushed (Muduo's `shutdown`).
     pub(crate) fn shutdown_on(&mut self, id: ConnId) {
         let Some(c) = self.slot(id) else { return };
-        if c.closing || c.write_half != WriteHalf::Open {
+        if c.is_closing() || c.write_half != WriteHalf::Open {
             return;
         }
         c.write_half = WriteHalf::ShutdownPending;
@@ -307,13 +307,13 @@ impl EventLoop {
     pub(crate) fn close(&mut self, id: ConnId, reason: CloseReason) {
         let Some(c) = self.slot(id) else { return };
         if c.in_callback {
-            if !c.closing {
-                c.closing = true;
+            if !c.is_closing() {
+                c.phase = Phase::Closing;
                 self.deferred.push_back(Deferred::Close(id, reason));
             }
             return;
         }
-        c.closing = true;
+        c.phase = Phase::Closing;
         c.open.set_closed();
         if let Some(t) = c.idle_timer.take() {
             self.timers.cancel(t.0);

@@ -42,12 +42,19 @@ impl Default for ConnOptions {
     }
 }
 
-/// Where a connection is in its life, and what only that stage needs.
+/// Where a connection is in its life, and what only that stage needs. It only moves forward:
+/// `Connecting` (client sockets only) → `Connected` → `Closing`; an accepted socket starts at
+/// `Connected`. Within `Connected`, [`ReadHalf`] and [`WriteHalf`] track the two directions'
+/// shutdown.
 pub(crate) enum Phase {
     /// A client socket whose non-blocking `connect` has not completed, with the client that
     /// made it (told whether the connect succeeded).
     Connecting(Arc<ClientShared>),
+    /// Established: reads, writes and callbacks run.
     Connected,
+    /// `close` has started (or is deferred until the running callback returns): nothing more
+    /// is read or sent, and the slot is freed once `on_close` and the close hook have run.
+    Closing,
 }
 
 /// Run once when a connection closes, after the handler's `on_close`, with the loop at hand:
@@ -98,8 +105,6 @@ pub(crate) struct Connection {
     pub(crate) read_half: ReadHalf,
     /// How far our sending side has got to closing.
     pub(crate) write_half: WriteHalf,
-    /// `close` has started; nothing more is sent or read.
-    pub(crate) closing: bool,
     /// A write-complete callback is already queued for this connection.
     pub(crate) write_complete_queued: bool,
     /// Cleared on close; [`ConnHandle`](crate::ConnHandle)s read it to answer "is it still open?".
@@ -126,7 +131,6 @@ impl Connection {
             read_paused: false,
             read_half: ReadHalf::Open,
             write_half: WriteHalf::Open,
-            closing: false,
             write_complete_queued: false,
             open: Arc::new(HandleState::new_open()),
             opts,
@@ -136,14 +140,24 @@ impl Connection {
         }
     }
 
-    /// Has the connect completed (always, for an accepted connection)?
+    /// Established and not closing: the phase in which reads, writes and callbacks run.
     pub(crate) fn is_connected(&self) -> bool {
         matches!(self.phase, Phase::Connected)
     }
 
+    /// Is a client's non-blocking connect still in progress?
+    pub(crate) fn is_connecting(&self) -> bool {
+        matches!(self.phase, Phase::Connecting(_))
+    }
+
+    /// Has `close` started (possibly deferred until the running callback returns)?
+    pub(crate) fn is_closing(&self) -> bool {
+        matches!(self.phase, Phase::Closing)
+    }
+
     /// Can the application still queue bytes on this connection?
     pub(crate) fn can_send(&self) -> bool {
-        self.is_connected() && !self.closing && self.write_half == WriteHalf::Open
+        self.is_connected() && self.write_half == WriteHalf::Open
     }
 
     /// Registers exactly the interest this connection needs now: READABLE while the peer may still
@@ -151,8 +165,10 @@ impl Connection {
     /// by the application keeps READABLE registered: resuming re-reads until `WouldBlock`, so no
     /// edge is lost, and pausing costs no `epoll_ctl`.
     pub(crate) fn update_interest(&mut self, registry: &Registry) {
-        let readable = self.read_half != ReadHalf::Eof && self.is_connected();
-        let writable = !self.output.is_empty() || !self.is_connected();
+        // A closing connection keeps what it had until its slot is freed (its events are
+        // ignored meanwhile); a connecting one waits for WRITABLE only.
+        let readable = self.read_half != ReadHalf::Eof && !self.is_connecting();
+        let writable = !self.output.is_empty() || self.is_connecting();
         let wanted = match (readable, writable) {
             (true, true) => Some(Interest::READABLE | Interest::WRITABLE),
             (true, false) => Some(Interest::READABLE),

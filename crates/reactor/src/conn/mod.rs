@@ -99,7 +99,7 @@ impl Conn<'_> {
     pub fn is_connected(&mut self) -> bool {
         self.el
             .slot(self.id)
-            .is_some_and(|c| c.is_connected() && !c.closing)
+            .is_some_and(|c| c.is_connected())
     }
 
     /// The peer's address (`None` once the connection is gone). **Loop thread only.**
