@@ -1,13 +1,13 @@
-//! COMMAND DOCS' table: redis-server 7.0.15's documentation metadata of every command and
-//! subcommand kvs has (7.2's for CLIENT SETINFO and NO-TOUCH), one row each. The table's test
-//! (`table.rs`) checks that every command and subcommand has its row.
+//! A command's COMMAND DOCS metadata ([`Doc`]), as one part of its row in the command table
+//! (`table.rs`: the `docs!(..)` at the end of each `spec!` and `sub!` row). The table's test
+//! checks that the rows exist; [`doc`] finds one by Redis' full name.
+
+use super::table::lookup_full;
 
 /// A command's (or subcommand's) COMMAND DOCS entry: redis-server 7.0.15's summary, since,
 /// group, complexity, deprecation and history (7.2's for CLIENT SETINFO and NO-TOUCH). The
 /// arguments are not given.
 pub struct Doc {
-    /// Full name (`get`, `config|get`).
-    pub name: &'static str,
     /// One-line description.
     pub summary: &'static str,
     /// Version it appeared in.
@@ -24,11 +24,12 @@ pub struct Doc {
     pub history: &'static [(&'static str, &'static str)],
 }
 
-macro_rules! doc {
-    ($name:literal, $summary:literal, $since:literal, $group:literal, $complexity:literal,
+/// `docs!(summary, since, group, complexity, deprecated_since, replaced_by, history)`, in the
+/// order COMMAND DOCS prints them.
+macro_rules! docs {
+    ($summary:literal, $since:literal, $group:literal, $complexity:literal,
      $deprecated:literal, $replaced:literal, $history:expr) => {
-        Doc {
-            name: $name,
+        $crate::cmd::docs::Doc {
             summary: $summary,
             since: $since,
             group: $group,
@@ -39,153 +40,12 @@ macro_rules! doc {
         }
     };
 }
+pub(crate) use docs;
 
-#[rustfmt::skip]
-static DOCS: &[Doc] = &[
-    doc!("ping", "Ping the server", "1.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("echo", "Echo the given string", "1.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("hello", "Handshake with Redis", "6.0.0", "connection", "O(1)", "", "", &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")]),
-    doc!("auth", "Authenticate to the server", "1.0.0", "connection", "O(N) where N is the number of passwords defined for the user", "", "", &[("6.0.0", "Added ACL style (username and password).")]),
-    doc!("select", "Change the selected database for the current connection", "1.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("quit", "Close the connection", "1.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("reset", "Reset the connection", "6.2.0", "connection", "O(1)", "", "", &[]),
-    doc!("client", "A container for client connection commands", "2.4.0", "connection", "Depends on subcommand.", "", "", &[]),
-    doc!("client|id", "Returns the client ID for the current connection", "5.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("client|setname", "Set the current connection name", "2.6.9", "connection", "O(1)", "", "", &[]),
-    doc!("client|getname", "Get the current connection name", "2.6.9", "connection", "O(1)", "", "", &[]),
-    doc!("client|setinfo", "Sets information specific to the client or connection.", "7.2.0", "connection", "O(1)", "", "", &[]), // Redis 7.2
-    doc!("client|list", "Get the list of client connections", "2.4.0", "connection", "O(N) where N is the number of client connections", "", "", &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")]),
-    doc!("client|info", "Returns information about the current client connection.", "6.2.0", "connection", "O(1)", "", "", &[]),
-    doc!("client|kill", "Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections", "", "", &[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")]),
-    doc!("client|help", "Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("client|no-evict", "Set client eviction mode for the current connection", "7.0.0", "connection", "O(1)", "", "", &[]),
-    doc!("client|no-touch", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "connection", "O(1)", "", "", &[]), // Redis 7.2
-    doc!("client|reply", "Instruct the server whether to reply to commands", "3.2.0", "connection", "O(1)", "", "", &[]),
-    doc!("time", "Return the current server time", "2.6.0", "server", "O(1)", "", "", &[]),
-    doc!("lastsave", "Get the UNIX time stamp of the last successful save to disk", "1.0.0", "server", "O(1)", "", "", &[]),
-    doc!("command", "Get array of Redis command details", "2.8.13", "server", "O(N) where N is the total number of Redis commands", "", "", &[]),
-    doc!("command|count", "Get total number of Redis commands", "2.8.13", "server", "O(1)", "", "", &[]),
-    doc!("command|info", "Get array of specific Redis command details, or all when no argument is given.", "2.8.13", "server", "O(N) where N is the number of commands to look up", "", "", &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")]),
-    doc!("command|docs", "Get array of specific Redis command documentation", "7.0.0", "server", "O(N) where N is the number of commands to look up", "", "", &[]),
-    doc!("command|list", "Get an array of Redis command names", "7.0.0", "server", "O(N) where N is the total number of Redis commands", "", "", &[]),
-    doc!("command|getkeys", "Extract keys given a full Redis command", "2.8.13", "server", "O(N) where N is the number of arguments to the command", "", "", &[]),
-    doc!("command|help", "Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", "", "", &[]),
-    doc!("multi", "Mark the start of a transaction block", "1.2.0", "transactions", "O(1)", "", "", &[]),
-    doc!("exec", "Execute all commands issued after MULTI", "1.2.0", "transactions", "Depends on commands in the transaction", "", "", &[]),
-    doc!("discard", "Discard all commands issued after MULTI", "2.0.0", "transactions", "O(N), when N is the number of queued commands", "", "", &[]),
-    doc!("watch", "Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0", "transactions", "O(1) for every key.", "", "", &[]),
-    doc!("unwatch", "Forget about all watched keys", "2.2.0", "transactions", "O(1)", "", "", &[]),
-    doc!("hset", "Set the string value of a hash field", "2.0.0", "hash", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "", "", &[("4.0.0", "Accepts multiple `field` and `value` arguments.")]),
-    doc!("hmset", "Set multiple hash fields to multiple values", "2.0.0", "hash", "O(N) where N is the number of fields being set.", "4.0.0", "`HSET` with multiple field-value pairs", &[]),
-    doc!("hsetnx", "Set the value of a hash field, only if the field does not exist", "2.0.0", "hash", "O(1)", "", "", &[]),
-    doc!("hget", "Get the value of a hash field", "2.0.0", "hash", "O(1)", "", "", &[]),
-    doc!("hmget", "Get the values of all the given hash fields", "2.0.0", "hash", "O(N) where N is the number of fields being requested.", "", "", &[]),
-    doc!("hexists", "Determine if a hash field exists", "2.0.0", "hash", "O(1)", "", "", &[]),
-    doc!("hstrlen", "Get the length of the value of a hash field", "3.2.0", "hash", "O(1)", "", "", &[]),
-    doc!("hgetall", "Get all the fields and values in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[]),
-    doc!("hkeys", "Get all the fields in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[]),
-    doc!("hvals", "Get all the values in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[]),
-    doc!("hlen", "Get the number of fields in a hash", "2.0.0", "hash", "O(1)", "", "", &[]),
-    doc!("hdel", "Delete one or more hash fields", "2.0.0", "hash", "O(N) where N is the number of fields to be removed.", "", "", &[("2.4.0", "Accepts multiple `field` arguments.")]),
-    doc!("hincrby", "Increment the integer value of a hash field by the given number", "2.0.0", "hash", "O(1)", "", "", &[]),
-    doc!("hincrbyfloat", "Increment the float value of a hash field by the given amount", "2.6.0", "hash", "O(1)", "", "", &[]),
-    doc!("hrandfield", "Get one or multiple random fields from a hash", "6.2.0", "hash", "O(N) where N is the number of fields returned", "", "", &[]),
-    doc!("hscan", "Incrementally iterate hash fields and associated values", "2.8.0", "hash", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "", "", &[]),
-    doc!("sadd", "Add one or more members to a set", "1.0.0", "set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("2.4.0", "Accepts multiple `member` arguments.")]),
-    doc!("srem", "Remove one or more members from a set", "1.0.0", "set", "O(N) where N is the number of members to be removed.", "", "", &[("2.4.0", "Accepts multiple `member` arguments.")]),
-    doc!("smembers", "Get all the members in a set", "1.0.0", "set", "O(N) where N is the set cardinality.", "", "", &[]),
-    doc!("scard", "Get the number of members in a set", "1.0.0", "set", "O(1)", "", "", &[]),
-    doc!("sismember", "Determine if a given value is a member of a set", "1.0.0", "set", "O(1)", "", "", &[]),
-    doc!("smismember", "Returns the membership associated with the given elements for a set", "6.2.0", "set", "O(N) where N is the number of elements being checked for membership", "", "", &[]),
-    doc!("object", "A container for object introspection commands", "2.2.3", "generic", "Depends on subcommand.", "", "", &[]),
-    doc!("object|encoding", "Inspect the internal encoding of a Redis object", "2.2.3", "generic", "O(1)", "", "", &[]),
-    doc!("object|refcount", "Get the number of references to the value of the key", "2.2.3", "generic", "O(1)", "", "", &[]),
-    doc!("object|idletime", "Get the time since a Redis object was last accessed", "2.2.3", "generic", "O(1)", "", "", &[]),
-    doc!("object|freq", "Get the logarithmic access frequency counter of a Redis object", "4.0.0", "generic", "O(1)", "", "", &[]),
-    doc!("object|help", "Show helpful text about the different subcommands", "6.2.0", "generic", "O(1)", "", "", &[]),
-    doc!("touch", "Alters the last access time of a key(s). Returns the number of existing keys specified.", "3.2.1", "generic", "O(N) where N is the number of keys that will be touched.", "", "", &[]),
-    doc!("spop", "Remove and return one or multiple random members from a set", "3.2.0", "set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", "", "", &[("3.2.0", "Added the `count` argument.")]),
-    doc!("srandmember", "Get one or multiple random members from a set", "2.6.0", "set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "", "", &[("2.6.0", "Added the optional `count` argument.")]),
-    doc!("smove", "Move a member from one set to another", "1.0.0", "set", "O(1)", "", "", &[]),
-    doc!("sinter", "Intersect multiple sets", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[]),
-    doc!("sintercard", "Intersect multiple sets and return the cardinality of the result", "7.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[]),
-    doc!("sinterstore", "Intersect multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[]),
-    doc!("sunion", "Add multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
-    doc!("sunionstore", "Add multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
-    doc!("sdiff", "Subtract multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
-    doc!("sdiffstore", "Subtract multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[]),
-    doc!("sscan", "Incrementally iterate Set elements", "2.8.0", "set", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "", "", &[]),
-    doc!("memory", "A container for memory diagnostics commands", "4.0.0", "server", "Depends on subcommand.", "", "", &[]),
-    doc!("memory|usage", "Estimate the memory usage of a key", "4.0.0", "server", "O(N) where N is the number of samples.", "", "", &[]),
-    doc!("memory|purge", "Ask the allocator to release memory", "4.0.0", "server", "Depends on how much memory is allocated, could be slow", "", "", &[]),
-    doc!("memory|help", "Show helpful text about the different subcommands", "4.0.0", "server", "O(1)", "", "", &[]),
-    doc!("function", "A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[]),
-    doc!("function|flush", "Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[]),
-    doc!("function|list", "List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[]),
-    doc!("function|help", "Show helpful text about the different subcommands", "7.0.0", "scripting", "O(1)", "", "", &[]),
-    doc!("script", "A container for Lua scripts management commands", "2.6.0", "scripting", "Depends on subcommand.", "", "", &[]),
-    doc!("script|flush", "Remove all the scripts from the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts in cache", "", "", &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")]),
-    doc!("script|exists", "Check existence of scripts in the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "", "", &[]),
-    doc!("script|help", "Show helpful text about the different subcommands", "5.0.0", "scripting", "O(1)", "", "", &[]),
-    doc!("config", "A container for server configuration commands", "2.0.0", "server", "Depends on subcommand.", "", "", &[]),
-    doc!("config|get", "Get the values of configuration parameters", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")]),
-    doc!("config|set", "Set configuration parameters to the given values", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to set multiple parameters in one call.")]),
-    doc!("config|resetstat", "Reset the stats returned by INFO", "2.0.0", "server", "O(1)", "", "", &[]),
-    doc!("config|rewrite", "Rewrite the configuration file with the in memory configuration", "2.8.0", "server", "O(1)", "", "", &[]),
-    doc!("info", "Get information and statistics about the server", "1.0.0", "server", "O(1)", "", "", &[("7.0.0", "Added support for taking multiple section arguments.")]),
-    doc!("dbsize", "Return the number of keys in the selected database", "1.0.0", "server", "O(1)", "", "", &[]),
-    doc!("flushall", "Remove all keys from all databases", "1.0.0", "server", "O(N) where N is the total number of keys in all databases", "", "", &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")]),
-    doc!("flushdb", "Remove all keys from the current database", "1.0.0", "server", "O(N) where N is the number of keys in the selected database", "", "", &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")]),
-    doc!("save", "Synchronously save the dataset to disk", "1.0.0", "server", "O(N) where N is the total number of keys in all databases", "", "", &[]),
-    doc!("bgsave", "Asynchronously save the dataset to disk", "1.0.0", "server", "O(1)", "", "", &[("3.2.2", "Added the `SCHEDULE` option.")]),
-    doc!("bgrewriteaof", "Asynchronously rewrite the append-only file", "1.0.0", "server", "O(1)", "", "", &[]),
-    doc!("shutdown", "Synchronously save the dataset to disk and then shut down the server", "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "", "", &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")]),
-    doc!("get", "Get the value of a key", "1.0.0", "string", "O(1)", "", "", &[]),
-    doc!("set", "Set the string value of a key", "1.0.0", "string", "O(1)", "", "", &[("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."), ("6.0.0", "Added the `KEEPTTL` option."), ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."), ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")]),
-    doc!("setnx", "Set the value of a key, only if the key does not exist", "1.0.0", "string", "O(1)", "", "", &[]),
-    doc!("setex", "Set the value and expiration of a key", "2.0.0", "string", "O(1)", "", "", &[]),
-    doc!("psetex", "Set the value and expiration in milliseconds of a key", "2.6.0", "string", "O(1)", "", "", &[]),
-    doc!("getset", "Set the string value of a key and return its old value", "1.0.0", "string", "O(1)", "6.2.0", "`SET` with the `!GET` argument", &[]),
-    doc!("getdel", "Get the value of a key and delete the key", "6.2.0", "string", "O(1)", "", "", &[]),
-    doc!("getex", "Get the value of a key and optionally set its expiration", "6.2.0", "string", "O(1)", "", "", &[]),
-    doc!("mget", "Get the values of all the given keys", "1.0.0", "string", "O(N) where N is the number of keys to retrieve.", "", "", &[]),
-    doc!("mset", "Set multiple keys to multiple values", "1.0.1", "string", "O(N) where N is the number of keys to set.", "", "", &[]),
-    doc!("msetnx", "Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", "string", "O(N) where N is the number of keys to set.", "", "", &[]),
-    doc!("incr", "Increment the integer value of a key by one", "1.0.0", "string", "O(1)", "", "", &[]),
-    doc!("decr", "Decrement the integer value of a key by one", "1.0.0", "string", "O(1)", "", "", &[]),
-    doc!("incrby", "Increment the integer value of a key by the given amount", "1.0.0", "string", "O(1)", "", "", &[]),
-    doc!("decrby", "Decrement the integer value of a key by the given number", "1.0.0", "string", "O(1)", "", "", &[]),
-    doc!("incrbyfloat", "Increment the float value of a key by the given amount", "2.6.0", "string", "O(1)", "", "", &[]),
-    doc!("append", "Append a value to a key", "2.0.0", "string", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", "", "", &[]),
-    doc!("strlen", "Get the length of the value stored in a key", "2.2.0", "string", "O(1)", "", "", &[]),
-    doc!("getrange", "Get a substring of the string stored at a key", "2.4.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "", "", &[]),
-    doc!("substr", "Get a substring of the string stored at a key", "1.0.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "2.0.0", "`GETRANGE`", &[]),
-    doc!("setrange", "Overwrite part of a string at key starting at the specified offset", "2.2.0", "string", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", "", "", &[]),
-    doc!("del", "Delete a key", "1.0.0", "generic", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "", "", &[]),
-    doc!("unlink", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "4.0.0", "generic", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", "", "", &[]),
-    doc!("exists", "Determine if a key exists", "1.0.0", "generic", "O(N) where N is the number of keys to check.", "", "", &[("3.0.3", "Accepts multiple `key` arguments.")]),
-    doc!("type", "Determine the type stored at key", "1.0.0", "generic", "O(1)", "", "", &[]),
-    doc!("expire", "Set a key's time to live in seconds", "1.0.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
-    doc!("pexpire", "Set a key's time to live in milliseconds", "2.6.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
-    doc!("expireat", "Set the expiration for a key as a UNIX timestamp", "1.2.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
-    doc!("pexpireat", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")]),
-    doc!("persist", "Remove the expiration from a key", "2.2.0", "generic", "O(1)", "", "", &[]),
-    doc!("ttl", "Get the time to live for a key in seconds", "1.0.0", "generic", "O(1)", "", "", &[("2.8.0", "Added the -2 reply.")]),
-    doc!("pttl", "Get the time to live for a key in milliseconds", "2.6.0", "generic", "O(1)", "", "", &[("2.8.0", "Added the -2 reply.")]),
-    doc!("expiretime", "Get the expiration Unix timestamp for a key", "7.0.0", "generic", "O(1)", "", "", &[]),
-    doc!("pexpiretime", "Get the expiration Unix timestamp for a key in milliseconds", "7.0.0", "generic", "O(1)", "", "", &[]),
-    doc!("keys", "Find all keys matching the given pattern", "1.0.0", "generic", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", "", "", &[]),
-    doc!("scan", "Incrementally iterate the keys space", "2.8.0", "generic", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "", "", &[("6.0.0", "Added the `TYPE` subcommand.")]),
-    doc!("randomkey", "Return a random key from the keyspace", "1.0.0", "generic", "O(1)", "", "", &[]),
-    doc!("rename", "Rename a key", "1.0.0", "generic", "O(1)", "", "", &[]),
-    doc!("renamenx", "Rename a key, only if the new key does not exist", "1.0.0", "generic", "O(1)", "", "", &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")]),
-    doc!("copy", "Copy a key", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "", "", &[]),
-    doc!("setbit", "Sets or clears the bit at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[]),
-    doc!("getbit", "Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[]),
-    doc!("lcs", "Find longest common substring", "7.0.0", "string", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "", "", &[]),
-];
-
-/// The COMMAND DOCS entry of a command or subcommand, by its full lower-case name.
+/// The COMMAND DOCS entry of a command or subcommand, by its full name (`get`, `config|get`).
 pub fn doc(full_name: &str) -> Option<&'static Doc> {
-    DOCS.iter().find(|d| d.name == full_name)
+    match lookup_full(full_name.as_bytes())? {
+        (_, Some(sub)) => Some(&sub.doc),
+        (spec, None) => Some(&spec.doc),
+    }
 }

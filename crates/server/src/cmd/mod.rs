@@ -83,148 +83,7 @@ pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
 pub use prefetch::{prefetch_reads, prefetch_writes};
-pub use storage_command::{ElementReads, StorageCommand};
-
-/// The storage commands, one line each: `file::Type`, the type in `cmd/file.rs` that
-/// implements [`StorageCommand`] (its `mod` line is with the others above: a module declared
-/// inside a macro is invisible to rustfmt). Makes the type a [`StorageCmd`] variant (with `From<Type> for Cmd`, so a parser ends in `Ok(Type { .. }.into())`) and
-/// dispatches the trait's methods over the variants — an enum, not a box: a parsed command
-/// costs no allocation of its own.
-macro_rules! storage_commands {
-    ($($module:ident :: $ty:ident),* $(,)?) => {
-        /// A parsed storage command: one variant per line of `storage_commands!`.
-        #[derive(Debug)]
-        pub enum StorageCmd {
-            $(
-                #[doc = concat!("`", stringify!($module), "::", stringify!($ty), "`")]
-                $ty($module::$ty),
-            )*
-        }
-
-        $(
-            impl From<$module::$ty> for Cmd {
-                fn from(c: $module::$ty) -> Cmd {
-                    Cmd::Storage(StorageCmd::$ty(c))
-                }
-            }
-        )*
-
-        impl StorageCmd {
-            /// [`StorageCommand::WRITES`].
-            pub fn writes(&self) -> bool {
-                match self {
-                    $(StorageCmd::$ty(_) => <$module::$ty as StorageCommand>::WRITES,)*
-                }
-            }
-            /// Runs on the writer: [`StorageCommand::WRITES`] or [`StorageCommand::ON_WRITER`].
-            pub fn on_writer(&self) -> bool {
-                match self {
-                    $(StorageCmd::$ty(_) => {
-                        <$module::$ty as StorageCommand>::WRITES
-                            || <$module::$ty as StorageCommand>::ON_WRITER
-                    })*
-                }
-            }
-            /// [`StorageCommand::exec_read`].
-            pub fn exec_read(
-                &self,
-                db: &mut dyn Db,
-                proto: Proto,
-                out: &mut BytesMut,
-            ) -> Result<(), StorageError> {
-                match self {
-                    $(StorageCmd::$ty(c) => c.exec_read(db, proto, out),)*
-                }
-            }
-            /// [`StorageCommand::exec_write`].
-            pub fn exec_write(
-                &self,
-                txn: &mut dyn WriteDb,
-                proto: Proto,
-                out: &mut BytesMut,
-            ) -> Result<(), StorageError> {
-                match self {
-                    $(StorageCmd::$ty(c) => c.exec_write(txn, proto, out),)*
-                }
-            }
-            /// [`StorageCommand::looked_up_keys`].
-            pub fn looked_up_keys(&self) -> Option<&[Bytes]> {
-                match self {
-                    $(StorageCmd::$ty(c) => c.looked_up_keys(),)*
-                }
-            }
-            /// [`StorageCommand::looked_up_elements`].
-            pub fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
-                match self {
-                    $(StorageCmd::$ty(c) => c.looked_up_elements(),)*
-                }
-            }
-            /// [`StorageCommand::elements_read_by_write`].
-            pub fn elements_read_by_write(&self) -> Option<ElementReads<'_>> {
-                match self {
-                    $(StorageCmd::$ty(c) => c.elements_read_by_write(),)*
-                }
-            }
-            /// [`StorageCommand::key_read_by_write`].
-            pub fn key_read_by_write(&self) -> Option<&Bytes> {
-                match self {
-                    $(StorageCmd::$ty(c) => c.key_read_by_write(),)*
-                }
-            }
-        }
-    };
-}
-
-storage_commands! {
-    // Reads.
-    get::Get,
-    mget::MGet,
-    exists::Exists,
-    type_::Type,
-    ttl::Ttl,
-    strlen::Strlen,
-    getrange::GetRange,
-    getbit::GetBit,
-    lcs::Lcs,
-    keys::Keys,
-    scan::Scan,
-    randomkey::RandomKey,
-    // Writes.
-    set::Set,
-    getset::GetSet,
-    getdel::GetDel,
-    getex::GetEx,
-    mset::MSet,
-    incr::IncrBy,
-    incrbyfloat::IncrByFloat,
-    append::Append,
-    setrange::SetRange,
-    del::Del,
-    expire::Expire,
-    rename::Rename,
-    copy::Copy,
-    setbit::SetBit,
-    object::Object,
-    memory::MemoryUsage,
-    // Hashes.
-    hget::HGet,
-    hgetall::HGetAll,
-    hset::HSet,
-    hdel::HDel,
-    hincrby::HIncrBy,
-    hrandfield::HRandField,
-    hscan::HScan,
-    // Sets.
-    sadd::SAdd,
-    sismember::SIsMember,
-    smembers::SMembers,
-    spop::SPop,
-    srandmember::SRandMember,
-    smove::SMove,
-    setops::SetOp,
-    setops::SetOpStore,
-    sscan::SScan,
-}
+pub use storage_command::{ElementReads, StorageCmd, StorageCommand};
 
 /// Where a command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,7 +133,7 @@ pub enum Cmd {
     /// A reply made in advance, inside EXEC: a queued command's argument error, or the reply of
     /// a looper command (PING, CLIENT...) run when EXEC came. Appended as it is.
     Reply(Bytes),
-    /// A command run on a storage thread: GET, SET, INCR... (see `storage_commands!`).
+    /// A command run on a storage thread: GET, SET, INCR... (any [`StorageCommand`]).
     Storage(StorageCmd),
 }
 

@@ -1,5 +1,6 @@
-//! The command table: name, arity (Redis convention: negative = at least that many), flags and
-//! key positions (for COMMAND), and the parser.
+//! The command table: one row per command (and per subcommand) with its name, arity (Redis
+//! convention: negative = at least that many), flags and key positions (COMMAND INFO), its
+//! parser, and its COMMAND DOCS entry. A command is its file plus its row here.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -7,6 +8,8 @@ use std::sync::LazyLock;
 use bytes::Bytes;
 
 use super::Cmd;
+use super::docs::docs;
+pub use super::docs::{Doc, doc};
 
 /// One command's entry. The metadata (arity, flags, key positions, ACL categories, tips, key
 /// specs) is what redis-server 7.0.15 gives in COMMAND INFO, field for field and in its order.
@@ -31,6 +34,8 @@ pub struct Spec {
     pub key_specs: &'static [KeySpec],
     /// Parses the arguments (arity already checked).
     pub parse: fn(&[Bytes]) -> Result<Cmd, String>,
+    /// COMMAND DOCS.
+    pub doc: Doc,
 }
 
 /// One key specification: Redis' `begin_search` of type `index` and `find_keys` of type `range`
@@ -268,7 +273,7 @@ const KS_OW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
 macro_rules! spec {
     (
         $name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr,
-        $acl:expr, $tips:expr, $keys:expr, $parse:expr
+        $acl:expr, $tips:expr, $keys:expr, $parse:expr, $doc:expr
     ) => {
         Spec {
             name: $name,
@@ -281,6 +286,7 @@ macro_rules! spec {
             tips: $tips,
             key_specs: $keys,
             parse: $parse,
+            doc: $doc,
         }
     };
 }
@@ -288,112 +294,112 @@ macro_rules! spec {
 /// Every command the server knows.
 #[rustfmt::skip]
 pub static COMMANDS: &[Spec] = &[
-    spec!("ping", -1, F_FAST, 0, 0, 0, A_FAST_CONNECTION, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, &[], super::connection::parse_ping),
-    spec!("echo", 2, F_LOADING_STALE_FAST, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_echo),
-    spec!("hello", -1, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::hello::parse),
-    spec!("auth", -2, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_auth),
-    spec!("select", 2, F_LOADING_STALE_FAST, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_select),
-    spec!("quit", -1, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_quit),
-    spec!("reset", 1, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_reset),
-    spec!("client", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::client::parse),
-    spec!("time", 1, F_LOADING_STALE_FAST, 0, 0, 0, A_FAST, T_NDO, &[], super::connection::parse_time),
-    spec!("lastsave", 1, F_LOADING_STALE_FAST, 0, 0, 0, A_ADMIN_FAST_DANGEROUS, T_NDO, &[], super::connection::parse_lastsave),
-    spec!("command", -1, F_LOADING_STALE, 0, 0, 0, A_SLOW_CONNECTION, T_NDOO, &[], super::command::parse),
-    spec!("config", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::config::parse),
-    spec!("info", -1, F_LOADING_STALE, 0, 0, 0, A_SLOW_DANGEROUS, T_NDO_REQ_ALL_SHARDS_RES_SPECIAL, &[], super::info::parse),
-    spec!("dbsize", 1, F_READONLY_FAST, 0, 0, 0, A_KEYSPACE_READ_FAST, T_REQ_ALL_SHARDS_RES_AGG_SUM, &[], super::server::parse_dbsize),
-    spec!("flushall", -1, F_WRITE, 0, 0, 0, A_KEYSPACE_WRITE_SLOW_DANGEROUS, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, &[], super::server::parse_flush),
-    spec!("flushdb", -1, F_WRITE, 0, 0, 0, A_KEYSPACE_WRITE_SLOW_DANGEROUS, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, &[], super::server::parse_flush),
-    spec!("save", 1, F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING_NO_MULTI, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_save),
-    spec!("bgsave", -1, F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_bgsave),
-    spec!("bgrewriteaof", 1, F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_bgrewriteaof),
-    spec!("shutdown", -1, F_ADMIN_NOSCRIPT_LOADING_STALE_NO_MULTI_ALLOW_BUSY, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_shutdown),
-    spec!("get", 2, F_READONLY_FAST, 1, 1, 1, A_READ_STRING_FAST, &[], KS_RO_ACCESS, super::get::parse),
-    spec!("set", -3, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_SET, super::set::parse_set),
-    spec!("setnx", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_OW_INSERT, super::set::parse_setnx),
-    spec!("setex", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_OW_UPDATE, super::set::parse_setex),
-    spec!("psetex", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_OW_UPDATE, super::set::parse_psetex),
-    spec!("getset", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::getset::parse),
-    spec!("getdel", 2, F_WRITE_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_DELETE, super::getdel::parse),
-    spec!("getex", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_GETEX, super::getex::parse),
-    spec!("mget", -2, F_READONLY_FAST, 1, -1, 1, A_READ_STRING_FAST, T_REQ_MULTI_SHARD, KS_RO_ACCESS_ALL, super::mget::parse),
-    spec!("mset", -3, F_WRITE_DENYOOM, 1, -1, 2, A_WRITE_STRING_SLOW, T_REQ_MULTI_SHARD_RES_ALL_SUCCEEDED, KS_OW_UPDATE_ALL_STEP2, super::mset::parse_mset),
-    spec!("msetnx", -3, F_WRITE_DENYOOM, 1, -1, 2, A_WRITE_STRING_SLOW, T_REQ_MULTI_SHARD_RES_AGG_MIN, KS_OW_INSERT_ALL_STEP2, super::mset::parse_msetnx),
-    spec!("incr", 2, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_incr),
-    spec!("decr", 2, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_decr),
-    spec!("incrby", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_incrby),
-    spec!("decrby", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_decrby),
-    spec!("incrbyfloat", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incrbyfloat::parse),
-    spec!("append", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_INSERT, super::append::parse),
-    spec!("strlen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_STRING_FAST, &[], KS_RO, super::strlen::parse),
-    spec!("getrange", 4, F_READONLY, 1, 1, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS, super::getrange::parse),
-    spec!("substr", 4, F_READONLY, 1, 1, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS, super::getrange::parse),
-    spec!("setrange", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_RW_UPDATE, super::setrange::parse),
-    spec!("del", -2, F_WRITE, 1, -1, 1, A_KEYSPACE_WRITE_SLOW, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RM_DELETE_ALL, super::del::parse),
-    spec!("unlink", -2, F_WRITE_FAST, 1, -1, 1, A_KEYSPACE_WRITE_FAST, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RM_DELETE_ALL, super::del::parse),
-    spec!("exists", -2, F_READONLY_FAST, 1, -1, 1, A_KEYSPACE_READ_FAST, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RO_ALL, super::exists::parse),
-    spec!("touch", -2, F_READONLY_FAST, 1, -1, 1, A_KEYSPACE_READ_FAST, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RO_ALL, super::exists::parse),
-    spec!("type", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, &[], KS_RO, super::type_::parse),
-    spec!("expire", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_expire),
-    spec!("pexpire", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_pexpire),
-    spec!("expireat", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_expireat),
-    spec!("pexpireat", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_pexpireat),
-    spec!("persist", 2, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_persist),
-    spec!("ttl", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, T_NDO, KS_RO_ACCESS, super::ttl::parse_ttl),
-    spec!("pttl", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, T_NDO, KS_RO_ACCESS, super::ttl::parse_pttl),
-    spec!("expiretime", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, &[], KS_RO_ACCESS, super::ttl::parse_expiretime),
-    spec!("pexpiretime", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, &[], KS_RO_ACCESS, super::ttl::parse_pexpiretime),
-    spec!("keys", 2, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW_DANGEROUS, T_REQ_ALL_SHARDS_NDOO, &[], super::keys::parse),
-    spec!("scan", -2, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_NDO_REQ_SPECIAL, &[], super::scan::parse),
-    spec!("randomkey", 1, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_REQ_ALL_SHARDS_NDO, &[], super::randomkey::parse),
-    spec!("rename", 3, F_WRITE, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RW_ACCESS_DELETE__OW_UPDATE, super::rename::parse_rename),
-    spec!("multi", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_multi),
-    spec!("exec", 1, F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG, 0, 0, 0, A_SLOW_TRANSACTION, &[], &[], super::multi::parse_exec),
-    spec!("discard", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_discard),
-    spec!("watch", -2, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 1, -1, 1, A_FAST_TRANSACTION, &[], KS_RO_ALL, super::multi::parse_watch),
-    spec!("unwatch", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_unwatch),
-    spec!("hset", -4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_UPDATE, super::hset::parse_hset),
-    spec!("hmset", -4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_UPDATE, super::hset::parse_hmset),
-    spec!("hsetnx", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_INSERT, super::hset::parse_hsetnx),
-    spec!("hget", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO_ACCESS, super::hget::parse_hget),
-    spec!("hmget", -3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO_ACCESS, super::hget::parse_hmget),
-    spec!("hexists", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hget::parse_hexists),
-    spec!("hstrlen", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hget::parse_hstrlen),
-    spec!("hgetall", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hgetall),
-    spec!("hkeys", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hkeys),
-    spec!("hvals", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hvals),
-    spec!("hlen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hgetall::parse_hlen),
-    spec!("hdel", -3, F_WRITE_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_DELETE, super::hdel::parse),
-    spec!("hincrby", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_ACCESS_UPDATE, super::hincrby::parse_hincrby),
-    spec!("hincrbyfloat", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_ACCESS_UPDATE, super::hincrby::parse_hincrbyfloat),
-    spec!("hrandfield", -2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDO, KS_RO_ACCESS, super::hrandfield::parse),
-    spec!("hscan", -3, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDO, KS_RO_ACCESS, super::hscan::parse),
-    spec!("sadd", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_SET_FAST, &[], KS_RW_INSERT, super::sadd::parse_sadd),
-    spec!("srem", -3, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, &[], KS_RW_DELETE, super::sadd::parse_srem),
-    spec!("smembers", 2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS, super::smembers::parse_smembers),
-    spec!("scard", 2, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::smembers::parse_scard),
-    spec!("sismember", 3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::sismember::parse_sismember),
-    spec!("smismember", -3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO_ACCESS, super::sismember::parse_smismember),
-    spec!("object", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::object::parse),
-    spec!("memory", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::memory::parse),
-    spec!("spop", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, T_NDO, KS_RW_ACCESS_DELETE, super::spop::parse),
-    spec!("srandmember", -2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::srandmember::parse),
-    spec!("smove", 4, F_WRITE_FAST, 1, 2, 1, A_WRITE_SET_FAST, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::smove::parse),
-    spec!("sinter", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sinter),
-    spec!("sintercard", -3, F_READONLY_MOVABLEKEYS, 0, 0, 0, A_READ_SET_SLOW, &[], KS_RO_ACCESS_KEYNUM, super::setops::parse_sintercard),
-    spec!("sinterstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_RW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sinterstore),
-    spec!("sunion", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sunion),
-    spec!("sunionstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_OW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sunionstore),
-    spec!("sdiff", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sdiff),
-    spec!("sdiffstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_OW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sdiffstore),
-    spec!("sscan", -3, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::sscan::parse),
-    spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function),
-    spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script),
-    spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx),
-    spec!("copy", -3, F_WRITE_DENYOOM, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RO_ACCESS__OW_UPDATE, super::copy::parse),
-    spec!("setbit", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_BITMAP_SLOW, &[], KS_RW_ACCESS_UPDATE, super::setbit::parse),
-    spec!("getbit", 3, F_READONLY_FAST, 1, 1, 1, A_READ_BITMAP_FAST, &[], KS_RO_ACCESS, super::getbit::parse),
-    spec!("lcs", -3, F_READONLY, 1, 2, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS_ALL_1, super::lcs::parse),
+    spec!("ping", -1, F_FAST, 0, 0, 0, A_FAST_CONNECTION, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, &[], super::connection::parse_ping, docs!("Ping the server", "1.0.0", "connection", "O(1)", "", "", &[])),
+    spec!("echo", 2, F_LOADING_STALE_FAST, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_echo, docs!("Echo the given string", "1.0.0", "connection", "O(1)", "", "", &[])),
+    spec!("hello", -1, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::hello::parse, docs!("Handshake with Redis", "6.0.0", "connection", "O(1)", "", "", &[("6.2.0", "`protover` made optional; when called without arguments the command reports the current connection's context.")])),
+    spec!("auth", -2, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_auth, docs!("Authenticate to the server", "1.0.0", "connection", "O(N) where N is the number of passwords defined for the user", "", "", &[("6.0.0", "Added ACL style (username and password).")])),
+    spec!("select", 2, F_LOADING_STALE_FAST, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_select, docs!("Change the selected database for the current connection", "1.0.0", "connection", "O(1)", "", "", &[])),
+    spec!("quit", -1, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_quit, docs!("Close the connection", "1.0.0", "connection", "O(1)", "", "", &[])),
+    spec!("reset", 1, F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY, 0, 0, 0, A_FAST_CONNECTION, &[], &[], super::connection::parse_reset, docs!("Reset the connection", "6.2.0", "connection", "O(1)", "", "", &[])),
+    spec!("client", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::client::parse, docs!("A container for client connection commands", "2.4.0", "connection", "Depends on subcommand.", "", "", &[])),
+    spec!("time", 1, F_LOADING_STALE_FAST, 0, 0, 0, A_FAST, T_NDO, &[], super::connection::parse_time, docs!("Return the current server time", "2.6.0", "server", "O(1)", "", "", &[])),
+    spec!("lastsave", 1, F_LOADING_STALE_FAST, 0, 0, 0, A_ADMIN_FAST_DANGEROUS, T_NDO, &[], super::connection::parse_lastsave, docs!("Get the UNIX time stamp of the last successful save to disk", "1.0.0", "server", "O(1)", "", "", &[])),
+    spec!("command", -1, F_LOADING_STALE, 0, 0, 0, A_SLOW_CONNECTION, T_NDOO, &[], super::command::parse, docs!("Get array of Redis command details", "2.8.13", "server", "O(N) where N is the total number of Redis commands", "", "", &[])),
+    spec!("config", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::config::parse, docs!("A container for server configuration commands", "2.0.0", "server", "Depends on subcommand.", "", "", &[])),
+    spec!("info", -1, F_LOADING_STALE, 0, 0, 0, A_SLOW_DANGEROUS, T_NDO_REQ_ALL_SHARDS_RES_SPECIAL, &[], super::info::parse, docs!("Get information and statistics about the server", "1.0.0", "server", "O(1)", "", "", &[("7.0.0", "Added support for taking multiple section arguments.")])),
+    spec!("dbsize", 1, F_READONLY_FAST, 0, 0, 0, A_KEYSPACE_READ_FAST, T_REQ_ALL_SHARDS_RES_AGG_SUM, &[], super::server::parse_dbsize, docs!("Return the number of keys in the selected database", "1.0.0", "server", "O(1)", "", "", &[])),
+    spec!("flushall", -1, F_WRITE, 0, 0, 0, A_KEYSPACE_WRITE_SLOW_DANGEROUS, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, &[], super::server::parse_flush, docs!("Remove all keys from all databases", "1.0.0", "server", "O(N) where N is the total number of keys in all databases", "", "", &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")])),
+    spec!("flushdb", -1, F_WRITE, 0, 0, 0, A_KEYSPACE_WRITE_SLOW_DANGEROUS, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, &[], super::server::parse_flush, docs!("Remove all keys from the current database", "1.0.0", "server", "O(N) where N is the number of keys in the selected database", "", "", &[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")])),
+    spec!("save", 1, F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING_NO_MULTI, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_save, docs!("Synchronously save the dataset to disk", "1.0.0", "server", "O(N) where N is the total number of keys in all databases", "", "", &[])),
+    spec!("bgsave", -1, F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_bgsave, docs!("Asynchronously save the dataset to disk", "1.0.0", "server", "O(1)", "", "", &[("3.2.2", "Added the `SCHEDULE` option.")])),
+    spec!("bgrewriteaof", 1, F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_bgrewriteaof, docs!("Asynchronously rewrite the append-only file", "1.0.0", "server", "O(1)", "", "", &[])),
+    spec!("shutdown", -1, F_ADMIN_NOSCRIPT_LOADING_STALE_NO_MULTI_ALLOW_BUSY, 0, 0, 0, A_ADMIN_SLOW_DANGEROUS, &[], &[], super::server::parse_shutdown, docs!("Synchronously save the dataset to disk and then shut down the server", "1.0.0", "server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "", "", &[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")])),
+    spec!("get", 2, F_READONLY_FAST, 1, 1, 1, A_READ_STRING_FAST, &[], KS_RO_ACCESS, super::get::parse, docs!("Get the value of a key", "1.0.0", "string", "O(1)", "", "", &[])),
+    spec!("set", -3, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_SET, super::set::parse_set, docs!("Set the string value of a key", "1.0.0", "string", "O(1)", "", "", &[("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."), ("6.0.0", "Added the `KEEPTTL` option."), ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."), ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")])),
+    spec!("setnx", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_OW_INSERT, super::set::parse_setnx, docs!("Set the value of a key, only if the key does not exist", "1.0.0", "string", "O(1)", "", "", &[])),
+    spec!("setex", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_OW_UPDATE, super::set::parse_setex, docs!("Set the value and expiration of a key", "2.0.0", "string", "O(1)", "", "", &[])),
+    spec!("psetex", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_OW_UPDATE, super::set::parse_psetex, docs!("Set the value and expiration in milliseconds of a key", "2.6.0", "string", "O(1)", "", "", &[])),
+    spec!("getset", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::getset::parse, docs!("Set the string value of a key and return its old value", "1.0.0", "string", "O(1)", "6.2.0", "`SET` with the `!GET` argument", &[])),
+    spec!("getdel", 2, F_WRITE_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_DELETE, super::getdel::parse, docs!("Get the value of a key and delete the key", "6.2.0", "string", "O(1)", "", "", &[])),
+    spec!("getex", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_GETEX, super::getex::parse, docs!("Get the value of a key and optionally set its expiration", "6.2.0", "string", "O(1)", "", "", &[])),
+    spec!("mget", -2, F_READONLY_FAST, 1, -1, 1, A_READ_STRING_FAST, T_REQ_MULTI_SHARD, KS_RO_ACCESS_ALL, super::mget::parse, docs!("Get the values of all the given keys", "1.0.0", "string", "O(N) where N is the number of keys to retrieve.", "", "", &[])),
+    spec!("mset", -3, F_WRITE_DENYOOM, 1, -1, 2, A_WRITE_STRING_SLOW, T_REQ_MULTI_SHARD_RES_ALL_SUCCEEDED, KS_OW_UPDATE_ALL_STEP2, super::mset::parse_mset, docs!("Set multiple keys to multiple values", "1.0.1", "string", "O(N) where N is the number of keys to set.", "", "", &[])),
+    spec!("msetnx", -3, F_WRITE_DENYOOM, 1, -1, 2, A_WRITE_STRING_SLOW, T_REQ_MULTI_SHARD_RES_AGG_MIN, KS_OW_INSERT_ALL_STEP2, super::mset::parse_msetnx, docs!("Set multiple keys to multiple values, only if none of the keys exist", "1.0.1", "string", "O(N) where N is the number of keys to set.", "", "", &[])),
+    spec!("incr", 2, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_incr, docs!("Increment the integer value of a key by one", "1.0.0", "string", "O(1)", "", "", &[])),
+    spec!("decr", 2, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_decr, docs!("Decrement the integer value of a key by one", "1.0.0", "string", "O(1)", "", "", &[])),
+    spec!("incrby", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_incrby, docs!("Increment the integer value of a key by the given amount", "1.0.0", "string", "O(1)", "", "", &[])),
+    spec!("decrby", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incr::parse_decrby, docs!("Decrement the integer value of a key by the given number", "1.0.0", "string", "O(1)", "", "", &[])),
+    spec!("incrbyfloat", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_ACCESS_UPDATE, super::incrbyfloat::parse, docs!("Increment the float value of a key by the given amount", "2.6.0", "string", "O(1)", "", "", &[])),
+    spec!("append", 3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_STRING_FAST, &[], KS_RW_INSERT, super::append::parse, docs!("Append a value to a key", "2.0.0", "string", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", "", "", &[])),
+    spec!("strlen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_STRING_FAST, &[], KS_RO, super::strlen::parse, docs!("Get the length of the value stored in a key", "2.2.0", "string", "O(1)", "", "", &[])),
+    spec!("getrange", 4, F_READONLY, 1, 1, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS, super::getrange::parse, docs!("Get a substring of the string stored at a key", "2.4.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "", "", &[])),
+    spec!("substr", 4, F_READONLY, 1, 1, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS, super::getrange::parse, docs!("Get a substring of the string stored at a key", "1.0.0", "string", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "2.0.0", "`GETRANGE`", &[])),
+    spec!("setrange", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_STRING_SLOW, &[], KS_RW_UPDATE, super::setrange::parse, docs!("Overwrite part of a string at key starting at the specified offset", "2.2.0", "string", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", "", "", &[])),
+    spec!("del", -2, F_WRITE, 1, -1, 1, A_KEYSPACE_WRITE_SLOW, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RM_DELETE_ALL, super::del::parse, docs!("Delete a key", "1.0.0", "generic", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).", "", "", &[])),
+    spec!("unlink", -2, F_WRITE_FAST, 1, -1, 1, A_KEYSPACE_WRITE_FAST, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RM_DELETE_ALL, super::del::parse, docs!("Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "4.0.0", "generic", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.", "", "", &[])),
+    spec!("exists", -2, F_READONLY_FAST, 1, -1, 1, A_KEYSPACE_READ_FAST, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RO_ALL, super::exists::parse, docs!("Determine if a key exists", "1.0.0", "generic", "O(N) where N is the number of keys to check.", "", "", &[("3.0.3", "Accepts multiple `key` arguments.")])),
+    spec!("touch", -2, F_READONLY_FAST, 1, -1, 1, A_KEYSPACE_READ_FAST, T_REQ_MULTI_SHARD_RES_AGG_SUM, KS_RO_ALL, super::exists::parse, docs!("Alters the last access time of a key(s). Returns the number of existing keys specified.", "3.2.1", "generic", "O(N) where N is the number of keys that will be touched.", "", "", &[])),
+    spec!("type", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, &[], KS_RO, super::type_::parse, docs!("Determine the type stored at key", "1.0.0", "generic", "O(1)", "", "", &[])),
+    spec!("expire", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_expire, docs!("Set a key's time to live in seconds", "1.0.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")])),
+    spec!("pexpire", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_pexpire, docs!("Set a key's time to live in milliseconds", "2.6.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")])),
+    spec!("expireat", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_expireat, docs!("Set the expiration for a key as a UNIX timestamp", "1.2.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")])),
+    spec!("pexpireat", -3, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_pexpireat, docs!("Set the expiration for a key as a UNIX timestamp specified in milliseconds", "2.6.0", "generic", "O(1)", "", "", &[("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`.")])),
+    spec!("persist", 2, F_WRITE_FAST, 1, 1, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_UPDATE, super::expire::parse_persist, docs!("Remove the expiration from a key", "2.2.0", "generic", "O(1)", "", "", &[])),
+    spec!("ttl", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, T_NDO, KS_RO_ACCESS, super::ttl::parse_ttl, docs!("Get the time to live for a key in seconds", "1.0.0", "generic", "O(1)", "", "", &[("2.8.0", "Added the -2 reply.")])),
+    spec!("pttl", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, T_NDO, KS_RO_ACCESS, super::ttl::parse_pttl, docs!("Get the time to live for a key in milliseconds", "2.6.0", "generic", "O(1)", "", "", &[("2.8.0", "Added the -2 reply.")])),
+    spec!("expiretime", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, &[], KS_RO_ACCESS, super::ttl::parse_expiretime, docs!("Get the expiration Unix timestamp for a key", "7.0.0", "generic", "O(1)", "", "", &[])),
+    spec!("pexpiretime", 2, F_READONLY_FAST, 1, 1, 1, A_KEYSPACE_READ_FAST, &[], KS_RO_ACCESS, super::ttl::parse_pexpiretime, docs!("Get the expiration Unix timestamp for a key in milliseconds", "7.0.0", "generic", "O(1)", "", "", &[])),
+    spec!("keys", 2, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW_DANGEROUS, T_REQ_ALL_SHARDS_NDOO, &[], super::keys::parse, docs!("Find all keys matching the given pattern", "1.0.0", "generic", "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.", "", "", &[])),
+    spec!("scan", -2, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_NDO_REQ_SPECIAL, &[], super::scan::parse, docs!("Incrementally iterate the keys space", "2.8.0", "generic", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.", "", "", &[("6.0.0", "Added the `TYPE` subcommand.")])),
+    spec!("randomkey", 1, F_READONLY, 0, 0, 0, A_KEYSPACE_READ_SLOW, T_REQ_ALL_SHARDS_NDO, &[], super::randomkey::parse, docs!("Return a random key from the keyspace", "1.0.0", "generic", "O(1)", "", "", &[])),
+    spec!("rename", 3, F_WRITE, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RW_ACCESS_DELETE__OW_UPDATE, super::rename::parse_rename, docs!("Rename a key", "1.0.0", "generic", "O(1)", "", "", &[])),
+    spec!("multi", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_multi, docs!("Mark the start of a transaction block", "1.2.0", "transactions", "O(1)", "", "", &[])),
+    spec!("exec", 1, F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG, 0, 0, 0, A_SLOW_TRANSACTION, &[], &[], super::multi::parse_exec, docs!("Execute all commands issued after MULTI", "1.2.0", "transactions", "Depends on commands in the transaction", "", "", &[])),
+    spec!("discard", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_discard, docs!("Discard all commands issued after MULTI", "2.0.0", "transactions", "O(N), when N is the number of queued commands", "", "", &[])),
+    spec!("watch", -2, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 1, -1, 1, A_FAST_TRANSACTION, &[], KS_RO_ALL, super::multi::parse_watch, docs!("Watch the given keys to determine execution of the MULTI/EXEC block", "2.2.0", "transactions", "O(1) for every key.", "", "", &[])),
+    spec!("unwatch", 1, F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY, 0, 0, 0, A_FAST_TRANSACTION, &[], &[], super::multi::parse_unwatch, docs!("Forget about all watched keys", "2.2.0", "transactions", "O(1)", "", "", &[])),
+    spec!("hset", -4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_UPDATE, super::hset::parse_hset, docs!("Set the string value of a hash field", "2.0.0", "hash", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.", "", "", &[("4.0.0", "Accepts multiple `field` and `value` arguments.")])),
+    spec!("hmset", -4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_UPDATE, super::hset::parse_hmset, docs!("Set multiple hash fields to multiple values", "2.0.0", "hash", "O(N) where N is the number of fields being set.", "4.0.0", "`HSET` with multiple field-value pairs", &[])),
+    spec!("hsetnx", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_INSERT, super::hset::parse_hsetnx, docs!("Set the value of a hash field, only if the field does not exist", "2.0.0", "hash", "O(1)", "", "", &[])),
+    spec!("hget", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO_ACCESS, super::hget::parse_hget, docs!("Get the value of a hash field", "2.0.0", "hash", "O(1)", "", "", &[])),
+    spec!("hmget", -3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO_ACCESS, super::hget::parse_hmget, docs!("Get the values of all the given hash fields", "2.0.0", "hash", "O(N) where N is the number of fields being requested.", "", "", &[])),
+    spec!("hexists", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hget::parse_hexists, docs!("Determine if a hash field exists", "2.0.0", "hash", "O(1)", "", "", &[])),
+    spec!("hstrlen", 3, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hget::parse_hstrlen, docs!("Get the length of the value of a hash field", "3.2.0", "hash", "O(1)", "", "", &[])),
+    spec!("hgetall", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hgetall, docs!("Get all the fields and values in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[])),
+    spec!("hkeys", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hkeys, docs!("Get all the fields in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[])),
+    spec!("hvals", 2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDOO, KS_RO_ACCESS, super::hgetall::parse_hvals, docs!("Get all the values in a hash", "2.0.0", "hash", "O(N) where N is the size of the hash.", "", "", &[])),
+    spec!("hlen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_HASH_FAST, &[], KS_RO, super::hgetall::parse_hlen, docs!("Get the number of fields in a hash", "2.0.0", "hash", "O(1)", "", "", &[])),
+    spec!("hdel", -3, F_WRITE_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_DELETE, super::hdel::parse, docs!("Delete one or more hash fields", "2.0.0", "hash", "O(N) where N is the number of fields to be removed.", "", "", &[("2.4.0", "Accepts multiple `field` arguments.")])),
+    spec!("hincrby", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_ACCESS_UPDATE, super::hincrby::parse_hincrby, docs!("Increment the integer value of a hash field by the given number", "2.0.0", "hash", "O(1)", "", "", &[])),
+    spec!("hincrbyfloat", 4, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_HASH_FAST, &[], KS_RW_ACCESS_UPDATE, super::hincrby::parse_hincrbyfloat, docs!("Increment the float value of a hash field by the given amount", "2.6.0", "hash", "O(1)", "", "", &[])),
+    spec!("hrandfield", -2, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDO, KS_RO_ACCESS, super::hrandfield::parse, docs!("Get one or multiple random fields from a hash", "6.2.0", "hash", "O(N) where N is the number of fields returned", "", "", &[])),
+    spec!("hscan", -3, F_READONLY, 1, 1, 1, A_READ_HASH_SLOW, T_NDO, KS_RO_ACCESS, super::hscan::parse, docs!("Incrementally iterate hash fields and associated values", "2.8.0", "hash", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "", "", &[])),
+    spec!("sadd", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_SET_FAST, &[], KS_RW_INSERT, super::sadd::parse_sadd, docs!("Add one or more members to a set", "1.0.0", "set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("2.4.0", "Accepts multiple `member` arguments.")])),
+    spec!("srem", -3, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, &[], KS_RW_DELETE, super::sadd::parse_srem, docs!("Remove one or more members from a set", "1.0.0", "set", "O(N) where N is the number of members to be removed.", "", "", &[("2.4.0", "Accepts multiple `member` arguments.")])),
+    spec!("smembers", 2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS, super::smembers::parse_smembers, docs!("Get all the members in a set", "1.0.0", "set", "O(N) where N is the set cardinality.", "", "", &[])),
+    spec!("scard", 2, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::smembers::parse_scard, docs!("Get the number of members in a set", "1.0.0", "set", "O(1)", "", "", &[])),
+    spec!("sismember", 3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO, super::sismember::parse_sismember, docs!("Determine if a given value is a member of a set", "1.0.0", "set", "O(1)", "", "", &[])),
+    spec!("smismember", -3, F_READONLY_FAST, 1, 1, 1, A_READ_SET_FAST, &[], KS_RO_ACCESS, super::sismember::parse_smismember, docs!("Returns the membership associated with the given elements for a set", "6.2.0", "set", "O(N) where N is the number of elements being checked for membership", "", "", &[])),
+    spec!("object", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::object::parse, docs!("A container for object introspection commands", "2.2.3", "generic", "Depends on subcommand.", "", "", &[])),
+    spec!("memory", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::memory::parse, docs!("A container for memory diagnostics commands", "4.0.0", "server", "Depends on subcommand.", "", "", &[])),
+    spec!("spop", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_SET_FAST, T_NDO, KS_RW_ACCESS_DELETE, super::spop::parse, docs!("Remove and return one or multiple random members from a set", "3.2.0", "set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.", "", "", &[("3.2.0", "Added the `count` argument.")])),
+    spec!("srandmember", -2, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::srandmember::parse, docs!("Get one or multiple random members from a set", "2.6.0", "set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.", "", "", &[("2.6.0", "Added the optional `count` argument.")])),
+    spec!("smove", 4, F_WRITE_FAST, 1, 2, 1, A_WRITE_SET_FAST, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::smove::parse, docs!("Move a member from one set to another", "1.0.0", "set", "O(1)", "", "", &[])),
+    spec!("sinter", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sinter, docs!("Intersect multiple sets", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[])),
+    spec!("sintercard", -3, F_READONLY_MOVABLEKEYS, 0, 0, 0, A_READ_SET_SLOW, &[], KS_RO_ACCESS_KEYNUM, super::setops::parse_sintercard, docs!("Intersect multiple sets and return the cardinality of the result", "7.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[])),
+    spec!("sinterstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_RW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sinterstore, docs!("Intersect multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.", "", "", &[])),
+    spec!("sunion", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sunion, docs!("Add multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[])),
+    spec!("sunionstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_OW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sunionstore, docs!("Add multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[])),
+    spec!("sdiff", -2, F_READONLY, 1, -1, 1, A_READ_SET_SLOW, T_NDOO, KS_RO_ACCESS_ALL, super::setops::parse_sdiff, docs!("Subtract multiple sets", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[])),
+    spec!("sdiffstore", -3, F_WRITE_DENYOOM, 1, -1, 1, A_WRITE_SET_SLOW, &[], KS_OW_UPDATE__RO_ACCESS_ALL, super::setops::parse_sdiffstore, docs!("Subtract multiple sets and store the resulting set in a key", "1.0.0", "set", "O(N) where N is the total number of elements in all given sets.", "", "", &[])),
+    spec!("sscan", -3, F_READONLY, 1, 1, 1, A_READ_SET_SLOW, T_NDO, KS_RO_ACCESS, super::sscan::parse, docs!("Incrementally iterate Set elements", "2.8.0", "set", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..", "", "", &[])),
+    spec!("function", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_function, docs!("A container for function commands", "7.0.0", "scripting", "Depends on subcommand.", "", "", &[])),
+    spec!("script", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::scripting::parse_script, docs!("A container for Lua scripts management commands", "2.6.0", "scripting", "Depends on subcommand.", "", "", &[])),
+    spec!("renamenx", 3, F_WRITE_FAST, 1, 2, 1, A_KEYSPACE_WRITE_FAST, &[], KS_RW_ACCESS_DELETE__OW_INSERT, super::rename::parse_renamenx, docs!("Rename a key, only if the new key does not exist", "1.0.0", "generic", "O(1)", "", "", &[("3.2.0", "The command no longer returns an error when source and destination names are the same.")])),
+    spec!("copy", -3, F_WRITE_DENYOOM, 1, 2, 1, A_KEYSPACE_WRITE_SLOW, &[], KS_RO_ACCESS__OW_UPDATE, super::copy::parse, docs!("Copy a key", "6.2.0", "generic", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "", "", &[])),
+    spec!("setbit", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_BITMAP_SLOW, &[], KS_RW_ACCESS_UPDATE, super::setbit::parse, docs!("Sets or clears the bit at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[])),
+    spec!("getbit", 3, F_READONLY_FAST, 1, 1, 1, A_READ_BITMAP_FAST, &[], KS_RO_ACCESS, super::getbit::parse, docs!("Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[])),
+    spec!("lcs", -3, F_READONLY, 1, 2, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS_ALL_1, super::lcs::parse, docs!("Find longest common substring", "7.0.0", "string", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "", "", &[])),
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
@@ -432,85 +438,88 @@ pub struct SubSpec {
     pub acl: &'static [&'static str],
     /// Command tips.
     pub tips: &'static [&'static str],
+    /// COMMAND DOCS.
+    pub doc: Doc,
 }
 
 macro_rules! sub {
-    ($name:literal, $arity:expr, $flags:expr, $acl:expr, $tips:expr) => {
+    ($name:literal, $arity:expr, $flags:expr, $acl:expr, $tips:expr, $doc:expr) => {
         SubSpec {
             name: $name,
             arity: $arity,
             flags: $flags,
             acl: $acl,
             tips: $tips,
+            doc: $doc,
         }
     };
 }
 
 #[rustfmt::skip]
 static CLIENT_SUBS: &[SubSpec] = &[
-    sub!("id", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[]),
-    sub!("setname", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[]),
-    sub!("getname", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[]),
-    sub!("setinfo", 4, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[]), // Redis 7.2
-    sub!("list", -2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, T_NDO),
-    sub!("info", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, T_NDO),
-    sub!("kill", -3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, &[]),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[]),
-    sub!("no-evict", 3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, &[]),
-    sub!("no-touch", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[]), // Redis 7.2
-    sub!("reply", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[]),
+    sub!("id", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Returns the client ID for the current connection", "5.0.0", "connection", "O(1)", "", "", &[])),
+    sub!("setname", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Set the current connection name", "2.6.9", "connection", "O(1)", "", "", &[])),
+    sub!("getname", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Get the current connection name", "2.6.9", "connection", "O(1)", "", "", &[])),
+    sub!("setinfo", 4, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Sets information specific to the client or connection.", "7.2.0", "connection", "O(1)", "", "", &[])), // Redis 7.2
+    sub!("list", -2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, T_NDO, docs!("Get the list of client connections", "2.4.0", "connection", "O(N) where N is the number of client connections", "", "", &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")])),
+    sub!("info", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, T_NDO, docs!("Returns information about the current client connection.", "6.2.0", "connection", "O(1)", "", "", &[])),
+    sub!("kill", -3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, &[], docs!("Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections", "", "", &[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")])),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)", "", "", &[])),
+    sub!("no-evict", 3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, &[], docs!("Set client eviction mode for the current connection", "7.0.0", "connection", "O(1)", "", "", &[])),
+    sub!("no-touch", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "connection", "O(1)", "", "", &[])), // Redis 7.2
+    sub!("reply", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Instruct the server whether to reply to commands", "3.2.0", "connection", "O(1)", "", "", &[])),
 ];
 
 #[rustfmt::skip]
 static CONFIG_SUBS: &[SubSpec] = &[
-    sub!("get", -3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[]),
-    sub!("set", -4, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED),
-    sub!("resetstat", 2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[]),
-    sub!("rewrite", 2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[]),
+    sub!("get", -3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[], docs!("Get the values of configuration parameters", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")])),
+    sub!("set", -4, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED, docs!("Set configuration parameters to the given values", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to set multiple parameters in one call.")])),
+    sub!("resetstat", 2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[], docs!("Reset the stats returned by INFO", "2.0.0", "server", "O(1)", "", "", &[])),
+    sub!("rewrite", 2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[], docs!("Rewrite the configuration file with the in memory configuration", "2.8.0", "server", "O(1)", "", "", &[])),
 ];
 
 #[rustfmt::skip]
 static COMMAND_SUBS: &[SubSpec] = &[
-    sub!("count", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[]),
-    sub!("info", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO),
-    sub!("docs", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO),
-    sub!("list", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO),
-    sub!("getkeys", -4, F_LOADING_STALE, A_SLOW_CONNECTION, &[]),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[]),
+    sub!("count", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Get total number of Redis commands", "2.8.13", "server", "O(1)", "", "", &[])),
+    sub!("info", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO, docs!("Get array of specific Redis command details, or all when no argument is given.", "2.8.13", "server", "O(N) where N is the number of commands to look up", "", "", &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")])),
+    sub!("docs", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO, docs!("Get array of specific Redis command documentation", "7.0.0", "server", "O(N) where N is the number of commands to look up", "", "", &[])),
+    sub!("list", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO, docs!("Get an array of Redis command names", "7.0.0", "server", "O(N) where N is the total number of Redis commands", "", "", &[])),
+    sub!("getkeys", -4, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Extract keys given a full Redis command", "2.8.13", "server", "O(N) where N is the number of arguments to the command", "", "", &[])),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", "", "", &[])),
 ];
 
 #[rustfmt::skip]
 static FUNCTION_SUBS: &[SubSpec] = &[
-    sub!("flush", -2, F_WRITE_NOSCRIPT, A_WRITE_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED),
-    sub!("list", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_NDOO),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[]),
+    sub!("flush", -2, F_WRITE_NOSCRIPT, A_WRITE_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, docs!("Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[])),
+    sub!("list", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_NDOO, docs!("List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[])),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[], docs!("Show helpful text about the different subcommands", "7.0.0", "scripting", "O(1)", "", "", &[])),
 ];
 
 #[rustfmt::skip]
 static SCRIPT_SUBS: &[SubSpec] = &[
-    sub!("flush", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED),
-    sub!("exists", -3, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[]),
+    sub!("flush", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED, docs!("Remove all the scripts from the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts in cache", "", "", &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")])),
+    sub!("exists", -3, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND, docs!("Check existence of scripts in the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "", "", &[])),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[], docs!("Show helpful text about the different subcommands", "5.0.0", "scripting", "O(1)", "", "", &[])),
 ];
 
 const A_KEYSPACE_SLOW: &[&str] = &["@keyspace", "@slow"];
 
 #[rustfmt::skip]
 static OBJECT_SUBS: &[SubSpec] = &[
-    sub!("encoding", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
-    sub!("refcount", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
-    sub!("idletime", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
-    sub!("freq", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO),
-    sub!("help", 2, F_LOADING_STALE, A_KEYSPACE_SLOW, &[]),
+    sub!("encoding", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Inspect the internal encoding of a Redis object", "2.2.3", "generic", "O(1)", "", "", &[])),
+    sub!("refcount", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Get the number of references to the value of the key", "2.2.3", "generic", "O(1)", "", "", &[])),
+    sub!("idletime", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Get the time since a Redis object was last accessed", "2.2.3", "generic", "O(1)", "", "", &[])),
+    sub!("freq", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Get the logarithmic access frequency counter of a Redis object", "4.0.0", "generic", "O(1)", "", "", &[])),
+    sub!("help", 2, F_LOADING_STALE, A_KEYSPACE_SLOW, &[], docs!("Show helpful text about the different subcommands", "6.2.0", "generic", "O(1)", "", "", &[])),
 ];
 
 const A_READ_SLOW: &[&str] = &["@read", "@slow"];
 
 #[rustfmt::skip]
 static MEMORY_SUBS: &[SubSpec] = &[
-    sub!("usage", -3, F_READONLY, A_READ_SLOW, &[]),
-    sub!("purge", 2, &[], A_SLOW, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW, &[]),
+    sub!("usage", -3, F_READONLY, A_READ_SLOW, &[], docs!("Estimate the memory usage of a key", "4.0.0", "server", "O(N) where N is the number of samples.", "", "", &[])),
+    sub!("purge", 2, &[], A_SLOW, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, docs!("Ask the allocator to release memory", "4.0.0", "server", "Depends on how much memory is allocated, could be slow", "", "", &[])),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW, &[], docs!("Show helpful text about the different subcommands", "4.0.0", "server", "O(1)", "", "", &[])),
 ];
 
 /// The subcommands of `spec` (empty for commands without any).
@@ -583,8 +592,6 @@ pub fn command_name(code: u32) -> String {
         None => spec.name.to_string(),
     }
 }
-
-pub use super::docs::{Doc, doc};
 
 #[cfg(test)]
 mod tests {
