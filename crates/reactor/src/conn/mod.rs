@@ -97,9 +97,7 @@ impl Conn<'_> {
 
     /// Is the connection established and not yet closing? **Loop thread only.**
     pub fn is_connected(&mut self) -> bool {
-        self.el
-            .slot(self.id)
-            .is_some_and(|c| c.is_connected())
+        self.el.slot(self.id).is_some_and(|c| c.is_connected())
     }
 
     /// The peer's address (`None` once the connection is gone). **Loop thread only.**
