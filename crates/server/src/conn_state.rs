@@ -2,12 +2,14 @@
 //! REPLY's `ReplyMode`. A module of its own so that commands (`cmd`) and the connection that
 //! runs them (`session`) both use it without depending on each other.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
 
 use bytes::Bytes;
 
 use crate::ctx::{ClientConn, ClientInfo, ServerCtx};
+use crate::pubsub::{Outgoing, Subscriber};
 use crate::resp::Proto;
 
 /// Per-connection protocol state that commands read and change.
@@ -34,15 +36,59 @@ pub struct SessionState {
     pub(crate) last_cmd: Arc<AtomicU32>,
     /// CLIENT REPLY ON|OFF|SKIP.
     pub(crate) reply_mode: ReplyMode,
+    /// The channels this client SUBSCRIBEd to.
+    pub(crate) channels: HashSet<Bytes>,
+    /// The patterns it PSUBSCRIBEd to, in subscription order (Redis keeps them in a list, and
+    /// PUNSUBSCRIBE without arguments answers in that order).
+    pub(crate) patterns: Vec<Bytes>,
+    /// What this client's PUBLISHes send, posted to the loopers once its input is parsed
+    /// (`crate::pubsub`).
+    pub(crate) outgoing: Outgoing,
 }
 
 impl SessionState {
-    /// RESET: back to a fresh connection's state (RESP2, no name, unauthenticated).
+    /// RESET: back to a fresh connection's state (RESP2, no name, unauthenticated, no
+    /// subscriptions).
     pub fn reset(&mut self, ctx: &ServerCtx) {
+        self.unsubscribe_all(ctx);
         self.proto = Proto::Resp2;
         self.name = None;
         self.reply_mode = ReplyMode::On;
         self.authed = ctx.requirepass().is_none();
+        self.publish(ctx);
+    }
+
+    /// Channels plus patterns subscribed to (Redis' `clientSubscriptionsCount`, which
+    /// SUBSCRIBE's and UNSUBSCRIBE's replies carry).
+    pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// In RESP2's subscribed mode, where only (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT and
+    /// RESET may run (RESP3 mixes pushes with replies, so it has no such mode).
+    pub fn in_subscribed_mode(&self) -> bool {
+        self.proto == Proto::Resp2 && self.subscriptions() > 0
+    }
+
+    /// Where this client's messages go (None before the connection is set up).
+    pub(crate) fn subscriber(&self) -> Option<Subscriber> {
+        self.conn.as_ref().map(|c| Subscriber {
+            conn: c.id,
+            looper: c.handle.clone(),
+        })
+    }
+
+    /// Leaves every channel and pattern (RESET, and a closing connection).
+    pub fn unsubscribe_all(&mut self, ctx: &ServerCtx) {
+        if self.subscriptions() == 0 {
+            return;
+        }
+        if let Some(c) = &self.conn {
+            ctx.pubsub.unsubscribe(&self.channels, false, c.id);
+            ctx.pubsub.unsubscribe(&self.patterns, true, c.id);
+        }
+        self.channels.clear();
+        self.patterns.clear();
         self.publish(ctx);
     }
 
@@ -64,6 +110,8 @@ impl SessionState {
             lib_ver: text(&self.lib_ver),
             cmd: self.last_cmd.clone(),
             conn: self.conn.clone(),
+            sub: self.channels.len(),
+            psub: self.patterns.len(),
         });
     }
 }

@@ -54,6 +54,10 @@ pub struct ClientInfo {
     pub cmd: Arc<AtomicU32>,
     /// The connection, for CLIENT KILL (None before it is attached to one).
     pub conn: Option<ClientConn>,
+    /// Channels subscribed to (CLIENT LIST `sub=`).
+    pub sub: usize,
+    /// Patterns subscribed to (CLIENT LIST `psub=`).
+    pub psub: usize,
 }
 
 /// Settings CONFIG SET may change at run time.
@@ -124,6 +128,8 @@ pub struct ServerCtx {
     pub keyspace_misses: AtomicU64,
     /// Error replies sent (INFO `total_error_replies`).
     pub error_replies: AtomicU64,
+    /// Who subscribes to what (SUBSCRIBE, PUBLISH, PUBSUB).
+    pub pubsub: crate::pubsub::PubSub,
     /// The store's `expired_keys` at the last CONFIG RESETSTAT.
     expired_base: AtomicU64,
     /// INFO `run_id`: random, 40 hex characters.
@@ -189,6 +195,7 @@ impl ServerCtx {
             keyspace_hits: AtomicU64::new(0),
             keyspace_misses: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
+            pubsub: Default::default(),
             expired_base: AtomicU64::new(0),
             run_id: random_hex40(),
             replid: random_hex40(),

@@ -19,6 +19,7 @@ pub mod job;
 pub mod kv_server;
 mod outbox;
 pub mod pattern;
+pub mod pubsub;
 pub mod resp;
 pub mod resp_client;
 pub mod session;

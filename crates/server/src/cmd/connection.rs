@@ -103,6 +103,12 @@ pub fn exec(
     out: &mut BytesMut,
 ) -> After {
     match cmd {
+        // In RESP2's subscribed mode PING answers as a message would: ["pong", arg or ""].
+        ConnectionCmd::Ping(m) if st.in_subscribed_mode() => {
+            encode::array_len(out, 2);
+            encode::bulk(out, b"pong");
+            encode::bulk(out, m.as_deref().unwrap_or_default());
+        }
         ConnectionCmd::Ping(None) => encode::simple(out, "PONG"),
         ConnectionCmd::Ping(Some(m)) | ConnectionCmd::Echo(m) => encode::bulk(out, &m),
         ConnectionCmd::Auth(user, pass) => {

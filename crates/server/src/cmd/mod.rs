@@ -50,6 +50,7 @@ mod mset;
 mod multi;
 mod object;
 mod prefetch;
+mod pubsub;
 mod randomkey;
 mod rename;
 mod sadd;
@@ -83,6 +84,7 @@ pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
 pub use prefetch::{prefetch_reads, prefetch_writes};
+pub use pubsub::refused_in_subscribed_mode;
 pub use storage_command::{ElementReads, StorageCmd, StorageCommand};
 
 /// Where a command runs.
@@ -128,6 +130,8 @@ pub enum Cmd {
     Server(server::ServerCmd),
     /// FUNCTION / SCRIPT: a server without scripts.
     Scripting(scripting::ScriptingCmd),
+    /// SUBSCRIBE, PUBLISH, PUBSUB...: the client's looper and the server's registry.
+    PubSub(pubsub::PubSubCmd),
     /// MULTI / EXEC / DISCARD: run by the session (`Session::handle`, `cmd::multi`).
     Tx(multi::TxCmd),
     /// A reply made in advance, inside EXEC: a queued command's argument error, or the reply of
@@ -177,6 +181,15 @@ impl Cmd {
         }
     }
 
+    /// SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE: answered with RESP3 pushes.
+    pub fn confirms_with_push(&self) -> bool {
+        use pubsub::PubSubCmd::{PSubscribe, PUnsubscribe, Subscribe, Unsubscribe};
+        matches!(
+            self,
+            Cmd::PubSub(Subscribe(_) | Unsubscribe(_) | PSubscribe(_) | PUnsubscribe(_))
+        )
+    }
+
     /// May this command run before the client has authenticated? (AUTH, HELLO, QUIT, RESET, as
     /// Redis: they are flagged `no_auth`.)
     pub fn allowed_before_auth(&self) -> bool {
@@ -197,6 +210,7 @@ impl Cmd {
             | Cmd::Config(_)
             | Cmd::Info(_)
             | Cmd::Scripting(_)
+            | Cmd::PubSub(_)
             | Cmd::Tx(_)
             | Cmd::Reply(_) => Route::Local,
             Cmd::Server(s) => s.route(),
@@ -351,6 +365,10 @@ pub fn exec_local(cmd: Cmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
         }
         Cmd::Scripting(c) => {
             scripting::exec(c, out);
+            After::Continue
+        }
+        Cmd::PubSub(c) => {
+            pubsub::exec(c, st, ctx, out);
             After::Continue
         }
         Cmd::Reply(b) => {

@@ -400,6 +400,12 @@ pub static COMMANDS: &[Spec] = &[
     spec!("setbit", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_BITMAP_SLOW, &[], KS_RW_ACCESS_UPDATE, super::setbit::parse, docs!("Sets or clears the bit at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[])),
     spec!("getbit", 3, F_READONLY_FAST, 1, 1, 1, A_READ_BITMAP_FAST, &[], KS_RO_ACCESS, super::getbit::parse, docs!("Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[])),
     spec!("lcs", -3, F_READONLY, 1, 2, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS_ALL_1, super::lcs::parse, docs!("Find longest common substring", "7.0.0", "string", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "", "", &[])),
+    spec!("subscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_subscribe, docs!("Listen for messages published to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of channels to subscribe to.", "", "", &[])),
+    spec!("unsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_unsubscribe, docs!("Stop listening for messages posted to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of clients already subscribed to a channel.", "", "", &[])),
+    spec!("psubscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_psubscribe, docs!("Listen for messages published to channels matching the given patterns", "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.", "", "", &[])),
+    spec!("punsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_punsubscribe, docs!("Stop listening for messages posted to channels matching the given patterns", "2.0.0", "pubsub", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", "", "", &[])),
+    spec!("publish", 3, F_PUBSUB_LOADING_STALE_FAST, 0, 0, 0, A_PUBSUB_FAST, &[], &[], super::pubsub::parse_publish, docs!("Post a message to a channel", "2.0.0", "pubsub", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "", "", &[])),
+    spec!("pubsub", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::pubsub::parse_pubsub, docs!("A container for Pub/Sub commands", "2.8.0", "pubsub", "Depends on subcommand.", "", "", &[])),
 ];
 
 static BY_NAME: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
@@ -522,6 +528,22 @@ static MEMORY_SUBS: &[SubSpec] = &[
     sub!("help", 2, F_LOADING_STALE, A_SLOW, &[], docs!("Show helpful text about the different subcommands", "4.0.0", "server", "O(1)", "", "", &[])),
 ];
 
+const F_PUBSUB_NOSCRIPT_LOADING_STALE: &[&str] = &["pubsub", "noscript", "loading", "stale"];
+const F_PUBSUB_LOADING_STALE_FAST: &[&str] = &["pubsub", "loading", "stale", "fast"];
+const F_PUBSUB_LOADING_STALE: &[&str] = &["pubsub", "loading", "stale"];
+const A_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
+const A_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
+
+#[rustfmt::skip]
+static PUBSUB_SUBS: &[SubSpec] = &[
+    sub!("channels", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("List active channels", "2.8.0", "pubsub", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", "", "", &[])),
+    sub!("numsub", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("Get the count of subscribers for channels", "2.8.0", "pubsub", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", "", "", &[])),
+    sub!("numpat", 2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("Get the count of unique patterns pattern subscriptions", "2.8.0", "pubsub", "O(1)", "", "", &[])),
+    sub!("shardchannels", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("List active shard channels", "7.0.0", "pubsub", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", "", "", &[])),
+    sub!("shardnumsub", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("Get the count of subscribers for shard channels", "7.0.0", "pubsub", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", "", "", &[])),
+    sub!("help", 2, F_LOADING_STALE, A_SLOW, &[], docs!("Show helpful text about the different subcommands", "6.2.0", "pubsub", "O(1)", "", "", &[])),
+];
+
 /// The subcommands of `spec` (empty for commands without any).
 pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
     match spec.name {
@@ -532,6 +554,7 @@ pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
         "script" => SCRIPT_SUBS,
         "object" => OBJECT_SUBS,
         "memory" => MEMORY_SUBS,
+        "pubsub" => PUBSUB_SUBS,
         _ => &[],
     }
 }

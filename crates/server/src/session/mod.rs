@@ -41,6 +41,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
 mod placement;
+mod published;
 mod replies;
 mod transaction;
 
@@ -133,6 +134,8 @@ pub struct Session {
     /// same command is not looked up again for CLIENT LIST's `cmd=`.
     last_name: ([u8; 16], usize),
     last_code: u32,
+    /// Since when a subscriber has been owed more than the pub/sub soft output limit.
+    soft_limit_since: Option<Instant>,
 }
 
 impl Session {
@@ -155,6 +158,9 @@ impl Session {
             conn: None,
             last_cmd: Arc::new(AtomicU32::new(0)),
             reply_mode: ReplyMode::On,
+            channels: Default::default(),
+            patterns: Vec::new(),
+            outgoing: Default::default(),
         };
         Session {
             st,
@@ -183,6 +189,7 @@ impl Session {
             watching: false,
             last_name: ([0; 16], usize::MAX),
             last_code: 0,
+            soft_limit_since: None,
             ctx,
         }
     }
@@ -211,14 +218,24 @@ impl Session {
 
     /// Applies the server's current `timeout` (CONFIG SET may have changed it) to this
     /// connection: the reactor's idle timer, and the stalled-command check in `on_message`.
+    /// A client with subscriptions is exempt, as in Redis (`clientsCronHandleTimeout`): it
+    /// may rightly wait for messages for ever.
     pub fn apply_timeout(&mut self, conn: &mut Conn<'_>) {
         let secs = self.ctx.timeout();
-        self.timeout = (secs > 0).then(|| Duration::from_secs(secs));
+        let subscribed = self.st.subscriptions() > 0;
+        self.timeout = (secs > 0 && !subscribed).then(|| Duration::from_secs(secs));
         conn.set_idle_timeout(self.timeout);
     }
 
     fn handle(&mut self, args: Vec<Bytes>) -> After {
         self.note_command(&args);
+        if self.st.in_subscribed_mode()
+            && let Some(error) = cmd::refused_in_subscribed_mode(&args)
+        {
+            let silent = self.st.reply_mode.take_silence();
+            self.reject(&args, error.as_bytes(), silent);
+            return After::Continue;
+        }
         if self.multi.is_some()
             && self.st.authed
             && !cmd::runs_inside_multi(args.first().map_or(&[][..], |a| &a[..]))
@@ -255,6 +272,9 @@ impl Session {
             }
         };
         debug_assert!(self.st.authed || cmd.allowed_before_auth());
+        // RESP3 pushes are sent whatever CLIENT REPLY says (Redis' CLIENT_PUSHING), and a
+        // (un)subscription's confirmation is one.
+        let silent = silent && !(self.st.proto == Proto::Resp3 && cmd.confirms_with_push());
         let cmd = match cmd {
             Cmd::Tx(t) => {
                 self.handle_tx(t, silent);
@@ -480,6 +500,7 @@ impl Handler for Session {
             return;
         }
         let mut n = 0u64;
+        let subscribed = self.st.subscriptions() > 0;
         loop {
             match self.parser.parse(input, self.st.authed) {
                 Ok(Some(args)) => {
@@ -527,6 +548,12 @@ impl Handler for Session {
             return;
         }
         self.ctx.commands.fetch_add(n, Relaxed);
+        if !self.st.outgoing.is_empty() {
+            self.post_published(); // before PUBLISH's reply is written
+        }
+        if subscribed != (self.st.subscriptions() > 0) {
+            self.apply_timeout(conn);
+        }
         self.end_batch();
         self.dispatch(conn.event_loop());
         self.flush(conn);
@@ -554,6 +581,7 @@ impl Drop for Session {
     /// storage threads still run, writes especially: a client that sends a pipeline and goes away
     /// has them applied, as Redis does with what it had read.
     fn drop(&mut self) {
+        self.st.unsubscribe_all(&self.ctx);
         if self.counted {
             self.ctx.client_gone(self.st.client_id);
         }

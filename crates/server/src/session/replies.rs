@@ -149,7 +149,8 @@ impl Session {
         let output = conn.output_len();
         self.budget.adjust(self.output_charged, output);
         self.output_charged = output;
-        if self.budget.is_over() || output > self.ctx.config.output_hard_limit {
+        let over_pubsub = self.over_pubsub_limit(output.max(self.budget.used()));
+        if self.budget.is_over() || output > self.ctx.config.output_hard_limit || over_pubsub {
             tracing::warn!(
                 client = self.st.client_id,
                 output,

@@ -1,0 +1,271 @@
+//! SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB: run on the client's
+//! looper against the server's registry (`crate::pubsub`). Replies and texts are redis-server
+//! 7.0.15's (`pubsub.c`): a (un)subscription confirmation is an array in RESP2 and a push in
+//! RESP3, and carries the client's channel + pattern count after the change.
+//!
+//! PUBLISH only gathers its messages in the client's `SessionState::outgoing`; the session
+//! posts them, one functor per looper, once its input is parsed and before PUBLISH's reply is
+//! written (`session/published.rs`).
+
+use bytes::{Bytes, BytesMut};
+
+use super::Cmd;
+use super::args::{is, wrong_arity};
+use crate::conn_state::SessionState;
+use crate::ctx::ServerCtx;
+use crate::resp::{Proto, encode};
+
+/// A parsed pub/sub command.
+#[derive(Debug)]
+pub enum PubSubCmd {
+    /// SUBSCRIBE channel [channel ...]
+    Subscribe(Vec<Bytes>),
+    /// UNSUBSCRIBE [channel ...] (none: all)
+    Unsubscribe(Vec<Bytes>),
+    /// PSUBSCRIBE pattern [pattern ...]
+    PSubscribe(Vec<Bytes>),
+    /// PUNSUBSCRIBE [pattern ...] (none: all)
+    PUnsubscribe(Vec<Bytes>),
+    /// PUBLISH channel message
+    Publish(Bytes, Bytes),
+    /// PUBSUB CHANNELS [pattern]
+    Channels(Option<Bytes>),
+    /// PUBSUB NUMSUB [channel ...]
+    NumSub(Vec<Bytes>),
+    /// PUBSUB NUMPAT
+    NumPat,
+    /// PUBSUB SHARDCHANNELS [pattern]: kvs has no shard channels (no SSUBSCRIBE), so none.
+    ShardChannels,
+    /// PUBSUB SHARDNUMSUB [channel ...]: every count is 0.
+    ShardNumSub(Vec<Bytes>),
+    /// PUBSUB HELP
+    Help,
+}
+
+/// In RESP2's subscribed mode, Redis' refusal of any command but (P|S)SUBSCRIBE,
+/// (P|S)UNSUBSCRIBE, PING, QUIT and RESET (`processCommand`, after its lookup and arity
+/// checks: an unknown command or a wrong arity is answered as anywhere else, so `None`).
+pub fn refused_in_subscribed_mode(args: &[Bytes]) -> Option<String> {
+    let spec = super::lookup_checked(args).ok()?;
+    const ALLOWED: &[&str] = &[
+        "ping",
+        "subscribe",
+        "ssubscribe",
+        "unsubscribe",
+        "sunsubscribe",
+        "psubscribe",
+        "punsubscribe",
+        "quit",
+        "reset",
+    ];
+    if ALLOWED.contains(&spec.name) {
+        return None;
+    }
+    let full_name = super::table::command_name(super::table::command_code(args));
+    Some(format!(
+        "ERR Can't execute '{full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    ))
+}
+
+/// SUBSCRIBE (the table checked that a channel is given).
+pub fn parse_subscribe(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::Subscribe(args[1..].to_vec())))
+}
+
+/// UNSUBSCRIBE.
+pub fn parse_unsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::Unsubscribe(args[1..].to_vec())))
+}
+
+/// PSUBSCRIBE (the table checked that a pattern is given).
+pub fn parse_psubscribe(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::PSubscribe(args[1..].to_vec())))
+}
+
+/// PUNSUBSCRIBE.
+pub fn parse_punsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::PUnsubscribe(args[1..].to_vec())))
+}
+
+/// PUBLISH (the table checked the arity: exactly a channel and a message).
+pub fn parse_publish(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::Publish(
+        args[1].clone(),
+        args[2].clone(),
+    )))
+}
+
+/// PUBSUB's subcommands, with Redis' checks: a subcommand's own arity first, then
+/// `addReplySubcommandSyntaxError` for a CHANNELS with too many arguments.
+pub fn parse_pubsub(args: &[Bytes]) -> Result<Cmd, String> {
+    let Some((sub, rest)) = args.get(1..).and_then(<[Bytes]>::split_first) else {
+        return Err(wrong_arity("pubsub"));
+    };
+    let syntax = || {
+        format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(sub)
+        )
+    };
+    let c = if is(sub, "CHANNELS") || is(sub, "SHARDCHANNELS") {
+        let pattern = match rest {
+            [] => None,
+            [p] => Some(p.clone()),
+            _ => return Err(syntax()),
+        };
+        if is(sub, "CHANNELS") {
+            PubSubCmd::Channels(pattern)
+        } else {
+            PubSubCmd::ShardChannels
+        }
+    } else if is(sub, "NUMSUB") {
+        PubSubCmd::NumSub(rest.to_vec())
+    } else if is(sub, "SHARDNUMSUB") {
+        PubSubCmd::ShardNumSub(rest.to_vec())
+    } else if is(sub, "NUMPAT") {
+        if !rest.is_empty() {
+            return Err(wrong_arity("pubsub|numpat"));
+        }
+        PubSubCmd::NumPat
+    } else if is(sub, "HELP") {
+        if !rest.is_empty() {
+            return Err(wrong_arity("pubsub|help"));
+        }
+        PubSubCmd::Help
+    } else {
+        return Err(format!(
+            "ERR unknown subcommand '{}'. Try PUBSUB HELP.",
+            String::from_utf8_lossy(sub)
+        ));
+    };
+    Ok(Cmd::PubSub(c))
+}
+
+/// Runs a pub/sub command on the client's looper.
+pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) {
+    let proto = st.proto;
+    match cmd {
+        PubSubCmd::Subscribe(channels) => {
+            for ch in channels {
+                if !st.channels.contains(&ch)
+                    && let Some(me) = st.subscriber()
+                {
+                    ctx.pubsub.subscribe(&ch, false, &me);
+                    st.channels.insert(ch.clone());
+                }
+                confirmation(out, proto, b"subscribe", Some(&ch), st.subscriptions());
+            }
+            st.publish(ctx);
+        }
+        PubSubCmd::PSubscribe(patterns) => {
+            for p in patterns {
+                if !st.patterns.contains(&p)
+                    && let Some(me) = st.subscriber()
+                {
+                    ctx.pubsub.subscribe(&p, true, &me);
+                    st.patterns.push(p.clone());
+                }
+                confirmation(out, proto, b"psubscribe", Some(&p), st.subscriptions());
+            }
+            st.publish(ctx);
+        }
+        PubSubCmd::Unsubscribe(mut channels) => {
+            if channels.is_empty() {
+                channels = st.channels.iter().cloned().collect();
+                if channels.is_empty() {
+                    confirmation(out, proto, b"unsubscribe", None, st.subscriptions());
+                }
+            }
+            for ch in channels {
+                if st.channels.remove(&ch)
+                    && let Some(c) = &st.conn
+                {
+                    ctx.pubsub.unsubscribe([&ch], false, c.id);
+                }
+                confirmation(out, proto, b"unsubscribe", Some(&ch), st.subscriptions());
+            }
+            st.publish(ctx);
+        }
+        PubSubCmd::PUnsubscribe(mut patterns) => {
+            if patterns.is_empty() {
+                patterns = st.patterns.clone();
+                if patterns.is_empty() {
+                    confirmation(out, proto, b"punsubscribe", None, st.subscriptions());
+                }
+            }
+            for p in patterns {
+                if let Some(i) = st.patterns.iter().position(|q| *q == p) {
+                    st.patterns.remove(i);
+                    if let Some(c) = &st.conn {
+                        ctx.pubsub.unsubscribe([&p], true, c.id);
+                    }
+                }
+                confirmation(out, proto, b"punsubscribe", Some(&p), st.subscriptions());
+            }
+            st.publish(ctx);
+        }
+        PubSubCmd::Publish(channel, message) => {
+            let receivers = ctx.pubsub.publish(&channel, &message, &mut st.outgoing);
+            encode::integer(out, receivers as i64);
+        }
+        PubSubCmd::Channels(pattern) => {
+            let channels = ctx.pubsub.channels(pattern.as_deref());
+            encode::array_len(out, channels.len());
+            for ch in channels {
+                encode::bulk(out, &ch);
+            }
+        }
+        PubSubCmd::NumSub(channels) => {
+            encode::array_len(out, channels.len() * 2);
+            for ch in channels {
+                encode::bulk(out, &ch);
+                encode::integer(out, ctx.pubsub.subscribers(&ch) as i64);
+            }
+        }
+        PubSubCmd::NumPat => encode::integer(out, ctx.pubsub.pattern_count() as i64),
+        PubSubCmd::ShardChannels => encode::array_len(out, 0),
+        PubSubCmd::ShardNumSub(channels) => {
+            encode::array_len(out, channels.len() * 2);
+            for ch in channels {
+                encode::bulk(out, &ch);
+                encode::integer(out, 0);
+            }
+        }
+        PubSubCmd::Help => {
+            encode::array_len(out, HELP.len());
+            for line in HELP {
+                encode::simple(out, line);
+            }
+        }
+    }
+}
+
+/// `addReplyPubsub(Pat)(Un)Subscribed`: kind, the channel or pattern (a null when an
+/// argument-less UNSUBSCRIBE found nothing to leave), and the subscription count after it.
+fn confirmation(out: &mut BytesMut, proto: Proto, kind: &[u8], name: Option<&Bytes>, n: usize) {
+    encode::push_len(out, 3, proto);
+    encode::bulk(out, kind);
+    match name {
+        Some(name) => encode::bulk(out, name),
+        None => encode::null(out, proto),
+    }
+    encode::integer(out, n as i64);
+}
+
+/// PUBSUB HELP, Redis' text (`pubsubCommand` and `addReplyHelp`).
+const HELP: &[&str] = &[
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+];

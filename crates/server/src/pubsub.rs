@@ -1,0 +1,255 @@
+//! Pub/sub: who listens to what, server-wide ([`PubSub`]), and what a PUBLISH sends where
+//! ([`Outgoing`]). The cross-looper broadcast itself is the session's (`session/published.rs`).
+//!
+//! A PUBLISH runs on its client's looper. It looks the channel and the patterns up here under a
+//! read lock and gathers, per looper, the subscribers it reaches ([`Outgoing::add`]); once the
+//! looper has parsed its input, the session posts **one functor per looper** carrying every
+//! message of the batch for that looper's subscribers, and only then writes PUBLISH's reply.
+//! Every post of one publisher reaches a looper's FIFO queue in publish order, and any PUBLISH
+//! a client issues after reading a reply is posted after what that reply confirms — so each
+//! subscriber receives messages in publish order. Only the owning looper touches a subscriber's
+//! socket.
+//!
+//! Subscriptions are kept twice: here (channel → subscribers, for PUBLISH and PUBSUB) and in
+//! each connection's `SessionState` (what that client listens to, for UNSUBSCRIBE without
+//! arguments, the RESP2 subscribed mode, and dropping a message that arrives after the client
+//! unsubscribed).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use bytes::{Bytes, BytesMut};
+use kvs_reactor::{ConnId, LoopHandle};
+
+use crate::pattern::glob_match;
+use crate::resp::{Proto, encode};
+
+/// A connection that subscribes: where its messages go.
+#[derive(Clone)]
+pub struct Subscriber {
+    /// The connection.
+    pub conn: ConnId,
+    /// Its looper.
+    pub looper: LoopHandle,
+}
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} on loop {}", self.conn, self.looper.id())
+    }
+}
+
+/// The server-wide subscription registry. **Thread-safe**: PUBLISH and PUBSUB take the read
+/// lock, (un)subscribing the write lock; nothing is sent under it.
+#[derive(Default)]
+pub struct PubSub {
+    inner: RwLock<Registry>,
+}
+
+#[derive(Default)]
+struct Registry {
+    /// Channel → its subscribers, in subscription order.
+    channels: HashMap<Bytes, Vec<Subscriber>>,
+    /// Pattern → its subscribers (Redis 7.0's `pubsub_patterns`: NUMPAT counts its keys).
+    patterns: HashMap<Bytes, Vec<Subscriber>>,
+}
+
+impl Registry {
+    fn list(&mut self, pattern: bool) -> &mut HashMap<Bytes, Vec<Subscriber>> {
+        if pattern {
+            &mut self.patterns
+        } else {
+            &mut self.channels
+        }
+    }
+}
+
+impl PubSub {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        // Nothing panics under these locks but an allocation failure; the maps stay whole.
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds `who` to a channel's (or, with `pattern`, a pattern's) subscribers. The caller has
+    /// checked that it was not subscribed already.
+    pub fn subscribe(&self, name: &Bytes, pattern: bool, who: &Subscriber) {
+        let mut r = self.write();
+        r.list(pattern)
+            .entry(name.clone())
+            .or_default()
+            .push(who.clone());
+    }
+
+    /// Removes `conn` from the subscribers of each name in `names` (channels, or patterns).
+    pub fn unsubscribe<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a Bytes>,
+        pattern: bool,
+        conn: ConnId,
+    ) {
+        let mut r = self.write();
+        let list = r.list(pattern);
+        for name in names {
+            if let Some(subs) = list.get_mut(name) {
+                subs.retain(|s| s.conn != conn);
+                if subs.is_empty() {
+                    list.remove(name);
+                }
+            }
+        }
+    }
+
+    /// PUBLISH: gathers the message for every subscriber of `channel` and of each pattern
+    /// matching it (a client listening both ways gets both, as in Redis), and returns how
+    /// many receive it.
+    pub fn publish(&self, channel: &Bytes, payload: &Bytes, out: &mut Outgoing) -> usize {
+        let r = self.read();
+        let mut receivers = 0;
+        if let Some(subs) = r.channels.get(channel) {
+            let message = Message::new(None, channel.clone(), payload.clone());
+            for s in subs {
+                out.add(s, &message);
+            }
+            receivers += subs.len();
+        }
+        for (pattern, subs) in &r.patterns {
+            if glob_match(pattern, channel) {
+                let message = Message::new(Some(pattern.clone()), channel.clone(), payload.clone());
+                for s in subs {
+                    out.add(s, &message);
+                }
+                receivers += subs.len();
+            }
+        }
+        receivers
+    }
+
+    /// PUBSUB CHANNELS: the channels with at least one subscriber, matching `pattern` if given.
+    pub fn channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        self.read()
+            .channels
+            .keys()
+            .filter(|c| pattern.is_none_or(|p| glob_match(p, c)))
+            .cloned()
+            .collect()
+    }
+
+    /// PUBSUB NUMSUB: a channel's subscriber count (patterns not included).
+    pub fn subscribers(&self, channel: &[u8]) -> usize {
+        self.read().channels.get(channel).map_or(0, Vec::len)
+    }
+
+    /// INFO `pubsub_channels`: channels with at least one subscriber.
+    pub fn channel_count(&self) -> usize {
+        self.read().channels.len()
+    }
+
+    /// PUBSUB NUMPAT and INFO `pubsub_patterns`: patterns with at least one subscriber.
+    pub fn pattern_count(&self) -> usize {
+        self.read().patterns.len()
+    }
+}
+
+/// One published message, shared by every subscriber it reaches; each protocol's frame is
+/// encoded once, by the first subscriber speaking it.
+#[derive(Debug)]
+pub struct Message {
+    /// The pattern it matched (a `pmessage`), or `None` (a `message`).
+    pub pattern: Option<Bytes>,
+    /// The channel published to.
+    pub channel: Bytes,
+    /// The payload.
+    pub payload: Bytes,
+    frames: [OnceLock<Bytes>; 2],
+}
+
+impl Message {
+    fn new(pattern: Option<Bytes>, channel: Bytes, payload: Bytes) -> Arc<Message> {
+        Arc::new(Message {
+            pattern,
+            channel,
+            payload,
+            frames: Default::default(),
+        })
+    }
+
+    /// The frame as Redis' `addReplyPubsubMessage` / `addReplyPubsubPatMessage` sends it: an
+    /// array in RESP2, a push in RESP3.
+    pub fn frame(&self, proto: Proto) -> Bytes {
+        let slot = &self.frames[usize::from(proto == Proto::Resp3)];
+        slot.get_or_init(|| {
+            let mut out = BytesMut::new();
+            match &self.pattern {
+                None => {
+                    encode::push_len(&mut out, 3, proto);
+                    encode::bulk(&mut out, b"message");
+                }
+                Some(p) => {
+                    encode::push_len(&mut out, 4, proto);
+                    encode::bulk(&mut out, b"pmessage");
+                    encode::bulk(&mut out, p);
+                }
+            }
+            encode::bulk(&mut out, &self.channel);
+            encode::bulk(&mut out, &self.payload);
+            out.freeze()
+        })
+        .clone()
+    }
+}
+
+/// One message for one connection.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The subscriber.
+    pub conn: ConnId,
+    /// What it receives.
+    pub message: Arc<Message>,
+}
+
+/// What the PUBLISHes of one batch send, grouped by looper: one post each.
+#[derive(Default, Clone)]
+pub struct Outgoing {
+    by_looper: Vec<(LoopHandle, Vec<Delivery>)>,
+}
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n: usize = self.by_looper.iter().map(|(_, d)| d.len()).sum();
+        write!(
+            f,
+            "Outgoing({n} deliveries to {} loopers)",
+            self.by_looper.len()
+        )
+    }
+}
+
+impl Outgoing {
+    /// Adds a message for one subscriber. A server has a handful of loopers, so a linear
+    /// search finds its group.
+    pub fn add(&mut self, to: &Subscriber, message: &Arc<Message>) {
+        let delivery = Delivery {
+            conn: to.conn,
+            message: message.clone(),
+        };
+        let id = to.looper.id();
+        match self.by_looper.iter_mut().find(|(h, _)| h.id() == id) {
+            Some((_, group)) => group.push(delivery),
+            None => self.by_looper.push((to.looper.clone(), vec![delivery])),
+        }
+    }
+
+    /// Nothing to send?
+    pub fn is_empty(&self) -> bool {
+        self.by_looper.is_empty()
+    }
+
+    /// Takes every group: (the looper, its deliveries in publish order).
+    pub fn take(&mut self) -> Vec<(LoopHandle, Vec<Delivery>)> {
+        std::mem::take(&mut self.by_looper)
+    }
+}

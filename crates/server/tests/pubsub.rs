@@ -1,0 +1,234 @@
+//! Pub/sub end to end: SUBSCRIBE / PSUBSCRIBE / PUBLISH across loopers (every subscriber gets
+//! every message once, in publish order), RESP2's subscribed mode, RESP3 pushes, PUBSUB
+//! introspection, and the registry forgetting closed and unsubscribed clients. Reply bytes are
+//! redis-server 7.0.15's.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use kvs_server::resp_client::{Client, Reply};
+
+fn message(channel: &str, payload: &str) -> Reply {
+    bulks(&["message", channel, payload])
+}
+
+fn pmessage(pattern: &str, channel: &str, payload: &str) -> Reply {
+    bulks(&["pmessage", pattern, channel, payload])
+}
+
+fn confirmation(kind: &str, name: &str, count: i64) -> Reply {
+    Reply::Array(Some(vec![bulk(kind), bulk(name), int(count)]))
+}
+
+fn read(c: &mut Client) -> Reply {
+    c.read_reply().expect("a message within the I/O timeout")
+}
+
+#[test]
+fn every_subscriber_on_every_looper_gets_every_message_once_in_publish_order() {
+    let (_server, addr, _dir) = start_with(|c| c.loopers = 4);
+    // Accepted round-robin: 8 channel subscribers and 2 pattern subscribers spread over the
+    // 4 loopers, and the publisher shares a looper with some of them.
+    let mut subscribers: Vec<Client> = (0..8).map(|_| connect(addr)).collect();
+    for s in &mut subscribers {
+        assert_eq!(
+            cmd(s, &["SUBSCRIBE", "news"]),
+            confirmation("subscribe", "news", 1)
+        );
+    }
+    let mut watchers: Vec<Client> = (0..2).map(|_| connect(addr)).collect();
+    for w in &mut watchers {
+        assert_eq!(
+            cmd(w, &["PSUBSCRIBE", "n*"]),
+            confirmation("psubscribe", "n*", 1)
+        );
+    }
+    let mut publisher = connect(addr);
+    const N: usize = 300;
+    for i in 0..N {
+        let payload = format!("m{i}");
+        assert_eq!(cmd(&mut publisher, &["PUBLISH", "news", &payload]), int(10));
+    }
+    // A channel nobody listens to reaches no one, and sends nothing.
+    assert_eq!(cmd(&mut publisher, &["PUBLISH", "weather", "x"]), int(0));
+    for s in &mut subscribers {
+        for i in 0..N {
+            assert_eq!(read(s), message("news", &format!("m{i}")));
+        }
+    }
+    for w in &mut watchers {
+        for i in 0..N {
+            assert_eq!(read(w), pmessage("n*", "news", &format!("m{i}")));
+        }
+    }
+    // Nothing more is queued for anyone: PING answers next, in subscribed mode's form.
+    for s in subscribers.iter_mut().chain(&mut watchers) {
+        assert_eq!(cmd(s, &["PING"]), bulks(&["pong", ""]));
+    }
+}
+
+#[test]
+fn a_pipelined_burst_of_publishes_keeps_its_order() {
+    let (_server, addr, _dir) = start_with(|c| c.loopers = 2);
+    let mut subscriber = connect(addr);
+    cmd(&mut subscriber, &["SUBSCRIBE", "a", "b"]);
+    read(&mut subscriber); // the second confirmation
+    let mut publisher = connect(addr);
+    let mut pipeline = Vec::new();
+    for i in 0..1000 {
+        let channel = if i % 2 == 0 { "a" } else { "b" };
+        pipeline.extend(kvs_server::resp_client::encode_command(&[
+            b"PUBLISH",
+            channel.as_bytes(),
+            format!("{i}").as_bytes(),
+        ]));
+    }
+    publisher.send_raw(&pipeline).unwrap();
+    for _ in 0..1000 {
+        assert_eq!(read(&mut publisher), int(1));
+    }
+    for i in 0..1000 {
+        let channel = if i % 2 == 0 { "a" } else { "b" };
+        assert_eq!(read(&mut subscriber), message(channel, &i.to_string()));
+    }
+}
+
+#[test]
+fn resp2_subscribed_mode_allows_only_the_pubsub_commands() {
+    let (_server, addr, _dir) = start();
+    let mut c = connect(addr);
+    let mut other = connect(addr);
+    assert_eq!(
+        cmd(&mut c, &["SUBSCRIBE", "x"]),
+        confirmation("subscribe", "x", 1)
+    );
+    assert_eq!(
+        cmd(&mut c, &["GET", "k"]),
+        err(
+            "ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        )
+    );
+    assert_eq!(
+        cmd(&mut c, &["CLIENT", "LIST"]),
+        err(
+            "ERR Can't execute 'client|list': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        )
+    );
+    // An unknown command and a wrong arity are answered as anywhere else.
+    assert_eq!(
+        cmd(&mut c, &["NOSUCH"]),
+        err("ERR unknown command 'NOSUCH', with args beginning with: ")
+    );
+    assert_eq!(cmd(&mut c, &["PING", "hi"]), bulks(&["pong", "hi"]));
+    assert_eq!(
+        cmd(&mut c, &["PSUBSCRIBE", "y*"]),
+        confirmation("psubscribe", "y*", 2)
+    );
+    assert_eq!(cmd(&mut other, &["PUBLISH", "yes", "1"]), int(1));
+    assert_eq!(read(&mut c), pmessage("y*", "yes", "1"));
+    // Leaving everything ends subscribed mode.
+    assert_eq!(
+        cmd(&mut c, &["UNSUBSCRIBE"]),
+        confirmation("unsubscribe", "x", 1)
+    );
+    assert_eq!(
+        cmd(&mut c, &["PUNSUBSCRIBE"]),
+        confirmation("punsubscribe", "y*", 0)
+    );
+    assert_eq!(cmd(&mut c, &["GET", "k"]), nil());
+    assert_eq!(cmd(&mut c, &["PING"]), simple("PONG"));
+    // With nothing to leave, an argument-less UNSUBSCRIBE still answers, with a null.
+    assert_eq!(
+        cmd(&mut c, &["UNSUBSCRIBE"]),
+        Reply::Array(Some(vec![bulk("unsubscribe"), nil(), int(0)]))
+    );
+    // And no message reaches a client that has unsubscribed.
+    assert_eq!(cmd(&mut other, &["PUBLISH", "x", "late"]), int(0));
+    assert_eq!(cmd(&mut c, &["PING"]), simple("PONG"));
+}
+
+#[test]
+fn resp3_confirmations_and_messages_are_pushes_and_other_commands_still_run() {
+    let (_server, addr, _dir) = start();
+    let mut c = Raw::connect(addr);
+    c.send_cmd(&["HELLO", "3"]);
+    c.read_until(|b| b.ends_with(b"modules\r\n*0\r\n"));
+    c.roundtrip(
+        b"*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n",
+        b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n",
+    );
+    // RESP3 has no subscribed mode.
+    c.roundtrip(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", b"_\r\n");
+    let mut publisher = connect(addr);
+    assert_eq!(cmd(&mut publisher, &["PUBLISH", "ch", "hi"]), int(1));
+    c.expect(b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+    // CLIENT REPLY OFF silences replies, not pushes (Redis' CLIENT_PUSHING).
+    c.send_cmd(&["CLIENT", "REPLY", "OFF"]);
+    c.send_cmd(&["UNSUBSCRIBE", "ch"]);
+    c.expect(b">3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n");
+}
+
+#[test]
+fn pubsub_introspection_and_the_registry_forgets_closed_clients() {
+    let (_server, addr, _dir) = start_with(|c| c.loopers = 2);
+    let mut admin = connect(addr);
+    let mut a = connect(addr);
+    let mut b = connect(addr);
+    cmd(&mut a, &["SUBSCRIBE", "c1", "c2"]);
+    read(&mut a);
+    cmd(&mut b, &["SUBSCRIBE", "c1"]);
+    cmd(&mut b, &["PSUBSCRIBE", "p*", "q*"]);
+    read(&mut b);
+    assert_eq!(
+        cmd(&mut admin, &["PUBSUB", "NUMSUB", "c1", "c2", "c3"]),
+        Reply::Array(Some(vec![
+            bulk("c1"),
+            int(2),
+            bulk("c2"),
+            int(1),
+            bulk("c3"),
+            int(0)
+        ]))
+    );
+    assert_eq!(cmd(&mut admin, &["PUBSUB", "NUMPAT"]), int(2));
+    assert_eq!(
+        sorted_strings(cmd(&mut admin, &["PUBSUB", "CHANNELS"])),
+        ["c1", "c2"]
+    );
+    assert_eq!(
+        sorted_strings(cmd(&mut admin, &["PUBSUB", "CHANNELS", "*2"])),
+        ["c2"]
+    );
+    assert_eq!(
+        cmd(&mut admin, &["PUBSUB", "CHANNELS", "a", "b"]),
+        err("ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.")
+    );
+    assert_eq!(
+        cmd(&mut admin, &["PUBSUB", "NUMPAT", "x"]),
+        err("ERR wrong number of arguments for 'pubsub|numpat' command")
+    );
+    assert_eq!(
+        cmd(&mut admin, &["PUBSUB", "NOPE"]),
+        err("ERR unknown subcommand 'NOPE'. Try PUBSUB HELP.")
+    );
+    let info = text(&cmd(&mut admin, &["INFO", "stats"]));
+    assert!(info.contains("pubsub_channels:2\r\n"), "{info}");
+    assert!(info.contains("pubsub_patterns:2\r\n"), "{info}");
+    let list = text(&cmd(&mut admin, &["CLIENT", "LIST"]));
+    assert!(list.contains("flags=P db=0 sub=1 psub=2"), "{list}");
+    // A closed subscriber leaves the registry; RESET leaves it too.
+    drop(b);
+    assert!(eventually(Duration::from_secs(5), || {
+        cmd(&mut admin, &["PUBSUB", "NUMPAT"]) == int(0)
+    }));
+    assert_eq!(cmd(&mut admin, &["PUBLISH", "c1", "x"]), int(1));
+    assert_eq!(read(&mut a), message("c1", "x"));
+    assert_eq!(cmd(&mut a, &["RESET"]), simple("RESET"));
+    assert_eq!(
+        cmd(&mut admin, &["PUBSUB", "CHANNELS"]),
+        Reply::Array(Some(vec![]))
+    );
+    assert_eq!(cmd(&mut admin, &["PUBLISH", "c1", "x"]), int(0));
+}
