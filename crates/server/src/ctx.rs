@@ -130,6 +130,8 @@ pub struct ServerCtx {
     pub error_replies: AtomicU64,
     /// Who subscribes to what (SUBSCRIBE, PUBLISH, PUBSUB).
     pub pubsub: crate::pubsub::PubSub,
+    /// `notify-keyspace-events`, as `crate::notify` flags.
+    notify_flags: std::sync::atomic::AtomicU32,
     /// The store's `expired_keys` at the last CONFIG RESETSTAT.
     expired_base: AtomicU64,
     /// INFO `run_id`: random, 40 hex characters.
@@ -196,6 +198,7 @@ impl ServerCtx {
             keyspace_misses: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             pubsub: Default::default(),
+            notify_flags: Default::default(),
             expired_base: AtomicU64::new(0),
             run_id: random_hex40(),
             replid: random_hex40(),
@@ -357,7 +360,10 @@ impl ServerCtx {
             ("maxmemory".into(), rt.maxmemory.to_string()),
             ("maxmemory-policy".into(), "noeviction".into()),
             ("cluster-enabled".into(), "no".into()),
-            ("notify-keyspace-events".into(), String::new()),
+            (
+                "notify-keyspace-events".into(),
+                crate::notify::flags_to_string(self.notify_flags()),
+            ),
         ]
         .into_iter()
         .chain(encoding::PARAMS.iter().map(|&p| {
@@ -423,6 +429,9 @@ impl ServerCtx {
             "maxmemory" => parse_memory(value)
                 .map(|_| ())
                 .ok_or_else(|| bad("argument must be a memory value")),
+            "notify-keyspace-events" => crate::notify::parse_flags(value.as_bytes())
+                .map(|_| ())
+                .ok_or_else(|| bad(crate::notify::BAD_CLASS)),
             // Accepted for compatibility (redis-benchmark and test suites set it); the engine's
             // persistence is fixed at start-up.
             "save" => Ok(()),
@@ -440,6 +449,11 @@ impl ServerCtx {
                 "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
             )),
         }
+    }
+
+    /// `notify-keyspace-events` as `crate::notify` flags (0: off, the default).
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags.load(Relaxed)
     }
 
     /// Applies a checked CONFIG SET pair.
@@ -461,6 +475,10 @@ impl ServerCtx {
                 }
             }
             "timeout" => rt.timeout = value.parse().unwrap_or(rt.timeout),
+            "notify-keyspace-events" => {
+                let flags = crate::notify::parse_flags(value.as_bytes()).unwrap_or(0);
+                self.notify_flags.store(flags, Relaxed);
+            }
             "maxmemory" => rt.maxmemory = parse_memory(value).unwrap_or(rt.maxmemory),
             p if encoding::PARAMS.contains(&p) => {
                 let v = crate::resp::parse::string2ll(value.as_bytes()).unwrap_or(0);

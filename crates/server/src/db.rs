@@ -10,6 +10,7 @@
 use bytes::Bytes;
 
 use crate::encoding::EncodingLimits;
+use crate::notify::{self, KeyEvent};
 use kvs_storage::{
     CollectionKind, CollectionMeta, CollectionShape, Reader, StorageError, Stored, Txn, Value,
 };
@@ -127,6 +128,12 @@ pub trait WriteDb: Db {
     /// EXEC: whether none of `watcher`'s watched keys was modified or has expired since it
     /// watched them. Unwatches them all either way.
     fn check_watched(&mut self, watcher: u64) -> bool;
+    /// A keyspace event of `class` (`crate::notify`): the command did `event` (`set`, `del`,
+    /// `hset`...) to `key`. Published once the batch commits, if the class is enabled; engines'
+    /// own views ignore it (the server's `Counted` keeps it).
+    fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        let _ = (class, event, key);
+    }
 }
 
 impl Db for Reader<'_> {
@@ -291,6 +298,10 @@ pub struct Counted<'a, D: ?Sized> {
     pub lookups: Lookups,
     /// The server's OBJECT ENCODING thresholds.
     pub limits: Option<&'a EncodingLimits>,
+    /// `notify-keyspace-events` for this batch (0: none kept).
+    pub notify_flags: u32,
+    /// The keyspace events of enabled classes, in order (`WriteDb::notify`).
+    pub events: Vec<KeyEvent>,
 }
 
 impl<'a, D: ?Sized> Counted<'a, D> {
@@ -300,6 +311,16 @@ impl<'a, D: ?Sized> Counted<'a, D> {
             inner,
             lookups: Lookups::default(),
             limits: None,
+            notify_flags: 0,
+            events: Vec::new(),
+        }
+    }
+
+    /// The same view, keeping the keyspace events `flags` enable.
+    pub fn with_notify(self, flags: u32) -> Self {
+        Counted {
+            notify_flags: flags,
+            ..self
         }
     }
 
@@ -374,6 +395,7 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         self.inner.now_ms()
     }
     fn put(&mut self, key: &[u8], value: &[u8], expire_at_ms: Option<u64>) {
+        self.notify_if_new(key);
         self.inner.put(key, value, expire_at_ms)
     }
     fn delete(&mut self, key: &[u8]) -> Result<bool, StorageError> {
@@ -385,6 +407,7 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         kind: CollectionKind,
         expire_at_ms: Option<u64>,
     ) -> Result<CollectionMeta, StorageError> {
+        self.notify_if_new(key);
         self.inner.create_collection(key, kind, expire_at_ms)
     }
     fn put_element(
@@ -423,6 +446,10 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         self.inner.set_expiry(key, expire_at_ms)
     }
     fn rename(&mut self, src: &[u8], dst: &[u8]) -> Result<bool, StorageError> {
+        // Redis' RENAME deletes the destination, then adds it (`dbAdd`): always a new key.
+        if notify::wanted(self.notify_flags, notify::NEW) && self.inner.exists(src)? {
+            self.notify(notify::NEW, "new", dst);
+        }
         self.inner.rename(src, dst)
     }
     fn watch(&mut self, watcher: u64, key: &[u8]) {
@@ -433,6 +460,25 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
     }
     fn check_watched(&mut self, watcher: u64) -> bool {
         self.inner.check_watched(watcher)
+    }
+    fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
+        if notify::wanted(self.notify_flags, class) {
+            self.events.push(KeyEvent {
+                class,
+                name: event,
+                key: key.to_vec(),
+            });
+        }
+    }
+}
+
+impl Counted<'_, dyn WriteDb + '_> {
+    /// Redis' `new` event (class `n`, fired by `dbAdd`) when a write creates `key`.
+    fn notify_if_new(&mut self, key: &[u8]) {
+        if notify::wanted(self.notify_flags, notify::NEW) && !self.inner.exists(key).unwrap_or(true)
+        {
+            self.notify(notify::NEW, "new", key);
+        }
     }
 }
 

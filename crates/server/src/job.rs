@@ -68,6 +68,8 @@ pub struct CommandJob {
     silent: bool,
     /// The replies of a write batch, built by `run_write`, sent by `committed`.
     out: BytesMut,
+    /// Its keyspace events, published by `committed` (`crate::notify`).
+    events: Vec<crate::notify::KeyEvent>,
     reply: ReplyTo,
 }
 
@@ -82,6 +84,7 @@ impl CommandJob {
             proto,
             silent,
             out: BytesMut::new(),
+            events: Vec::new(),
             reply,
         }
     }
@@ -140,7 +143,9 @@ impl CommandJob {
             reply.charged += out.len();
             reply.budget.charge(out.len());
         }
-        let mut view = Counted::new(txn).with_limits(&reply.ctx.encodings);
+        let mut view = Counted::new(txn)
+            .with_limits(&reply.ctx.encodings)
+            .with_notify(reply.ctx.notify_flags());
         run_counted(
             &reply.ctx,
             &self.cmds,
@@ -152,6 +157,7 @@ impl CommandJob {
         );
         let lookups = view.lookups;
         reply.ctx.add_lookups(lookups.hits, lookups.misses);
+        self.events = view.events;
         self.out = out;
     }
 
@@ -168,6 +174,10 @@ impl CommandJob {
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
     /// the error ([`ReplyTo::send`]). The writer thread's call.
     pub fn committed(self, result: kvs_storage::Result<()>) {
+        if result.is_ok() && !self.events.is_empty() {
+            // Posted before the reply: whoever sees the reply has had them posted first.
+            crate::notify::publish(&self.reply.ctx, &self.events);
+        }
         let out = self.out;
         self.reply.send(result.map(|()| out.freeze()));
     }

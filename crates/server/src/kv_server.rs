@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use kvs_reactor::TcpServer;
-use kvs_storage::{CompletionScope, Options, Store};
+use kvs_storage::{CompletionScope, ExpiredSink, Options, Store};
 
 use crate::engine::Engine;
 use crate::engine::kvs::KvsEngine;
@@ -121,6 +121,10 @@ impl KvServer {
                 "open-file limit is below maxclients"
             );
         }
+        // The store reports expired keys before the server context exists; the sink finds
+        // it once it does (keyspace notifications, `notify.rs`).
+        let ctx_cell: Arc<std::sync::OnceLock<std::sync::Weak<ServerCtx>>> = Default::default();
+        let sink_ctx = ctx_cell.clone();
         let opts = Options {
             fsync: config.fsync,
             readers: config.readers,
@@ -131,6 +135,11 @@ impl KvServer {
             max_collection_elements: config.max_collection_elements,
             // Replies of one write batch reach each looper together, with one wake-up.
             completion_scope: Some(CompletionScope::new(|f| kvs_reactor::coalesce_posts(f))),
+            on_expired: Some(ExpiredSink::new(move |keys| {
+                if let Some(ctx) = sink_ctx.get().and_then(std::sync::Weak::upgrade) {
+                    crate::notify::publish_expired(&ctx, keys);
+                }
+            })),
             ..Options::default()
         };
         let open_err = |e| ServerError::open(&config.dir, e);
@@ -143,6 +152,9 @@ impl KvServer {
             )),
         };
         let ctx = Arc::new(ServerCtx::new(engine, config.clone()));
+        let _ = ctx_cell.set(Arc::downgrade(&ctx));
+        ctx.pubsub
+            .set_deliver(crate::session::published::deliver_published);
         let factory_ctx = ctx.clone();
         let server = listening.start(move || Session::new(factory_ctx.clone()))?;
         ctx.set_network(

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod job;
 pub mod kv_server;
+pub mod notify;
 mod outbox;
 pub mod pattern;
 pub mod pubsub;

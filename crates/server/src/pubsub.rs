@@ -44,7 +44,13 @@ impl std::fmt::Debug for Subscriber {
 #[derive(Default)]
 pub struct PubSub {
     inner: RwLock<Registry>,
+    /// Hands one looper's deliveries to its connections, on that looper (the sessions'
+    /// business, given by the server at start-up: `session::deliver_published`).
+    deliver: OnceLock<Deliver>,
 }
+
+/// Runs on a looper with the deliveries posted to it.
+pub type Deliver = fn(&mut kvs_reactor::EventLoop, Vec<Delivery>);
 
 #[derive(Default)]
 struct Registry {
@@ -72,6 +78,22 @@ impl PubSub {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
         self.inner.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets how a looper hands messages to its connections (once, at start-up).
+    pub fn set_deliver(&self, deliver: Deliver) {
+        let _ = self.deliver.set(deliver);
+    }
+
+    /// Posts what `out` gathered: one functor per looper. **Thread-safe**: loopers post their
+    /// clients' PUBLISHes, the writer its keyspace notifications.
+    pub fn post(&self, out: &mut Outgoing) {
+        let Some(&deliver) = self.deliver.get() else {
+            return; // no server loop yet: nobody can be subscribed
+        };
+        for (looper, deliveries) in out.take() {
+            looper.queue_in_loop(move |el| deliver(el, deliveries));
+        }
     }
 
     /// Adds `who` to a channel's (or, with `pattern`, a pattern's) subscribers. The caller has

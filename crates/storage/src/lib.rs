@@ -170,7 +170,7 @@ pub use command::{Completion, ReadCommand, ReadFn, TxnFn, WriteCommand};
 pub use compactor::CompactionReport;
 pub use kv_store::{KvStore, KvsEngine};
 pub use lock::LOCK_FILE;
-pub use options::{CompletionScope, FsyncPolicy, Options, now_ms};
+pub use options::{CompletionScope, ExpiredSink, FsyncPolicy, Options, now_ms};
 pub use reader::{Reader, Value};
 pub use recovery::RecoveryReport;
 pub use shared::FileStats;

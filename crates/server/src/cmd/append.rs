@@ -5,6 +5,7 @@ use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Largest string a command may build (Redis' proto-max-bulk-len default).
@@ -43,6 +44,7 @@ impl StorageCommand for Append {
         }
         data.extend_from_slice(&self.value);
         txn.put(&self.key, &data, expire);
+        txn.notify(notify::STRING, "append", &self.key);
         encode::integer(out, data.len() as i64);
         Ok(())
     }

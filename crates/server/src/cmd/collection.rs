@@ -14,6 +14,7 @@ use kvs_storage::{CollectionKind, CollectionMeta, StorageError, Stored};
 
 use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::{Db, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// The collection of `kind` at `key`, `None` if the key is absent (or expired); WRONGTYPE if it
@@ -90,6 +91,7 @@ pub fn delete_if_empty(
 ) -> Result<bool, StorageError> {
     if txn.element_count(m.id) == 0 {
         txn.delete(key)?;
+        txn.notify(notify::GENERIC, "del", key);
         return Ok(true);
     }
     Ok(false)

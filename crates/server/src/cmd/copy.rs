@@ -9,6 +9,7 @@ use kvs_storage::{StorageError, Stored};
 
 use super::args::{ArgCursor, NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -81,6 +82,9 @@ impl StorageCommand for Copy {
                 true
             }
         };
+        if copied {
+            txn.notify(notify::GENERIC, "copy_to", &self.to);
+        }
         encode::integer(out, i64::from(copied));
         Ok(())
     }

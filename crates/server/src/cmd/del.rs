@@ -5,6 +5,7 @@ use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -28,7 +29,10 @@ impl StorageCommand for Del {
     ) -> Result<(), StorageError> {
         let mut n = 0;
         for k in &self.keys {
-            n += i64::from(txn.delete(k)?);
+            if txn.delete(k)? {
+                n += 1;
+                txn.notify(notify::GENERIC, "del", k);
+            }
         }
         encode::integer(out, n);
         Ok(())

@@ -6,6 +6,7 @@ use kvs_storage::StorageError;
 use super::args::ArgCursor;
 use super::args::{int, is};
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// A parsed expire-family command.
@@ -147,6 +148,7 @@ fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Sto
         // PERSIST
         if expire_at_ms.is_some() {
             txn.set_expiry(&e.key, None)?;
+            txn.notify(notify::GENERIC, "persist", &e.key);
             encode::integer(out, 1);
         } else {
             encode::integer(out, 0);
@@ -184,8 +186,10 @@ fn exec(e: &Expire, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Sto
     }
     if at <= now {
         txn.delete(&e.key)?;
+        txn.notify(notify::GENERIC, "del", &e.key);
     } else {
         txn.set_expiry(&e.key, Some(at as u64))?;
+        txn.notify(notify::GENERIC, "expire", &e.key);
     }
     encode::integer(out, 1);
     Ok(())

@@ -5,6 +5,7 @@ use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl StorageCommand for GetDel {
         match v {
             Some(v) => {
                 txn.delete(&self.key)?;
+                txn.notify(notify::GENERIC, "del", &self.key);
                 encode::bulk(out, &v.data);
             }
             None => encode::null(out, proto),

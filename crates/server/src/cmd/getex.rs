@@ -6,6 +6,7 @@ use kvs_storage::StorageError;
 use super::args::{ArgCursor, SYNTAX, is};
 use super::set::{Expiry, expire_arg};
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// A parsed GETEX. The option *structure* is checked at parse time (a syntax error whatever
@@ -103,9 +104,19 @@ fn exec(
             }
             Ok(Some(t)) if t <= now => {
                 txn.delete(&g.key)?;
+                txn.notify(notify::GENERIC, "del", &g.key);
             }
-            Ok(t) if t != v.expire_at_ms => txn.put(&g.key, &v.data, t),
-            Ok(_) => {}
+            Ok(t) => {
+                if t != v.expire_at_ms {
+                    txn.put(&g.key, &v.data, t);
+                }
+                // Redis: `expire` for any new TTL, `persist` only if there was one to remove.
+                if t.is_some() {
+                    txn.notify(notify::GENERIC, "expire", &g.key);
+                } else if v.expire_at_ms.is_some() {
+                    txn.notify(notify::GENERIC, "persist", &g.key);
+                }
+            }
         }
     }
     encode::bulk(out, &v.data);

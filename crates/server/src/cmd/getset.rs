@@ -5,6 +5,7 @@ use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl StorageCommand for GetSet {
         let old = txn.get(&self.key)?;
         txn.note_lookup(old.is_some());
         txn.put(&self.key, &self.value, None);
+        txn.notify(notify::STRING, "set", &self.key);
         match old {
             Some(v) => encode::bulk(out, &v.data),
             None => encode::null(out, proto),

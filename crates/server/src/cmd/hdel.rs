@@ -5,6 +5,7 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
 use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl StorageCommand for HDel {
             removed += i64::from(txn.delete_element(&self.key, h.id, field)?);
         }
         if removed > 0 {
+            txn.notify(notify::HASH, "hdel", &self.key);
             collection::delete_if_empty(txn, &self.key, &h)?;
         }
         encode::integer(out, removed);

@@ -8,6 +8,7 @@ use kvs_storage::{CollectionKind, StorageError};
 use super::args::{ArgCursor, NOT_FLOAT, parse_i64};
 use super::long_double::LongDouble;
 use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection, fail};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// The increment.
@@ -75,6 +76,7 @@ impl StorageCommand for HIncrBy {
                     .ok_or_else(|| fail("ERR increment or decrement would overflow"))?;
                 let text = itoa::Buffer::new().format(new).to_owned();
                 txn.put_element(&self.key, h.id, &self.field, text.as_bytes())?;
+                txn.notify(notify::HASH, "hincrby", &self.key);
                 encode::integer(out, new);
             }
             By::Float(by) => {
@@ -90,6 +92,7 @@ impl StorageCommand for HIncrBy {
                     .ok_or_else(|| fail("ERR increment would produce NaN or Infinity"))?;
                 let text = new.to_human();
                 txn.put_element(&self.key, h.id, &self.field, text.as_bytes())?;
+                txn.notify(notify::HASH, "hincrbyfloat", &self.key);
                 encode::bulk(out, text.as_bytes());
             }
         }

@@ -6,6 +6,7 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, wrong_arity};
 use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Which of the three.
@@ -65,13 +66,18 @@ impl StorageCommand for HSet {
             CollectionKind::Hash,
             self.pairs.iter().step_by(2).map(|f| &f[..]),
         )?;
-        let mut created = 0;
+        let (mut created, mut set_any) = (0, false);
         for pair in self.pairs.chunks_exact(2) {
             let (field, value) = (&pair[0], &pair[1]);
             if self.mode == Mode::Hsetnx && txn.has_element(h.id, field)? {
                 continue;
             }
             created += i64::from(txn.put_element(&self.key, h.id, field, value)?);
+            set_any = true;
+        }
+        // Redis: HSET and HMSET always notify; HSETNX only when it set the field.
+        if set_any {
+            txn.notify(notify::HASH, "hset", &self.key);
         }
         match self.mode {
             Mode::Hmset => encode::simple(out, "OK"),

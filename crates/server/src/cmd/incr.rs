@@ -6,6 +6,7 @@ use kvs_storage::StorageError;
 use super::args::ArgCursor;
 use super::args::{NOT_INTEGER, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// All four: add `by` to the counter at `key`.
@@ -63,6 +64,7 @@ impl StorageCommand for IncrBy {
             .ok_or_else(|| fail("ERR increment or decrement would overflow"))?;
         let mut buf = itoa::Buffer::new();
         txn.put(&self.key, buf.format(new).as_bytes(), expire);
+        txn.notify(notify::STRING, "incrby", &self.key);
         encode::integer(out, new);
         Ok(())
     }

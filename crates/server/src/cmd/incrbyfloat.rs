@@ -12,6 +12,7 @@ use super::args::ArgCursor;
 use super::args::NOT_FLOAT;
 use super::long_double::LongDouble;
 use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -51,6 +52,7 @@ impl StorageCommand for IncrByFloat {
             .ok_or_else(|| fail("ERR increment would produce NaN or Infinity"))?;
         let text = new.to_human();
         txn.put(&self.key, text.as_bytes(), expire);
+        txn.notify(notify::STRING, "incrbyfloat", &self.key);
         encode::bulk(out, text.as_bytes());
         Ok(())
     }

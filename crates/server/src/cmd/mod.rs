@@ -181,7 +181,8 @@ impl Cmd {
         }
     }
 
-    /// SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE: answered with RESP3 pushes.
+    /// SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE: their confirmations are pushes (RESP3)
+    /// or push-like arrays (RESP2), sent even under CLIENT REPLY OFF.
     pub fn confirms_with_push(&self) -> bool {
         use pubsub::PubSubCmd::{PSubscribe, PUnsubscribe, Subscribe, Unsubscribe};
         matches!(

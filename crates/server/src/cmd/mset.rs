@@ -7,6 +7,7 @@ use kvs_storage::StorageError;
 use super::args::ArgCursor;
 use super::args::wrong_arity;
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// A parsed MSET or MSETNX.
@@ -63,6 +64,7 @@ fn exec(m: &MSet, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Stora
     }
     for (k, v) in &m.pairs {
         txn.put(k, v, None);
+        txn.notify(notify::STRING, "set", k);
     }
     if m.only_if_none_exist {
         encode::integer(out, 1)

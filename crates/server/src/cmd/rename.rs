@@ -7,6 +7,7 @@ use kvs_storage::StorageError;
 
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// A parsed RENAME or RENAMENX.
@@ -65,6 +66,8 @@ fn exec(r: &Rename, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), Sto
         return Ok(());
     }
     txn.rename(&r.from, &r.to)?;
+    txn.notify(notify::GENERIC, "rename_from", &r.from);
+    txn.notify(notify::GENERIC, "rename_to", &r.to);
     if r.nx {
         encode::integer(out, 1)
     } else {

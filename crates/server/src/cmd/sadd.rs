@@ -6,6 +6,7 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
 use super::{Cmd, ElementReads, StorageCommand, WriteDb, collection};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -51,6 +52,7 @@ impl StorageCommand for SAdd {
                     n += i64::from(txn.delete_element(&self.key, s.id, m)?);
                 }
                 if n > 0 {
+                    txn.notify(notify::SET, "srem", &self.key);
                     collection::delete_if_empty(txn, &self.key, &s)?;
                 }
             }
@@ -65,6 +67,9 @@ impl StorageCommand for SAdd {
                 if !txn.has_element(s.id, m)? {
                     n += i64::from(txn.put_element(&self.key, s.id, m, &[])?);
                 }
+            }
+            if n > 0 {
+                txn.notify(notify::SET, "sadd", &self.key);
             }
         }
         encode::integer(out, n);

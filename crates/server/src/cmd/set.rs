@@ -6,6 +6,7 @@ use kvs_storage::{StorageError, Stored};
 
 use super::args::{ArgCursor, SYNTAX, int, is};
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// When the expiry of a write is decided.
@@ -228,6 +229,10 @@ fn exec(
             txn.delete(&s.key)?;
         } else {
             txn.put(&s.key, &s.value, expire);
+        }
+        txn.notify(notify::STRING, "set", &s.key);
+        if matches!(s.expiry, Expiry::In(_) | Expiry::At(_)) {
+            txn.notify(notify::GENERIC, "expire", &s.key);
         }
     }
     match s.reply {

@@ -8,6 +8,7 @@ use kvs_storage::StorageError;
 use super::append::MAX_STRING;
 use super::args::{ArgCursor, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Redis' text for an offset that is not a number, negative, or past the largest string.
@@ -70,6 +71,7 @@ impl StorageCommand for SetBit {
                 data[byte] &= !mask;
             }
             txn.put(&self.key, &data, expire);
+            txn.notify(notify::STRING, "setbit", &self.key);
         }
         encode::integer(out, i64::from(was));
         Ok(())

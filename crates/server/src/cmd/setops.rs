@@ -15,6 +15,7 @@ use kvs_storage::{CollectionKind, CollectionMeta, StorageError};
 
 use super::args::{ArgCursor, SYNTAX, is, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb, collection};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Which operation.
@@ -153,13 +154,21 @@ impl StorageCommand for SetOpStore {
         let members = compute(txn, self.op, &self.keys, 0)?;
         txn.ensure_room(None, members.len())?;
         if members.is_empty() {
-            txn.delete(&self.dest)?;
+            if txn.delete(&self.dest)? {
+                txn.notify(notify::GENERIC, "del", &self.dest);
+            }
         } else {
             // A new set, without the old value's type or expiry (Redis' `setKey`).
             let d = txn.create_collection(&self.dest, CollectionKind::Set, None)?;
             for m in &members {
                 txn.put_element(&self.dest, d.id, m, &[])?;
             }
+            let event = match self.op {
+                Op::Inter => "sinterstore",
+                Op::Union => "sunionstore",
+                Op::Diff => "sdiffstore",
+            };
+            txn.notify(notify::SET, event, &self.dest);
         }
         encode::integer(out, members.len() as i64);
         Ok(())

@@ -6,6 +6,7 @@ use kvs_storage::StorageError;
 use super::append::{MAX_STRING, TOO_BIG};
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb, fail};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// A parsed SETRANGE.
@@ -59,6 +60,7 @@ fn exec(s: &SetRange, txn: &mut dyn WriteDb, out: &mut BytesMut) -> Result<(), S
     }
     data[offset..offset + s.value.len()].copy_from_slice(&s.value);
     txn.put(&s.key, &data, expire);
+    txn.notify(notify::STRING, "setrange", &s.key);
     encode::integer(out, data.len() as i64);
     Ok(())
 }

@@ -7,6 +7,7 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
 use super::{Cmd, StorageCommand, WriteDb, collection};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -54,6 +55,7 @@ impl StorageCommand for SMove {
             encode::integer(out, 0);
             return Ok(());
         }
+        txn.notify(notify::SET, "srem", &self.src);
         collection::delete_if_empty(txn, &self.src, &src)?;
         let dst = match dst {
             Some(d) => d,
@@ -62,6 +64,7 @@ impl StorageCommand for SMove {
         // Already there: nothing to write (SADD's rule), the move still counts.
         if !dst_has {
             txn.put_element(&self.dst, dst.id, &self.member, &[])?;
+            txn.notify(notify::SET, "sadd", &self.dst);
         }
         encode::integer(out, 1);
         Ok(())

@@ -8,6 +8,7 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, SYNTAX, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb, collection, draw};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Redis' text for a count that is not an integer in 0..=LONG_MAX
@@ -61,6 +62,8 @@ impl StorageCommand for SPop {
             Some(n) if n >= size as u64 => {
                 let all = txn.elements(s.id);
                 txn.delete(&self.key)?;
+                txn.notify(notify::SET, "spop", &self.key);
+                txn.notify(notify::GENERIC, "del", &self.key);
                 collection::set_reply(out, &all, proto);
                 return Ok(());
             }
@@ -73,6 +76,7 @@ impl StorageCommand for SPop {
             txn.delete_element(&self.key, s.id, m)?;
         }
         if !popped.is_empty() {
+            txn.notify(notify::SET, "spop", &self.key);
             collection::delete_if_empty(txn, &self.key, &s)?;
         }
         match (self.count, popped.first()) {

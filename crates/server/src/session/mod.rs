@@ -41,7 +41,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
 mod placement;
-mod published;
+pub mod published;
 mod replies;
 mod transaction;
 
@@ -272,9 +272,9 @@ impl Session {
             }
         };
         debug_assert!(self.st.authed || cmd.allowed_before_auth());
-        // RESP3 pushes are sent whatever CLIENT REPLY says (Redis' CLIENT_PUSHING), and a
-        // (un)subscription's confirmation is one.
-        let silent = silent && !(self.st.proto == Proto::Resp3 && cmd.confirms_with_push());
+        // A (un)subscription's confirmation goes out whatever CLIENT REPLY says (Redis 7.0
+        // sends it with CLIENT_PUSHING, in RESP2 as in RESP3).
+        let silent = silent && !cmd.confirms_with_push();
         let cmd = match cmd {
             Cmd::Tx(t) => {
                 self.handle_tx(t, silent);

@@ -3,10 +3,11 @@
 //! 1. PUBLISH runs on the publisher's looper and gathers, per looper, the subscribers the
 //!    message reaches (`crate::pubsub::PubSub::publish` into `SessionState::outgoing`).
 //! 2. When the publisher's input is parsed, [`Session::post_published`] posts **one functor
-//!    per looper** with everything the batch sends there (`LoopHandle::queue_in_loop`: a
+//!    per looper** with everything the batch sends there (`PubSub::post` →
+//!    `LoopHandle::queue_in_loop`: a
 //!    push on the looper's queue, and a wake-up only if it sleeps) — before PUBLISH's reply is
 //!    written, so a client that saw the reply and publishes again is queued behind it.
-//! 3. On each subscriber's looper, [`deliver`] hands each message to its connection's
+//! 3. On each subscriber's looper, [`deliver_published`] hands each message to its connection's
 //!    [`Session`] (`EventLoop::with_handler`), which appends it behind the replies it owes and
 //!    writes at the end of the loop turn. Only that looper touches the socket.
 //!
@@ -19,9 +20,7 @@ use std::time::{Duration, Instant};
 use kvs_reactor::{Conn, EventLoop};
 
 use super::Session;
-use crate::conn_state::ReplyMode;
 use crate::pubsub::{Delivery, Message};
-use crate::resp::Proto;
 
 /// Redis' `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber owed more than the hard
 /// limit is disconnected at once, and one owed more than the soft limit for 60 s in a row too.
@@ -33,9 +32,7 @@ impl Session {
     /// Posts what this connection's PUBLISHes gathered: one functor per looper. **Loop thread
     /// only**; called once the input is parsed, before the replies are flushed.
     pub(super) fn post_published(&mut self) {
-        for (looper, deliveries) in self.st.outgoing.take() {
-            looper.queue_in_loop(move |el| deliver(el, deliveries));
-        }
+        self.ctx.pubsub.post(&mut self.st.outgoing);
     }
 
     /// A message for this connection arrived on its looper: queue it behind the replies owed,
@@ -48,10 +45,9 @@ impl Session {
         if !listening {
             return;
         }
-        // While CLIENT REPLY is OFF a RESP2 client gets no message; a RESP3 push goes anyway
-        // (Redis' `prepareClientToWrite` and CLIENT_PUSHING).
-        let silent = self.st.reply_mode == ReplyMode::Off && self.st.proto == Proto::Resp2;
-        self.ready_reply(message.frame(self.st.proto), silent);
+        // Sent whatever CLIENT REPLY says: Redis 7.0 writes messages with CLIENT_PUSHING,
+        // which `prepareClientToWrite` lets through, in RESP2 as in RESP3.
+        self.ready_reply(message.frame(self.st.proto), false);
         self.flush_at_turn_end(conn);
     }
 
@@ -70,8 +66,9 @@ impl Session {
     }
 }
 
-/// Runs on a subscriber's looper: each delivery to its connection, in publish order.
-fn deliver(el: &mut EventLoop, deliveries: Vec<Delivery>) {
+/// Runs on a subscriber's looper: each delivery to its connection, in publish order (the
+/// `crate::pubsub::Deliver` the server installs).
+pub fn deliver_published(el: &mut EventLoop, deliveries: Vec<Delivery>) {
     for d in deliveries {
         el.with_handler::<Session, _>(d.conn, |s, conn| s.on_published(conn, &d.message));
     }

@@ -68,6 +68,34 @@ pub struct Options {
     /// Runs each write batch's completions, if set: see [`CompletionScope`]. Default `None`
     /// (completions are called directly).
     pub completion_scope: Option<CompletionScope>,
+    /// Told, on the writer thread, the keys deleted because their TTL had passed: once per
+    /// commit that deleted some, after it is published (see [`ExpiredSink`]). Default `None`.
+    pub on_expired: Option<ExpiredSink>,
+}
+
+/// A caller-supplied sink for the keys the writer deletes because their TTL passed (due in its
+/// schedule, found expired under a write, or already dropped by a compaction): the kv server
+/// turns them into Redis' `expired` keyspace notifications. Called on the writer thread with
+/// one commit's keys, in the order they expired; it must not block.
+#[derive(Clone)]
+pub struct ExpiredSink(Arc<dyn Fn(Vec<Vec<u8>>) + Send + Sync>);
+
+impl ExpiredSink {
+    /// Wraps `sink`.
+    pub fn new(sink: impl Fn(Vec<Vec<u8>>) + Send + Sync + 'static) -> Self {
+        ExpiredSink(Arc::new(sink))
+    }
+
+    /// Hands `keys` to the sink.
+    pub(crate) fn send(&self, keys: Vec<Vec<u8>>) {
+        (self.0)(keys)
+    }
+}
+
+impl std::fmt::Debug for ExpiredSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExpiredSink(..)")
+    }
 }
 
 /// A caller-supplied scope the writer runs one batch's completions in: called once per batch
@@ -117,6 +145,7 @@ impl Default for Options {
             max_collection_elements: crate::collection::MAX_ELEMENTS as u64,
             compaction_interval: Some(Duration::from_secs(10)),
             completion_scope: None,
+            on_expired: None,
         }
     }
 }

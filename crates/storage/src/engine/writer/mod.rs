@@ -61,6 +61,9 @@ pub(crate) struct Writer {
     /// knows each was past due when it built the tombstone, even if a compaction removes the
     /// entry before the commit), so `commit` must not count them again.
     in_expire_pass: bool,
+    /// Keys found expired since the sink was last told (`Options::on_expired`; empty and
+    /// unused without a sink).
+    expired_now: Vec<Vec<u8>>,
     /// The current batch and the current txn's undo log, kept to reuse their memory.
     batch: Batch,
     undo: Vec<Undo>,
@@ -125,6 +128,7 @@ impl Writer {
             dirty: false,
             last_sync: Instant::now(),
             in_expire_pass: false,
+            expired_now: Vec::new(),
             expiries: ExpirySchedule::new(expiries),
             batch: Batch::default(),
             undo: Vec::new(),
@@ -237,6 +241,9 @@ impl Writer {
                 self.next_seq += 1;
                 records.push(&key, &[], None, true, seq);
                 self.watches.touch(&key, true);
+                if self.shared.opts.on_expired.is_some() {
+                    self.expired_now.push(key.to_vec());
+                }
                 // Counted as expired when the tombstone commits (its old entry is past due).
             } else {
                 // Commits take their keys' entries out, so this key's entry is gone without
@@ -245,6 +252,9 @@ impl Writer {
                 dropped += 1;
                 if !self.shared.index.contains_key(&key) {
                     self.collections.key_now_plain(&key);
+                }
+                if self.shared.opts.on_expired.is_some() {
+                    self.expired_now.push(key.to_vec());
                 }
             }
         }
@@ -255,10 +265,17 @@ impl Writer {
             self.in_expire_pass = true;
             match self.commit(&mut records, false) {
                 Ok(()) => expired += n,
-                Err(e) => tracing::warn!(error = %e, "could not delete expired keys"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not delete expired keys");
+                    // Not deleted after all: only the compaction-dropped ones are gone.
+                    let tombstoned: std::collections::HashSet<&[u8]> =
+                        records.iter().map(|(_, k, _)| k).collect();
+                    self.expired_now.retain(|k| !tombstoned.contains(&k[..]));
+                }
             }
             self.in_expire_pass = false;
         }
+        self.tell_expired();
         if n > 0 {
             self.watches.publish(&self.shared.counters.watches);
         }
@@ -270,6 +287,15 @@ impl Writer {
                 .counters
                 .expired_keys
                 .fetch_add(expired, Relaxed);
+        }
+    }
+
+    /// Hands the keys found expired since the last call to `Options::on_expired`.
+    fn tell_expired(&mut self) {
+        if let Some(sink) = &self.shared.opts.on_expired
+            && !self.expired_now.is_empty()
+        {
+            sink.send(std::mem::take(&mut self.expired_now));
         }
     }
 
@@ -527,6 +553,9 @@ impl Writer {
             }
             let (gone, rescheduled) = self.published(p, key, value, old, now);
             expired += u64::from(gone);
+            if gone && self.shared.opts.on_expired.is_some() {
+                self.expired_now.push(key.to_vec());
+            }
             expiries_changed |= rescheduled;
         }
         self.shared.publishing.fetch_add(1, SeqCst);
@@ -550,6 +579,7 @@ impl Writer {
             .writes
             .fetch_add(records.len() as u64, Relaxed);
         records.clear();
+        self.tell_expired(); // before the batch's replies go out
         Ok(())
     }
 }
