@@ -69,6 +69,7 @@ mod srandmember;
 mod sscan;
 mod storage_command;
 mod strlen;
+mod subcommands;
 mod ttl;
 mod type_;
 

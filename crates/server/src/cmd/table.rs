@@ -73,7 +73,7 @@ pub enum FindKeys {
     },
 }
 
-const fn key_spec(
+pub(super) const fn key_spec(
     notes: &'static str,
     flags: &'static [&'static str],
     begin_index: i32,
@@ -93,7 +93,7 @@ const fn key_spec(
     }
 }
 
-const fn keynum_spec(
+pub(super) const fn keynum_spec(
     flags: &'static [&'static str],
     begin_index: i32,
     key_num_index: i32,
@@ -114,12 +114,12 @@ const fn keynum_spec(
 
 // Flags (F_), ACL categories (A_), tips (T_: NDO nondeterministic_output, NDOO
 // nondeterministic_output_order, REQ_ request_policy, RES_ response_policy) and key specs (KS_).
-const F_FAST: &[&str] = &["fast"];
-const A_FAST_CONNECTION: &[&str] = &["@fast", "@connection"];
-const T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED: &[&str] =
+pub(super) const F_FAST: &[&str] = &["fast"];
+pub(super) const A_FAST_CONNECTION: &[&str] = &["@fast", "@connection"];
+pub(super) const T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED: &[&str] =
     &["request_policy:all_shards", "response_policy:all_succeeded"];
-const F_LOADING_STALE_FAST: &[&str] = &["loading", "stale", "fast"];
-const F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[&str] = &[
+pub(super) const F_LOADING_STALE_FAST: &[&str] = &["loading", "stale", "fast"];
+pub(super) const F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[&str] = &[
     "noscript",
     "loading",
     "stale",
@@ -127,30 +127,32 @@ const F_NOSCRIPT_LOADING_STALE_FAST_NO_AUTH_ALLOW_BUSY: &[&str] = &[
     "no_auth",
     "allow_busy",
 ];
-const A_SLOW: &[&str] = &["@slow"];
-const A_FAST: &[&str] = &["@fast"];
-const T_NDO: &[&str] = &["nondeterministic_output"];
-const A_ADMIN_FAST_DANGEROUS: &[&str] = &["@admin", "@fast", "@dangerous"];
-const F_LOADING_STALE: &[&str] = &["loading", "stale"];
-const A_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
-const T_NDOO: &[&str] = &["nondeterministic_output_order"];
-const A_SLOW_DANGEROUS: &[&str] = &["@slow", "@dangerous"];
-const T_NDO_REQ_ALL_SHARDS_RES_SPECIAL: &[&str] = &[
+pub(super) const A_SLOW: &[&str] = &["@slow"];
+pub(super) const A_FAST: &[&str] = &["@fast"];
+pub(super) const T_NDO: &[&str] = &["nondeterministic_output"];
+pub(super) const A_ADMIN_FAST_DANGEROUS: &[&str] = &["@admin", "@fast", "@dangerous"];
+pub(super) const F_LOADING_STALE: &[&str] = &["loading", "stale"];
+pub(super) const A_SLOW_CONNECTION: &[&str] = &["@slow", "@connection"];
+pub(super) const T_NDOO: &[&str] = &["nondeterministic_output_order"];
+pub(super) const A_SLOW_DANGEROUS: &[&str] = &["@slow", "@dangerous"];
+pub(super) const T_NDO_REQ_ALL_SHARDS_RES_SPECIAL: &[&str] = &[
     "nondeterministic_output",
     "request_policy:all_shards",
     "response_policy:special",
 ];
-const F_READONLY_FAST: &[&str] = &["readonly", "fast"];
-const A_KEYSPACE_READ_FAST: &[&str] = &["@keyspace", "@read", "@fast"];
-const T_REQ_ALL_SHARDS_RES_AGG_SUM: &[&str] =
+pub(super) const F_READONLY_FAST: &[&str] = &["readonly", "fast"];
+pub(super) const A_KEYSPACE_READ_FAST: &[&str] = &["@keyspace", "@read", "@fast"];
+pub(super) const T_REQ_ALL_SHARDS_RES_AGG_SUM: &[&str] =
     &["request_policy:all_shards", "response_policy:agg_sum"];
-const F_WRITE: &[&str] = &["write"];
-const A_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] = &["@keyspace", "@write", "@slow", "@dangerous"];
-const F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING_NO_MULTI: &[&str] =
+pub(super) const F_WRITE: &[&str] = &["write"];
+pub(super) const A_KEYSPACE_WRITE_SLOW_DANGEROUS: &[&str] =
+    &["@keyspace", "@write", "@slow", "@dangerous"];
+pub(super) const F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING_NO_MULTI: &[&str] =
     &["admin", "noscript", "no_async_loading", "no_multi"];
-const A_ADMIN_SLOW_DANGEROUS: &[&str] = &["@admin", "@slow", "@dangerous"];
-const F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING: &[&str] = &["admin", "noscript", "no_async_loading"];
-const F_ADMIN_NOSCRIPT_LOADING_STALE_NO_MULTI_ALLOW_BUSY: &[&str] = &[
+pub(super) const A_ADMIN_SLOW_DANGEROUS: &[&str] = &["@admin", "@slow", "@dangerous"];
+pub(super) const F_ADMIN_NOSCRIPT_NO_ASYNC_LOADING: &[&str] =
+    &["admin", "noscript", "no_async_loading"];
+pub(super) const F_ADMIN_NOSCRIPT_LOADING_STALE_NO_MULTI_ALLOW_BUSY: &[&str] = &[
     "admin",
     "noscript",
     "loading",
@@ -158,41 +160,44 @@ const F_ADMIN_NOSCRIPT_LOADING_STALE_NO_MULTI_ALLOW_BUSY: &[&str] = &[
     "no_multi",
     "allow_busy",
 ];
-const A_READ_STRING_FAST: &[&str] = &["@read", "@string", "@fast"];
-const F_WRITE_DENYOOM: &[&str] = &["write", "denyoom"];
-const A_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
-const F_WRITE_DENYOOM_FAST: &[&str] = &["write", "denyoom", "fast"];
-const A_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
-const F_WRITE_FAST: &[&str] = &["write", "fast"];
-const T_REQ_MULTI_SHARD: &[&str] = &["request_policy:multi_shard"];
-const T_REQ_MULTI_SHARD_RES_ALL_SUCCEEDED: &[&str] = &[
+pub(super) const A_READ_STRING_FAST: &[&str] = &["@read", "@string", "@fast"];
+pub(super) const F_WRITE_DENYOOM: &[&str] = &["write", "denyoom"];
+pub(super) const A_WRITE_STRING_SLOW: &[&str] = &["@write", "@string", "@slow"];
+pub(super) const F_WRITE_DENYOOM_FAST: &[&str] = &["write", "denyoom", "fast"];
+pub(super) const A_WRITE_STRING_FAST: &[&str] = &["@write", "@string", "@fast"];
+pub(super) const F_WRITE_FAST: &[&str] = &["write", "fast"];
+pub(super) const T_REQ_MULTI_SHARD: &[&str] = &["request_policy:multi_shard"];
+pub(super) const T_REQ_MULTI_SHARD_RES_ALL_SUCCEEDED: &[&str] = &[
     "request_policy:multi_shard",
     "response_policy:all_succeeded",
 ];
-const T_REQ_MULTI_SHARD_RES_AGG_MIN: &[&str] =
+pub(super) const T_REQ_MULTI_SHARD_RES_AGG_MIN: &[&str] =
     &["request_policy:multi_shard", "response_policy:agg_min"];
-const F_READONLY: &[&str] = &["readonly"];
-const A_READ_STRING_SLOW: &[&str] = &["@read", "@string", "@slow"];
-const A_KEYSPACE_WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
-const T_REQ_MULTI_SHARD_RES_AGG_SUM: &[&str] =
+pub(super) const F_READONLY: &[&str] = &["readonly"];
+pub(super) const A_READ_STRING_SLOW: &[&str] = &["@read", "@string", "@slow"];
+pub(super) const A_KEYSPACE_WRITE_SLOW: &[&str] = &["@keyspace", "@write", "@slow"];
+pub(super) const T_REQ_MULTI_SHARD_RES_AGG_SUM: &[&str] =
     &["request_policy:multi_shard", "response_policy:agg_sum"];
-const A_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@fast"];
-const A_KEYSPACE_READ_SLOW_DANGEROUS: &[&str] = &["@keyspace", "@read", "@slow", "@dangerous"];
-const T_REQ_ALL_SHARDS_NDOO: &[&str] =
+pub(super) const A_KEYSPACE_WRITE_FAST: &[&str] = &["@keyspace", "@write", "@fast"];
+pub(super) const A_KEYSPACE_READ_SLOW_DANGEROUS: &[&str] =
+    &["@keyspace", "@read", "@slow", "@dangerous"];
+pub(super) const T_REQ_ALL_SHARDS_NDOO: &[&str] =
     &["request_policy:all_shards", "nondeterministic_output_order"];
-const A_KEYSPACE_READ_SLOW: &[&str] = &["@keyspace", "@read", "@slow"];
-const T_NDO_REQ_SPECIAL: &[&str] = &["nondeterministic_output", "request_policy:special"];
-const T_REQ_ALL_SHARDS_NDO: &[&str] = &["request_policy:all_shards", "nondeterministic_output"];
-const F_WRITE_NOSCRIPT: &[&str] = &["write", "noscript"];
-const F_NOSCRIPT: &[&str] = &["noscript"];
-const A_WRITE_SLOW_SCRIPTING: &[&str] = &["@write", "@slow", "@scripting"];
-const A_SLOW_SCRIPTING: &[&str] = &["@slow", "@scripting"];
-const T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND: &[&str] = &[
+pub(super) const A_KEYSPACE_READ_SLOW: &[&str] = &["@keyspace", "@read", "@slow"];
+pub(super) const T_NDO_REQ_SPECIAL: &[&str] =
+    &["nondeterministic_output", "request_policy:special"];
+pub(super) const T_REQ_ALL_SHARDS_NDO: &[&str] =
+    &["request_policy:all_shards", "nondeterministic_output"];
+pub(super) const F_WRITE_NOSCRIPT: &[&str] = &["write", "noscript"];
+pub(super) const F_NOSCRIPT: &[&str] = &["noscript"];
+pub(super) const A_WRITE_SLOW_SCRIPTING: &[&str] = &["@write", "@slow", "@scripting"];
+pub(super) const A_SLOW_SCRIPTING: &[&str] = &["@slow", "@scripting"];
+pub(super) const T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND: &[&str] = &[
     "request_policy:all_shards",
     "response_policy:agg_logical_and",
 ];
-const KS_RO_ACCESS: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 0, 1, 0)];
-const KS_SET: &[KeySpec] = &[key_spec(
+pub(super) const KS_RO_ACCESS: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 0, 1, 0)];
+pub(super) const KS_SET: &[KeySpec] = &[key_spec(
     "RW and ACCESS due to the optional `GET` argument",
     &["RW", "access", "update", "variable_flags"],
     1,
@@ -200,11 +205,13 @@ const KS_SET: &[KeySpec] = &[key_spec(
     1,
     0,
 )];
-const KS_OW_INSERT: &[KeySpec] = &[key_spec("", &["OW", "insert"], 1, 0, 1, 0)];
-const KS_OW_UPDATE: &[KeySpec] = &[key_spec("", &["OW", "update"], 1, 0, 1, 0)];
-const KS_RW_ACCESS_UPDATE: &[KeySpec] = &[key_spec("", &["RW", "access", "update"], 1, 0, 1, 0)];
-const KS_RW_ACCESS_DELETE: &[KeySpec] = &[key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0)];
-const KS_GETEX: &[KeySpec] = &[key_spec(
+pub(super) const KS_OW_INSERT: &[KeySpec] = &[key_spec("", &["OW", "insert"], 1, 0, 1, 0)];
+pub(super) const KS_OW_UPDATE: &[KeySpec] = &[key_spec("", &["OW", "update"], 1, 0, 1, 0)];
+pub(super) const KS_RW_ACCESS_UPDATE: &[KeySpec] =
+    &[key_spec("", &["RW", "access", "update"], 1, 0, 1, 0)];
+pub(super) const KS_RW_ACCESS_DELETE: &[KeySpec] =
+    &[key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0)];
+pub(super) const KS_GETEX: &[KeySpec] = &[key_spec(
     "RW and UPDATE because it changes the TTL",
     &["RW", "access", "update"],
     1,
@@ -212,63 +219,75 @@ const KS_GETEX: &[KeySpec] = &[key_spec(
     1,
     0,
 )];
-const KS_RO_ACCESS_ALL: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, -1, 1, 0)];
-const KS_OW_UPDATE_ALL_STEP2: &[KeySpec] = &[key_spec("", &["OW", "update"], 1, -1, 2, 0)];
-const KS_OW_INSERT_ALL_STEP2: &[KeySpec] = &[key_spec("", &["OW", "insert"], 1, -1, 2, 0)];
-const KS_RW_INSERT: &[KeySpec] = &[key_spec("", &["RW", "insert"], 1, 0, 1, 0)];
-const KS_RO: &[KeySpec] = &[key_spec("", &["RO"], 1, 0, 1, 0)];
-const KS_RW_UPDATE: &[KeySpec] = &[key_spec("", &["RW", "update"], 1, 0, 1, 0)];
-const KS_RM_DELETE_ALL: &[KeySpec] = &[key_spec("", &["RM", "delete"], 1, -1, 1, 0)];
-const KS_RO_ALL: &[KeySpec] = &[key_spec("", &["RO"], 1, -1, 1, 0)];
-const KS_RW_ACCESS_DELETE__OW_UPDATE: &[KeySpec] = &[
+pub(super) const KS_RO_ACCESS_ALL: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, -1, 1, 0)];
+pub(super) const KS_OW_UPDATE_ALL_STEP2: &[KeySpec] =
+    &[key_spec("", &["OW", "update"], 1, -1, 2, 0)];
+pub(super) const KS_OW_INSERT_ALL_STEP2: &[KeySpec] =
+    &[key_spec("", &["OW", "insert"], 1, -1, 2, 0)];
+pub(super) const KS_RW_INSERT: &[KeySpec] = &[key_spec("", &["RW", "insert"], 1, 0, 1, 0)];
+pub(super) const KS_RO: &[KeySpec] = &[key_spec("", &["RO"], 1, 0, 1, 0)];
+pub(super) const KS_RW_UPDATE: &[KeySpec] = &[key_spec("", &["RW", "update"], 1, 0, 1, 0)];
+pub(super) const KS_RM_DELETE_ALL: &[KeySpec] = &[key_spec("", &["RM", "delete"], 1, -1, 1, 0)];
+pub(super) const KS_RO_ALL: &[KeySpec] = &[key_spec("", &["RO"], 1, -1, 1, 0)];
+pub(super) const KS_RW_ACCESS_DELETE__OW_UPDATE: &[KeySpec] = &[
     key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0),
     key_spec("", &["OW", "update"], 2, 0, 1, 0),
 ];
-const KS_RW_ACCESS_DELETE__OW_INSERT: &[KeySpec] = &[
+pub(super) const KS_RW_ACCESS_DELETE__OW_INSERT: &[KeySpec] = &[
     key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0),
     key_spec("", &["OW", "insert"], 2, 0, 1, 0),
 ];
-const A_WRITE_BITMAP_SLOW: &[&str] = &["@write", "@bitmap", "@slow"];
-const A_READ_BITMAP_FAST: &[&str] = &["@read", "@bitmap", "@fast"];
-const F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY: &[&str] =
+pub(super) const A_WRITE_BITMAP_SLOW: &[&str] = &["@write", "@bitmap", "@slow"];
+pub(super) const A_READ_BITMAP_FAST: &[&str] = &["@read", "@bitmap", "@fast"];
+pub(super) const F_NOSCRIPT_LOADING_STALE_FAST_ALLOW_BUSY: &[&str] =
     &["noscript", "loading", "stale", "fast", "allow_busy"];
-const F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG: &[&str] =
+pub(super) const F_NOSCRIPT_LOADING_STALE_SKIP_SLOWLOG: &[&str] =
     &["noscript", "loading", "stale", "skip_slowlog"];
-const A_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
-const A_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
-const A_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
-const A_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
-const A_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
-const A_READ_SET_SLOW: &[&str] = &["@read", "@set", "@slow"];
-const KS_RW_DELETE: &[KeySpec] = &[key_spec("", &["RW", "delete"], 1, 0, 1, 0)];
-const A_FAST_TRANSACTION: &[&str] = &["@fast", "@transaction"];
-const A_SLOW_TRANSACTION: &[&str] = &["@slow", "@transaction"];
-const KS_RO_ACCESS_ALL_1: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 1, 1, 0)];
-const KS_RO_ACCESS__OW_UPDATE: &[KeySpec] = &[
+pub(super) const A_WRITE_HASH_FAST: &[&str] = &["@write", "@hash", "@fast"];
+pub(super) const A_READ_HASH_FAST: &[&str] = &["@read", "@hash", "@fast"];
+pub(super) const A_READ_HASH_SLOW: &[&str] = &["@read", "@hash", "@slow"];
+pub(super) const A_WRITE_SET_FAST: &[&str] = &["@write", "@set", "@fast"];
+pub(super) const A_READ_SET_FAST: &[&str] = &["@read", "@set", "@fast"];
+pub(super) const A_READ_SET_SLOW: &[&str] = &["@read", "@set", "@slow"];
+pub(super) const KS_RW_DELETE: &[KeySpec] = &[key_spec("", &["RW", "delete"], 1, 0, 1, 0)];
+pub(super) const A_FAST_TRANSACTION: &[&str] = &["@fast", "@transaction"];
+pub(super) const A_SLOW_TRANSACTION: &[&str] = &["@slow", "@transaction"];
+pub(super) const KS_RO_ACCESS_ALL_1: &[KeySpec] = &[key_spec("", &["RO", "access"], 1, 1, 1, 0)];
+pub(super) const KS_RO_ACCESS__OW_UPDATE: &[KeySpec] = &[
     key_spec("", &["RO", "access"], 1, 0, 1, 0),
     key_spec("", &["OW", "update"], 2, 0, 1, 0),
 ];
-const F_NOSCRIPT_LOADING_STALE: &[&str] = &["noscript", "loading", "stale"];
-const F_ADMIN_NOSCRIPT_LOADING_STALE: &[&str] = &["admin", "noscript", "loading", "stale"];
-const A_ADMIN_SLOW_DANGEROUS_CONNECTION: &[&str] =
+pub(super) const F_NOSCRIPT_LOADING_STALE: &[&str] = &["noscript", "loading", "stale"];
+pub(super) const F_ADMIN_NOSCRIPT_LOADING_STALE: &[&str] =
+    &["admin", "noscript", "loading", "stale"];
+pub(super) const A_ADMIN_SLOW_DANGEROUS_CONNECTION: &[&str] =
     &["@admin", "@slow", "@dangerous", "@connection"];
-const T_REQ_ALL_NODES_RES_ALL_SUCCEEDED: &[&str] =
+pub(super) const T_REQ_ALL_NODES_RES_ALL_SUCCEEDED: &[&str] =
     &["request_policy:all_nodes", "response_policy:all_succeeded"];
-const F_READONLY_MOVABLEKEYS: &[&str] = &["readonly", "movablekeys"];
-const A_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
-const KS_RW_ACCESS_DELETE__RW_INSERT: &[KeySpec] = &[
+pub(super) const F_READONLY_MOVABLEKEYS: &[&str] = &["readonly", "movablekeys"];
+pub(super) const A_WRITE_SET_SLOW: &[&str] = &["@write", "@set", "@slow"];
+pub(super) const KS_RW_ACCESS_DELETE__RW_INSERT: &[KeySpec] = &[
     key_spec("", &["RW", "access", "delete"], 1, 0, 1, 0),
     key_spec("", &["RW", "insert"], 2, 0, 1, 0),
 ];
-const KS_RO_ACCESS_KEYNUM: &[KeySpec] = &[keynum_spec(&["RO", "access"], 1, 0, 1, 1)];
-const KS_RW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
+pub(super) const KS_RO_ACCESS_KEYNUM: &[KeySpec] = &[keynum_spec(&["RO", "access"], 1, 0, 1, 1)];
+pub(super) const KS_RW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
     key_spec("", &["RW", "update"], 1, 0, 1, 0),
     key_spec("", &["RO", "access"], 2, -1, 1, 0),
 ];
-const KS_OW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
+pub(super) const KS_OW_UPDATE__RO_ACCESS_ALL: &[KeySpec] = &[
     key_spec("", &["OW", "update"], 1, 0, 1, 0),
     key_spec("", &["RO", "access"], 2, -1, 1, 0),
 ];
+
+pub(super) const A_KEYSPACE_SLOW: &[&str] = &["@keyspace", "@slow"];
+pub(super) const A_READ_SLOW: &[&str] = &["@read", "@slow"];
+pub(super) const F_PUBSUB_NOSCRIPT_LOADING_STALE: &[&str] =
+    &["pubsub", "noscript", "loading", "stale"];
+pub(super) const F_PUBSUB_LOADING_STALE_FAST: &[&str] = &["pubsub", "loading", "stale", "fast"];
+pub(super) const F_PUBSUB_LOADING_STALE: &[&str] = &["pubsub", "loading", "stale"];
+pub(super) const A_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
+pub(super) const A_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
 
 macro_rules! spec {
     (
@@ -430,134 +449,7 @@ fn lookup_index(name: &[u8]) -> Option<usize> {
     BY_NAME.get(std::str::from_utf8(lower).ok()?).copied()
 }
 
-/// One subcommand's entry (`client|list`), for COMMAND INFO and CLIENT LIST's `cmd=`. Only the
-/// subcommands kvs implements are listed; their metadata is redis-server 7.0.15's (7.2's for
-/// CLIENT SETINFO and CLIENT NO-TOUCH, which 7.0 lacks). Subcommands have no keys.
-pub struct SubSpec {
-    /// Lower-case subcommand name (without the parent's).
-    pub name: &'static str,
-    /// Redis arity of the whole command line (`CLIENT LIST` counts 2).
-    pub arity: i32,
-    /// COMMAND flags.
-    pub flags: &'static [&'static str],
-    /// ACL categories.
-    pub acl: &'static [&'static str],
-    /// Command tips.
-    pub tips: &'static [&'static str],
-    /// COMMAND DOCS.
-    pub doc: Doc,
-}
-
-macro_rules! sub {
-    ($name:literal, $arity:expr, $flags:expr, $acl:expr, $tips:expr, $doc:expr) => {
-        SubSpec {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            acl: $acl,
-            tips: $tips,
-            doc: $doc,
-        }
-    };
-}
-
-#[rustfmt::skip]
-static CLIENT_SUBS: &[SubSpec] = &[
-    sub!("id", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Returns the client ID for the current connection", "5.0.0", "connection", "O(1)", "", "", &[])),
-    sub!("setname", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Set the current connection name", "2.6.9", "connection", "O(1)", "", "", &[])),
-    sub!("getname", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Get the current connection name", "2.6.9", "connection", "O(1)", "", "", &[])),
-    sub!("setinfo", 4, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Sets information specific to the client or connection.", "7.2.0", "connection", "O(1)", "", "", &[])), // Redis 7.2
-    sub!("list", -2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, T_NDO, docs!("Get the list of client connections", "2.4.0", "connection", "O(N) where N is the number of client connections", "", "", &[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")])),
-    sub!("info", 2, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, T_NDO, docs!("Returns information about the current client connection.", "6.2.0", "connection", "O(1)", "", "", &[])),
-    sub!("kill", -3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, &[], docs!("Kill the connection of a client", "2.4.0", "connection", "O(N) where N is the number of client connections", "", "", &[("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."), ("3.2.0", "Added `master` type in for `TYPE` option."), ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."), ("6.2.0", "`LADDR` option.")])),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Show helpful text about the different subcommands", "5.0.0", "connection", "O(1)", "", "", &[])),
-    sub!("no-evict", 3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS_CONNECTION, &[], docs!("Set client eviction mode for the current connection", "7.0.0", "connection", "O(1)", "", "", &[])),
-    sub!("no-touch", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "connection", "O(1)", "", "", &[])), // Redis 7.2
-    sub!("reply", 3, F_NOSCRIPT_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Instruct the server whether to reply to commands", "3.2.0", "connection", "O(1)", "", "", &[])),
-];
-
-#[rustfmt::skip]
-static CONFIG_SUBS: &[SubSpec] = &[
-    sub!("get", -3, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[], docs!("Get the values of configuration parameters", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to pass multiple pattern parameters in one call")])),
-    sub!("set", -4, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED, docs!("Set configuration parameters to the given values", "2.0.0", "server", "O(N) when N is the number of configuration parameters provided", "", "", &[("7.0.0", "Added the ability to set multiple parameters in one call.")])),
-    sub!("resetstat", 2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[], docs!("Reset the stats returned by INFO", "2.0.0", "server", "O(1)", "", "", &[])),
-    sub!("rewrite", 2, F_ADMIN_NOSCRIPT_LOADING_STALE, A_ADMIN_SLOW_DANGEROUS, &[], docs!("Rewrite the configuration file with the in memory configuration", "2.8.0", "server", "O(1)", "", "", &[])),
-];
-
-#[rustfmt::skip]
-static COMMAND_SUBS: &[SubSpec] = &[
-    sub!("count", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Get total number of Redis commands", "2.8.13", "server", "O(1)", "", "", &[])),
-    sub!("info", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO, docs!("Get array of specific Redis command details, or all when no argument is given.", "2.8.13", "server", "O(N) where N is the number of commands to look up", "", "", &[("7.0.0", "Allowed to be called with no argument to get info on all commands.")])),
-    sub!("docs", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO, docs!("Get array of specific Redis command documentation", "7.0.0", "server", "O(N) where N is the number of commands to look up", "", "", &[])),
-    sub!("list", -2, F_LOADING_STALE, A_SLOW_CONNECTION, T_NDOO, docs!("Get an array of Redis command names", "7.0.0", "server", "O(N) where N is the total number of Redis commands", "", "", &[])),
-    sub!("getkeys", -4, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Extract keys given a full Redis command", "2.8.13", "server", "O(N) where N is the number of arguments to the command", "", "", &[])),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_CONNECTION, &[], docs!("Show helpful text about the different subcommands", "5.0.0", "server", "O(1)", "", "", &[])),
-];
-
-#[rustfmt::skip]
-static FUNCTION_SUBS: &[SubSpec] = &[
-    sub!("flush", -2, F_WRITE_NOSCRIPT, A_WRITE_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, docs!("Deleting all functions", "7.0.0", "scripting", "O(N) where N is the number of functions deleted", "", "", &[])),
-    sub!("list", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_NDOO, docs!("List information about all the functions", "7.0.0", "scripting", "O(N) where N is the number of functions", "", "", &[])),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[], docs!("Show helpful text about the different subcommands", "7.0.0", "scripting", "O(1)", "", "", &[])),
-];
-
-#[rustfmt::skip]
-static SCRIPT_SUBS: &[SubSpec] = &[
-    sub!("flush", -2, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_NODES_RES_ALL_SUCCEEDED, docs!("Remove all the scripts from the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts in cache", "", "", &[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")])),
-    sub!("exists", -3, F_NOSCRIPT, A_SLOW_SCRIPTING, T_REQ_ALL_SHARDS_RES_AGG_LOGICAL_AND, docs!("Check existence of scripts in the script cache.", "2.6.0", "scripting", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).", "", "", &[])),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW_SCRIPTING, &[], docs!("Show helpful text about the different subcommands", "5.0.0", "scripting", "O(1)", "", "", &[])),
-];
-
-const A_KEYSPACE_SLOW: &[&str] = &["@keyspace", "@slow"];
-
-#[rustfmt::skip]
-static OBJECT_SUBS: &[SubSpec] = &[
-    sub!("encoding", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Inspect the internal encoding of a Redis object", "2.2.3", "generic", "O(1)", "", "", &[])),
-    sub!("refcount", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Get the number of references to the value of the key", "2.2.3", "generic", "O(1)", "", "", &[])),
-    sub!("idletime", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Get the time since a Redis object was last accessed", "2.2.3", "generic", "O(1)", "", "", &[])),
-    sub!("freq", 3, F_READONLY, A_KEYSPACE_READ_SLOW, T_NDO, docs!("Get the logarithmic access frequency counter of a Redis object", "4.0.0", "generic", "O(1)", "", "", &[])),
-    sub!("help", 2, F_LOADING_STALE, A_KEYSPACE_SLOW, &[], docs!("Show helpful text about the different subcommands", "6.2.0", "generic", "O(1)", "", "", &[])),
-];
-
-const A_READ_SLOW: &[&str] = &["@read", "@slow"];
-
-#[rustfmt::skip]
-static MEMORY_SUBS: &[SubSpec] = &[
-    sub!("usage", -3, F_READONLY, A_READ_SLOW, &[], docs!("Estimate the memory usage of a key", "4.0.0", "server", "O(N) where N is the number of samples.", "", "", &[])),
-    sub!("purge", 2, &[], A_SLOW, T_REQ_ALL_SHARDS_RES_ALL_SUCCEEDED, docs!("Ask the allocator to release memory", "4.0.0", "server", "Depends on how much memory is allocated, could be slow", "", "", &[])),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW, &[], docs!("Show helpful text about the different subcommands", "4.0.0", "server", "O(1)", "", "", &[])),
-];
-
-const F_PUBSUB_NOSCRIPT_LOADING_STALE: &[&str] = &["pubsub", "noscript", "loading", "stale"];
-const F_PUBSUB_LOADING_STALE_FAST: &[&str] = &["pubsub", "loading", "stale", "fast"];
-const F_PUBSUB_LOADING_STALE: &[&str] = &["pubsub", "loading", "stale"];
-const A_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
-const A_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
-
-#[rustfmt::skip]
-static PUBSUB_SUBS: &[SubSpec] = &[
-    sub!("channels", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("List active channels", "2.8.0", "pubsub", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)", "", "", &[])),
-    sub!("numsub", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("Get the count of subscribers for channels", "2.8.0", "pubsub", "O(N) for the NUMSUB subcommand, where N is the number of requested channels", "", "", &[])),
-    sub!("numpat", 2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("Get the count of unique patterns pattern subscriptions", "2.8.0", "pubsub", "O(1)", "", "", &[])),
-    sub!("shardchannels", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("List active shard channels", "7.0.0", "pubsub", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).", "", "", &[])),
-    sub!("shardnumsub", -2, F_PUBSUB_LOADING_STALE, A_PUBSUB_SLOW, &[], docs!("Get the count of subscribers for shard channels", "7.0.0", "pubsub", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels", "", "", &[])),
-    sub!("help", 2, F_LOADING_STALE, A_SLOW, &[], docs!("Show helpful text about the different subcommands", "6.2.0", "pubsub", "O(1)", "", "", &[])),
-];
-
-/// The subcommands of `spec` (empty for commands without any).
-pub fn subcommands(spec: &Spec) -> &'static [SubSpec] {
-    match spec.name {
-        "client" => CLIENT_SUBS,
-        "config" => CONFIG_SUBS,
-        "command" => COMMAND_SUBS,
-        "function" => FUNCTION_SUBS,
-        "script" => SCRIPT_SUBS,
-        "object" => OBJECT_SUBS,
-        "memory" => MEMORY_SUBS,
-        "pubsub" => PUBSUB_SUBS,
-        _ => &[],
-    }
-}
+pub use super::subcommands::{SubSpec, subcommands};
 
 /// Finds a command or a subcommand by Redis' full name (`get`, `config|get`), case-insensitively.
 pub fn lookup_full(name: &[u8]) -> Option<(&'static Spec, Option<&'static SubSpec>)> {

@@ -40,6 +40,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Most commands a connection may have in flight before its reading is paused.
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
+mod last_command;
 mod placement;
 pub mod published;
 mod replies;
@@ -191,28 +192,6 @@ impl Session {
             last_code: 0,
             soft_limit_since: None,
             ctx,
-        }
-    }
-
-    /// Notes `args` as this connection's last command (CLIENT LIST's `cmd=`): a relaxed store,
-    /// and a table lookup only when the command name changes (or has subcommands).
-    fn note_command(&mut self, args: &[Bytes]) {
-        let name: &[u8] = args.first().map_or(&[], |a| a);
-        let (buf, len) = &self.last_name;
-        let same = *len == name.len() && buf.get(..*len) == Some(name);
-        if same && !cmd::table::code_depends_on_subcommand(self.last_code) {
-            return;
-        }
-        let code = cmd::table::command_code(args);
-        if name.len() <= 16 {
-            self.last_name.0[..name.len()].copy_from_slice(name);
-            self.last_name.1 = name.len();
-        } else {
-            self.last_name.1 = usize::MAX;
-        }
-        if code != self.last_code {
-            self.last_code = code;
-            self.st.last_cmd.store(code, Relaxed);
         }
     }
 
