@@ -1151,6 +1151,43 @@ def build_cases(kvs_commands, redis_arity):
         "SCRIPT FLUSH a b", "SCRIPT EXISTS", "SCRIPT EXISTS a", "SCRIPT EXISTS a b c", "SCRIPT",
         "SCRIPT HELP", "SCRIPT HELP x", "SCRIPT foo"])
 
+    # --- pub/sub on one connection: confirmations, RESP2's subscribed mode, introspection,
+    # a RESP3 client's own messages (written before PUBLISH's reply), notify-keyspace-events
+    g = "pubsub"
+
+    def CN(n, *args):
+        st = C(*args)
+        st.nreplies = n
+        return st
+
+    case(g, "subscribe_modes", [
+        "PUBSUB NUMSUB a b", "PUBSUB NUMPAT", "PUBSUB CHANNELS", "PUBLISH a x",
+        CN(2, "SUBSCRIBE a b"), CN(1, "SUBSCRIBE a"), CN(2, "PSUBSCRIBE p* a*"),
+        "GET k", "SET k v", "PING", "PING hi", "PUBSUB NUMSUB a b c", "PUBSUB NUMPAT",
+        "PUBSUB CHANNELS b*", "CLIENT ID x", "CLIENT NOPE", "DBSIZE", "FOO",
+        CN(1, "UNSUBSCRIBE x"), CN(2, "UNSUBSCRIBE a b"), CN(1, "UNSUBSCRIBE"),
+        CN(1, "PUNSUBSCRIBE q*"), CN(2, "PUNSUBSCRIBE"), CN(1, "PUNSUBSCRIBE"),
+        "GET k", "PING", "PUBSUB NUMPAT", "PUBSUB CHANNELS"])
+    case(g, "pubsub_errors", [
+        "SUBSCRIBE", "PSUBSCRIBE", "PUBLISH a", "PUBLISH a b c", "PUBSUB", "PUBSUB foo",
+        "PUBSUB NUMPAT x", "PUBSUB CHANNELS a b", "PUBSUB HELP", "PUBSUB HELP x",
+        "PUBSUB SHARDCHANNELS", "PUBSUB SHARDNUMSUB a", "pubsub numsub"])
+    case(g, "resp3_own_messages", [
+        CN(1, "SUBSCRIBE a"), CN(1, "PSUBSCRIBE a*"), CN(3, "PUBLISH a hi"), "PUBLISH b x",
+        CN(2, "PUBLISH abc y"), "GET k", CN(1, "UNSUBSCRIBE"), CN(1, "PUNSUBSCRIBE")],
+        protos=(3,))
+    case(g, "reset_unsubscribes", [
+        CN(2, "SUBSCRIBE a b"), CN(1, "PSUBSCRIBE p*"), "RESET", "PUBSUB NUMSUB a b",
+        "PUBSUB NUMPAT", "GET k"])
+    case(g, "notify_config", [
+        "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events KEA",
+        "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events Kx$lh",
+        "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events g$lshzxetdE",
+        "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events mnK",
+        "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events KQ",
+        "CONFIG GET notify-keyspace-events", ("CONFIG", "SET", "notify-keyspace-events", ""),
+        "CONFIG GET notify-keyspace-events"])
+
     # --- error texts
     g = "errors"
     case(g, "unknown_command", [

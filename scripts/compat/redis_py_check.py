@@ -71,6 +71,44 @@ try:
 except redis.ResponseError as e:
     assert str(e).startswith("WRONGTYPE"), e
 
+# Pub/sub: redis-py's PubSub object (a connection of its own), channel and pattern messages,
+# keyspace notifications, and the registry's counts.
+p = r.pubsub()
+p.subscribe(prefix + "news")
+p.psubscribe(prefix + "n*")
+seen = []
+deadline = time.time() + 10
+while len(seen) < 2 and time.time() < deadline:  # the two confirmations
+    m = p.get_message(timeout=1)
+    if m:
+        seen.append(m["type"])
+assert seen == ["subscribe", "psubscribe"], seen
+assert r.pubsub_numsub(prefix + "news") == [(prefix + "news", 1)]
+assert r.pubsub_numpat() >= 1
+assert r.publish(prefix + "news", "hello") == 2
+got = []
+deadline = time.time() + 10
+while len(got) < 2 and time.time() < deadline:
+    m = p.get_message(ignore_subscribe_messages=True, timeout=1)
+    if m:
+        got.append((m["type"], m["channel"], m["data"]))
+assert got == [("message", prefix + "news", "hello"),
+               ("pmessage", prefix + "news", "hello")], got
+r.config_set("notify-keyspace-events", "KE$")
+assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "$KE"}
+ks = r.pubsub(ignore_subscribe_messages=True)
+ks.subscribe("__keyevent@0__:set")
+ks.get_message(timeout=1)  # the confirmation, ignored
+r.set(prefix + "watched", "1")
+m = None
+deadline = time.time() + 10
+while m is None and time.time() < deadline:
+    m = ks.get_message(timeout=1)
+assert m and m["data"] == prefix + "watched", m
+r.config_set("notify-keyspace-events", "")
+p.close()
+ks.close()
+
 info = r.info()
 assert "redis_version" in info and "connected_clients" in info
 assert r.client_id() > 0

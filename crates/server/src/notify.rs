@@ -136,11 +136,13 @@ pub fn publish(ctx: &ServerCtx, events: &[KeyEvent]) {
         let key = Bytes::copy_from_slice(&e.key);
         if flags & KEYSPACE != 0 {
             let channel = channel(b"__keyspace@0__:", &e.key);
-            ctx.pubsub.publish(&channel, &name, &mut out);
+            ctx.pubsub
+                .publish(&channel, &name, &mut out, None, &mut Vec::new());
         }
         if flags & KEYEVENT != 0 {
             let channel = channel(b"__keyevent@0__:", e.name.as_bytes());
-            ctx.pubsub.publish(&channel, &key, &mut out);
+            ctx.pubsub
+                .publish(&channel, &key, &mut out, None, &mut Vec::new());
         }
     }
     ctx.pubsub.post(&mut out);

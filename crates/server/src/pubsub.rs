@@ -127,24 +127,36 @@ impl PubSub {
 
     /// PUBLISH: gathers the message for every subscriber of `channel` and of each pattern
     /// matching it (a client listening both ways gets both, as in Redis), and returns how
-    /// many receive it.
-    pub fn publish(&self, channel: &Bytes, payload: &Bytes, out: &mut Outgoing) -> usize {
+    /// many receive it. The messages for connection `me` itself (a RESP3 client may publish
+    /// to its own channels) go to `mine` instead: its looper is already running it, so
+    /// PUBLISH writes them ahead of its own reply, in Redis' order.
+    pub fn publish(
+        &self,
+        channel: &Bytes,
+        payload: &Bytes,
+        out: &mut Outgoing,
+        me: Option<ConnId>,
+        mine: &mut Vec<Arc<Message>>,
+    ) -> usize {
         let r = self.read();
         let mut receivers = 0;
-        if let Some(subs) = r.channels.get(channel) {
-            let message = Message::new(None, channel.clone(), payload.clone());
+        let mut send = |subs: &[Subscriber], message: Arc<Message>| {
             for s in subs {
-                out.add(s, &message);
+                if Some(s.conn) == me {
+                    mine.push(message.clone());
+                } else {
+                    out.add(s, &message);
+                }
             }
-            receivers += subs.len();
+            subs.len()
+        };
+        if let Some(subs) = r.channels.get(channel) {
+            receivers += send(subs, Message::new(None, channel.clone(), payload.clone()));
         }
         for (pattern, subs) in &r.patterns {
             if glob_match(pattern, channel) {
                 let message = Message::new(Some(pattern.clone()), channel.clone(), payload.clone());
-                for s in subs {
-                    out.add(s, &message);
-                }
-                receivers += subs.len();
+                receivers += send(subs, message);
             }
         }
         receivers

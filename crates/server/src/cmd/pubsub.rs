@@ -44,9 +44,22 @@ pub enum PubSubCmd {
 
 /// In RESP2's subscribed mode, Redis' refusal of any command but (P|S)SUBSCRIBE,
 /// (P|S)UNSUBSCRIBE, PING, QUIT and RESET (`processCommand`, after its lookup and arity
-/// checks: an unknown command or a wrong arity is answered as anywhere else, so `None`).
+/// checks: an unknown command or subcommand, or a wrong arity, is answered as anywhere else,
+/// so `None`).
 pub fn refused_in_subscribed_mode(args: &[Bytes]) -> Option<String> {
     let spec = super::lookup_checked(args).ok()?;
+    // A subcommand's own arity and existence are checked before this too.
+    let subs = super::table::subcommands(spec);
+    if !subs.is_empty() {
+        let sub = subs.iter().find(|s| {
+            args.get(1)
+                .is_some_and(|a| a.eq_ignore_ascii_case(s.name.as_bytes()))
+        })?;
+        let n = args.len() as i32;
+        if (sub.arity > 0 && n != sub.arity) || (sub.arity < 0 && n < -sub.arity) {
+            return None;
+        }
+    }
     const ALLOWED: &[&str] = &[
         "ping",
         "subscribe",
@@ -205,7 +218,15 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             st.publish(ctx);
         }
         PubSubCmd::Publish(channel, message) => {
-            let receivers = ctx.pubsub.publish(&channel, &message, &mut st.outgoing);
+            let me = st.conn.as_ref().map(|c| c.id);
+            let mut mine = Vec::new();
+            let receivers = ctx
+                .pubsub
+                .publish(&channel, &message, &mut st.outgoing, me, &mut mine);
+            // Its own messages first, as Redis writes them before PUBLISH's reply.
+            for m in mine {
+                out.extend_from_slice(&m.frame(proto));
+            }
             encode::integer(out, receivers as i64);
         }
         PubSubCmd::Channels(pattern) => {
