@@ -42,11 +42,12 @@ const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
 mod last_command;
 mod placement;
-pub mod published;
+mod published;
 mod replies;
 mod transaction;
 
 pub use crate::conn_state::SessionState;
+pub use published::deliver_published;
 
 /// Where a batch runs.
 enum Work {
