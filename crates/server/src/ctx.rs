@@ -60,6 +60,13 @@ pub struct ClientInfo {
     pub psub: usize,
 }
 
+impl ClientInfo {
+    /// A client with subscriptions is of type `pubsub` (Redis' `getClientType`), else `normal`.
+    pub fn is_pubsub(&self) -> bool {
+        self.sub + self.psub > 0
+    }
+}
+
 /// Settings CONFIG SET may change at run time.
 #[derive(Debug, Clone)]
 pub struct Runtime {
@@ -535,10 +542,14 @@ impl ServerCtx {
     }
 
     /// CLIENT LIST text: `line` of every client, or of those whose id is in `ids`.
-    pub fn client_list(&self, ids: Option<&[u64]>, line: fn(&ClientInfo) -> String) -> String {
+    pub fn client_list(
+        &self,
+        keep: impl Fn(&ClientInfo) -> bool,
+        line: fn(&ClientInfo) -> String,
+    ) -> String {
         lock(&self.clients)
             .values()
-            .filter(|c| ids.is_none_or(|ids| ids.contains(&c.id)))
+            .filter(|c| keep(c))
             .map(line)
             .collect()
     }

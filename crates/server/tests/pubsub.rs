@@ -218,6 +218,15 @@ fn pubsub_introspection_and_the_registry_forgets_closed_clients() {
     assert!(info.contains("pubsub_patterns:2\r\n"), "{info}");
     let list = text(&cmd(&mut admin, &["CLIENT", "LIST"]));
     assert!(list.contains("flags=P db=0 sub=1 psub=2"), "{list}");
+    // Subscribers are of type pubsub, the others normal.
+    let listed = |admin: &mut Client, t: &str| {
+        text(&cmd(admin, &["CLIENT", "LIST", "TYPE", t]))
+            .lines()
+            .count()
+    };
+    assert_eq!(listed(&mut admin, "pubsub"), 2);
+    assert_eq!(listed(&mut admin, "normal"), 1);
+    assert_eq!(listed(&mut admin, "replica"), 0);
     // A closed subscriber leaves the registry; RESET leaves it too.
     drop(b);
     assert!(eventually(Duration::from_secs(5), || {
@@ -231,4 +240,14 @@ fn pubsub_introspection_and_the_registry_forgets_closed_clients() {
         Reply::Array(Some(vec![]))
     );
     assert_eq!(cmd(&mut admin, &["PUBLISH", "c1", "x"]), int(0));
+    // CLIENT KILL TYPE pubsub closes the subscribers only.
+    cmd(&mut a, &["SUBSCRIBE", "c9"]);
+    assert_eq!(
+        cmd(&mut admin, &["CLIENT", "KILL", "TYPE", "pubsub"]),
+        int(1)
+    );
+    assert!(eventually(Duration::from_secs(5), || {
+        cmd(&mut admin, &["PUBSUB", "NUMSUB", "c9"]) == Reply::Array(Some(vec![bulk("c9"), int(0)]))
+    }));
+    assert_eq!(cmd(&mut admin, &["PING"]), simple("PONG"));
 }

@@ -34,12 +34,50 @@ pub enum ClientCmd {
 /// Which clients CLIENT LIST shows.
 #[derive(Debug)]
 pub enum ListFilter {
-    /// All of them (no filter, or `TYPE normal`).
+    /// All of them (no filter).
     All,
-    /// None: `TYPE master|replica|slave|pubsub` (kvs has no such clients).
-    Nobody,
+    /// `TYPE t`: the clients of that type.
+    Type(ClientType),
     /// `ID id [id ...]`: these, in this order, the ones that exist.
     Ids(Vec<u64>),
+}
+
+/// Redis' client types, as CLIENT LIST and CLIENT KILL filter them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// No subscriptions.
+    Normal,
+    /// With subscriptions (Redis' CLIENT_PUBSUB).
+    PubSub,
+    /// `master`, `replica`, `slave`: kvs has no replication, so nobody.
+    Replication,
+}
+
+impl ClientType {
+    /// Redis' `getClientTypeByName`, or its error.
+    fn parse(name: &Bytes) -> Result<ClientType, String> {
+        if is(name, "normal") {
+            Ok(ClientType::Normal)
+        } else if is(name, "pubsub") {
+            Ok(ClientType::PubSub)
+        } else if ["master", "replica", "slave"].iter().any(|t| is(name, t)) {
+            Ok(ClientType::Replication)
+        } else {
+            Err(format!(
+                "ERR Unknown client type '{}'",
+                String::from_utf8_lossy(name)
+            ))
+        }
+    }
+
+    /// Is `c` of this type?
+    fn holds(self, c: &ClientInfo) -> bool {
+        match self {
+            ClientType::Normal => !c.is_pubsub(),
+            ClientType::PubSub => c.is_pubsub(),
+            ClientType::Replication => false,
+        }
+    }
 }
 
 /// Which clients CLIENT KILL closes: those that pass every filter given (Redis' clientCommand
@@ -55,9 +93,9 @@ pub struct KillFilter {
     laddr: Option<Bytes>,
     /// `ID id`.
     id: Option<u64>,
-    /// `TYPE master|replica|slave|pubsub`: kvs has only normal clients, so nobody matches.
-    /// (`TYPE normal` and `USER default` match everyone: kvs has no other type or user.)
-    nobody: bool,
+    /// `TYPE normal|pubsub|master|replica|slave` (`USER default` matches everyone: kvs has no
+    /// other user).
+    client_type: Option<ClientType>,
     /// `MAXAGE seconds` (Redis 7.4): only clients connected longer than this.
     max_age: Option<u64>,
     /// `SKIPME yes|no` (default yes; the old form: no): spare the caller.
@@ -66,7 +104,7 @@ pub struct KillFilter {
 
 impl KillFilter {
     fn matches(&self, c: &ClientInfo, me: u64, now: u64) -> bool {
-        !self.nobody
+        self.client_type.is_none_or(|t| t.holds(c))
             && self.addr.as_ref().is_none_or(|a| a == c.addr.as_bytes())
             && self.laddr.as_ref().is_none_or(|a| a == c.laddr.as_bytes())
             && self.id.is_none_or(|id| id == c.id)
@@ -85,7 +123,7 @@ fn parse_kill(rest: &[Bytes]) -> Result<KillFilter, String> {
         addr: None,
         laddr: None,
         id: None,
-        nobody: false,
+        client_type: None,
         max_age: None,
         skip_me: true,
     };
@@ -105,19 +143,7 @@ fn parse_kill(rest: &[Bytes]) -> Result<KillFilter, String> {
                 _ => return Err("ERR client-id should be greater than 0".into()),
             }
         } else if is(opt, "TYPE") {
-            if is(value, "normal") {
-                f.nobody = false;
-            } else if ["master", "replica", "slave", "pubsub"]
-                .iter()
-                .any(|t| is(value, t))
-            {
-                f.nobody = true;
-            } else {
-                return Err(format!(
-                    "ERR Unknown client type '{}'",
-                    String::from_utf8_lossy(value)
-                ));
-            }
+            f.client_type = Some(ClientType::parse(value)?);
         } else if is(opt, "ADDR") {
             f.addr = Some(value.clone());
         } else if is(opt, "LADDR") {
@@ -156,7 +182,7 @@ fn parse_kill(rest: &[Bytes]) -> Result<KillFilter, String> {
 fn parse_list(rest: &[Bytes]) -> Result<ListFilter, String> {
     match rest {
         [] => Ok(ListFilter::All),
-        [opt, t] if is(opt, "TYPE") => parse_list_type(t),
+        [opt, t] if is(opt, "TYPE") => ClientType::parse(t).map(ListFilter::Type),
         [opt, ids @ ..] if !ids.is_empty() && is(opt, "ID") => ids
             .iter()
             .map(|a| {
@@ -167,23 +193,6 @@ fn parse_list(rest: &[Bytes]) -> Result<ListFilter, String> {
             .collect::<Result<Vec<u64>, String>>()
             .map(ListFilter::Ids),
         _ => Err(SYNTAX.into()),
-    }
-}
-
-/// CLIENT LIST TYPE `t`: only normal clients exist here.
-fn parse_list_type(t: &Bytes) -> Result<ListFilter, String> {
-    if is(t, "normal") {
-        Ok(ListFilter::All)
-    } else if ["master", "replica", "slave", "pubsub"]
-        .iter()
-        .any(|name| is(t, name))
-    {
-        Ok(ListFilter::Nobody)
-    } else {
-        Err(format!(
-            "ERR Unknown client type '{}'",
-            String::from_utf8_lossy(t)
-        ))
     }
 }
 
@@ -311,8 +320,8 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 ctx.client_line(st.client_id, info_line).unwrap_or_default()
             } else {
                 match filter {
-                    ListFilter::All => ctx.client_list(None, info_line),
-                    ListFilter::Nobody => String::new(),
+                    ListFilter::All => ctx.client_list(|_| true, info_line),
+                    ListFilter::Type(t) => ctx.client_list(|c| t.holds(c), info_line),
                     // Redis prints them in the order asked, once per mention.
                     ListFilter::Ids(ids) => ids
                         .iter()
