@@ -251,3 +251,35 @@ fn pubsub_introspection_and_the_registry_forgets_closed_clients() {
     }));
     assert_eq!(cmd(&mut admin, &["PING"]), simple("PONG"));
 }
+
+#[test]
+fn a_subscriber_that_stops_reading_is_cut_at_the_pubsub_output_limit() {
+    let (_server, addr, _dir) = start();
+    let mut slow = connect(addr);
+    cmd(&mut slow, &["SUBSCRIBE", "flood"]);
+    let mut publisher = connect(addr);
+    let mut normal = connect(addr);
+    // 64 MiB of messages while the subscriber reads nothing: past the 32 MiB hard limit even
+    // after the kernel's socket buffers took their share. A normal client is not subject to it.
+    let payload = "x".repeat(1 << 20);
+    let mut closed = false;
+    for _ in 0..64 {
+        match cmd(&mut publisher, &["PUBLISH", "flood", &payload]) {
+            Reply::Int(1) => {}
+            Reply::Int(0) => {
+                closed = true;
+                break;
+            }
+            other => panic!("PUBLISH answered {other:?}"),
+        }
+    }
+    assert!(
+        closed
+            || eventually(Duration::from_secs(5), || {
+                cmd(&mut normal, &["PUBSUB", "NUMSUB", "flood"])
+                    == Reply::Array(Some(vec![bulk("flood"), int(0)]))
+            }),
+        "the slow subscriber was not disconnected"
+    );
+    assert_eq!(cmd(&mut normal, &["PING"]), simple("PONG"));
+}

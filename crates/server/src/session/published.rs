@@ -24,7 +24,7 @@ use crate::pubsub::{Delivery, Message};
 
 /// Redis' `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber owed more than the hard
 /// limit is disconnected at once, and one owed more than the soft limit for 60 s in a row too.
-pub(crate) const PUBSUB_HARD_LIMIT: usize = 32 << 20;
+const PUBSUB_HARD_LIMIT: usize = 32 << 20;
 const PUBSUB_SOFT_LIMIT: usize = 8 << 20;
 const PUBSUB_SOFT_SECONDS: Duration = Duration::from_secs(60);
 
