@@ -1179,6 +1179,15 @@ def build_cases(kvs_commands, redis_arity):
     case(g, "reset_unsubscribes", [
         CN(2, "SUBSCRIBE a b"), CN(1, "PSUBSCRIBE p*"), "RESET", "PUBSUB NUMSUB a b",
         "PUBSUB NUMPAT", "GET k"])
+    case(g, "sharded", [
+        "PUBSUB SHARDNUMSUB a b", "PUBSUB SHARDCHANNELS", "SPUBLISH a x",
+        CN(2, "SSUBSCRIBE a b"), CN(1, "SSUBSCRIBE a"), CN(1, "SUBSCRIBE c"), "GET k", "PING",
+        "PUBSUB SHARDNUMSUB a b c", "PUBSUB SHARDCHANNELS b*", "PUBSUB NUMSUB a c",
+        CN(1, "SUNSUBSCRIBE x"), CN(2, "SUNSUBSCRIBE a b"), CN(1, "SUNSUBSCRIBE"),
+        CN(1, "UNSUBSCRIBE"), "GET k", "SSUBSCRIBE", "SPUBLISH a", "SPUBLISH a b c"])
+    case(g, "sharded_resp3_own", [
+        CN(1, "SSUBSCRIBE a"), CN(1, "SUBSCRIBE a"), CN(2, "SPUBLISH a hi"), CN(2, "PUBLISH a yo"),
+        CN(1, "SUNSUBSCRIBE"), CN(1, "UNSUBSCRIBE")], protos=(3,))
     case(g, "notify_config", [
         "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events KEA",
         "CONFIG GET notify-keyspace-events", "CONFIG SET notify-keyspace-events Kx$lh",

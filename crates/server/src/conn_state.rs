@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU32;
 use bytes::Bytes;
 
 use crate::ctx::{ClientConn, ClientInfo, ServerCtx};
-use crate::pubsub::{Outgoing, Subscriber};
+use crate::pubsub::{Kind, Outgoing, Subscriber};
 use crate::resp::Proto;
 
 /// Per-connection protocol state that commands read and change.
@@ -41,6 +41,8 @@ pub struct SessionState {
     /// The patterns it PSUBSCRIBEd to, in subscription order (Redis keeps them in a list, and
     /// PUNSUBSCRIBE without arguments answers in that order).
     pub(crate) patterns: Vec<Bytes>,
+    /// The shard channels it SSUBSCRIBEd to.
+    pub(crate) shard_channels: HashSet<Bytes>,
     /// What this client's PUBLISHes send, posted to the loopers once its input is parsed
     /// (`crate::pubsub`).
     pub(crate) outgoing: Outgoing,
@@ -64,10 +66,16 @@ impl SessionState {
         self.channels.len() + self.patterns.len()
     }
 
-    /// In RESP2's subscribed mode, where only (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT and
+    /// Every subscription, shard channels included (Redis'
+    /// `clientTotalPubSubSubscriptionCount`): a client with any is of type pubsub.
+    pub fn total_subscriptions(&self) -> usize {
+        self.subscriptions() + self.shard_channels.len()
+    }
+
+    /// In RESP2's subscribed mode, where only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and
     /// RESET may run (RESP3 mixes pushes with replies, so it has no such mode).
     pub fn in_subscribed_mode(&self) -> bool {
-        self.proto == Proto::Resp2 && self.subscriptions() > 0
+        self.proto == Proto::Resp2 && self.total_subscriptions() > 0
     }
 
     /// Where this client's messages go (None before the connection is set up).
@@ -80,15 +88,18 @@ impl SessionState {
 
     /// Leaves every channel and pattern (RESET, and a closing connection).
     pub fn unsubscribe_all(&mut self, ctx: &ServerCtx) {
-        if self.subscriptions() == 0 {
+        if self.total_subscriptions() == 0 {
             return;
         }
         if let Some(c) = &self.conn {
-            ctx.pubsub.unsubscribe(&self.channels, false, c.id);
-            ctx.pubsub.unsubscribe(&self.patterns, true, c.id);
+            ctx.pubsub.unsubscribe(&self.channels, Kind::Channel, c.id);
+            ctx.pubsub.unsubscribe(&self.patterns, Kind::Pattern, c.id);
+            ctx.pubsub
+                .unsubscribe(&self.shard_channels, Kind::Shard, c.id);
         }
         self.channels.clear();
         self.patterns.clear();
+        self.shard_channels.clear();
         self.publish(ctx);
     }
 
@@ -112,6 +123,7 @@ impl SessionState {
             conn: self.conn.clone(),
             sub: self.channels.len(),
             psub: self.patterns.len(),
+            ssub: self.shard_channels.len(),
         });
     }
 }

@@ -58,12 +58,14 @@ pub struct ClientInfo {
     pub sub: usize,
     /// Patterns subscribed to (CLIENT LIST `psub=`).
     pub psub: usize,
+    /// Shard channels subscribed to (CLIENT LIST `ssub=`).
+    pub ssub: usize,
 }
 
 impl ClientInfo {
     /// A client with subscriptions is of type `pubsub` (Redis' `getClientType`), else `normal`.
     pub fn is_pubsub(&self) -> bool {
-        self.sub + self.psub > 0
+        self.sub + self.psub + self.ssub > 0
     }
 }
 

@@ -58,14 +58,27 @@ struct Registry {
     channels: HashMap<Bytes, Vec<Subscriber>>,
     /// Pattern → its subscribers (Redis 7.0's `pubsub_patterns`: NUMPAT counts its keys).
     patterns: HashMap<Bytes, Vec<Subscriber>>,
+    /// Shard channel → its subscribers (SSUBSCRIBE; a namespace of its own, without patterns).
+    shard_channels: HashMap<Bytes, Vec<Subscriber>>,
+}
+
+/// What a subscription is to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A channel (SUBSCRIBE).
+    Channel,
+    /// A pattern (PSUBSCRIBE).
+    Pattern,
+    /// A shard channel (SSUBSCRIBE).
+    Shard,
 }
 
 impl Registry {
-    fn list(&mut self, pattern: bool) -> &mut HashMap<Bytes, Vec<Subscriber>> {
-        if pattern {
-            &mut self.patterns
-        } else {
-            &mut self.channels
+    fn list(&mut self, kind: Kind) -> &mut HashMap<Bytes, Vec<Subscriber>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard_channels,
         }
     }
 }
@@ -96,25 +109,25 @@ impl PubSub {
         }
     }
 
-    /// Adds `who` to a channel's (or, with `pattern`, a pattern's) subscribers. The caller has
+    /// Adds `who` to the subscribers of a channel, pattern or shard channel. The caller has
     /// checked that it was not subscribed already.
-    pub fn subscribe(&self, name: &Bytes, pattern: bool, who: &Subscriber) {
+    pub fn subscribe(&self, name: &Bytes, kind: Kind, who: &Subscriber) {
         let mut r = self.write();
-        r.list(pattern)
+        r.list(kind)
             .entry(name.clone())
             .or_default()
             .push(who.clone());
     }
 
-    /// Removes `conn` from the subscribers of each name in `names` (channels, or patterns).
+    /// Removes `conn` from the subscribers of each name in `names` (all of one kind).
     pub fn unsubscribe<'a>(
         &self,
         names: impl IntoIterator<Item = &'a Bytes>,
-        pattern: bool,
+        kind: Kind,
         conn: ConnId,
     ) {
         let mut r = self.write();
-        let list = r.list(pattern);
+        let list = r.list(kind);
         for name in names {
             if let Some(subs) = list.get_mut(name) {
                 subs.retain(|s| s.conn != conn);
@@ -151,30 +164,74 @@ impl PubSub {
             subs.len()
         };
         if let Some(subs) = r.channels.get(channel) {
-            receivers += send(subs, Message::new(None, channel.clone(), payload.clone()));
+            receivers += send(
+                subs,
+                Message::new(None, channel.clone(), payload.clone(), false),
+            );
         }
         for (pattern, subs) in &r.patterns {
             if glob_match(pattern, channel) {
-                let message = Message::new(Some(pattern.clone()), channel.clone(), payload.clone());
+                let message = Message::new(
+                    Some(pattern.clone()),
+                    channel.clone(),
+                    payload.clone(),
+                    false,
+                );
                 receivers += send(subs, message);
             }
         }
         receivers
     }
 
-    /// PUBSUB CHANNELS: the channels with at least one subscriber, matching `pattern` if given.
-    pub fn channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
-        self.read()
-            .channels
-            .keys()
+    /// SPUBLISH: like [`publish`](Self::publish) for a shard channel's subscribers only
+    /// (patterns do not see shard channels), as `smessage`s.
+    pub fn publish_shard(
+        &self,
+        channel: &Bytes,
+        payload: &Bytes,
+        out: &mut Outgoing,
+        me: Option<ConnId>,
+        mine: &mut Vec<Arc<Message>>,
+    ) -> usize {
+        let r = self.read();
+        let Some(subs) = r.shard_channels.get(channel) else {
+            return 0;
+        };
+        let message = Message::new(None, channel.clone(), payload.clone(), true);
+        for s in subs {
+            if Some(s.conn) == me {
+                mine.push(message.clone());
+            } else {
+                out.add(s, &message);
+            }
+        }
+        subs.len()
+    }
+
+    /// PUBSUB CHANNELS / SHARDCHANNELS: the channels (shard channels with `shard`) with at
+    /// least one subscriber, matching `pattern` if given.
+    pub fn channels(&self, pattern: Option<&[u8]>, shard: bool) -> Vec<Bytes> {
+        let r = self.read();
+        let map = if shard {
+            &r.shard_channels
+        } else {
+            &r.channels
+        };
+        map.keys()
             .filter(|c| pattern.is_none_or(|p| glob_match(p, c)))
             .cloned()
             .collect()
     }
 
-    /// PUBSUB NUMSUB: a channel's subscriber count (patterns not included).
-    pub fn subscribers(&self, channel: &[u8]) -> usize {
-        self.read().channels.get(channel).map_or(0, Vec::len)
+    /// PUBSUB NUMSUB / SHARDNUMSUB: a channel's subscriber count (patterns not included).
+    pub fn subscribers(&self, channel: &[u8], shard: bool) -> usize {
+        let r = self.read();
+        let map = if shard {
+            &r.shard_channels
+        } else {
+            &r.channels
+        };
+        map.get(channel).map_or(0, Vec::len)
     }
 
     /// INFO `pubsub_channels`: channels with at least one subscriber.
@@ -194,6 +251,8 @@ impl PubSub {
 pub struct Message {
     /// The pattern it matched (a `pmessage`), or `None` (a `message`).
     pub pattern: Option<Bytes>,
+    /// Published with SPUBLISH to a shard channel (an `smessage`).
+    pub shard: bool,
     /// The channel published to.
     pub channel: Bytes,
     /// The payload.
@@ -202,9 +261,10 @@ pub struct Message {
 }
 
 impl Message {
-    fn new(pattern: Option<Bytes>, channel: Bytes, payload: Bytes) -> Arc<Message> {
+    fn new(pattern: Option<Bytes>, channel: Bytes, payload: Bytes, shard: bool) -> Arc<Message> {
         Arc::new(Message {
             pattern,
+            shard,
             channel,
             payload,
             frames: Default::default(),
@@ -220,7 +280,14 @@ impl Message {
             match &self.pattern {
                 None => {
                     encode::push_len(&mut out, 3, proto);
-                    encode::bulk(&mut out, b"message");
+                    encode::bulk(
+                        &mut out,
+                        if self.shard {
+                            &b"smessage"[..]
+                        } else {
+                            b"message"
+                        },
+                    );
                 }
                 Some(p) => {
                     encode::push_len(&mut out, 4, proto);

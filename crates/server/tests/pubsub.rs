@@ -283,3 +283,45 @@ fn a_subscriber_that_stops_reading_is_cut_at_the_pubsub_output_limit() {
     );
     assert_eq!(cmd(&mut normal, &["PING"]), simple("PONG"));
 }
+
+#[test]
+fn sharded_channels_are_a_namespace_of_their_own() {
+    let (_server, addr, _dir) = start_with(|c| c.loopers = 2);
+    let mut s = connect(addr);
+    let mut plain = connect(addr);
+    let mut publisher = connect(addr);
+    assert_eq!(
+        cmd(&mut s, &["SSUBSCRIBE", "orders"]),
+        confirmation("ssubscribe", "orders", 1)
+    );
+    assert_eq!(
+        cmd(&mut plain, &["SUBSCRIBE", "orders"]),
+        confirmation("subscribe", "orders", 1)
+    );
+    assert_eq!(
+        cmd(&mut plain, &["PSUBSCRIBE", "ord*"]),
+        confirmation("psubscribe", "ord*", 2)
+    );
+    // SPUBLISH reaches the shard subscriber only; PUBLISH the channel and pattern ones only.
+    assert_eq!(cmd(&mut publisher, &["SPUBLISH", "orders", "1"]), int(1));
+    assert_eq!(read(&mut s), bulks(&["smessage", "orders", "1"]));
+    assert_eq!(cmd(&mut publisher, &["PUBLISH", "orders", "2"]), int(2));
+    assert_eq!(read(&mut plain), message("orders", "2"));
+    assert_eq!(read(&mut plain), pmessage("ord*", "orders", "2"));
+    assert_eq!(
+        cmd(&mut publisher, &["PUBSUB", "SHARDNUMSUB", "orders"]),
+        Reply::Array(Some(vec![bulk("orders"), int(1)]))
+    );
+    assert_eq!(
+        cmd(&mut publisher, &["PUBSUB", "SHARDCHANNELS"]),
+        bulks(&["orders"])
+    );
+    // A shard subscription alone puts a RESP2 client in subscribed mode.
+    assert!(matches!(cmd(&mut s, &["GET", "k"]), Reply::Error(_)));
+    assert_eq!(
+        cmd(&mut s, &["SUNSUBSCRIBE"]),
+        confirmation("sunsubscribe", "orders", 0)
+    );
+    assert_eq!(cmd(&mut s, &["GET", "k"]), nil());
+    assert_eq!(cmd(&mut publisher, &["SPUBLISH", "orders", "3"]), int(0));
+}

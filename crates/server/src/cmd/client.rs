@@ -412,9 +412,9 @@ pub(crate) fn info_line(c: &ClientInfo) -> String {
     let age = (kvs_storage::now_ms() / 1000).saturating_sub(c.created);
     let cmd = super::table::command_name(c.cmd.load(std::sync::atomic::Ordering::Relaxed));
     // Redis' flags: P for a client with subscriptions, N for none.
-    let flags = if c.sub + c.psub > 0 { "P" } else { "N" };
+    let flags = if c.is_pubsub() { "P" } else { "N" };
     format!(
-        "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags={flags} db=0 sub={} psub={} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
-        c.id, c.addr, c.laddr, c.name, c.sub, c.psub, c.resp, c.lib_name, c.lib_ver
+        "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags={flags} db=0 sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+        c.id, c.addr, c.laddr, c.name, c.sub, c.psub, c.ssub, c.resp, c.lib_name, c.lib_ver
     )
 }

@@ -1,4 +1,6 @@
-//! SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and PUBSUB: run on the client's
+//! SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH, their sharded forms SSUBSCRIBE,
+//! SUNSUBSCRIBE and SPUBLISH (a namespace of their own; in a server without cluster mode that
+//! is all sharding means), and PUBSUB: run on the client's
 //! looper against the server's registry (`crate::pubsub`). Replies and texts are redis-server
 //! 7.0.15's (`pubsub.c`): a (un)subscription confirmation is an array in RESP2 and a push in
 //! RESP3, and carries the client's channel + pattern count after the change.
@@ -13,6 +15,7 @@ use super::Cmd;
 use super::args::{is, wrong_arity};
 use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
+use crate::pubsub::Kind;
 use crate::resp::{Proto, encode};
 
 /// A parsed pub/sub command.
@@ -28,15 +31,21 @@ pub enum PubSubCmd {
     PUnsubscribe(Vec<Bytes>),
     /// PUBLISH channel message
     Publish(Bytes, Bytes),
+    /// SSUBSCRIBE shardchannel [shardchannel ...]
+    SSubscribe(Vec<Bytes>),
+    /// SUNSUBSCRIBE [shardchannel ...] (none: all)
+    SUnsubscribe(Vec<Bytes>),
+    /// SPUBLISH shardchannel message
+    SPublish(Bytes, Bytes),
     /// PUBSUB CHANNELS [pattern]
     Channels(Option<Bytes>),
     /// PUBSUB NUMSUB [channel ...]
     NumSub(Vec<Bytes>),
     /// PUBSUB NUMPAT
     NumPat,
-    /// PUBSUB SHARDCHANNELS [pattern]: kvs has no shard channels (no SSUBSCRIBE), so none.
-    ShardChannels,
-    /// PUBSUB SHARDNUMSUB [channel ...]: every count is 0.
+    /// PUBSUB SHARDCHANNELS [pattern]
+    ShardChannels(Option<Bytes>),
+    /// PUBSUB SHARDNUMSUB [shardchannel ...]
     ShardNumSub(Vec<Bytes>),
     /// PUBSUB HELP
     Help,
@@ -100,6 +109,24 @@ pub fn parse_punsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::PubSub(PubSubCmd::PUnsubscribe(args[1..].to_vec())))
 }
 
+/// SSUBSCRIBE (the table checked that a shard channel is given).
+pub fn parse_ssubscribe(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::SSubscribe(args[1..].to_vec())))
+}
+
+/// SUNSUBSCRIBE.
+pub fn parse_sunsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::SUnsubscribe(args[1..].to_vec())))
+}
+
+/// SPUBLISH (the table checked the arity).
+pub fn parse_spublish(args: &[Bytes]) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::SPublish(
+        args[1].clone(),
+        args[2].clone(),
+    )))
+}
+
 /// PUBLISH (the table checked the arity: exactly a channel and a message).
 pub fn parse_publish(args: &[Bytes]) -> Result<Cmd, String> {
     Ok(Cmd::PubSub(PubSubCmd::Publish(
@@ -129,7 +156,7 @@ pub fn parse_pubsub(args: &[Bytes]) -> Result<Cmd, String> {
         if is(sub, "CHANNELS") {
             PubSubCmd::Channels(pattern)
         } else {
-            PubSubCmd::ShardChannels
+            PubSubCmd::ShardChannels(pattern)
         }
     } else if is(sub, "NUMSUB") {
         PubSubCmd::NumSub(rest.to_vec())
@@ -157,13 +184,18 @@ pub fn parse_pubsub(args: &[Bytes]) -> Result<Cmd, String> {
 /// Runs a pub/sub command on the client's looper.
 pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) {
     let proto = st.proto;
+    let cmd_kind = if matches!(cmd, PubSubCmd::ShardChannels(_) | PubSubCmd::ShardNumSub(_)) {
+        CmdKind::Shard
+    } else {
+        CmdKind::Plain
+    };
     match cmd {
         PubSubCmd::Subscribe(channels) => {
             for ch in channels {
                 if !st.channels.contains(&ch)
                     && let Some(me) = st.subscriber()
                 {
-                    ctx.pubsub.subscribe(&ch, false, &me);
+                    ctx.pubsub.subscribe(&ch, Kind::Channel, &me);
                     st.channels.insert(ch.clone());
                 }
                 confirmation(out, proto, b"subscribe", Some(&ch), st.subscriptions());
@@ -175,7 +207,7 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 if !st.patterns.contains(&p)
                     && let Some(me) = st.subscriber()
                 {
-                    ctx.pubsub.subscribe(&p, true, &me);
+                    ctx.pubsub.subscribe(&p, Kind::Pattern, &me);
                     st.patterns.push(p.clone());
                 }
                 confirmation(out, proto, b"psubscribe", Some(&p), st.subscriptions());
@@ -193,7 +225,7 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 if st.channels.remove(&ch)
                     && let Some(c) = &st.conn
                 {
-                    ctx.pubsub.unsubscribe([&ch], false, c.id);
+                    ctx.pubsub.unsubscribe([&ch], Kind::Channel, c.id);
                 }
                 confirmation(out, proto, b"unsubscribe", Some(&ch), st.subscriptions());
             }
@@ -210,7 +242,7 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 if let Some(i) = st.patterns.iter().position(|q| *q == p) {
                     st.patterns.remove(i);
                     if let Some(c) = &st.conn {
-                        ctx.pubsub.unsubscribe([&p], true, c.id);
+                        ctx.pubsub.unsubscribe([&p], Kind::Pattern, c.id);
                     }
                 }
                 confirmation(out, proto, b"punsubscribe", Some(&p), st.subscriptions());
@@ -229,29 +261,65 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             }
             encode::integer(out, receivers as i64);
         }
-        PubSubCmd::Channels(pattern) => {
-            let channels = ctx.pubsub.channels(pattern.as_deref());
+        PubSubCmd::SSubscribe(channels) => {
+            for ch in channels {
+                if !st.shard_channels.contains(&ch)
+                    && let Some(me) = st.subscriber()
+                {
+                    ctx.pubsub.subscribe(&ch, Kind::Shard, &me);
+                    st.shard_channels.insert(ch.clone());
+                }
+                let n = st.shard_channels.len();
+                confirmation(out, proto, b"ssubscribe", Some(&ch), n);
+            }
+            st.publish(ctx);
+        }
+        PubSubCmd::SUnsubscribe(mut channels) => {
+            if channels.is_empty() {
+                channels = st.shard_channels.iter().cloned().collect();
+                if channels.is_empty() {
+                    confirmation(out, proto, b"sunsubscribe", None, 0);
+                }
+            }
+            for ch in channels {
+                if st.shard_channels.remove(&ch)
+                    && let Some(c) = &st.conn
+                {
+                    ctx.pubsub.unsubscribe([&ch], Kind::Shard, c.id);
+                }
+                let n = st.shard_channels.len();
+                confirmation(out, proto, b"sunsubscribe", Some(&ch), n);
+            }
+            st.publish(ctx);
+        }
+        PubSubCmd::SPublish(channel, message) => {
+            let me = st.conn.as_ref().map(|c| c.id);
+            let mut mine = Vec::new();
+            let receivers =
+                ctx.pubsub
+                    .publish_shard(&channel, &message, &mut st.outgoing, me, &mut mine);
+            for m in mine {
+                out.extend_from_slice(&m.frame(proto));
+            }
+            encode::integer(out, receivers as i64);
+        }
+        PubSubCmd::Channels(pattern) | PubSubCmd::ShardChannels(pattern) => {
+            let shard = matches!(cmd_kind, CmdKind::Shard);
+            let channels = ctx.pubsub.channels(pattern.as_deref(), shard);
             encode::array_len(out, channels.len());
             for ch in channels {
                 encode::bulk(out, &ch);
             }
         }
-        PubSubCmd::NumSub(channels) => {
+        PubSubCmd::NumSub(channels) | PubSubCmd::ShardNumSub(channels) => {
+            let shard = matches!(cmd_kind, CmdKind::Shard);
             encode::array_len(out, channels.len() * 2);
             for ch in channels {
                 encode::bulk(out, &ch);
-                encode::integer(out, ctx.pubsub.subscribers(&ch) as i64);
+                encode::integer(out, ctx.pubsub.subscribers(&ch, shard) as i64);
             }
         }
         PubSubCmd::NumPat => encode::integer(out, ctx.pubsub.pattern_count() as i64),
-        PubSubCmd::ShardChannels => encode::array_len(out, 0),
-        PubSubCmd::ShardNumSub(channels) => {
-            encode::array_len(out, channels.len() * 2);
-            for ch in channels {
-                encode::bulk(out, &ch);
-                encode::integer(out, 0);
-            }
-        }
         PubSubCmd::Help => {
             encode::array_len(out, HELP.len());
             for line in HELP {
@@ -259,6 +327,12 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             }
         }
     }
+}
+
+/// Whether a PUBSUB subcommand asks about shard channels.
+enum CmdKind {
+    Plain,
+    Shard,
 }
 
 /// `addReplyPubsub(Pat)(Un)Subscribed`: kind, the channel or pattern (a null when an

@@ -289,6 +289,9 @@ pub(super) const F_PUBSUB_LOADING_STALE: &[&str] = &["pubsub", "loading", "stale
 pub(super) const A_PUBSUB_SLOW: &[&str] = &["@pubsub", "@slow"];
 pub(super) const A_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
 
+pub(super) const KS_NOT_KEY_ALL: &[KeySpec] = &[key_spec("", &["not_key"], 1, -1, 1, 0)];
+pub(super) const KS_NOT_KEY: &[KeySpec] = &[key_spec("", &["not_key"], 1, 0, 1, 0)];
+
 macro_rules! spec {
     (
         $name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr,
@@ -424,6 +427,9 @@ pub static COMMANDS: &[Spec] = &[
     spec!("psubscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_psubscribe, docs!("Listen for messages published to channels matching the given patterns", "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.", "", "", &[])),
     spec!("punsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_punsubscribe, docs!("Stop listening for messages posted to channels matching the given patterns", "2.0.0", "pubsub", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).", "", "", &[])),
     spec!("publish", 3, F_PUBSUB_LOADING_STALE_FAST, 0, 0, 0, A_PUBSUB_FAST, &[], &[], super::pubsub::parse_publish, docs!("Post a message to a channel", "2.0.0", "pubsub", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).", "", "", &[])),
+    spec!("ssubscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 1, -1, 1, A_PUBSUB_SLOW, &[], KS_NOT_KEY_ALL, super::pubsub::parse_ssubscribe, docs!("Listen for messages published to the given shard channels", "7.0.0", "pubsub", "O(N) where N is the number of shard channels to subscribe to.", "", "", &[])),
+    spec!("sunsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 1, -1, 1, A_PUBSUB_SLOW, &[], KS_NOT_KEY_ALL, super::pubsub::parse_sunsubscribe, docs!("Stop listening for messages posted to the given shard channels", "7.0.0", "pubsub", "O(N) where N is the number of clients already subscribed to a shard channel.", "", "", &[])),
+    spec!("spublish", 3, F_PUBSUB_LOADING_STALE_FAST, 1, 1, 1, A_PUBSUB_FAST, &[], KS_NOT_KEY, super::pubsub::parse_spublish, docs!("Post a message to a shard channel", "7.0.0", "pubsub", "O(N) where N is the number of clients subscribed to the receiving shard channel.", "", "", &[])),
     spec!("pubsub", -2, &[], 0, 0, 0, A_SLOW, &[], &[], super::pubsub::parse_pubsub, docs!("A container for Pub/Sub commands", "2.8.0", "pubsub", "Depends on subcommand.", "", "", &[])),
 ];
 

@@ -162,6 +162,7 @@ impl Session {
             reply_mode: ReplyMode::On,
             channels: Default::default(),
             patterns: Vec::new(),
+            shard_channels: Default::default(),
             outgoing: Default::default(),
         };
         Session {
@@ -202,7 +203,7 @@ impl Session {
     /// may rightly wait for messages for ever.
     pub fn apply_timeout(&mut self, conn: &mut Conn<'_>) {
         let secs = self.ctx.timeout();
-        let subscribed = self.st.subscriptions() > 0;
+        let subscribed = self.st.total_subscriptions() > 0;
         self.timeout = (secs > 0 && !subscribed).then(|| Duration::from_secs(secs));
         conn.set_idle_timeout(self.timeout);
     }
@@ -480,7 +481,7 @@ impl Handler for Session {
             return;
         }
         let mut n = 0u64;
-        let subscribed = self.st.subscriptions() > 0;
+        let subscribed = self.st.total_subscriptions() > 0;
         loop {
             match self.parser.parse(input, self.st.authed) {
                 Ok(Some(args)) => {
@@ -531,7 +532,7 @@ impl Handler for Session {
         if !self.st.outgoing.is_empty() {
             self.post_published(); // before PUBLISH's reply is written
         }
-        if subscribed != (self.st.subscriptions() > 0) {
+        if subscribed != (self.st.total_subscriptions() > 0) {
             self.apply_timeout(conn);
         }
         self.end_batch();

@@ -38,9 +38,10 @@ impl Session {
     /// A message for this connection arrived on its looper: queue it behind the replies owed,
     /// unless the client unsubscribed meanwhile (Redis would not have sent it then).
     fn on_published(&mut self, conn: &mut Conn<'_>, message: &Message) {
-        let listening = match &message.pattern {
-            None => self.st.channels.contains(&message.channel),
-            Some(p) => self.st.patterns.contains(p),
+        let listening = match (&message.pattern, message.shard) {
+            (_, true) => self.st.shard_channels.contains(&message.channel),
+            (None, false) => self.st.channels.contains(&message.channel),
+            (Some(p), false) => self.st.patterns.contains(p),
         };
         if !listening {
             return;
@@ -54,7 +55,7 @@ impl Session {
     /// The pub/sub class of Redis' output buffer limits, for a client with subscriptions:
     /// returns whether it must be disconnected now, given its pending output.
     pub(super) fn over_pubsub_limit(&mut self, owed: usize) -> bool {
-        if self.st.subscriptions() == 0 || owed <= PUBSUB_SOFT_LIMIT {
+        if self.st.total_subscriptions() == 0 || owed <= PUBSUB_SOFT_LIMIT {
             self.soft_limit_since = None;
             return false;
         }
