@@ -483,8 +483,12 @@ fn for_each_and_random_key() {
         assert!(idx.get(&k).is_some());
         distinct.insert(k);
     }
+    // A uniform draw would see ~460 distinct keys; this sampler (a random shard, the next
+    // non-empty one if it is empty, then a random key in it) sees 409–447 (median 428 over
+    // 120 runs), so 400 failed about once in a few hundred runs. 350 is ~8 standard
+    // deviations below, and still far above what a stuck or badly skewed sampler gives.
     assert!(
-        distinct.len() > 400,
+        distinct.len() > 350,
         "random_key is far from uniform: {}",
         distinct.len()
     );
