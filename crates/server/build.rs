@@ -1,7 +1,8 @@
 //! Generates `StorageCmd`, the enum of every storage command, from the command files
 //! themselves: each `impl StorageCommand for Type {` at the start of a line in `src/cmd/<m>.rs`
 //! becomes a variant `Type(m::Type)`, with `From<m::Type> for Cmd` and the trait's methods
-//! dispatched over the variants (included by `src/cmd/storage_command.rs`).
+//! dispatched over the variants (included by `src/cmd/storage_command.rs`). Another spelling
+//! of such an impl gets a build warning; a file without its `mod` line, a build error.
 //!
 //! Why generated: so a new command is its file plus its row in the command table, with no
 //! list to keep in step, while a parsed command stays an enum — no allocation and no virtual
@@ -13,8 +14,11 @@ use std::path::Path;
 use std::{env, fs};
 
 fn main() {
-    let dir = Path::new("src/cmd");
+    let manifest = env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("src/cmd");
+    let dir = dir.as_path();
     println!("cargo:rerun-if-changed=src/cmd");
+    let mod_rs = fs::read_to_string(dir.join("mod.rs")).expect("read src/cmd/mod.rs");
     let mut commands = Vec::new();
     let mut entries: Vec<_> = fs::read_dir(dir)
         .expect("read src/cmd")
@@ -28,15 +32,34 @@ fn main() {
             .and_then(|s| s.to_str())
             .expect("file name");
         let text = fs::read_to_string(&path).expect("read a command file");
-        for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("impl StorageCommand for ") {
-                let ty: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                assert!(!ty.is_empty(), "{}: cannot read `{line}`", path.display());
-                commands.push((module.to_string(), ty));
-            }
+        for (n, line) in text.lines().enumerate() {
+            let Some(rest) = line.strip_prefix("impl StorageCommand for ") else {
+                // Any other spelling would silently leave the type out: say so at build time.
+                if line.contains("StorageCommand for ") && line.trim_start().starts_with("impl") {
+                    println!(
+                        "cargo:warning={}:{}: write `impl StorageCommand for Type {{` at the start of the line, or the command is not registered",
+                        path.display(),
+                        n + 1
+                    );
+                }
+                continue;
+            };
+            let ty: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                !ty.is_empty() && rest[ty.len()..].trim_start().starts_with('{'),
+                "{}:{}: cannot read `{line}` (a plain type name, then `{{`)",
+                path.display(),
+                n + 1
+            );
+            assert!(
+                mod_rs.lines().any(|l| l.trim() == format!("mod {module};")),
+                "{}: `impl StorageCommand` in a file without a `mod {module};` line in cmd/mod.rs",
+                path.display()
+            );
+            commands.push((module.to_string(), ty));
         }
     }
     let mut names: Vec<&String> = commands.iter().map(|(_, t)| t).collect();

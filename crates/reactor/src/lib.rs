@@ -73,7 +73,7 @@ pub use limit::{ConnectionLimit, raise_open_files_limit};
 pub use loop_handle::LoopHandle;
 pub use looper::EventLoopThread;
 pub use metrics::Metrics;
-pub use post_batch::coalesce_posts;
+pub use post_batch::{coalesce_posts, post_immediately};
 pub use server::{Listening, Server, ServerBuilder, TcpServer};
 pub use timer::TimerId;
 

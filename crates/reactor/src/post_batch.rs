@@ -76,6 +76,41 @@ pub fn coalesce_posts<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` with this thread's [`coalesce_posts`] scope, if any, set aside: what `f` posts
+/// reaches its loops at once, ahead of everything the scope holds, which is delivered at the
+/// scope's end as before. For a post that must not wait behind the scope's others — the kv
+/// server's keyspace notifications, which must reach subscribers' loops before the batch's
+/// replies reach the clients' (a reply held for loop B would otherwise be delivered before an
+/// event posted later for loop A). **Thread-safe** (the scope is per thread).
+///
+/// ```
+/// use std::sync::mpsc;
+/// use kvs_reactor::{coalesce_posts, post_immediately, EventLoopThread};
+///
+/// let looper = EventLoopThread::spawn("immediate-doc").unwrap();
+/// let (tx, rx) = mpsc::channel();
+/// coalesce_posts(|| {
+///     let held = tx.clone();
+///     looper.handle().queue_in_loop(move |_| held.send("held").unwrap());
+///     let now = tx.clone();
+///     post_immediately(|| looper.handle().queue_in_loop(move |_| now.send("now").unwrap()));
+/// });
+/// assert_eq!(rx.recv().unwrap(), "now");
+/// assert_eq!(rx.recv().unwrap(), "held");
+/// ```
+pub fn post_immediately<R>(f: impl FnOnce() -> R) -> R {
+    // Puts the scope back on the way out, also when `f` unwinds.
+    struct Restore(Option<Held>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let held = self.0.take();
+            HELD.with(|h| *h.borrow_mut() = held);
+        }
+    }
+    let _restore = Restore(HELD.with(|h| h.borrow_mut().take()));
+    f()
+}
+
 /// Holds `f` for `shared`'s loop if this thread is inside [`coalesce_posts`]; gives it back
 /// otherwise.
 pub(crate) fn hold(shared: &Arc<Shared>, f: Functor) -> Option<Functor> {

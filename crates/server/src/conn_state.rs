@@ -43,9 +43,13 @@ pub struct SessionState {
     pub(crate) patterns: Vec<Bytes>,
     /// The shard channels it SSUBSCRIBEd to.
     pub(crate) shard_channels: HashSet<Bytes>,
-    /// What this client's PUBLISHes send, posted to the loopers once its input is parsed
-    /// (`crate::pubsub`).
+    /// What this client's PUBLISHes send to other connections, posted to the loopers once the
+    /// client's earlier commands have run (`session/published.rs`).
     pub(crate) outgoing: Outgoing,
+    /// Messages this client's own PUBLISHes send to itself (a RESP3 client may listen to the
+    /// channels it publishes to): written ahead of PUBLISH's reply, whatever CLIENT REPLY
+    /// says, as Redis writes pushes.
+    pub(crate) pushes: bytes::BytesMut,
 }
 
 impl SessionState {

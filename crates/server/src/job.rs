@@ -175,8 +175,10 @@ impl CommandJob {
     /// the error ([`ReplyTo::send`]). The writer thread's call.
     pub fn committed(self, result: kvs_storage::Result<()>) {
         if result.is_ok() && !self.events.is_empty() {
-            // Posted before the reply: whoever sees the reply has had them posted first.
-            crate::notify::publish(&self.reply.ctx, &self.events);
+            // Posted before the reply, and outside the writer's coalescing scope (which would
+            // deliver them after replies it held for other loopers): whoever sees the reply has
+            // had them posted first.
+            kvs_reactor::post_immediately(|| crate::notify::publish(&self.reply.ctx, &self.events));
         }
         let out = self.out;
         self.reply.send(result.map(|()| out.freeze()));

@@ -239,6 +239,11 @@ impl PubSub {
         self.read().channels.len()
     }
 
+    /// INFO `pubsubshard_channels`: shard channels with at least one subscriber.
+    pub fn shard_channel_count(&self) -> usize {
+        self.read().shard_channels.len()
+    }
+
     /// PUBSUB NUMPAT and INFO `pubsub_patterns`: patterns with at least one subscriber.
     pub fn pattern_count(&self) -> usize {
         self.read().patterns.len()

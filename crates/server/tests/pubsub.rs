@@ -325,3 +325,58 @@ fn sharded_channels_are_a_namespace_of_their_own() {
     assert_eq!(cmd(&mut s, &["GET", "k"]), nil());
     assert_eq!(cmd(&mut publisher, &["SPUBLISH", "orders", "3"]), int(0));
 }
+
+#[test]
+fn a_message_follows_the_publishers_earlier_writes() {
+    // Pipelined `SET k v` + `PUBLISH ch k`: whoever reads k on the message sees v, as in Redis
+    // (the SET is on the writer when PUBLISH is parsed; the message waits for its reply).
+    let (_server, addr, _dir) = start_with(|c| c.loopers = 2);
+    let mut subscriber = connect(addr);
+    cmd(&mut subscriber, &["SUBSCRIBE", "inval"]);
+    let mut reader = connect(addr);
+    let mut publisher = connect(addr);
+    for i in 0..300 {
+        let (key, value) = (format!("k{i}"), format!("v{i}"));
+        let mut pipeline =
+            kvs_server::resp_client::encode_command(&[b"SET", key.as_bytes(), value.as_bytes()]);
+        pipeline.extend(kvs_server::resp_client::encode_command(&[
+            b"PUBLISH",
+            b"inval",
+            key.as_bytes(),
+        ]));
+        publisher.send_raw(&pipeline).unwrap();
+        assert_eq!(read(&mut subscriber), message("inval", &key));
+        assert_eq!(
+            cmd(&mut reader, &["GET", &key]),
+            bulk(&value),
+            "message {i} overtook its SET"
+        );
+        assert_eq!(read(&mut publisher), ok());
+        assert_eq!(read(&mut publisher), int(1));
+    }
+}
+
+#[test]
+fn a_publish_inside_multi_is_sent_only_if_exec_runs() {
+    let (_server, addr, _dir) = start();
+    let mut subscriber = connect(addr);
+    cmd(&mut subscriber, &["SUBSCRIBE", "ch"]);
+    let mut c = connect(addr);
+    let mut other = connect(addr);
+    // A watched key changes: EXEC does not run, nothing is published.
+    assert_eq!(cmd(&mut c, &["WATCH", "w"]), ok());
+    assert_eq!(cmd(&mut c, &["MULTI"]), ok());
+    assert_eq!(cmd(&mut c, &["PUBLISH", "ch", "aborted"]), simple("QUEUED"));
+    assert_eq!(cmd(&mut other, &["SET", "w", "1"]), ok());
+    assert_eq!(cmd(&mut c, &["EXEC"]), Reply::Array(None));
+    // It runs: the message comes (with the count as EXEC's element).
+    assert_eq!(cmd(&mut c, &["MULTI"]), ok());
+    assert_eq!(cmd(&mut c, &["SET", "x", "1"]), simple("QUEUED"));
+    assert_eq!(cmd(&mut c, &["PUBLISH", "ch", "ran"]), simple("QUEUED"));
+    assert_eq!(
+        cmd(&mut c, &["EXEC"]),
+        Reply::Array(Some(vec![ok(), int(1)]))
+    );
+    assert_eq!(read(&mut subscriber), message("ch", "ran"));
+    assert_eq!(cmd(&mut subscriber, &["PING"]), bulks(&["pong", ""]));
+}

@@ -162,7 +162,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                 let m = ctx.reactor_metrics();
                 let _ = write!(
                     t,
-                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:0\r\ntotal_error_replies:{}\r\nkvs_loop_wakeups:{}\r\nkvs_loop_iterations:{}\r\n",
+                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_error_replies:{}\r\nkvs_loop_wakeups:{}\r\nkvs_loop_iterations:{}\r\n",
                     m.accepted,
                     ctx.commands.load(Relaxed),
                     ctx.ops_per_sec(),
@@ -174,6 +174,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                     ctx.keyspace_misses.load(Relaxed),
                     ctx.pubsub.channel_count(),
                     ctx.pubsub.pattern_count(),
+                    ctx.pubsub.shard_channel_count(),
                     ctx.error_replies.load(Relaxed),
                     m.wakeups,
                     m.iterations,

@@ -6,8 +6,8 @@
 //! RESP3, and carries the client's channel + pattern count after the change.
 //!
 //! PUBLISH only gathers its messages in the client's `SessionState::outgoing`; the session
-//! posts them, one functor per looper, once its input is parsed and before PUBLISH's reply is
-//! written (`session/published.rs`).
+//! posts them, one functor per looper, once the client's earlier commands have run and before
+//! PUBLISH's reply is written (`session/published.rs`).
 
 use bytes::{Bytes, BytesMut};
 
@@ -255,9 +255,10 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             let receivers = ctx
                 .pubsub
                 .publish(&channel, &message, &mut st.outgoing, me, &mut mine);
-            // Its own messages first, as Redis writes them before PUBLISH's reply.
+            // Its own messages go ahead of PUBLISH's reply, as Redis writes them (the session
+            // sends `pushes` first, even under CLIENT REPLY OFF).
             for m in mine {
-                out.extend_from_slice(&m.frame(proto));
+                st.pushes.extend_from_slice(&m.frame(proto));
             }
             encode::integer(out, receivers as i64);
         }
@@ -299,7 +300,7 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 ctx.pubsub
                     .publish_shard(&channel, &message, &mut st.outgoing, me, &mut mine);
             for m in mine {
-                out.extend_from_slice(&m.frame(proto));
+                st.pushes.extend_from_slice(&m.frame(proto));
             }
             encode::integer(out, receivers as i64);
         }

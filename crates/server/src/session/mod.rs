@@ -138,6 +138,8 @@ pub struct Session {
     last_code: u32,
     /// Since when a subscriber has been owed more than the pub/sub soft output limit.
     soft_limit_since: Option<Instant>,
+    /// PUBLISH deliveries waiting for this connection's earlier replies (`published.rs`).
+    held_publishes: VecDeque<published::HeldPublish>,
 }
 
 impl Session {
@@ -164,6 +166,7 @@ impl Session {
             patterns: Vec::new(),
             shard_channels: Default::default(),
             outgoing: Default::default(),
+            pushes: BytesMut::new(),
         };
         Session {
             st,
@@ -193,6 +196,7 @@ impl Session {
             last_name: ([0; 16], usize::MAX),
             last_code: 0,
             soft_limit_since: None,
+            held_publishes: VecDeque::new(),
             ctx,
         }
     }
@@ -282,11 +286,13 @@ impl Session {
             Route::Local => {
                 let mut out = BytesMut::new();
                 let after = cmd::exec_local(cmd, &mut self.st, &self.ctx, &mut out);
+                self.send_own_pushes();
                 if reset {
                     self.end_watching(out.freeze(), silent); // and UNWATCH
                 } else {
                     self.ready_reply(out.freeze(), silent);
                 }
+                self.hold_publishes(None);
                 after
             }
             route @ (Route::Read | Route::Write) => {
@@ -529,9 +535,6 @@ impl Handler for Session {
             return;
         }
         self.ctx.commands.fetch_add(n, Relaxed);
-        if !self.st.outgoing.is_empty() {
-            self.post_published(); // before PUBLISH's reply is written
-        }
         if subscribed != (self.st.total_subscriptions() > 0) {
             self.apply_timeout(conn);
         }
@@ -562,6 +565,13 @@ impl Drop for Session {
     /// storage threads still run, writes especially: a client that sends a pipeline and goes away
     /// has them applied, as Redis does with what it had read.
     fn drop(&mut self) {
+        // PUBLISHes still waiting for earlier replies go out anyway (their earlier commands
+        // still run), but not a transaction's, whose EXEC reply is unknown.
+        for mut h in std::mem::take(&mut self.held_publishes) {
+            if !h.inside_exec() {
+                self.ctx.pubsub.post(h.deliveries_mut());
+            }
+        }
         self.st.unsubscribe_all(&self.ctx);
         if self.counted {
             self.ctx.client_gone(self.st.client_id);

@@ -2,25 +2,30 @@
 //!
 //! 1. PUBLISH runs on the publisher's looper and gathers, per looper, the subscribers the
 //!    message reaches (`crate::pubsub::PubSub::publish` into `SessionState::outgoing`).
-//! 2. When the publisher's input is parsed, [`Session::post_published`] posts **one functor
-//!    per looper** with everything the batch sends there (`PubSub::post` →
-//!    `LoopHandle::queue_in_loop`: a
-//!    push on the looper's queue, and a wake-up only if it sleeps) — before PUBLISH's reply is
-//!    written, so a client that saw the reply and publishes again is queued behind it.
-//! 3. On each subscriber's looper, [`deliver_published`] hands each message to its connection's
-//!    [`Session`] (`EventLoop::with_handler`), which appends it behind the replies it owes and
-//!    writes at the end of the loop turn. Only that looper touches the socket.
+//! 2. The deliveries wait with the PUBLISH's reply slot ([`HeldPublish`]) until every earlier
+//!    reply of the connection is in — so its earlier writes are committed, as a Redis client
+//!    that pipelines `SET k v` and `PUBLISH ch k` expects of whoever reads `k` on the message.
+//!    Then [`Session::post_ready_publishes`] posts **one functor per looper** with everything
+//!    due there (`PubSub::post` → `LoopHandle::queue_in_loop`: a push on the looper's queue,
+//!    and a wake-up only if it sleeps), just before PUBLISH's reply is written. Usually that is
+//!    at once, in the flush at the end of the read event.
+//! 3. On each subscriber's looper, [`deliver_published`] hands each message to its
+//!    connection's [`Session`] (`EventLoop::with_handler`), which appends it behind the replies
+//!    it owes and writes at the end of the loop turn. Only that looper touches the socket.
 //!
 //! A looper's queue is FIFO, so one subscriber receives one publisher's messages in publish
 //! order, and with one functor per looper per batch a PUBLISH to 100 subscribers on 4 loopers
-//! costs 4 posts, not 100.
+//! costs 4 posts, not 100. A PUBLISH inside MULTI waits for EXEC's reply and is dropped if the
+//! transaction did not run (a watched key changed, or the commit failed).
 
 use std::time::{Duration, Instant};
 
 use kvs_reactor::{Conn, EventLoop};
 
+use bytes::Bytes;
+
 use super::Session;
-use crate::pubsub::{Delivery, Message};
+use crate::pubsub::{Delivery, Message, Outgoing};
 
 /// Redis' `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber owed more than the hard
 /// limit is disconnected at once, and one owed more than the soft limit for 60 s in a row too.
@@ -29,10 +34,53 @@ const PUBSUB_SOFT_LIMIT: usize = 8 << 20;
 const PUBSUB_SOFT_SECONDS: Duration = Duration::from_secs(60);
 
 impl Session {
-    /// Posts what this connection's PUBLISHes gathered: one functor per looper. **Loop thread
-    /// only**; called once the input is parsed, before the replies are flushed.
-    pub(super) fn post_published(&mut self) {
-        self.ctx.pubsub.post(&mut self.st.outgoing);
+    /// Moves what the command just run gathered (`SessionState::outgoing`) behind the slots
+    /// allocated so far; with `exec`, behind EXEC's slot, and only if EXEC runs. **Loop
+    /// thread only.**
+    pub(super) fn hold_publishes(&mut self, exec: Option<u64>) {
+        if self.st.outgoing.is_empty() {
+            return;
+        }
+        let mut deliveries = Outgoing::default();
+        std::mem::swap(&mut deliveries, &mut self.st.outgoing);
+        self.held_publishes.push_back(HeldPublish {
+            after: self.base + self.slots.len() as u64,
+            exec,
+            deliveries,
+        });
+    }
+
+    /// Posts the held deliveries whose earlier replies are all ready (`ready` slots from the
+    /// front are), before those replies are written. **Loop thread only.**
+    pub(super) fn post_ready_publishes(&mut self, ready: usize) {
+        let ready_upto = self.base + ready as u64;
+        while let Some(h) = self.held_publishes.front() {
+            if h.after > ready_upto {
+                break;
+            }
+            let Some(mut h) = self.held_publishes.pop_front() else {
+                break;
+            };
+            let ran = h.exec.is_none_or(|slot| {
+                let reply = slot
+                    .checked_sub(self.base)
+                    .and_then(|i| self.slots.get(i as usize))
+                    .and_then(Option::as_ref);
+                reply.is_none_or(exec_ran)
+            });
+            if ran {
+                self.ctx.pubsub.post(&mut h.deliveries);
+            }
+        }
+    }
+
+    /// Queues what this client's own PUBLISHes sent to itself, ahead of the reply, whatever
+    /// CLIENT REPLY says. **Loop thread only.**
+    pub(super) fn send_own_pushes(&mut self) {
+        if !self.st.pushes.is_empty() {
+            let pushes = std::mem::take(&mut self.st.pushes).freeze();
+            self.ready_reply(pushes, false);
+        }
     }
 
     /// A message for this connection arrived on its looper: queue it behind the replies owed,
@@ -43,7 +91,8 @@ impl Session {
             (None, false) => self.st.channels.contains(&message.channel),
             (Some(p), false) => self.st.patterns.contains(p),
         };
-        if !listening {
+        // Nothing follows QUIT's reply or a protocol error, as Redis' close-after-reply.
+        if !listening || self.close_when_done {
             return;
         }
         // Sent whatever CLIENT REPLY says: Redis 7.0 writes messages with CLIENT_PUSHING,
@@ -65,6 +114,33 @@ impl Session {
         let since = *self.soft_limit_since.get_or_insert_with(Instant::now);
         since.elapsed() >= PUBSUB_SOFT_SECONDS
     }
+}
+
+/// PUBLISH deliveries held until the replies before them are in.
+pub(super) struct HeldPublish {
+    /// Posted once every slot before this one is ready.
+    after: u64,
+    /// EXEC's slot, for a PUBLISH inside MULTI: posted only if its reply says EXEC ran.
+    exec: Option<u64>,
+    deliveries: Outgoing,
+}
+
+impl HeldPublish {
+    /// Sent inside MULTI (posted only if EXEC runs)?
+    pub(super) fn inside_exec(&self) -> bool {
+        self.exec.is_some()
+    }
+
+    /// The deliveries, to post.
+    pub(super) fn deliveries_mut(&mut self) -> &mut Outgoing {
+        &mut self.deliveries
+    }
+}
+
+/// Whether EXEC's reply says the transaction ran: not the null array of an aborted WATCH
+/// (`*-1` in RESP2, `_` in RESP3) nor an EXECABORT error.
+fn exec_ran(reply: &Bytes) -> bool {
+    !(reply.starts_with(b"*-1\r\n") || reply.starts_with(b"_\r\n") || reply.starts_with(b"-"))
 }
 
 /// Runs on a subscriber's looper: each delivery to its connection, in publish order (the

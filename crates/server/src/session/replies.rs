@@ -89,9 +89,13 @@ impl Session {
         });
     }
 
-    /// Writes every ready reply at the front, in one send.
+    /// Writes every ready reply at the front, in one send — after posting the PUBLISH
+    /// deliveries that waited for them (`published.rs`).
     pub(super) fn flush(&mut self, conn: &mut Conn<'_>) {
         let ready = self.slots.iter().take_while(|s| s.is_some()).count();
+        if !self.held_publishes.is_empty() {
+            self.post_ready_publishes(ready);
+        }
         if !self.silent_slots.is_empty() {
             // CLIENT REPLY OFF / SKIP: empty the dropped replies in place (releasing what they
             // were charged), so the sends below skip them.

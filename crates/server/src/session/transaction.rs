@@ -160,6 +160,7 @@ impl Session {
                 Route::Local => {
                     let mut out = BytesMut::new();
                     cmd::exec_local(c, &mut self.st, &self.ctx, &mut out);
+                    self.send_own_pushes();
                     cmds.push(Cmd::Reply(out.freeze()));
                 }
                 Route::Flush | Route::Save => {
@@ -179,6 +180,8 @@ impl Session {
         };
         self.end_batch();
         let slot = self.new_slot(silent);
+        // A PUBLISH inside the transaction reaches its subscribers only if EXEC runs it.
+        self.hold_publishes(Some(slot));
         self.pending_commands += cmds.len();
         let proto = self.st.proto;
         self.held.push_back(Batch {

@@ -15,6 +15,7 @@ impl Writer {
         let now = now_ms();
         let mut records = Batch::default();
         let mut dropped = 0u64;
+        let mut tombstoned: Vec<Vec<u8>> = Vec::new();
         while records.len() < EXPIRE_BATCH {
             let Some((at, key)) = self.expiries.pop_due(now) else {
                 break;
@@ -30,7 +31,7 @@ impl Writer {
                 records.push(&key, &[], None, true, seq);
                 self.watches.touch(&key, true);
                 if self.shared.opts.on_expired.is_some() {
-                    self.expired_now.push(key.to_vec());
+                    tombstoned.push(key.to_vec());
                 }
                 // Counted as expired when the tombstone commits (its old entry is past due).
             } else {
@@ -52,14 +53,13 @@ impl Writer {
             tracing::trace!(n, "expiring keys");
             self.in_expire_pass = true;
             match self.commit(&mut records, false) {
-                Ok(()) => expired += n,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not delete expired keys");
-                    // Not deleted after all: only the compaction-dropped ones are gone.
-                    let tombstoned: std::collections::HashSet<&[u8]> =
-                        records.iter().map(|(_, k, _)| k).collect();
-                    self.expired_now.retain(|k| !tombstoned.contains(&k[..]));
+                // Told only once their tombstones are committed; a failed commit (writes
+                // refused, an I/O error) deleted nothing.
+                Ok(()) => {
+                    expired += n;
+                    self.expired_now.append(&mut tombstoned);
                 }
+                Err(e) => tracing::warn!(error = %e, "could not delete expired keys"),
             }
             self.in_expire_pass = false;
         }
