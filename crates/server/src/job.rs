@@ -178,7 +178,10 @@ impl CommandJob {
             // Posted before the reply, and outside the writer's coalescing scope (which would
             // deliver them after replies it held for other loopers): whoever sees the reply has
             // had them posted first.
-            kvs_reactor::post_immediately(|| crate::notify::publish(&self.reply.ctx, &self.events));
+            let ctx = &self.reply.ctx;
+            kvs_reactor::post_immediately(|| {
+                crate::notify::publish(&ctx.pubsub, ctx.notify_flags(), &self.events)
+            });
         }
         let out = self.out;
         self.reply.send(result.map(|()| out.freeze()));

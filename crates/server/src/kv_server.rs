@@ -137,7 +137,7 @@ impl KvServer {
             completion_scope: Some(CompletionScope::new(|f| kvs_reactor::coalesce_posts(f))),
             on_expired: Some(ExpiredSink::new(move |keys| {
                 if let Some(ctx) = sink_ctx.get().and_then(std::sync::Weak::upgrade) {
-                    crate::notify::publish_expired(&ctx, keys);
+                    crate::notify::publish_expired(&ctx.pubsub, ctx.notify_flags(), keys);
                 }
             })),
             ..Options::default()

@@ -11,8 +11,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::ctx::ServerCtx;
-use crate::pubsub::Outgoing;
+use crate::pubsub::{Outgoing, PubSub};
 
 /// `K`: publish to `__keyspace@0__:<key>`.
 pub const KEYSPACE: u32 = 1 << 0;
@@ -126,31 +125,29 @@ pub struct KeyEvent {
     pub key: Vec<u8>,
 }
 
-/// Publishes `events` in order, under the server's current flags, and posts the messages (one
-/// post per looper). **Thread-safe**: called by the writer thread after a commit.
-pub fn publish(ctx: &ServerCtx, events: &[KeyEvent]) {
-    let flags = ctx.notify_flags();
+/// Publishes `events` in order under `flags` (the server's `notify-keyspace-events`), and
+/// posts the messages (one post per looper). **Thread-safe**: called by the writer thread after
+/// a commit.
+pub fn publish(pubsub: &PubSub, flags: u32, events: &[KeyEvent]) {
     let mut out = Outgoing::default();
     for e in events.iter().filter(|e| wanted(flags, e.class)) {
         let name = Bytes::from_static(e.name.as_bytes());
         let key = Bytes::copy_from_slice(&e.key);
         if flags & KEYSPACE != 0 {
             let channel = channel(b"__keyspace@0__:", &e.key);
-            ctx.pubsub
-                .publish(&channel, &name, &mut out, None, &mut Vec::new());
+            pubsub.publish(&channel, &name, &mut out, None, &mut Vec::new());
         }
         if flags & KEYEVENT != 0 {
             let channel = channel(b"__keyevent@0__:", e.name.as_bytes());
-            ctx.pubsub
-                .publish(&channel, &key, &mut out, None, &mut Vec::new());
+            pubsub.publish(&channel, &key, &mut out, None, &mut Vec::new());
         }
     }
-    ctx.pubsub.post(&mut out);
+    pubsub.post(&mut out);
 }
 
 /// The store's expired keys, as `expired` events (class `x`).
-pub fn publish_expired(ctx: &ServerCtx, keys: Vec<Vec<u8>>) {
-    if !wanted(ctx.notify_flags(), EXPIRED) {
+pub fn publish_expired(pubsub: &PubSub, flags: u32, keys: Vec<Vec<u8>>) {
+    if !wanted(flags, EXPIRED) {
         return;
     }
     let events: Vec<KeyEvent> = keys
@@ -161,7 +158,7 @@ pub fn publish_expired(ctx: &ServerCtx, keys: Vec<Vec<u8>>) {
             key,
         })
         .collect();
-    publish(ctx, &events);
+    publish(pubsub, flags, &events);
 }
 
 fn channel(prefix: &[u8], name: &[u8]) -> Bytes {

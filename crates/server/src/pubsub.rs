@@ -153,31 +153,15 @@ impl PubSub {
     ) -> usize {
         let r = self.read();
         let mut receivers = 0;
-        let mut send = |subs: &[Subscriber], message: Arc<Message>| {
-            for s in subs {
-                if Some(s.conn) == me {
-                    mine.push(message.clone());
-                } else {
-                    out.add(s, &message);
-                }
-            }
-            subs.len()
-        };
         if let Some(subs) = r.channels.get(channel) {
-            receivers += send(
-                subs,
-                Message::new(None, channel.clone(), payload.clone(), false),
-            );
+            let message = Message::new(None, channel.clone(), payload.clone(), false);
+            receivers += fan_out(subs, &message, out, me, mine);
         }
         for (pattern, subs) in &r.patterns {
             if glob_match(pattern, channel) {
-                let message = Message::new(
-                    Some(pattern.clone()),
-                    channel.clone(),
-                    payload.clone(),
-                    false,
-                );
-                receivers += send(subs, message);
+                let pattern = Some(pattern.clone());
+                let message = Message::new(pattern, channel.clone(), payload.clone(), false);
+                receivers += fan_out(subs, &message, out, me, mine);
             }
         }
         receivers
@@ -198,14 +182,7 @@ impl PubSub {
             return 0;
         };
         let message = Message::new(None, channel.clone(), payload.clone(), true);
-        for s in subs {
-            if Some(s.conn) == me {
-                mine.push(message.clone());
-            } else {
-                out.add(s, &message);
-            }
-        }
-        subs.len()
+        fan_out(subs, &message, out, me, mine)
     }
 
     /// PUBSUB CHANNELS / SHARDCHANNELS: the channels (shard channels with `shard`) with at
@@ -248,6 +225,24 @@ impl PubSub {
     pub fn pattern_count(&self) -> usize {
         self.read().patterns.len()
     }
+}
+
+/// Gathers `message` for each of `subs` (for connection `me`, into `mine`); how many there are.
+fn fan_out(
+    subs: &[Subscriber],
+    message: &Arc<Message>,
+    out: &mut Outgoing,
+    me: Option<ConnId>,
+    mine: &mut Vec<Arc<Message>>,
+) -> usize {
+    for s in subs {
+        if Some(s.conn) == me {
+            mine.push(message.clone());
+        } else {
+            out.add(s, message);
+        }
+    }
+    subs.len()
 }
 
 /// One published message, shared by every subscriber it reaches; each protocol's frame is
