@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicU32;
 use bytes::Bytes;
 
 use crate::ctx::{ClientConn, ClientInfo, ServerCtx};
-use crate::pubsub::{Kind, Outgoing, Subscriber};
+use crate::pubsub::{Kind, Outgoing};
 use crate::resp::Proto;
 
 /// Per-connection protocol state that commands read and change.
@@ -82,12 +82,61 @@ impl SessionState {
         self.proto == Proto::Resp2 && self.total_subscriptions() > 0
     }
 
-    /// Where this client's messages go (None before the connection is set up).
-    pub(crate) fn subscriber(&self) -> Option<Subscriber> {
-        self.conn.as_ref().map(|c| Subscriber {
-            conn: c.id,
-            looper: c.handle.clone(),
-        })
+    /// Is this client subscribed to `name` (a channel, pattern or shard channel)?
+    pub fn is_subscribed(&self, kind: Kind, name: &Bytes) -> bool {
+        match kind {
+            Kind::Channel => self.channels.contains(name),
+            Kind::Pattern => self.patterns.contains(name),
+            Kind::Shard => self.shard_channels.contains(name),
+        }
+    }
+
+    /// Records a subscription the client did not have.
+    pub(crate) fn add_subscription(&mut self, kind: Kind, name: Bytes) {
+        match kind {
+            Kind::Channel => {
+                self.channels.insert(name);
+            }
+            Kind::Pattern => self.patterns.push(name),
+            Kind::Shard => {
+                self.shard_channels.insert(name);
+            }
+        }
+    }
+
+    /// Forgets a subscription; whether the client had it.
+    pub(crate) fn remove_subscription(&mut self, kind: Kind, name: &Bytes) -> bool {
+        match kind {
+            Kind::Channel => self.channels.remove(name),
+            Kind::Pattern => match self.patterns.iter().position(|p| p == name) {
+                Some(i) => {
+                    self.patterns.remove(i);
+                    true
+                }
+                None => false,
+            },
+            Kind::Shard => self.shard_channels.remove(name),
+        }
+    }
+
+    /// Every subscription of `kind` (patterns in subscription order, the others in no set
+    /// order, as Redis' dicts): what an argument-less (P|S)UNSUBSCRIBE leaves.
+    pub(crate) fn subscribed_to(&self, kind: Kind) -> Vec<Bytes> {
+        match kind {
+            Kind::Channel => self.channels.iter().cloned().collect(),
+            Kind::Pattern => self.patterns.clone(),
+            Kind::Shard => self.shard_channels.iter().cloned().collect(),
+        }
+    }
+
+    /// The count a (un)subscription confirmation of `kind` carries: channels plus patterns, or
+    /// shard channels alone (Redis' `clientSubscriptionsCount` and
+    /// `clientShardSubscriptionsCount`).
+    pub(crate) fn confirmation_count(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Channel | Kind::Pattern => self.subscriptions(),
+            Kind::Shard => self.shard_channels.len(),
+        }
     }
 
     /// Leaves every channel and pattern (RESET, and a closing connection).

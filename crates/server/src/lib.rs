@@ -8,6 +8,7 @@
 //! request order ([`session`]). Storage threads never touch a socket.
 #![deny(missing_docs)]
 
+pub mod client_conn;
 pub mod cmd;
 pub mod conn_state;
 pub mod ctx;

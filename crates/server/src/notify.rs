@@ -135,11 +135,11 @@ pub fn publish(pubsub: &PubSub, flags: u32, events: &[KeyEvent]) {
         let key = Bytes::copy_from_slice(&e.key);
         if flags & KEYSPACE != 0 {
             let channel = channel(b"__keyspace@0__:", &e.key);
-            pubsub.publish(&channel, &name, &mut out, None, &mut Vec::new());
+            pubsub.publish(&channel, &name, false, &mut out, None, &mut Vec::new());
         }
         if flags & KEYEVENT != 0 {
             let channel = channel(b"__keyevent@0__:", e.name.as_bytes());
-            pubsub.publish(&channel, &key, &mut out, None, &mut Vec::new());
+            pubsub.publish(&channel, &key, false, &mut out, None, &mut Vec::new());
         }
     }
     pubsub.post(&mut out);

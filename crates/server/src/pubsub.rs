@@ -21,23 +21,10 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use bytes::{Bytes, BytesMut};
 use kvs_reactor::{ConnId, LoopHandle};
 
+use crate::client_conn::ClientConn;
+
 use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
-
-/// A connection that subscribes: where its messages go.
-#[derive(Clone)]
-pub struct Subscriber {
-    /// The connection.
-    pub conn: ConnId,
-    /// Its looper.
-    pub looper: LoopHandle,
-}
-
-impl std::fmt::Debug for Subscriber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} on loop {}", self.conn, self.looper.id())
-    }
-}
 
 /// The server-wide subscription registry. **Thread-safe**: PUBLISH and PUBSUB take the read
 /// lock, (un)subscribing the write lock; nothing is sent under it.
@@ -55,11 +42,11 @@ pub type Deliver = fn(&mut kvs_reactor::EventLoop, Vec<Delivery>);
 #[derive(Default)]
 struct Registry {
     /// Channel → its subscribers, in subscription order.
-    channels: HashMap<Bytes, Vec<Subscriber>>,
+    channels: HashMap<Bytes, Vec<ClientConn>>,
     /// Pattern → its subscribers (Redis 7.0's `pubsub_patterns`: NUMPAT counts its keys).
-    patterns: HashMap<Bytes, Vec<Subscriber>>,
+    patterns: HashMap<Bytes, Vec<ClientConn>>,
     /// Shard channel → its subscribers (SSUBSCRIBE; a namespace of its own, without patterns).
-    shard_channels: HashMap<Bytes, Vec<Subscriber>>,
+    shard_channels: HashMap<Bytes, Vec<ClientConn>>,
 }
 
 /// What a subscription is to.
@@ -73,8 +60,19 @@ pub enum Kind {
     Shard,
 }
 
+impl Kind {
+    /// The confirmations' names: (subscribe, unsubscribe).
+    pub fn verbs(self) -> (&'static [u8], &'static [u8]) {
+        match self {
+            Kind::Channel => (b"subscribe", b"unsubscribe"),
+            Kind::Pattern => (b"psubscribe", b"punsubscribe"),
+            Kind::Shard => (b"ssubscribe", b"sunsubscribe"),
+        }
+    }
+}
+
 impl Registry {
-    fn list(&mut self, kind: Kind) -> &mut HashMap<Bytes, Vec<Subscriber>> {
+    fn list(&mut self, kind: Kind) -> &mut HashMap<Bytes, Vec<ClientConn>> {
         match kind {
             Kind::Channel => &mut self.channels,
             Kind::Pattern => &mut self.patterns,
@@ -111,7 +109,7 @@ impl PubSub {
 
     /// Adds `who` to the subscribers of a channel, pattern or shard channel. The caller has
     /// checked that it was not subscribed already.
-    pub fn subscribe(&self, name: &Bytes, kind: Kind, who: &Subscriber) {
+    pub fn subscribe(&self, name: &Bytes, kind: Kind, who: &ClientConn) {
         let mut r = self.write();
         r.list(kind)
             .entry(name.clone())
@@ -130,7 +128,7 @@ impl PubSub {
         let list = r.list(kind);
         for name in names {
             if let Some(subs) = list.get_mut(name) {
-                subs.retain(|s| s.conn != conn);
+                subs.retain(|s| s.id != conn);
                 if subs.is_empty() {
                     list.remove(name);
                 }
@@ -140,22 +138,32 @@ impl PubSub {
 
     /// PUBLISH: gathers the message for every subscriber of `channel` and of each pattern
     /// matching it (a client listening both ways gets both, as in Redis), and returns how
-    /// many receive it. The messages for connection `me` itself (a RESP3 client may publish
-    /// to its own channels) go to `mine` instead: its looper is already running it, so
-    /// PUBLISH writes them ahead of its own reply, in Redis' order.
+    /// many receive it. SPUBLISH (`shard`): for the shard channel's subscribers only (patterns
+    /// do not see shard channels), as `smessage`s. The messages for connection `me` itself (a
+    /// RESP3 client may publish to its own channels) go to `mine` instead: its looper is
+    /// already running it, so PUBLISH writes them ahead of its own reply, in Redis' order.
     pub fn publish(
         &self,
         channel: &Bytes,
         payload: &Bytes,
+        shard: bool,
         out: &mut Outgoing,
         me: Option<ConnId>,
         mine: &mut Vec<Arc<Message>>,
     ) -> usize {
         let r = self.read();
         let mut receivers = 0;
-        if let Some(subs) = r.channels.get(channel) {
-            let message = Message::new(None, channel.clone(), payload.clone(), false);
+        let direct = if shard {
+            &r.shard_channels
+        } else {
+            &r.channels
+        };
+        if let Some(subs) = direct.get(channel) {
+            let message = Message::new(None, channel.clone(), payload.clone(), shard);
             receivers += fan_out(subs, &message, out, me, mine);
+        }
+        if shard {
+            return receivers;
         }
         for (pattern, subs) in &r.patterns {
             if glob_match(pattern, channel) {
@@ -165,24 +173,6 @@ impl PubSub {
             }
         }
         receivers
-    }
-
-    /// SPUBLISH: like [`publish`](Self::publish) for a shard channel's subscribers only
-    /// (patterns do not see shard channels), as `smessage`s.
-    pub fn publish_shard(
-        &self,
-        channel: &Bytes,
-        payload: &Bytes,
-        out: &mut Outgoing,
-        me: Option<ConnId>,
-        mine: &mut Vec<Arc<Message>>,
-    ) -> usize {
-        let r = self.read();
-        let Some(subs) = r.shard_channels.get(channel) else {
-            return 0;
-        };
-        let message = Message::new(None, channel.clone(), payload.clone(), true);
-        fan_out(subs, &message, out, me, mine)
     }
 
     /// PUBSUB CHANNELS / SHARDCHANNELS: the channels (shard channels with `shard`) with at
@@ -229,14 +219,14 @@ impl PubSub {
 
 /// Gathers `message` for each of `subs` (for connection `me`, into `mine`); how many there are.
 fn fan_out(
-    subs: &[Subscriber],
+    subs: &[ClientConn],
     message: &Arc<Message>,
     out: &mut Outgoing,
     me: Option<ConnId>,
     mine: &mut Vec<Arc<Message>>,
 ) -> usize {
     for s in subs {
-        if Some(s.conn) == me {
+        if Some(s.id) == me {
             mine.push(message.clone());
         } else {
             out.add(s, message);
@@ -332,15 +322,15 @@ impl std::fmt::Debug for Outgoing {
 impl Outgoing {
     /// Adds a message for one subscriber. A server has a handful of loopers, so a linear
     /// search finds its group.
-    pub fn add(&mut self, to: &Subscriber, message: &Arc<Message>) {
+    pub fn add(&mut self, to: &ClientConn, message: &Arc<Message>) {
         let delivery = Delivery {
-            conn: to.conn,
+            conn: to.id,
             message: message.clone(),
         };
-        let id = to.looper.id();
+        let id = to.handle.id();
         match self.by_looper.iter_mut().find(|(h, _)| h.id() == id) {
             Some((_, group)) => group.push(delivery),
-            None => self.by_looper.push((to.looper.clone(), vec![delivery])),
+            None => self.by_looper.push((to.handle.clone(), vec![delivery])),
         }
     }
 

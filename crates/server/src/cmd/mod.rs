@@ -185,19 +185,9 @@ impl Cmd {
     /// (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE: their confirmations are pushes (RESP3)
     /// or push-like arrays (RESP2), sent even under CLIENT REPLY OFF.
     pub fn confirms_with_push(&self) -> bool {
-        use pubsub::PubSubCmd::{
-            PSubscribe, PUnsubscribe, SSubscribe, SUnsubscribe, Subscribe, Unsubscribe,
-        };
         matches!(
             self,
-            Cmd::PubSub(
-                Subscribe(_)
-                    | Unsubscribe(_)
-                    | PSubscribe(_)
-                    | PUnsubscribe(_)
-                    | SSubscribe(_)
-                    | SUnsubscribe(_)
-            )
+            Cmd::PubSub(pubsub::PubSubCmd::Subscribe(..) | pubsub::PubSubCmd::Unsubscribe(..))
         )
     }
 

@@ -18,35 +18,29 @@ use crate::ctx::ServerCtx;
 use crate::pubsub::Kind;
 use crate::resp::{Proto, encode};
 
-/// A parsed pub/sub command.
+/// A parsed pub/sub command. Channels, patterns and shard channels are handled alike; the
+/// [`Kind`] says which.
 #[derive(Debug)]
 pub enum PubSubCmd {
-    /// SUBSCRIBE channel [channel ...]
-    Subscribe(Vec<Bytes>),
-    /// UNSUBSCRIBE [channel ...] (none: all)
-    Unsubscribe(Vec<Bytes>),
-    /// PSUBSCRIBE pattern [pattern ...]
-    PSubscribe(Vec<Bytes>),
-    /// PUNSUBSCRIBE [pattern ...] (none: all)
-    PUnsubscribe(Vec<Bytes>),
-    /// PUBLISH channel message
-    Publish(Bytes, Bytes),
-    /// SSUBSCRIBE shardchannel [shardchannel ...]
-    SSubscribe(Vec<Bytes>),
-    /// SUNSUBSCRIBE [shardchannel ...] (none: all)
-    SUnsubscribe(Vec<Bytes>),
-    /// SPUBLISH shardchannel message
-    SPublish(Bytes, Bytes),
-    /// PUBSUB CHANNELS [pattern]
-    Channels(Option<Bytes>),
-    /// PUBSUB NUMSUB [channel ...]
-    NumSub(Vec<Bytes>),
+    /// SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE name [name ...]
+    Subscribe(Kind, Vec<Bytes>),
+    /// UNSUBSCRIBE / PUNSUBSCRIBE / SUNSUBSCRIBE [name ...] (none: all of that kind)
+    Unsubscribe(Kind, Vec<Bytes>),
+    /// PUBLISH / SPUBLISH (`shard`) channel message
+    Publish {
+        /// SPUBLISH.
+        shard: bool,
+        /// The channel.
+        channel: Bytes,
+        /// The message.
+        message: Bytes,
+    },
+    /// PUBSUB CHANNELS / SHARDCHANNELS (`shard`) [pattern]
+    Channels(bool, Option<Bytes>),
+    /// PUBSUB NUMSUB / SHARDNUMSUB (`shard`) [channel ...]
+    NumSub(bool, Vec<Bytes>),
     /// PUBSUB NUMPAT
     NumPat,
-    /// PUBSUB SHARDCHANNELS [pattern]
-    ShardChannels(Option<Bytes>),
-    /// PUBSUB SHARDNUMSUB [shardchannel ...]
-    ShardNumSub(Vec<Bytes>),
     /// PUBSUB HELP
     Help,
 }
@@ -91,48 +85,69 @@ pub fn refused_in_subscribed_mode(args: &[Bytes]) -> Option<String> {
 
 /// SUBSCRIBE (the table checked that a channel is given).
 pub fn parse_subscribe(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::Subscribe(args[1..].to_vec())))
+    Ok(Cmd::PubSub(PubSubCmd::Subscribe(
+        Kind::Channel,
+        args[1..].to_vec(),
+    )))
 }
 
 /// UNSUBSCRIBE.
 pub fn parse_unsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::Unsubscribe(args[1..].to_vec())))
+    Ok(Cmd::PubSub(PubSubCmd::Unsubscribe(
+        Kind::Channel,
+        args[1..].to_vec(),
+    )))
 }
 
 /// PSUBSCRIBE (the table checked that a pattern is given).
 pub fn parse_psubscribe(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::PSubscribe(args[1..].to_vec())))
+    Ok(Cmd::PubSub(PubSubCmd::Subscribe(
+        Kind::Pattern,
+        args[1..].to_vec(),
+    )))
 }
 
 /// PUNSUBSCRIBE.
 pub fn parse_punsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::PUnsubscribe(args[1..].to_vec())))
+    Ok(Cmd::PubSub(PubSubCmd::Unsubscribe(
+        Kind::Pattern,
+        args[1..].to_vec(),
+    )))
 }
 
 /// SSUBSCRIBE (the table checked that a shard channel is given).
 pub fn parse_ssubscribe(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::SSubscribe(args[1..].to_vec())))
+    Ok(Cmd::PubSub(PubSubCmd::Subscribe(
+        Kind::Shard,
+        args[1..].to_vec(),
+    )))
 }
 
 /// SUNSUBSCRIBE.
 pub fn parse_sunsubscribe(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::SUnsubscribe(args[1..].to_vec())))
-}
-
-/// SPUBLISH (the table checked the arity).
-pub fn parse_spublish(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::SPublish(
-        args[1].clone(),
-        args[2].clone(),
+    Ok(Cmd::PubSub(PubSubCmd::Unsubscribe(
+        Kind::Shard,
+        args[1..].to_vec(),
     )))
 }
 
-/// PUBLISH (the table checked the arity: exactly a channel and a message).
+/// PUBLISH / SPUBLISH: the table checked the arity, exactly a channel and a message.
+fn parse_publish_to(args: &[Bytes], shard: bool) -> Result<Cmd, String> {
+    Ok(Cmd::PubSub(PubSubCmd::Publish {
+        shard,
+        channel: args[1].clone(),
+        message: args[2].clone(),
+    }))
+}
+
+/// PUBLISH.
 pub fn parse_publish(args: &[Bytes]) -> Result<Cmd, String> {
-    Ok(Cmd::PubSub(PubSubCmd::Publish(
-        args[1].clone(),
-        args[2].clone(),
-    )))
+    parse_publish_to(args, false)
+}
+
+/// SPUBLISH.
+pub fn parse_spublish(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_publish_to(args, true)
 }
 
 /// PUBSUB's subcommands, with Redis' checks: a subcommand's own arity first, then
@@ -153,15 +168,9 @@ pub fn parse_pubsub(args: &[Bytes]) -> Result<Cmd, String> {
             [p] => Some(p.clone()),
             _ => return Err(syntax()),
         };
-        if is(sub, "CHANNELS") {
-            PubSubCmd::Channels(pattern)
-        } else {
-            PubSubCmd::ShardChannels(pattern)
-        }
-    } else if is(sub, "NUMSUB") {
-        PubSubCmd::NumSub(rest.to_vec())
-    } else if is(sub, "SHARDNUMSUB") {
-        PubSubCmd::ShardNumSub(rest.to_vec())
+        PubSubCmd::Channels(is(sub, "SHARDCHANNELS"), pattern)
+    } else if is(sub, "NUMSUB") || is(sub, "SHARDNUMSUB") {
+        PubSubCmd::NumSub(is(sub, "SHARDNUMSUB"), rest.to_vec())
     } else if is(sub, "NUMPAT") {
         if !rest.is_empty() {
             return Err(wrong_arity("pubsub|numpat"));
@@ -184,77 +193,48 @@ pub fn parse_pubsub(args: &[Bytes]) -> Result<Cmd, String> {
 /// Runs a pub/sub command on the client's looper.
 pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut BytesMut) {
     let proto = st.proto;
-    let cmd_kind = if matches!(cmd, PubSubCmd::ShardChannels(_) | PubSubCmd::ShardNumSub(_)) {
-        CmdKind::Shard
-    } else {
-        CmdKind::Plain
-    };
     match cmd {
-        PubSubCmd::Subscribe(channels) => {
-            for ch in channels {
-                if !st.channels.contains(&ch)
-                    && let Some(me) = st.subscriber()
+        PubSubCmd::Subscribe(kind, names) => {
+            let (verb, _) = kind.verbs();
+            for name in names {
+                if !st.is_subscribed(kind, &name)
+                    && let Some(me) = &st.conn
                 {
-                    ctx.pubsub.subscribe(&ch, Kind::Channel, &me);
-                    st.channels.insert(ch.clone());
+                    ctx.pubsub.subscribe(&name, kind, me);
+                    st.add_subscription(kind, name.clone());
                 }
-                confirmation(out, proto, b"subscribe", Some(&ch), st.subscriptions());
+                confirmation(out, proto, verb, Some(&name), st.confirmation_count(kind));
             }
             st.publish(ctx);
         }
-        PubSubCmd::PSubscribe(patterns) => {
-            for p in patterns {
-                if !st.patterns.contains(&p)
-                    && let Some(me) = st.subscriber()
-                {
-                    ctx.pubsub.subscribe(&p, Kind::Pattern, &me);
-                    st.patterns.push(p.clone());
-                }
-                confirmation(out, proto, b"psubscribe", Some(&p), st.subscriptions());
-            }
-            st.publish(ctx);
-        }
-        PubSubCmd::Unsubscribe(mut channels) => {
-            if channels.is_empty() {
-                channels = st.channels.iter().cloned().collect();
-                if channels.is_empty() {
-                    confirmation(out, proto, b"unsubscribe", None, st.subscriptions());
+        PubSubCmd::Unsubscribe(kind, mut names) => {
+            let (_, verb) = kind.verbs();
+            if names.is_empty() {
+                names = st.subscribed_to(kind);
+                if names.is_empty() {
+                    confirmation(out, proto, verb, None, st.confirmation_count(kind));
                 }
             }
-            for ch in channels {
-                if st.channels.remove(&ch)
+            for name in names {
+                if st.remove_subscription(kind, &name)
                     && let Some(c) = &st.conn
                 {
-                    ctx.pubsub.unsubscribe([&ch], Kind::Channel, c.id);
+                    ctx.pubsub.unsubscribe([&name], kind, c.id);
                 }
-                confirmation(out, proto, b"unsubscribe", Some(&ch), st.subscriptions());
+                confirmation(out, proto, verb, Some(&name), st.confirmation_count(kind));
             }
             st.publish(ctx);
         }
-        PubSubCmd::PUnsubscribe(mut patterns) => {
-            if patterns.is_empty() {
-                patterns = st.patterns.clone();
-                if patterns.is_empty() {
-                    confirmation(out, proto, b"punsubscribe", None, st.subscriptions());
-                }
-            }
-            for p in patterns {
-                if let Some(i) = st.patterns.iter().position(|q| *q == p) {
-                    st.patterns.remove(i);
-                    if let Some(c) = &st.conn {
-                        ctx.pubsub.unsubscribe([&p], Kind::Pattern, c.id);
-                    }
-                }
-                confirmation(out, proto, b"punsubscribe", Some(&p), st.subscriptions());
-            }
-            st.publish(ctx);
-        }
-        PubSubCmd::Publish(channel, message) => {
+        PubSubCmd::Publish {
+            shard,
+            channel,
+            message,
+        } => {
             let me = st.conn.as_ref().map(|c| c.id);
             let mut mine = Vec::new();
-            let receivers = ctx
-                .pubsub
-                .publish(&channel, &message, &mut st.outgoing, me, &mut mine);
+            let receivers =
+                ctx.pubsub
+                    .publish(&channel, &message, shard, &mut st.outgoing, me, &mut mine);
             // Its own messages go ahead of PUBLISH's reply, as Redis writes them (the session
             // sends `pushes` first, even under CLIENT REPLY OFF).
             for m in mine {
@@ -262,58 +242,14 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             }
             encode::integer(out, receivers as i64);
         }
-        PubSubCmd::SSubscribe(channels) => {
-            for ch in channels {
-                if !st.shard_channels.contains(&ch)
-                    && let Some(me) = st.subscriber()
-                {
-                    ctx.pubsub.subscribe(&ch, Kind::Shard, &me);
-                    st.shard_channels.insert(ch.clone());
-                }
-                let n = st.shard_channels.len();
-                confirmation(out, proto, b"ssubscribe", Some(&ch), n);
-            }
-            st.publish(ctx);
-        }
-        PubSubCmd::SUnsubscribe(mut channels) => {
-            if channels.is_empty() {
-                channels = st.shard_channels.iter().cloned().collect();
-                if channels.is_empty() {
-                    confirmation(out, proto, b"sunsubscribe", None, 0);
-                }
-            }
-            for ch in channels {
-                if st.shard_channels.remove(&ch)
-                    && let Some(c) = &st.conn
-                {
-                    ctx.pubsub.unsubscribe([&ch], Kind::Shard, c.id);
-                }
-                let n = st.shard_channels.len();
-                confirmation(out, proto, b"sunsubscribe", Some(&ch), n);
-            }
-            st.publish(ctx);
-        }
-        PubSubCmd::SPublish(channel, message) => {
-            let me = st.conn.as_ref().map(|c| c.id);
-            let mut mine = Vec::new();
-            let receivers =
-                ctx.pubsub
-                    .publish_shard(&channel, &message, &mut st.outgoing, me, &mut mine);
-            for m in mine {
-                st.pushes.extend_from_slice(&m.frame(proto));
-            }
-            encode::integer(out, receivers as i64);
-        }
-        PubSubCmd::Channels(pattern) | PubSubCmd::ShardChannels(pattern) => {
-            let shard = matches!(cmd_kind, CmdKind::Shard);
+        PubSubCmd::Channels(shard, pattern) => {
             let channels = ctx.pubsub.channels(pattern.as_deref(), shard);
             encode::array_len(out, channels.len());
             for ch in channels {
                 encode::bulk(out, &ch);
             }
         }
-        PubSubCmd::NumSub(channels) | PubSubCmd::ShardNumSub(channels) => {
-            let shard = matches!(cmd_kind, CmdKind::Shard);
+        PubSubCmd::NumSub(shard, channels) => {
             encode::array_len(out, channels.len() * 2);
             for ch in channels {
                 encode::bulk(out, &ch);
@@ -328,12 +264,6 @@ pub fn exec(cmd: PubSubCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             }
         }
     }
-}
-
-/// Whether a PUBSUB subcommand asks about shard channels.
-enum CmdKind {
-    Plain,
-    Shard,
 }
 
 /// `addReplyPubsub(Pat)(Un)Subscribed`: kind, the channel or pattern (a null when an

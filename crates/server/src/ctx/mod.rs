@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering:
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use kvs_reactor::{ConnId, LoopHandle, Metrics};
+use kvs_reactor::{LoopHandle, Metrics};
 use kvs_storage::FsyncPolicy;
 
 use crate::encoding::EncodingLimits;
@@ -17,21 +17,7 @@ use crate::startup_config::Config;
 mod config_params;
 pub use config_params::parse_memory;
 
-/// Where a client's connection lives: the looper that owns it and the connection's id there.
-/// Only that looper may touch the connection, so CLIENT KILL posts the close to it.
-#[derive(Clone)]
-pub struct ClientConn {
-    /// The connection on its looper.
-    pub id: ConnId,
-    /// The owning looper.
-    pub handle: LoopHandle,
-}
-
-impl std::fmt::Debug for ClientConn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} on loop {}", self.id, self.handle.id())
-    }
-}
+pub use crate::client_conn::ClientConn;
 
 /// What CLIENT LIST shows about one connection (and how CLIENT KILL reaches it).
 #[derive(Debug, Clone, Default)]

@@ -565,13 +565,7 @@ impl Drop for Session {
     /// storage threads still run, writes especially: a client that sends a pipeline and goes away
     /// has them applied, as Redis does with what it had read.
     fn drop(&mut self) {
-        // PUBLISHes still waiting for earlier replies go out anyway (their earlier commands
-        // still run), but not a transaction's, whose EXEC reply is unknown.
-        for mut h in std::mem::take(&mut self.held_publishes) {
-            if !h.inside_exec() {
-                self.ctx.pubsub.post(h.deliveries_mut());
-            }
-        }
+        self.post_held_publishes_at_close();
         self.st.unsubscribe_all(&self.ctx);
         if self.counted {
             self.ctx.client_gone(self.st.client_id);

@@ -25,7 +25,7 @@ use kvs_reactor::{Conn, EventLoop};
 use bytes::Bytes;
 
 use super::Session;
-use crate::pubsub::{Delivery, Message, Outgoing};
+use crate::pubsub::{Delivery, Kind, Message, Outgoing};
 
 /// Redis' `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber owed more than the hard
 /// limit is disconnected at once, and one owed more than the soft limit for 60 s in a row too.
@@ -41,12 +41,10 @@ impl Session {
         if self.st.outgoing.is_empty() {
             return;
         }
-        let mut deliveries = Outgoing::default();
-        std::mem::swap(&mut deliveries, &mut self.st.outgoing);
         self.held_publishes.push_back(HeldPublish {
             after: self.base + self.slots.len() as u64,
             exec,
-            deliveries,
+            deliveries: std::mem::take(&mut self.st.outgoing),
         });
     }
 
@@ -74,6 +72,16 @@ impl Session {
         }
     }
 
+    /// The connection is gone: what still waited for earlier replies is posted anyway (those
+    /// commands still run), but not a transaction's, whose EXEC reply is unknown.
+    pub(super) fn post_held_publishes_at_close(&mut self) {
+        for mut h in std::mem::take(&mut self.held_publishes) {
+            if h.exec.is_none() {
+                self.ctx.pubsub.post(&mut h.deliveries);
+            }
+        }
+    }
+
     /// Queues what this client's own PUBLISHes sent to itself, ahead of the reply, whatever
     /// CLIENT REPLY says. **Loop thread only.**
     pub(super) fn send_own_pushes(&mut self) {
@@ -87,9 +95,9 @@ impl Session {
     /// unless the client unsubscribed meanwhile (Redis would not have sent it then).
     fn on_published(&mut self, conn: &mut Conn<'_>, message: &Message) {
         let listening = match (&message.pattern, message.shard) {
-            (_, true) => self.st.shard_channels.contains(&message.channel),
-            (None, false) => self.st.channels.contains(&message.channel),
-            (Some(p), false) => self.st.patterns.contains(p),
+            (_, true) => self.st.is_subscribed(Kind::Shard, &message.channel),
+            (None, false) => self.st.is_subscribed(Kind::Channel, &message.channel),
+            (Some(p), false) => self.st.is_subscribed(Kind::Pattern, p),
         };
         // Nothing follows QUIT's reply or a protocol error, as Redis' close-after-reply.
         if !listening || self.close_when_done {
@@ -123,18 +131,6 @@ pub(super) struct HeldPublish {
     /// EXEC's slot, for a PUBLISH inside MULTI: posted only if its reply says EXEC ran.
     exec: Option<u64>,
     deliveries: Outgoing,
-}
-
-impl HeldPublish {
-    /// Sent inside MULTI (posted only if EXEC runs)?
-    pub(super) fn inside_exec(&self) -> bool {
-        self.exec.is_some()
-    }
-
-    /// The deliveries, to post.
-    pub(super) fn deliveries_mut(&mut self) -> &mut Outgoing {
-        &mut self.deliveries
-    }
 }
 
 /// Whether EXEC's reply says the transaction ran: not the null array of an aborted WATCH
