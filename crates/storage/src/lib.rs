@@ -143,8 +143,8 @@ pub use file::faults;
 pub use file::{dbfile, dir, format, manifest, mapped, record_scan};
 
 pub(crate) use engine::{
-    batch, collection, command, compactor, expiry, fileset, handoff, kv_store, options, reader,
-    shared, store, txn, watch, writer,
+    batch, collection, command, compactor, expiry, fileset, handoff, kv_store, list_order, options,
+    reader, shared, store, txn, watch, writer,
 };
 #[cfg(not(feature = "fault-injection"))]
 pub(crate) use file::faults;
@@ -164,7 +164,8 @@ pub use mapped::{FileView, MappedFile};
 pub use record_scan::{Damage, RecordIter, ScanReport};
 
 pub use collection::{
-    CollectionKind, CollectionMeta, CollectionShape, KeyType, MAX_ELEMENTS, Members, Stored,
+    CollectionKind, CollectionMeta, CollectionShape, KeyType, ListOrder, MAX_ELEMENTS, Members,
+    Stored,
 };
 pub use command::{Completion, ReadCommand, ReadFn, TxnFn, WriteCommand};
 pub use compactor::CompactionReport;

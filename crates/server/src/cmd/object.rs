@@ -145,6 +145,8 @@ fn collection_encoding(
     let shape = txn.collection_shape(m.id);
     let peak = count.max(shape.peak);
     match m.kind {
+        // Redis 7.0 keeps every list in a quicklist (7.2 added small listpack lists).
+        CollectionKind::List => Ok("quicklist"),
         CollectionKind::Hash => {
             // Only a hash small enough to be a listpack needs its sizes looked at.
             let limits = txn.encoding_limits().unwrap_or(&defaults);

@@ -41,5 +41,6 @@ pub fn type_name(t: KeyType) -> &'static str {
         KeyType::String => "string",
         KeyType::Collection(CollectionKind::Hash) => "hash",
         KeyType::Collection(CollectionKind::Set) => "set",
+        KeyType::Collection(CollectionKind::List) => "list",
     }
 }

@@ -18,6 +18,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+pub use super::list_order::ListOrder;
+use super::list_order::decode_position;
 pub use super::members::{CollectionShape, Members};
 
 /// The type of a collection, as its metadata record stores it.
@@ -27,6 +29,8 @@ pub enum CollectionKind {
     Hash,
     /// A set of members.
     Set,
+    /// A list: its elements are named by their positions (`list_order.rs`).
+    List,
 }
 
 impl CollectionKind {
@@ -34,6 +38,7 @@ impl CollectionKind {
         match self {
             CollectionKind::Hash => 1,
             CollectionKind::Set => 2,
+            CollectionKind::List => 3,
         }
     }
 
@@ -41,6 +46,7 @@ impl CollectionKind {
         match code {
             1 => Some(CollectionKind::Hash),
             2 => Some(CollectionKind::Set),
+            3 => Some(CollectionKind::List),
             _ => None,
         }
     }
@@ -158,6 +164,10 @@ pub(crate) struct Collections {
     owner: HashMap<u64, Box<[u8]>>,
     /// Id → its committed elements.
     members: HashMap<u64, Members>,
+    /// List id → its committed positions in order.
+    orders: HashMap<u64, ListOrder>,
+    /// Recovery is loading elements in index order: lists are sorted once, at the end.
+    loading: bool,
     /// Dead ids whose element entries are not all dropped yet.
     doomed: VecDeque<u64>,
 }
@@ -168,8 +178,16 @@ impl Collections {
         self.members.get(&id)
     }
 
-    /// A committed record made `key` hold collection `id` (a metadata record).
-    pub(crate) fn key_now_holds(&mut self, key: &[u8], id: u64) {
+    /// The committed positions of list `id`, in order (none if it has no element).
+    pub(crate) fn order(&self, id: u64) -> Option<&ListOrder> {
+        self.orders.get(&id)
+    }
+
+    /// A committed record made `key` hold collection `id` of `kind` (a metadata record).
+    pub(crate) fn key_now_holds(&mut self, key: &[u8], id: u64, kind: CollectionKind) {
+        if kind == CollectionKind::List {
+            self.orders.entry(id).or_default();
+        }
         if let Some(old) = self.by_key.insert(key.into(), id)
             && old != id
         {
@@ -193,6 +211,7 @@ impl Collections {
     fn release(&mut self, key: &[u8], id: u64) {
         if self.owner.get(&id).is_some_and(|k| &k[..] == key) {
             self.owner.remove(&id);
+            self.orders.remove(&id);
             self.doomed.push_back(id);
         }
     }
@@ -210,6 +229,19 @@ impl Collections {
         deleted: bool,
         existed: bool,
     ) {
+        if let Some(order) = self.orders.get_mut(&id)
+            && let Some(position) = decode_position(element)
+        {
+            if deleted {
+                order.remove(position);
+            } else if !existed {
+                if self.loading {
+                    order.push_unordered(position);
+                } else {
+                    order.insert(position);
+                }
+            }
+        }
         if deleted {
             if let Some(m) = self.members.get_mut(&id) {
                 m.remove(element);
@@ -224,6 +256,21 @@ impl Collections {
             }
             debug_assert!(m.contains(element), "element index and member list differ");
             m.note(element, value_len);
+        }
+    }
+
+    /// Recovery starts loading elements: lists take them unordered until [`finish_loading`].
+    ///
+    /// [`finish_loading`]: Collections::finish_loading
+    pub(crate) fn start_loading(&mut self) {
+        self.loading = true;
+    }
+
+    /// Recovery has loaded every element: each list's positions are put in order.
+    pub(crate) fn finish_loading(&mut self) {
+        self.loading = false;
+        for order in self.orders.values_mut() {
+            order.sort();
         }
     }
 
@@ -285,7 +332,7 @@ mod tests {
     #[test]
     fn the_shape_remembers_the_most_a_collection_held() {
         let mut c = Collections::default();
-        c.key_now_holds(b"s", 1);
+        c.key_now_holds(b"s", 1, CollectionKind::Set);
         for e in [&b"1"[..], b"-2", b"30"] {
             c.element_committed(1, e, 0, false, false);
         }
@@ -324,11 +371,11 @@ mod tests {
     #[test]
     fn a_renamed_collection_lives_a_deleted_one_is_dropped() {
         let mut c = Collections::default();
-        c.key_now_holds(b"a", 7);
+        c.key_now_holds(b"a", 7, CollectionKind::Set);
         c.element_committed(7, b"f1", 0, false, false);
         c.element_committed(7, b"f2", 0, false, false);
         // RENAME a b: b's metadata with id 7, then a's delete.
-        c.key_now_holds(b"b", 7);
+        c.key_now_holds(b"b", 7, CollectionKind::Set);
         c.key_now_plain(b"a");
         assert!(!c.has_doomed());
         assert!(c.is_live(7));
@@ -341,9 +388,9 @@ mod tests {
         assert_eq!(keys, vec![element_key(7, b"f1"), element_key(7, b"f2")]);
         assert!(!c.has_doomed() && c.members(7).is_none());
         // Overwritten by a new collection: the old id dies.
-        c.key_now_holds(b"k", 8);
+        c.key_now_holds(b"k", 8, CollectionKind::Set);
         c.element_committed(8, b"x", 0, false, false);
-        c.key_now_holds(b"k", 9);
+        c.key_now_holds(b"k", 9, CollectionKind::Set);
         assert_eq!(c.drop_some(10), vec![element_key(8, b"x")]);
         assert_eq!(c.len(), 1);
     }

@@ -238,7 +238,7 @@ impl Txn<'_> {
     }
 
     /// Whether the batch holds any element record of collection `id`.
-    fn batch_touches(&self, id: u64) -> bool {
+    pub(crate) fn batch_touches(&self, id: u64) -> bool {
         self.batch
             .latest_elements()
             .any(|(_, key)| split_element_key(key).is_some_and(|(eid, _)| eid == id))

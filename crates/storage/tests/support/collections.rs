@@ -203,6 +203,7 @@ pub fn observed(store: &Store) -> Keyspace {
                                     .collect(),
                             ),
                             CollectionKind::Set => Model::Set(elements.into_iter().collect()),
+                            CollectionKind::List => unreachable!("the model makes no lists"),
                         }
                     }
                 };

@@ -36,8 +36,8 @@ impl Writer {
                 return (false, false); // elements have no expiry of their own
             }
             RecordKind::Meta => {
-                if let Some((_, id)) = decode_meta(value) {
-                    self.collections.key_now_holds(key, id);
+                if let Some((kind, id)) = decode_meta(value) {
+                    self.collections.key_now_holds(key, id, kind);
                 }
             }
             RecordKind::Plain => self.collections.key_now_plain(key),

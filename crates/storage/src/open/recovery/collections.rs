@@ -28,11 +28,12 @@ pub(super) fn build_collections(
             continue;
         };
         if rec.kind == RecordKind::Meta
-            && let Some((_, id)) = decode_meta(rec.value)
+            && let Some((kind, id)) = decode_meta(rec.value)
         {
-            c.key_now_holds(key, id);
+            c.key_now_holds(key, id, kind);
         }
     }
+    c.start_loading();
     let mut dead = Vec::new();
     elements.for_each(|key, e| match split_element_key(key) {
         Some((id, element)) if c.is_live(id) => {
@@ -42,6 +43,7 @@ pub(super) fn build_collections(
         }
         _ => dead.push(key.to_vec()),
     });
+    c.finish_loading();
     if !dead.is_empty() {
         tracing::debug!(n = dead.len(), "elements of dead collections left out");
     }
