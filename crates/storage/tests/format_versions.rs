@@ -2,6 +2,7 @@
 //! §12). `fixtures/v1-strings` was written by the last version-1 build (d0427e1, strings only):
 //! SETs with overwrites and deletes, a far TTL and a past one, MSET, INCR, APPEND, an empty
 //! value, 4 KiB files, one compaction (hint files) and a hint-less active file.
+//! `fixtures/v2-collections` was written by the last version-2 build (9b57f6a, before lists).
 
 use std::path::Path;
 
@@ -70,5 +71,56 @@ fn a_version_1_directory_opens_reads_and_takes_new_writes() {
         .max()
         .unwrap();
     let path = kvs_storage::file_path(dir.path(), kvs_storage::FileKind::Data, newest);
-    assert_eq!(header_version(&path), 2);
+    assert_eq!(header_version(&path), kvs_storage::format::FORMAT_VERSION);
+}
+
+/// Hashes, sets and strings as format version 2 (the last build before lists) wrote them:
+/// `HSET h f1 v1 f2 v2 f3 v3`, `SADD s a b c d`, `SREM s d`, `SET str hello`, `HSET gone x 1`,
+/// `DEL gone`, `HDEL h f3`, then a clean SHUTDOWN.
+#[test]
+fn a_version_2_directory_with_collections_opens_and_takes_a_list() {
+    use kvs_storage::{CollectionKind, Stored};
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("v2-collections", dir.path());
+    assert_eq!(header_version(&dir.path().join("000001.data")), 2);
+    let check = |store: &Store| {
+        let r = store.reader();
+        let Some(Stored::Collection(h)) = r.lookup(b"h").unwrap() else {
+            panic!("h is not a collection");
+        };
+        assert_eq!(h.kind, CollectionKind::Hash);
+        assert_eq!(r.element(h.id, b"f1").unwrap(), Some(b"v1".to_vec()));
+        assert_eq!(r.element(h.id, b"f2").unwrap(), Some(b"v2".to_vec()));
+        assert_eq!(r.element(h.id, b"f3").unwrap(), None);
+        let Some(Stored::Collection(s)) = r.lookup(b"s").unwrap() else {
+            panic!("s is not a collection");
+        };
+        assert_eq!(s.kind, CollectionKind::Set);
+        assert!(
+            r.has_element(s.id, b"a") && r.has_element(s.id, b"c") && !r.has_element(s.id, b"d")
+        );
+        assert_eq!(r.lookup(b"gone").unwrap(), None);
+        assert_eq!(store.get(b"str").unwrap(), Some(b"hello".to_vec()));
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        check(&store);
+        store
+            .execute(|t| {
+                let id = t.create_collection(b"l", CollectionKind::List, None).id;
+                t.list_push(b"l", id, false, b"first").unwrap();
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+    let items = store
+        .execute(|t| {
+            let Some(Stored::Collection(m)) = t.lookup(b"l").unwrap() else {
+                panic!("l is not a collection");
+            };
+            t.list_range(m.id, 0, 10).unwrap()
+        })
+        .unwrap();
+    assert_eq!(items, [b"first".to_vec()]);
 }

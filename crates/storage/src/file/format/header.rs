@@ -17,11 +17,12 @@ use crate::format::{Cursor, Fid, MANIFEST_FID, crc32};
 /// Length of the file header in bytes; records start at this offset.
 pub const HEADER_LEN: usize = 24;
 
-/// The format version written by this build (§12).
-pub const FORMAT_VERSION: u16 = 2;
+/// The format version written by this build (§12): 3, which adds lists (metadata type 3,
+/// §4.3) to version 2's collection records.
+pub const FORMAT_VERSION: u16 = 3;
 
 /// The oldest format version this build reads (§12): version 1 files are version 2 files
-/// without collection records.
+/// without collection records, and version 2 files are version 3 files without lists.
 pub const OLDEST_READ_VERSION: u16 = 1;
 
 /// The three kinds of DBFile, told apart by their magic (§2, §3).
@@ -166,21 +167,27 @@ mod tests {
         let hex: Vec<String> = h.encode().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex.join(" "),
-            "4b 56 53 00 44 41 54 41 02 00 00 00 07 00 00 00 00 00 00 00 0e 0c 6c 84"
+            "4b 56 53 00 44 41 54 41 03 00 00 00 07 00 00 00 00 00 00 00 61 40 c9 1f"
         );
-        // The same header as format version 1 wrote it still opens (§12).
+        // The same header as format version 2 wrote it still opens (§12).
+        let v2 = [
+            0x4b, 0x56, 0x53, 0x00, 0x44, 0x41, 0x54, 0x41, 0x02, 0x00, 0x00, 0x00, 0x07, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x0c, 0x6c, 0x84,
+        ];
+        assert_eq!(FileHeader::decode(&v2), Ok(h));
+        // And as version 1 wrote it.
         let v1 = [
             0x4b, 0x56, 0x53, 0x00, 0x44, 0x41, 0x54, 0x41, 0x01, 0x00, 0x00, 0x00, 0x07, 0x00,
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfe, 0xde, 0xf2, 0xf3,
         ];
         assert_eq!(FileHeader::decode(&v1), Ok(h));
-        let mut v3 = h.encode();
-        v3[8] = 3;
-        let crc = crc32(&v3[..20]);
-        v3[20..].copy_from_slice(&crc.to_le_bytes());
+        let mut v4 = h.encode();
+        v4[8] = 4;
+        let crc = crc32(&v4[..20]);
+        v4[20..].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(
-            FileHeader::decode(&v3),
-            Err(Corruption::UnsupportedVersion(3).into())
+            FileHeader::decode(&v4),
+            Err(Corruption::UnsupportedVersion(4).into())
         );
     }
 
