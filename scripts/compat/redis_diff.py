@@ -1151,6 +1151,24 @@ def build_cases(kvs_commands, redis_arity):
         "SCRIPT FLUSH a b", "SCRIPT EXISTS", "SCRIPT EXISTS a", "SCRIPT EXISTS a b c", "SCRIPT",
         "SCRIPT HELP", "SCRIPT HELP x", "SCRIPT foo"])
 
+    # --- lists (branch lists-wip: push, pop, index, range)
+    g = "lists"
+    case(g, "push_pop_range", [
+        "RPUSH l a b c", "LPUSH l z y", "LRANGE l 0 -1", "LRANGE l -2 -1", "LRANGE l 1 1",
+        "LRANGE l 3 1", "LRANGE l -100 100", "LRANGE l 10 20", "LRANGE nope 0 -1", "LLEN l",
+        "LLEN nope", "LINDEX l 0", "LINDEX l -1", "LINDEX l 5", "LINDEX l -6", "LINDEX nope 0",
+        "LPOP l", "RPOP l", "LPOP l 2", "LPOP l 0", "RPOP l 10", "EXISTS l", "LPOP l",
+        "LPOP l 2", "RPOP nope 3", "LPUSHX l a", "RPUSHX l a", "RPUSH l x", "LPUSHX l w v",
+        "RPUSHX l y", "LRANGE l 0 -1", "TYPE l", "OBJECT ENCODING l"])
+    case(g, "list_errors", [
+        "SET s v", "LPUSH s a", "RPUSH s a", "LPOP s", "LLEN s", "LINDEX s 0", "LRANGE s 0 1",
+        "RPUSH l a", "LPOP l -1", "LPOP l x", "LPOP l 1 2", "LINDEX l x", "LRANGE l a 1",
+        "LRANGE l 0 b", "LPUSH", "LPUSH l", "RPOP", "LLEN", "LLEN a b", "LINDEX l",
+        "LRANGE l 0", "HSET h f v", "LPUSH h a", "SADD st m", "RPOP st"])
+    case(g, "list_multi", [
+        "MULTI", "RPUSH l 1 2 3", "LPOP l", "RPUSH l 4", "LRANGE l 0 -1", "LLEN l", "EXEC",
+        "LRANGE l 0 -1"])
+
     # --- pub/sub on one connection: confirmations, RESP2's subscribed mode, introspection,
     # a RESP3 client's own messages (written before PUBLISH's reply), notify-keyspace-events
     g = "pubsub"

@@ -292,6 +292,10 @@ pub(super) const A_PUBSUB_FAST: &[&str] = &["@pubsub", "@fast"];
 pub(super) const KS_NOT_KEY_ALL: &[KeySpec] = &[key_spec("", &["not_key"], 1, -1, 1, 0)];
 pub(super) const KS_NOT_KEY: &[KeySpec] = &[key_spec("", &["not_key"], 1, 0, 1, 0)];
 
+pub(super) const A_WRITE_LIST_FAST: &[&str] = &["@write", "@list", "@fast"];
+pub(super) const A_READ_LIST_FAST: &[&str] = &["@read", "@list", "@fast"];
+pub(super) const A_READ_LIST_SLOW: &[&str] = &["@read", "@list", "@slow"];
+
 macro_rules! spec {
     (
         $name:literal, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr,
@@ -422,6 +426,15 @@ pub static COMMANDS: &[Spec] = &[
     spec!("setbit", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_BITMAP_SLOW, &[], KS_RW_ACCESS_UPDATE, super::setbit::parse, docs!("Sets or clears the bit at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[])),
     spec!("getbit", 3, F_READONLY_FAST, 1, 1, 1, A_READ_BITMAP_FAST, &[], KS_RO_ACCESS, super::getbit::parse, docs!("Returns the bit value at offset in the string value stored at key", "2.2.0", "bitmap", "O(1)", "", "", &[])),
     spec!("lcs", -3, F_READONLY, 1, 2, 1, A_READ_STRING_SLOW, &[], KS_RO_ACCESS_ALL_1, super::lcs::parse, docs!("Find longest common substring", "7.0.0", "string", "O(N*M) where N and M are the lengths of s1 and s2, respectively", "", "", &[])),
+    spec!("lpush", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_LIST_FAST, &[], KS_RW_INSERT, super::lpush::parse_lpush, docs!("Prepend one or multiple elements to a list", "1.0.0", "list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("2.4.0", "Accepts multiple `element` arguments.")])),
+    spec!("rpush", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_LIST_FAST, &[], KS_RW_INSERT, super::lpush::parse_rpush, docs!("Append one or multiple elements to a list", "1.0.0", "list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("2.4.0", "Accepts multiple `element` arguments.")])),
+    spec!("lpushx", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_LIST_FAST, &[], KS_RW_INSERT, super::lpush::parse_lpushx, docs!("Prepend an element to a list, only if the list exists", "2.2.0", "list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("4.0.0", "Accepts multiple `element` arguments.")])),
+    spec!("rpushx", -3, F_WRITE_DENYOOM_FAST, 1, 1, 1, A_WRITE_LIST_FAST, &[], KS_RW_INSERT, super::lpush::parse_rpushx, docs!("Append an element to a list, only if the list exists", "2.2.0", "list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.", "", "", &[("4.0.0", "Accepts multiple `element` arguments.")])),
+    spec!("lpop", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_LIST_FAST, &[], KS_RW_ACCESS_DELETE, super::lpop::parse_lpop, docs!("Remove and get the first elements in a list", "1.0.0", "list", "O(N) where N is the number of elements returned", "", "", &[("6.2.0", "Added the `count` argument.")])),
+    spec!("rpop", -2, F_WRITE_FAST, 1, 1, 1, A_WRITE_LIST_FAST, &[], KS_RW_ACCESS_DELETE, super::lpop::parse_rpop, docs!("Remove and get the last elements in a list", "1.0.0", "list", "O(N) where N is the number of elements returned", "", "", &[("6.2.0", "Added the `count` argument.")])),
+    spec!("llen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_LIST_FAST, &[], KS_RO, super::lrange::parse_llen, docs!("Get the length of a list", "1.0.0", "list", "O(1)", "", "", &[])),
+    spec!("lindex", 3, F_READONLY, 1, 1, 1, A_READ_LIST_SLOW, &[], KS_RO_ACCESS, super::lrange::parse_lindex, docs!("Get an element from a list by its index", "1.0.0", "list", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", "", "", &[])),
+    spec!("lrange", 4, F_READONLY, 1, 1, 1, A_READ_LIST_SLOW, &[], KS_RO_ACCESS, super::lrange::parse_lrange, docs!("Get a range of elements from a list", "1.0.0", "list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", "", "", &[])),
     spec!("subscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_subscribe, docs!("Listen for messages published to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of channels to subscribe to.", "", "", &[])),
     spec!("unsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_unsubscribe, docs!("Stop listening for messages posted to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of clients already subscribed to a channel.", "", "", &[])),
     spec!("psubscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_psubscribe, docs!("Listen for messages published to channels matching the given patterns", "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.", "", "", &[])),

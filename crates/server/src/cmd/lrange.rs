@@ -1,0 +1,112 @@
+//! LLEN key, LINDEX key index and LRANGE key start stop, with Redis' index rules (negative
+//! counts from the tail, out of range clamps or answers nil). They run on the writer, which
+//! alone keeps each list's order; each reads only the element records it returns.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{CollectionKind, StorageError};
+
+use super::args::{ArgCursor, NOT_INTEGER, parse_i64};
+use super::{Cmd, StorageCommand, WriteDb, collection};
+use crate::resp::{Proto, encode};
+
+#[derive(Debug)]
+enum Read {
+    Len,
+    Index(i64),
+    Range(i64, i64),
+}
+
+#[derive(Debug)]
+pub struct LRange {
+    key: Bytes,
+    read: Read,
+}
+
+fn index_arg(b: &Bytes) -> Result<i64, String> {
+    parse_i64(b).ok_or_else(|| NOT_INTEGER.to_string())
+}
+
+pub fn parse_llen(args: &[Bytes]) -> Result<Cmd, String> {
+    let key = ArgCursor::new(args).next_bytes()?;
+    Ok(LRange {
+        key,
+        read: Read::Len,
+    }
+    .into())
+}
+
+pub fn parse_lindex(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
+    let key = a.next_bytes()?;
+    let i = index_arg(&a.next_bytes()?)?;
+    Ok(LRange {
+        key,
+        read: Read::Index(i),
+    }
+    .into())
+}
+
+pub fn parse_lrange(args: &[Bytes]) -> Result<Cmd, String> {
+    let mut a = ArgCursor::new(args);
+    let key = a.next_bytes()?;
+    let start = index_arg(&a.next_bytes()?)?;
+    let stop = index_arg(&a.next_bytes()?)?;
+    Ok(LRange {
+        key,
+        read: Read::Range(start, stop),
+    }
+    .into())
+}
+
+impl StorageCommand for LRange {
+    const WRITES: bool = false;
+    const ON_WRITER: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let list = collection::read(txn, &self.key, CollectionKind::List)?;
+        let len = list.map_or(0, |l| txn.element_count(l.id)) as i64;
+        match (&self.read, list) {
+            (Read::Len, _) => encode::integer(out, len),
+            (Read::Index(_), None) => encode::null(out, proto),
+            (Read::Index(i), Some(l)) => {
+                let i = if *i < 0 { len + i } else { *i };
+                match usize::try_from(i).ok().filter(|_| i < len) {
+                    Some(i) => match txn.list_get(l.id, i)? {
+                        Some(v) => encode::bulk(out, &v),
+                        None => encode::null(out, proto),
+                    },
+                    None => encode::null(out, proto),
+                }
+            }
+            (Read::Range(..), None) => encode::array_len(out, 0),
+            (Read::Range(start, stop), Some(l)) => {
+                // Redis' lrangeGenericCommand: negative from the tail, then clamped.
+                let start = if *start < 0 {
+                    (len + start).max(0)
+                } else {
+                    *start
+                };
+                let stop = if *stop < 0 {
+                    len + stop
+                } else {
+                    (*stop).min(len - 1)
+                };
+                if start > stop || start >= len {
+                    encode::array_len(out, 0);
+                } else {
+                    let items = txn.list_range(l.id, start as usize, stop as usize + 1)?;
+                    encode::array_len(out, items.len());
+                    for v in &items {
+                        encode::bulk(out, v);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
