@@ -143,8 +143,8 @@ pub use file::faults;
 pub use file::{dbfile, dir, format, manifest, mapped, record_scan};
 
 pub(crate) use engine::{
-    batch, collection, command, compactor, expiry, fileset, handoff, kv_store, list_order, options,
-    reader, shared, store, txn, watch, writer,
+    batch, collection, command, compactor, expiry, fileset, handoff, kv_store, list_order,
+    list_view, options, reader, shared, store, txn, watch, writer,
 };
 #[cfg(not(feature = "fault-injection"))]
 pub(crate) use file::faults;

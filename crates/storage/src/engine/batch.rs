@@ -13,6 +13,7 @@ use std::hash::{BuildHasher, RandomState};
 use hashbrown::HashTable;
 
 use crate::format::RecordKind;
+use crate::list_view::ListView;
 
 /// A record of the batch. Its key and value are in the batch's arena.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +76,12 @@ pub(crate) struct Batch {
     counts: HashMap<u64, i64>,
     /// The changes to `counts`, with the index of the first record after them, to roll back.
     count_log: Vec<(usize, u64, i64)>,
+    /// Per list id, the batch's view of its positions (`txn_list.rs`), for the lists the batch
+    /// has touched since `lists_reset` was last false.
+    pub(crate) lists: HashMap<u64, ListView>,
+    /// A roll-back dropped the list views: a list's view must be rebuilt from the batch's
+    /// records, as the batch may hold some of its elements.
+    pub(crate) lists_reset: bool,
 }
 
 impl std::fmt::Debug for Batch {
@@ -254,6 +261,11 @@ impl Batch {
                 }
             }
         }
+        if !self.lists.is_empty() {
+            // Cheaper than undoing each view's changes: they are rebuilt when next needed.
+            self.lists.clear();
+            self.lists_reset = true;
+        }
         while let Some(&(at, id, delta)) = self.count_log.last() {
             if at <= start {
                 break;
@@ -277,6 +289,8 @@ impl Batch {
         self.latest.clear();
         self.counts.clear();
         self.count_log.clear();
+        self.lists.clear();
+        self.lists_reset = false;
         if self.arena.capacity() > KEEP_ARENA {
             self.arena.shrink_to(KEEP_ARENA);
         }

@@ -13,6 +13,7 @@ pub(crate) mod handoff;
 pub mod index;
 pub(crate) mod kv_store;
 pub(crate) mod list_order;
+pub(crate) mod list_view;
 pub(crate) mod members;
 pub(crate) mod options;
 pub(crate) mod prefetch;
