@@ -17,8 +17,8 @@ sorted) and of CONFIG GET pairs, non-zero SCAN cursors, the order of a hash's fi
 HKEYS, HVALS, HSCAN, and HRANDFIELD replies that hold the whole hash: sorted, each field kept
 with its value). INFO, CLIENT INFO / LIST and COMMAND INFO are compared structurally (section
 headers and key fields; field names and a few values; COMMAND INFO byte for byte but for the
-subcommands kvs lacks). Lists, OBJECT, DEBUG, COMMAND DOCS and CONFIG GET * are not compared:
-kvs has no lists, and those outputs differ by design. HSCAN of a hash past 128 fields (a hash
+subcommands kvs lacks). OBJECT, DEBUG, COMMAND DOCS and CONFIG GET * are not compared: those
+outputs differ by design. HSCAN of a hash past 128 fields (a hash
 table in Redis, iterated over several calls) is compared as a whole iteration (HSCANALL).
 
 ALLOWED below lists the known, documented differences (docs/commands.md). A mismatch on a step
@@ -1151,7 +1151,7 @@ def build_cases(kvs_commands, redis_arity):
         "SCRIPT FLUSH a b", "SCRIPT EXISTS", "SCRIPT EXISTS a", "SCRIPT EXISTS a b c", "SCRIPT",
         "SCRIPT HELP", "SCRIPT HELP x", "SCRIPT foo"])
 
-    # --- lists (branch lists-wip: push, pop, index, range)
+    # --- lists: push, pop, index, range, set, insert, remove, trim, search, move
     g = "lists"
     case(g, "push_pop_range", [
         "RPUSH l a b c", "LPUSH l z y", "LRANGE l 0 -1", "LRANGE l -2 -1", "LRANGE l 1 1",
@@ -1167,7 +1167,55 @@ def build_cases(kvs_commands, redis_arity):
         "LRANGE l 0", "HSET h f v", "LPUSH h a", "SADD st m", "RPOP st"])
     case(g, "list_multi", [
         "MULTI", "RPUSH l 1 2 3", "LPOP l", "RPUSH l 4", "LRANGE l 0 -1", "LLEN l", "EXEC",
-        "LRANGE l 0 -1"])
+        "LRANGE l 0 -1",
+        "MULTI", "LSET l x 1", "LTRIM l a 1", "LPOS l 2 RANK 0", "LINSERT l SIDEWAYS 2 9",
+        "LSET l 0 first", "EXEC", "LRANGE l 0 -1"])
+    case(g, "lset_linsert", [
+        "LSET nope 0 x", "LSET nope x y", "RPUSH l a b c", "LSET l 0 A", "LSET l -1 C",
+        "LSET l 3 x", "LSET l -4 x", "LSET l x y", "LRANGE l 0 -1", "LINSERT l BEFORE b B",
+        "LINSERT l after b bb", "LINSERT l AFTER C end", "LINSERT l before A start",
+        "LINSERT l BEFORE nope x", "LINSERT nope BEFORE a x", "LINSERT l middle a x",
+        "LRANGE l 0 -1", "LLEN l", "SET s v", "LSET s 0 x", "LINSERT s BEFORE a b",
+        "LSET l", "LINSERT l BEFORE a"])
+    case(g, "linsert_many_at_one_place", [
+        "RPUSH l head tail"] + [f"LINSERT l BEFORE tail e{i}" for i in range(40)] +
+        ["LRANGE l 0 -1", "LINDEX l 20", "LLEN l"])
+    case(g, "lrem_ltrim", [
+        "RPUSH l a b a c a b a", "LREM l 2 a", "LRANGE l 0 -1", "LREM l -1 a", "LRANGE l 0 -1",
+        "LREM l 0 b", "LRANGE l 0 -1", "LREM l 0 zz", "LREM l x a", "LREM nope 0 a",
+        "LREM l 0 c", "LREM l 0 a", "EXISTS l", "RPUSH l 1 2 3 4 5 6", "LTRIM l 1 -2",
+        "LRANGE l 0 -1", "LTRIM l -2 100", "LRANGE l 0 -1", "LTRIM l 5 1", "EXISTS l",
+        "LTRIM nope 0 1", "LTRIM l a b", "RPUSH l x", "LTRIM l 0 x", "SET s v", "LTRIM s 0 1",
+        "LREM s 0 a", "LTRIM l 0", "LREM l 0"])
+    case(g, "lpos", [
+        "RPUSH l a b c 1 2 3 c c", "LPOS l c", "LPOS l c RANK 2", "LPOS l c RANK -1",
+        "LPOS l c RANK -3", "LPOS l c RANK 5", "LPOS l c COUNT 0", "LPOS l c COUNT 2",
+        "LPOS l c COUNT 0 RANK -1", "LPOS l c COUNT 0 MAXLEN 3", "LPOS l c MAXLEN 2",
+        "LPOS l c MAXLEN 3", "LPOS l x", "LPOS l x COUNT 5", "LPOS nope x", "LPOS nope x COUNT 1",
+        "LPOS l c RANK 0", "LPOS l c COUNT -1", "LPOS l c MAXLEN -1", "LPOS l c COUNT x",
+        "LPOS l c RANK x", "LPOS l c FOO 1", "LPOS l c RANK", "LPOS l c rank 1 count 1 maxlen 0",
+        "SET s v", "LPOS s a", "LPOS l"])
+    case(g, "lmove_lmpop", [
+        "RPUSH a 1 2 3", "LMOVE a b LEFT RIGHT", "LMOVE a b RIGHT LEFT", "LRANGE a 0 -1",
+        "LRANGE b 0 -1", "RPOPLPUSH a b", "EXISTS a", "LRANGE b 0 -1", "LMOVE b b LEFT RIGHT",
+        "LRANGE b 0 -1", "RPOPLPUSH b b", "LRANGE b 0 -1", "LMOVE nope b LEFT LEFT",
+        "RPOPLPUSH nope b", "LMOVE b c UP LEFT", "LMOVE b c LEFT DOWN", "SET s v",
+        "LMOVE b s LEFT LEFT", "LRANGE b 0 -1", "LMOVE s b LEFT LEFT", "RPOPLPUSH s b",
+        "RPUSH one x", "LMOVE one one LEFT RIGHT", "LRANGE one 0 -1",
+        "LMPOP 2 nope b LEFT", "LMPOP 2 nope b RIGHT COUNT 2", "LMPOP 1 b LEFT COUNT 10",
+        "EXISTS b", "LMPOP 1 b LEFT", "LMPOP 2 nope s LEFT", "RPUSH c 1", "LMPOP 2 s c LEFT",
+        "LMPOP 0 a LEFT", "LMPOP -1 a LEFT", "LMPOP x a LEFT", "LMPOP 2 a LEFT",
+        "LMPOP 1 a MIDDLE", "LMPOP 1 a LEFT COUNT 0", "LMPOP 1 a LEFT COUNT x",
+        "LMPOP 1 a LEFT COUNT 1 COUNT 1", "LMPOP 1 a LEFT FOO", "LMPOP 1 a",
+        "COMMAND GETKEYS LMPOP 2 a b LEFT", "COMMAND GETKEYS LMOVE a b LEFT LEFT"])
+    case(g, "list_config", [
+        "CONFIG GET list-max-listpack-size", "CONFIG GET list-max-ziplist-size",
+        "CONFIG GET list-compress-depth", "CONFIG SET list-max-ziplist-size 128",
+        "CONFIG GET list-max-listpack-size", "CONFIG SET list-max-listpack-size -5",
+        "CONFIG SET list-max-listpack-size x", "CONFIG SET list-compress-depth -1",
+        "CONFIG SET list-compress-depth 2", "CONFIG GET list-compress-depth",
+        "CONFIG SET list-max-listpack-size 99999999999", "CONFIG SET list-max-listpack-size -2",
+        "CONFIG SET list-compress-depth 0"])
 
     # --- pub/sub on one connection: confirmations, RESP2's subscribed mode, introspection,
     # a RESP3 client's own messages (written before PUBLISH's reply), notify-keyspace-events

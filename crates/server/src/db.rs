@@ -10,6 +10,7 @@
 use bytes::Bytes;
 
 use crate::encoding::EncodingLimits;
+use crate::list_ops::ListOps;
 use crate::notify::{self, KeyEvent};
 use kvs_storage::{
     CollectionKind, CollectionMeta, CollectionShape, Reader, StorageError, Stored, Txn, Value,
@@ -128,41 +129,12 @@ pub trait WriteDb: Db {
     /// EXEC: whether none of `watcher`'s watched keys was modified or has expired since it
     /// watched them. Unwatches them all either way.
     fn check_watched(&mut self, watcher: u64) -> bool;
-    /// Pushes `value` at the head (`front`) or the tail of list `id`, held by `key`.
-    fn list_push(
-        &mut self,
-        key: &[u8],
-        id: u64,
-        front: bool,
-        value: &[u8],
-    ) -> Result<(), StorageError> {
-        let _ = (key, id, front, value);
-        Err(no_lists())
-    }
-    /// Pops the head (`front`) or the tail of list `id`, held by `key`; `None` if empty.
-    fn list_pop(
-        &mut self,
-        key: &[u8],
-        id: u64,
-        front: bool,
-    ) -> Result<Option<Vec<u8>>, StorageError> {
-        let _ = (key, id, front);
-        Err(no_lists())
-    }
-    /// The element at index `i` (from the head) of list `id`.
-    fn list_get(&mut self, id: u64, i: usize) -> Result<Option<Vec<u8>>, StorageError> {
-        let _ = (id, i);
-        Err(no_lists())
-    }
-    /// The elements of list `id` from index `start` to `end` (exclusive).
-    fn list_range(
-        &mut self,
-        id: u64,
-        start: usize,
-        end: usize,
-    ) -> Result<Vec<Vec<u8>>, StorageError> {
-        let _ = (id, start, end);
-        Err(no_lists())
+    /// The engine's list operations (storage-format §4.3.1); an engine without lists (sled)
+    /// refuses them — it cannot create a list, so no key leads there.
+    fn lists(&mut self) -> Result<&mut dyn ListOps, StorageError> {
+        Err(StorageError::InvalidOperation(
+            "ERR this engine has no lists".into(),
+        ))
     }
     /// A keyspace event of `class` (`crate::notify`): the command did `event` (`set`, `del`,
     /// `hset`...) to `key`. Published once the batch commits, if the class is enabled; engines'
@@ -170,12 +142,6 @@ pub trait WriteDb: Db {
     fn notify(&mut self, class: u32, event: &'static str, key: &[u8]) {
         let _ = (class, event, key);
     }
-}
-
-/// What an engine without lists (sled) answers to a list operation; it has no way to create one
-/// (its `create_collection` refuses every collection), so this is never reached through a key.
-fn no_lists() -> StorageError {
-    StorageError::InvalidOperation("ERR this engine has no lists".into())
 }
 
 impl Db for Reader<'_> {
@@ -305,33 +271,8 @@ impl WriteDb for Txn<'_> {
     fn collection_shape(&mut self, id: u64) -> CollectionShape {
         Txn::collection_shape(self, id)
     }
-    fn list_push(
-        &mut self,
-        key: &[u8],
-        id: u64,
-        front: bool,
-        value: &[u8],
-    ) -> Result<(), StorageError> {
-        Txn::list_push(self, key, id, front, value)
-    }
-    fn list_pop(
-        &mut self,
-        key: &[u8],
-        id: u64,
-        front: bool,
-    ) -> Result<Option<Vec<u8>>, StorageError> {
-        Txn::list_pop(self, key, id, front)
-    }
-    fn list_get(&mut self, id: u64, i: usize) -> Result<Option<Vec<u8>>, StorageError> {
-        Txn::list_get(self, id, i)
-    }
-    fn list_range(
-        &mut self,
-        id: u64,
-        start: usize,
-        end: usize,
-    ) -> Result<Vec<Vec<u8>>, StorageError> {
-        Txn::list_range(self, id, start, end)
+    fn lists(&mut self) -> Result<&mut dyn ListOps, StorageError> {
+        Ok(self)
     }
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
         Txn::set_expiry(self, key, expire_at_ms)
@@ -512,33 +453,8 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
     fn collection_shape(&mut self, id: u64) -> CollectionShape {
         self.inner.collection_shape(id)
     }
-    fn list_push(
-        &mut self,
-        key: &[u8],
-        id: u64,
-        front: bool,
-        value: &[u8],
-    ) -> Result<(), StorageError> {
-        self.inner.list_push(key, id, front, value)
-    }
-    fn list_pop(
-        &mut self,
-        key: &[u8],
-        id: u64,
-        front: bool,
-    ) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.list_pop(key, id, front)
-    }
-    fn list_get(&mut self, id: u64, i: usize) -> Result<Option<Vec<u8>>, StorageError> {
-        self.inner.list_get(id, i)
-    }
-    fn list_range(
-        &mut self,
-        id: u64,
-        start: usize,
-        end: usize,
-    ) -> Result<Vec<Vec<u8>>, StorageError> {
-        self.inner.list_range(id, start, end)
+    fn lists(&mut self) -> Result<&mut dyn ListOps, StorageError> {
+        self.inner.lists()
     }
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
         self.inner.set_expiry(key, expire_at_ms)

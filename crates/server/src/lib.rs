@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod job;
 pub mod kv_server;
+pub mod list_ops;
 pub mod notify;
 mod outbox;
 pub mod pattern;

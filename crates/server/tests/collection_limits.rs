@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 
-const FULL: &str = "ERR a hash or set may hold at most 3 elements";
+const FULL: &str = "ERR a hash, set or list may hold at most 3 elements";
 
 #[test]
 fn a_full_collection_refuses_new_elements_whole_and_keeps_serving() {
@@ -57,6 +57,25 @@ fn a_full_collection_refuses_new_elements_whole_and_keeps_serving() {
     assert_eq!(cmd(&mut c, &["SREM", "s", "a"]), simple("QUEUED"));
     assert_eq!(items(cmd(&mut c, &["EXEC"])), vec![err(FULL), int(1)]);
     assert_eq!(cmd(&mut c, &["SCARD", "s"]), int(2));
+
+    // Lists: a push past the limit is refused whole, as are LINSERT and LMOVE into a full list.
+    assert_eq!(cmd(&mut c, &["RPUSH", "l", "a", "b"]), int(2));
+    assert_eq!(cmd(&mut c, &["RPUSH", "l", "c", "d"]), err(FULL));
+    assert_eq!(cmd(&mut c, &["LRANGE", "l", "0", "-1"]), bulks(&["a", "b"]));
+    assert_eq!(cmd(&mut c, &["LINSERT", "l", "BEFORE", "b", "x"]), int(3));
+    assert_eq!(
+        cmd(&mut c, &["LINSERT", "l", "BEFORE", "b", "y"]),
+        err(FULL)
+    );
+    assert_eq!(cmd(&mut c, &["RPUSH", "m", "z"]), int(1));
+    assert_eq!(cmd(&mut c, &["LMOVE", "m", "l", "LEFT", "LEFT"]), err(FULL));
+    assert_eq!(cmd(&mut c, &["LRANGE", "m", "0", "-1"]), bulks(&["z"]));
+    assert_eq!(
+        cmd(&mut c, &["LRANGE", "l", "0", "-1"]),
+        bulks(&["a", "x", "b"])
+    );
+    // A rotation of a full list adds nothing.
+    assert_eq!(cmd(&mut c, &["RPOPLPUSH", "l", "l"]), bulk("b"));
 }
 
 #[test]

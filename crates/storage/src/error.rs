@@ -219,7 +219,7 @@ pub enum StorageError {
     /// [`Options::max_collection_elements`](crate::Options::max_collection_elements) (at most
     /// 2^32 − 1). Nothing of the command is written when it is refused before its first record
     /// (`Txn::ensure_room`).
-    #[error("ERR a hash or set may hold at most {limit} elements")]
+    #[error("ERR a hash, set or list may hold at most {limit} elements")]
     CollectionFull {
         /// The limit in force.
         limit: u64,

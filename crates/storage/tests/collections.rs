@@ -272,7 +272,7 @@ fn a_collection_is_refused_new_elements_past_its_limit_and_keeps_what_it_has() {
     match refused {
         Err(e @ StorageError::CollectionFull { limit: 3 }) => assert_eq!(
             e.to_string(),
-            "ERR a hash or set may hold at most 3 elements"
+            "ERR a hash, set or list may hold at most 3 elements"
         ),
         other => panic!("expected CollectionFull, got {other:?}"),
     }

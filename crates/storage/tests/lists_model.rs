@@ -43,7 +43,9 @@ fn apply_store(t: &mut Txn<'_>, op: &Op) -> Option<Vec<u8>> {
         Op::Drop(front) => {
             t.list_drop(KEY, id, *front);
         }
-        Op::Insert(i, v) => t.list_insert(KEY, id, (*i % (len as u64 + 1)) as usize, v).unwrap(),
+        Op::Insert(i, v) => t
+            .list_insert(KEY, id, (*i % (len as u64 + 1)) as usize, v)
+            .unwrap(),
         Op::Remove(is) if len > 0 => {
             let mut is: Vec<usize> = is.iter().map(|i| (*i % len as u64) as usize).collect();
             is.sort_unstable();
@@ -124,23 +126,33 @@ fn random_list_histories_match_a_deque() {
         let op = Op::Push(step % 2 == 0, format!("seed-{step}").into_bytes());
         let s = store.as_ref().unwrap();
         s.execute(move |t| apply_store(t, &op)).unwrap();
-        apply_model(&mut model, &Op::Push(step % 2 == 0, format!("seed-{step}").into_bytes()));
+        apply_model(
+            &mut model,
+            &Op::Push(step % 2 == 0, format!("seed-{step}").into_bytes()),
+        );
     }
     // 60 insertions in a row after the head, in one batch and then one per batch: the gap
     // (2^20) is used up after 20 and windows are respaced, within a batch and across them.
-    let burst: Vec<Op> = (0..60).map(|i| Op::Insert(1, format!("burst-{i}").into_bytes())).collect();
+    let burst: Vec<Op> = (0..60)
+        .map(|i| Op::Insert(1, format!("burst-{i}").into_bytes()))
+        .collect();
     for op in &burst {
         apply_model(&mut model, op);
     }
     let s = store.as_ref().unwrap();
-    s.execute(move |t| burst.iter().for_each(|op| drop(apply_store(t, op)))).unwrap();
+    s.execute(move |t| burst.iter().for_each(|op| drop(apply_store(t, op))))
+        .unwrap();
     assert_eq!(contents(s), Vec::from(model.clone()), "burst (seed {seed})");
     for i in 0..60 {
         let op = Op::Insert(2, format!("one-{i}").into_bytes());
         apply_model(&mut model, &op);
         s.execute(move |t| drop(apply_store(t, &op))).unwrap();
     }
-    assert_eq!(contents(s), Vec::from(model.clone()), "one per batch (seed {seed})");
+    assert_eq!(
+        contents(s),
+        Vec::from(model.clone()),
+        "one per batch (seed {seed})"
+    );
     let mut step = 0u64;
     for round in 0..150 {
         let s = store.as_ref().unwrap();
@@ -150,10 +162,12 @@ fn random_list_histories_match_a_deque() {
         let mut fs: Vec<TxnFn> = Vec::new();
         let mut expected = Vec::new();
         for c in 0..n {
-            let ops: Vec<Op> = (0..rng.range(1, 4)).map(|_| {
-                step += 1;
-                random_op(&mut rng, step)
-            }).collect();
+            let ops: Vec<Op> = (0..rng.range(1, 4))
+                .map(|_| {
+                    step += 1;
+                    random_op(&mut rng, step)
+                })
+                .collect();
             let panics = rng.range(0, 12) == 0;
             if !panics {
                 let mut got = Vec::new();
@@ -179,7 +193,11 @@ fn random_list_histories_match_a_deque() {
         let mut replies: Vec<_> = rx.iter().collect();
         replies.sort_by_key(|r| r.0);
         assert_eq!(replies, expected, "round {round} (seed {seed})");
-        assert_eq!(contents(s), Vec::from(model.clone()), "round {round} (seed {seed})");
+        assert_eq!(
+            contents(s),
+            Vec::from(model.clone()),
+            "round {round} (seed {seed})"
+        );
         if round % 25 == 24 {
             s.compact().unwrap();
         }
@@ -187,7 +205,11 @@ fn random_list_histories_match_a_deque() {
             drop(store.take());
             store = Some(Store::open_with(dir.path(), opts.clone()).unwrap());
             let s = store.as_ref().unwrap();
-            assert_eq!(contents(s), Vec::from(model.clone()), "reopened (seed {seed})");
+            assert_eq!(
+                contents(s),
+                Vec::from(model.clone()),
+                "reopened (seed {seed})"
+            );
         }
     }
 }

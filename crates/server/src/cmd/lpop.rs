@@ -65,7 +65,7 @@ impl StorageCommand for LPop {
         let want = self.count.unwrap_or(1).min(txn.element_count(list.id));
         let mut popped = Vec::with_capacity(want);
         for _ in 0..want {
-            match txn.list_pop(&self.key, list.id, self.front)? {
+            match txn.lists()?.pop(&self.key, list.id, self.front)? {
                 Some(v) => popped.push(v),
                 None => return Err(fail("ERR internal error: list shorter than its count")),
             }

@@ -69,8 +69,9 @@ impl StorageCommand for LPush {
             Some(l) => l,
             None => txn.create_collection(&self.key, CollectionKind::List, None)?,
         };
+        let lists = txn.lists()?;
         for e in &self.elements {
-            txn.list_push(&self.key, list.id, self.front, e)?;
+            lists.push(&self.key, list.id, self.front, e)?;
         }
         let event = if self.front { "lpush" } else { "rpush" };
         txn.notify(notify::LIST, event, &self.key);

@@ -76,7 +76,7 @@ impl StorageCommand for LRange {
             (Read::Index(i), Some(l)) => {
                 let i = if *i < 0 { len + i } else { *i };
                 match usize::try_from(i).ok().filter(|_| i < len) {
-                    Some(i) => match txn.list_get(l.id, i)? {
+                    Some(i) => match txn.lists()?.get(l.id, i)? {
                         Some(v) => encode::bulk(out, &v),
                         None => encode::null(out, proto),
                     },
@@ -99,7 +99,9 @@ impl StorageCommand for LRange {
                 if start > stop || start >= len {
                     encode::array_len(out, 0);
                 } else {
-                    let items = txn.list_range(l.id, start as usize, stop as usize + 1)?;
+                    let items = txn
+                        .lists()?
+                        .range(l.id, start as usize, stop as usize + 1)?;
                     encode::array_len(out, items.len());
                     for v in &items {
                         encode::bulk(out, v);

@@ -295,6 +295,10 @@ pub(super) const KS_NOT_KEY: &[KeySpec] = &[key_spec("", &["not_key"], 1, 0, 1, 
 pub(super) const A_WRITE_LIST_FAST: &[&str] = &["@write", "@list", "@fast"];
 pub(super) const A_READ_LIST_FAST: &[&str] = &["@read", "@list", "@fast"];
 pub(super) const A_READ_LIST_SLOW: &[&str] = &["@read", "@list", "@slow"];
+pub(super) const A_WRITE_LIST_SLOW: &[&str] = &["@write", "@list", "@slow"];
+pub(super) const F_WRITE_MOVABLEKEYS: &[&str] = &["write", "movablekeys"];
+pub(super) const KS_RW_ACCESS_DELETE_KEYNUM: &[KeySpec] =
+    &[keynum_spec(&["RW", "access", "delete"], 1, 0, 1, 1)];
 
 macro_rules! spec {
     (
@@ -435,6 +439,14 @@ pub static COMMANDS: &[Spec] = &[
     spec!("llen", 2, F_READONLY_FAST, 1, 1, 1, A_READ_LIST_FAST, &[], KS_RO, super::lrange::parse_llen, docs!("Get the length of a list", "1.0.0", "list", "O(1)", "", "", &[])),
     spec!("lindex", 3, F_READONLY, 1, 1, 1, A_READ_LIST_SLOW, &[], KS_RO_ACCESS, super::lrange::parse_lindex, docs!("Get an element from a list by its index", "1.0.0", "list", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).", "", "", &[])),
     spec!("lrange", 4, F_READONLY, 1, 1, 1, A_READ_LIST_SLOW, &[], KS_RO_ACCESS, super::lrange::parse_lrange, docs!("Get a range of elements from a list", "1.0.0", "list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.", "", "", &[])),
+    spec!("lset", 4, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_LIST_SLOW, &[], KS_RW_UPDATE, super::lset::parse, docs!("Set the value of an element in a list by its index", "1.0.0", "list", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).", "", "", &[])),
+    spec!("linsert", 5, F_WRITE_DENYOOM, 1, 1, 1, A_WRITE_LIST_SLOW, &[], KS_RW_INSERT, super::linsert::parse, docs!("Insert an element before or after another element in a list", "2.2.0", "list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).", "", "", &[])),
+    spec!("lrem", 4, F_WRITE, 1, 1, 1, A_WRITE_LIST_SLOW, &[], KS_RW_DELETE, super::lrem::parse, docs!("Remove elements from a list", "1.0.0", "list", "O(N+M) where N is the length of the list and M is the number of elements removed.", "", "", &[])),
+    spec!("ltrim", 4, F_WRITE, 1, 1, 1, A_WRITE_LIST_SLOW, &[], KS_RW_DELETE, super::ltrim::parse, docs!("Trim a list to the specified range", "1.0.0", "list", "O(N) where N is the number of elements to be removed by the operation.", "", "", &[])),
+    spec!("lpos", -3, F_READONLY, 1, 1, 1, A_READ_LIST_SLOW, &[], KS_RO_ACCESS, super::lpos::parse, docs!("Return the index of matching elements on a list", "6.0.6", "list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.", "", "", &[])),
+    spec!("lmove", 5, F_WRITE_DENYOOM, 1, 2, 1, A_WRITE_LIST_SLOW, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::lmove::parse_lmove, docs!("Pop an element from a list, push it to another list and return it", "6.2.0", "list", "O(1)", "", "", &[])),
+    spec!("rpoplpush", 3, F_WRITE_DENYOOM, 1, 2, 1, A_WRITE_LIST_SLOW, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::lmove::parse_rpoplpush, docs!("Remove the last element in a list, prepend it to another list and return it", "1.2.0", "list", "O(1)", "6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments", &[])),
+    spec!("lmpop", -4, F_WRITE_MOVABLEKEYS, 0, 0, 0, A_WRITE_LIST_SLOW, &[], KS_RW_ACCESS_DELETE_KEYNUM, super::lmpop::parse, docs!("Pop elements from a list", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "", "", &[])),
     spec!("subscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_subscribe, docs!("Listen for messages published to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of channels to subscribe to.", "", "", &[])),
     spec!("unsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_unsubscribe, docs!("Stop listening for messages posted to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of clients already subscribed to a channel.", "", "", &[])),
     spec!("psubscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_psubscribe, docs!("Listen for messages published to channels matching the given patterns", "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.", "", "", &[])),

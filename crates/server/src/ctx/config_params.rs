@@ -5,7 +5,7 @@ use std::sync::PoisonError;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::ServerCtx;
-use crate::encoding;
+use crate::encoding::{self, EncodingLimits};
 
 /// A Redis memory value (`memtoull`): digits, then optionally `b`, `k` (1000), `kb` (1024), `m`,
 /// `mb`, `g`, `gb`, in any case.
@@ -109,11 +109,11 @@ impl ServerCtx {
             }
             // OBJECT ENCODING's thresholds (informational, `encoding.rs`): Redis' bounds.
             p if encoding::PARAMS.contains(&p) => {
+                let (min, max) = EncodingLimits::bounds(p);
                 match crate::resp::parse::string2ll(value.as_bytes()) {
-                    Some(v) if v >= 0 => Ok(()),
+                    Some(v) if (min..=max).contains(&v) => Ok(()),
                     Some(_) => Err(bad(&format!(
-                        "argument must be between 0 and {} inclusive",
-                        i64::MAX
+                        "argument must be between {min} and {max} inclusive"
                     ))),
                     None => Err(bad("argument couldn't be parsed into an integer")),
                 }
@@ -175,7 +175,7 @@ impl ServerCtx {
             "maxmemory" => rt.maxmemory = parse_memory(value).unwrap_or(rt.maxmemory),
             p if encoding::PARAMS.contains(&p) => {
                 let v = crate::resp::parse::string2ll(value.as_bytes()).unwrap_or(0);
-                self.encodings.set(p, v.max(0) as u64);
+                self.encodings.set(p, v);
             }
             _ => {}
         }

@@ -107,7 +107,7 @@ impl ListOrder {
 
     /// Makes room for a new element at index `i` when [`position_between`] has none: the
     /// smallest window of neighbours around `i` (doubling, up to the whole list) whose bounds
-    /// leave at least [`MIN_SPACING`] between evenly spread positions is renumbered in place.
+    /// leave at least `MIN_SPACING` (2^16) between evenly spread positions is renumbered in place.
     /// Returns the moves `(old, new)`, in order, and the new element's position (not added).
     /// The elements outside the window keep their positions, so a respacing costs the window,
     /// amortised O(log n) moves per insertion.
