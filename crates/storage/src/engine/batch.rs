@@ -7,7 +7,7 @@
 //! batch (the *overlay*): commands later in the same batch read what earlier ones wrote from
 //! there, before anything reaches the index.
 
-use std::collections::HashMap;
+use fxhash::FxHashMap;
 use std::hash::{BuildHasher, RandomState};
 
 use hashbrown::HashTable;
@@ -73,12 +73,12 @@ pub(crate) struct Batch {
     hasher: RandomState,
     /// Per collection id, how many elements the batch added minus how many it removed (the
     /// txns that write elements say so: [`adjust_count`](Batch::adjust_count)).
-    counts: HashMap<u64, i64>,
+    counts: FxHashMap<u64, i64>,
     /// The changes to `counts`, with the index of the first record after them, to roll back.
     count_log: Vec<(usize, u64, i64)>,
     /// Per list id, the batch's view of its positions (`txn_list.rs`), for the lists the batch
     /// has touched since `lists_reset` was last false.
-    pub(crate) lists: HashMap<u64, ListView>,
+    pub(crate) lists: FxHashMap<u64, ListView>,
     /// A roll-back dropped the list views: a list's view must be rebuilt from the batch's
     /// records, as the batch may hold some of its elements.
     pub(crate) lists_reset: bool,

@@ -18,6 +18,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use fxhash::FxHashMap;
+
 pub use super::list_order::ListOrder;
 use super::list_order::decode_position;
 pub use super::members::{CollectionShape, Members};
@@ -161,11 +163,11 @@ pub(crate) struct Collections {
     /// User key → id of the collection it holds.
     by_key: HashMap<Box<[u8]>, u64>,
     /// Id → the key holding it (a RENAME moves it).
-    owner: HashMap<u64, Box<[u8]>>,
+    owner: FxHashMap<u64, Box<[u8]>>,
     /// Id → its committed elements.
-    members: HashMap<u64, Members>,
+    members: FxHashMap<u64, Members>,
     /// List id → its committed positions in order.
-    orders: HashMap<u64, ListOrder>,
+    orders: FxHashMap<u64, ListOrder>,
     /// Recovery is loading elements in index order: lists are sorted once, at the end.
     loading: bool,
     /// Dead ids whose element entries are not all dropped yet.
