@@ -1208,6 +1208,20 @@ def build_cases(kvs_commands, redis_arity):
         "LMPOP 1 a MIDDLE", "LMPOP 1 a LEFT COUNT 0", "LMPOP 1 a LEFT COUNT x",
         "LMPOP 1 a LEFT COUNT 1 COUNT 1", "LMPOP 1 a LEFT FOO", "LMPOP 1 a",
         "COMMAND GETKEYS LMPOP 2 a b LEFT", "COMMAND GETKEYS LMOVE a b LEFT LEFT"])
+    case(g, "blocking_without_waiting", [
+        "RPUSH l a b c", "BLPOP l 0", "BRPOP nope l 0", "BLPOP nope 0.01", "BRPOP nope 0.01",
+        "BLMOVE l d LEFT RIGHT 0", "BRPOPLPUSH d l 0", "LRANGE l 0 -1", "BLMOVE nope d LEFT LEFT 0.01",
+        "BRPOPLPUSH nope d 0.01", "BLMPOP 0 2 nope l RIGHT COUNT 5", "BLMPOP 0.01 1 nope LEFT",
+        "BLPOP l -1", "BLPOP l x", "BLPOP l 1e400", "BLMPOP x 1 l LEFT", "BLMPOP 0 0 l LEFT",
+        "BLMPOP 0 1 l MIDDLE", "BLMPOP 0 1 l LEFT COUNT 0", "BLMOVE a b UP LEFT 0",
+        "BLMOVE a b LEFT LEFT x", "SET s v", "BLPOP s 0", "BLPOP nope s 0", "RPUSH l2 x",
+        "BLPOP l2 s 0", "RPUSH l2 y", "BLMOVE l2 s LEFT LEFT 0", "LRANGE l2 0 -1",
+        "BLPOP l 1e4000", "BLPOP l inf", "BLPOP l nan", "BLPOP nope -0.0001x",
+        "MULTI", "BLPOP nope 0", "BRPOPLPUSH nope d 0", "BLMOVE nope d LEFT LEFT 0",
+        "BLMPOP 0 1 nope LEFT", "RPUSH m 1", "BLPOP m 0", "EXEC",
+        "CLIENT UNBLOCK 99999", "CLIENT UNBLOCK x", "CLIENT UNBLOCK 1 FOO", "CLIENT UNBLOCK 1 error",
+        "CLIENT UNBLOCK", "COMMAND GETKEYS BLMPOP 0 2 a b LEFT", "COMMAND GETKEYS BLPOP a b 0",
+        "COMMAND GETKEYS BLMOVE a b LEFT LEFT 0", "COMMAND INFO blpop brpop blmove brpoplpush blmpop"])
     case(g, "list_config", [
         "CONFIG GET list-max-listpack-size", "CONFIG GET list-max-ziplist-size",
         "CONFIG GET list-compress-depth", "CONFIG SET list-max-ziplist-size 128",

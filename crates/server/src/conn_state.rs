@@ -34,6 +34,8 @@ pub struct SessionState {
     pub(crate) conn: Option<ClientConn>,
     /// The last command's code (`table::command_code`), shared with the CLIENT LIST registry.
     pub(crate) last_cmd: Arc<AtomicU32>,
+    /// Waiting in a blocking command (BLPOP...), shared with its CLIENT LIST entry.
+    pub(crate) blocked: Arc<std::sync::atomic::AtomicBool>,
     /// CLIENT REPLY ON|OFF|SKIP.
     pub(crate) reply_mode: ReplyMode,
     /// The channels this client SUBSCRIBEd to.
@@ -177,6 +179,7 @@ impl SessionState {
             sub: self.channels.len(),
             psub: self.patterns.len(),
             ssub: self.shard_channels.len(),
+            blocked: self.blocked.clone(),
         });
     }
 }

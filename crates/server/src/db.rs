@@ -313,6 +313,11 @@ pub struct Counted<'a, D: ?Sized> {
     pub notify_flags: u32,
     /// The keyspace events of enabled classes, in order (`WriteDb::notify`).
     pub events: Vec<KeyEvent>,
+    /// Clients are blocked on keys (`crate::blocking`): keep `ready`.
+    pub track_ready: bool,
+    /// Keys that came to hold a new list (created, copied or renamed there) since last taken:
+    /// Redis' `signalKeyAsReady`, for the blocked clients waiting on them.
+    pub ready: Vec<Bytes>,
 }
 
 impl<'a, D: ?Sized> Counted<'a, D> {
@@ -324,6 +329,16 @@ impl<'a, D: ?Sized> Counted<'a, D> {
             limits: None,
             notify_flags: 0,
             events: Vec::new(),
+            track_ready: false,
+            ready: Vec::new(),
+        }
+    }
+
+    /// The same view, keeping [`ready`](Self::ready) keys if `track`.
+    pub fn with_ready_tracking(self, track: bool) -> Self {
+        Counted {
+            track_ready: track,
+            ..self
         }
     }
 
@@ -419,6 +434,9 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         expire_at_ms: Option<u64>,
     ) -> Result<CollectionMeta, StorageError> {
         self.notify_if_new(key);
+        if self.track_ready && kind == CollectionKind::List {
+            self.ready.push(Bytes::copy_from_slice(key));
+        }
         self.inner.create_collection(key, kind, expire_at_ms)
     }
     fn put_element(
@@ -464,7 +482,11 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         if notify::wanted(self.notify_flags, notify::NEW) && self.inner.exists(src)? {
             self.notify(notify::NEW, "new", dst);
         }
-        self.inner.rename(src, dst)
+        let renamed = self.inner.rename(src, dst)?;
+        if renamed && self.track_ready {
+            self.ready.push(Bytes::copy_from_slice(dst));
+        }
+        Ok(renamed)
     }
     fn watch(&mut self, watcher: u64, key: &[u8]) {
         self.inner.watch(watcher, key)

@@ -18,6 +18,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_reactor::{ConnId, EventLoop, LoopHandle};
 use kvs_storage::{ReadCommand, Reader, StorageError, Txn, WriteCommand};
 
+use crate::blocked::{Answer, Served};
 use crate::cmd::{self, Cmd};
 use crate::ctx::ServerCtx;
 use crate::db::{Counted, Db, WriteDb};
@@ -70,6 +71,12 @@ pub struct CommandJob {
     out: BytesMut,
     /// Its keyspace events, published by `committed` (`crate::notify`).
     events: Vec<crate::notify::KeyEvent>,
+    /// Its blocking command found nothing and waits in the writer's registry
+    /// (`crate::blocked`): `committed` parks its reply address there instead of answering.
+    parked: bool,
+    /// Clients blocked on keys its commands made lists, served in its batch: answered once
+    /// it commits.
+    served: Vec<Served>,
     reply: ReplyTo,
 }
 
@@ -85,6 +92,8 @@ impl CommandJob {
             silent,
             out: BytesMut::new(),
             events: Vec::new(),
+            parked: false,
+            served: Vec::new(),
             reply,
         }
     }
@@ -135,6 +144,9 @@ impl CommandJob {
             }
             WatchStep::Exec => {}
         }
+        if !self.reply.transaction && self.cmds.len() == 1 && self.cmds[0].as_blocking().is_some() {
+            return self.run_blocking(txn);
+        }
         cmd::prefetch_writes(&self.cmds, txn);
         let mut out = BytesMut::with_capacity(self.cmds.len() * 16 + 16);
         let (proto, reply) = (self.proto, &mut self.reply);
@@ -143,9 +155,16 @@ impl CommandJob {
             reply.charged += out.len();
             reply.budget.charge(out.len());
         }
+        let blocked = &reply.ctx.blocked;
         let mut view = Counted::new(txn)
             .with_limits(&reply.ctx.encodings)
-            .with_notify(reply.ctx.notify_flags());
+            .with_notify(reply.ctx.notify_flags())
+            .with_ready_tracking(blocked.any());
+        let served = &mut self.served;
+        // Redis serves the clients blocked on a key right after the command that made it a
+        // list (`handleClientsBlockedOnKeys`), before the next one — after EXEC as a whole for
+        // a transaction, so a list made and deleted inside it wakes nobody.
+        let transaction = reply.transaction;
         run_counted(
             &reply.ctx,
             &self.cmds,
@@ -153,11 +172,59 @@ impl CommandJob {
             &reply.budget,
             &mut out,
             &mut reply.charged,
-            |c, out| cmd::exec_write(c, &mut view, proto, out),
+            |c, out| {
+                cmd::exec_write(c, &mut view, proto, out);
+                if !transaction && !view.ready.is_empty() {
+                    blocked.serve_ready(&mut view, served);
+                }
+            },
         );
+        if !view.ready.is_empty() {
+            blocked.serve_ready(&mut view, served);
+        }
         let lookups = view.lookups;
         reply.ctx.add_lookups(lookups.hits, lookups.misses);
         self.events = view.events;
+        self.out = out;
+    }
+
+    /// A blocking command sent alone (BLPOP...; `Session` sends it so): served at once if one
+    /// of its keys holds a list, else registered as a waiter (`crate::blocked`) and answered
+    /// later — by a write that makes one of its keys a list, or by the end of its wait.
+    fn run_blocking(&mut self, txn: &mut dyn WriteDb) {
+        let (proto, silent, client) = (self.proto, self.silent, self.client);
+        let reply = &mut self.reply;
+        let blocked = &reply.ctx.blocked;
+        let mut view = Counted::new(txn)
+            .with_limits(&reply.ctx.encodings)
+            .with_notify(reply.ctx.notify_flags())
+            .with_ready_tracking(blocked.any());
+        let mut out = BytesMut::new();
+        let Some(bpop) = self.cmds.first().and_then(Cmd::as_blocking) else {
+            return;
+        };
+        match bpop.try_serve(&mut view, proto, &mut out) {
+            // BLMOVE may have made its destination a list someone waits on.
+            Ok(true) => blocked.serve_ready(&mut view, &mut self.served),
+            Ok(false) => {
+                let keys = bpop.keys().to_vec();
+                let cmd = self.cmds.remove(0);
+                let waiter = cmd::Blocker { cmd, proto, silent };
+                blocked.block(client, keys, Box::new(waiter));
+                self.parked = true;
+            }
+            Err(e) => {
+                out.clear();
+                cmd::storage_error(&e, &mut out);
+                reply.ctx.error_replies.fetch_add(1, Relaxed);
+            }
+        }
+        self.events = std::mem::take(&mut view.events);
+        if silent {
+            out.clear();
+        }
+        reply.charged += out.len();
+        reply.budget.charge(out.len());
         self.out = out;
     }
 
@@ -174,6 +241,17 @@ impl CommandJob {
     /// The batch's writes are committed (or failed): sends the reply built by `run_write`, or
     /// the error ([`ReplyTo::send`]). The writer thread's call.
     pub fn committed(self, result: kvs_storage::Result<()>) {
+        if self.parked {
+            let ctx = self.reply.ctx.clone();
+            match result {
+                Ok(()) => ctx.blocked.park(self.client, Box::new(self.reply)),
+                Err(e) => {
+                    ctx.blocked.cancel(self.client);
+                    self.reply.send(Err(e));
+                }
+            }
+            return;
+        }
         if result.is_ok() && !self.events.is_empty() {
             // Posted before the reply, and outside the writer's coalescing scope (which would
             // deliver them after replies it held for other loopers): whoever sees the reply has
@@ -184,7 +262,18 @@ impl CommandJob {
             });
         }
         let out = self.out;
+        // Served waiters share the batch's fate: their pops were in it.
+        let failed = result
+            .as_ref()
+            .err()
+            .map(|e| cmd::storage_error_text(e).into_owned());
         self.reply.send(result.map(|()| out.freeze()));
+        for (answer, bytes) in self.served {
+            answer.answer(match &failed {
+                None => Ok(bytes),
+                Some(text) => Err(StorageError::InvalidOperation(text.clone())),
+            });
+        }
     }
 }
 
@@ -215,30 +304,22 @@ impl ReadCommand for CommandJob {
     }
 }
 
-/// Ends a closed connection's watching: run on the writer, answers nobody. Sent when a session
-/// that watches keys goes away (`Session::drop`).
-pub struct UnwatchJob {
-    /// The client whose watched keys are forgotten.
-    pub client: u64,
-}
-
-impl Job for UnwatchJob {
-    /// A read job has nothing to forget: `UnwatchJob`s go to the writer only.
-    fn run_read_on(self: Box<Self>, _db: &mut dyn Db) {}
-    fn run_write_on(&mut self, txn: &mut dyn WriteDb) {
-        txn.unwatch(self.client);
+/// A parked reply's address is its batch's [`ReplyTo`]: the reply is charged to the
+/// connection's budget and posted to its looper.
+impl Answer for ReplyTo {
+    fn answer(mut self: Box<Self>, reply: Result<Bytes, StorageError>) {
+        if let Ok(bytes) = &reply {
+            self.charged += bytes.len();
+            self.budget.charge(bytes.len());
+        }
+        match reply {
+            Ok(bytes) => {
+                let errors = usize::from(bytes.first() == Some(&b'-'));
+                self.post(bytes, errors);
+            }
+            Err(e) => self.send(Err(e)),
+        }
     }
-}
-
-impl WriteCommand for UnwatchJob {
-    fn run(&mut self, txn: &mut Txn<'_>) {
-        txn.unwatch(self.client);
-    }
-    fn committed(self: Box<Self>, _result: kvs_storage::Result<()>) {}
-}
-
-impl ReadCommand for UnwatchJob {
-    fn run(self: Box<Self>, _reader: &Reader<'_>) {}
 }
 
 /// Runs a batch of reads on `db` — on a reader thread ([`CommandJob::run_read`]) or on the

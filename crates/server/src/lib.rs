@@ -8,9 +8,11 @@
 //! request order ([`session`]). Storage threads never touch a socket.
 #![deny(missing_docs)]
 
+pub mod blocked;
 pub mod client_conn;
 pub mod cmd;
 pub mod conn_state;
+pub mod control_jobs;
 pub mod ctx;
 pub mod db;
 pub mod encoding;

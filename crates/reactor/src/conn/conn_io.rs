@@ -294,6 +294,13 @@ impl EventLoop {
         }
     }
 
+    pub(crate) fn offer_input_again_on(&mut self, id: ConnId) {
+        let Some(c) = self.slot(id) else { return };
+        if !c.read_paused && !c.input.is_empty() {
+            self.deferred.push_back(Deferred::Input(id));
+        }
+    }
+
     pub(crate) fn update_interest(&mut self, id: ConnId) {
         let index = id.index as usize;
         let registry = self.poll.registry();

@@ -67,6 +67,15 @@ impl Conn<'_> {
         self.el.resume_read_on(self.id);
     }
 
+    /// Offers the input already buffered to `on_message` again, later in this loop turn, as
+    /// [`resume_read`](Self::resume_read) does: for a handler that stopped consuming its input
+    /// part-way (a server whose client waits in a blocking command leaves the rest of the
+    /// pipeline unparsed) and can go on now. Nothing happens if no input is buffered or reading
+    /// is paused. **Loop thread only.**
+    pub fn offer_input_again(&mut self) {
+        self.el.offer_input_again_on(self.id);
+    }
+
     /// Is reading paused? **Loop thread only.**
     pub fn is_read_paused(&mut self) -> bool {
         self.el.slot(self.id).is_some_and(|c| c.read_paused)

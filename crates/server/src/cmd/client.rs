@@ -1,10 +1,14 @@
-//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | REPLY | HELP.
+//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | REPLY | UNBLOCK | HELP.
 
 use bytes::{Bytes, BytesMut};
 
 use super::args::{SYNTAX, is};
 use super::{After, Cmd};
+use std::sync::Arc;
+
+use crate::blocked::UnblockReason;
 use crate::conn_state::{ReplyMode, SessionState};
+use crate::control_jobs::UnblockJob;
 use crate::ctx::{ClientInfo, ServerCtx};
 use crate::resp::encode;
 
@@ -29,6 +33,8 @@ pub enum ClientCmd {
     Help,
     /// CLIENT NO-EVICT / NO-TOUCH: accepted, nothing to do here (kvs never evicts).
     Noop,
+    /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: `true` for ERROR.
+    Unblock(u64, bool),
 }
 
 /// Which clients CLIENT LIST shows.
@@ -265,6 +271,17 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         })
     } else if is(sub, "NO-EVICT") || is(sub, "NO-TOUCH") {
         ClientCmd::Noop
+    } else if is(sub, "UNBLOCK") {
+        // Redis checks the reason first, then the id.
+        let (id, error) = match rest {
+            [id] => (id, false),
+            [id, reason] if is(reason, "TIMEOUT") => (id, false),
+            [id, reason] if is(reason, "ERROR") => (id, true),
+            [_, _] => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+            _ => return Err(bad_arity()),
+        };
+        let id = super::args::parse_i64(id).ok_or(super::args::NOT_INTEGER)?;
+        ClientCmd::Unblock(u64::try_from(id).unwrap_or(0), error)
     } else {
         return Err(format!(
             "ERR unknown subcommand '{}'. Try CLIENT HELP.",
@@ -364,6 +381,8 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
                 "      Kill connections older than the specified age.",
                 "REPLY (ON|OFF|SKIP)",
                 "    Control the replies sent to the current connection.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "    Unblock the specified blocked client.",
                 "HELP",
                 "    Print this help.",
             ];
@@ -402,6 +421,22 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
             }
         }
         ClientCmd::Noop => encode::simple(out, "OK"),
+        ClientCmd::Unblock(id, error) => {
+            // The writer decides: it answers the waiter unless data reached it first.
+            let blocked = ctx.client_blocked(id) == Some(true);
+            if blocked {
+                let reason = if error {
+                    UnblockReason::Error
+                } else {
+                    UnblockReason::Timeout
+                };
+                let job = UnblockJob::new(Arc::clone(&ctx.blocked), id, reason);
+                if let Err(e) = ctx.engine.submit_writes(vec![Box::new(job)]) {
+                    tracing::error!(error = %e, "CLIENT UNBLOCK: writer unavailable");
+                }
+            }
+            encode::integer(out, i64::from(blocked));
+        }
     }
     After::Continue
 }
@@ -411,8 +446,16 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
 pub(crate) fn info_line(c: &ClientInfo) -> String {
     let age = (kvs_storage::now_ms() / 1000).saturating_sub(c.created);
     let cmd = super::table::command_name(c.cmd.load(std::sync::atomic::Ordering::Relaxed));
-    // Redis' flags: P for a client with subscriptions, N for none.
-    let flags = if c.is_pubsub() { "P" } else { "N" };
+    // Redis' flags: P for a client with subscriptions, b for one blocked, N for none.
+    let flags = match (
+        c.is_pubsub(),
+        c.blocked.load(std::sync::atomic::Ordering::Relaxed),
+    ) {
+        (false, false) => "N",
+        (true, false) => "P",
+        (false, true) => "b",
+        (true, true) => "Pb",
+    };
     format!(
         "id={} addr={} laddr={} fd=-1 name={} age={age} idle=0 flags={flags} db=0 sub={} psub={} ssub={} multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
         c.id, c.addr, c.laddr, c.name, c.sub, c.psub, c.ssub, c.resp, c.lib_name, c.lib_ver

@@ -122,9 +122,10 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                 // `watching_clients` and `total_watched_keys` as Redis 7.4 reports them.
                 let _ = write!(
                     t,
-                    "connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\nwatching_clients:{}\r\ntotal_watched_keys:{}\r\n",
+                    "connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:{}\r\nwatching_clients:{}\r\ntotal_watched_keys:{}\r\n",
                     ctx.connected_clients(),
                     ctx.maxclients(),
+                    ctx.blocked.count(),
                     stats.watching_clients,
                     stats.watched_keys,
                 );

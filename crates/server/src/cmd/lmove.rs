@@ -47,6 +47,18 @@ pub fn parse_lmove(args: &[Bytes]) -> Result<Cmd, String> {
     .into())
 }
 
+impl LMove {
+    /// LMOVE `source` `destination` with the given sides (BLMOVE served, `bpop.rs`).
+    pub fn new(source: Bytes, destination: Bytes, from_front: bool, to_front: bool) -> LMove {
+        LMove {
+            source,
+            destination,
+            from_front,
+            to_front,
+        }
+    }
+}
+
 pub fn parse_rpoplpush(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
     Ok(LMove {

@@ -13,6 +13,7 @@ pub mod args;
 pub mod table;
 
 mod append;
+mod bpop;
 mod client;
 mod collection;
 mod command;
@@ -92,6 +93,7 @@ use crate::conn_state::SessionState;
 use crate::ctx::ServerCtx;
 pub use crate::db::{Db, WriteDb};
 use crate::resp::{Proto, encode};
+pub use bpop::{BPop, Blocker};
 pub(crate) use client::ClientCmd;
 pub(crate) use connection::ConnectionCmd;
 pub use multi::{EXECABORT, MultiState, TxCmd, exec_abort, runs_inside_multi};
@@ -171,6 +173,15 @@ impl Cmd {
     pub fn looked_up_elements(&self) -> Option<ElementReads<'_>> {
         match self {
             Cmd::Storage(c) => c.looked_up_elements(),
+            _ => None,
+        }
+    }
+
+    /// A blocking pop (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP): the session sends it alone
+    /// and the writer may park it (`crate::blocking`).
+    pub fn as_blocking(&self) -> Option<&BPop> {
+        match self {
+            Cmd::Storage(StorageCmd::BPop(b)) => Some(b),
             _ => None,
         }
     }

@@ -297,6 +297,15 @@ pub(super) const A_READ_LIST_FAST: &[&str] = &["@read", "@list", "@fast"];
 pub(super) const A_READ_LIST_SLOW: &[&str] = &["@read", "@list", "@slow"];
 pub(super) const A_WRITE_LIST_SLOW: &[&str] = &["@write", "@list", "@slow"];
 pub(super) const F_WRITE_MOVABLEKEYS: &[&str] = &["write", "movablekeys"];
+pub(super) const F_WRITE_NOSCRIPT_BLOCKING: &[&str] = &["write", "noscript", "blocking"];
+pub(super) const F_WRITE_DENYOOM_NOSCRIPT_BLOCKING: &[&str] =
+    &["write", "denyoom", "noscript", "blocking"];
+pub(super) const F_WRITE_BLOCKING_MOVABLEKEYS: &[&str] = &["write", "blocking", "movablekeys"];
+pub(super) const A_WRITE_LIST_SLOW_BLOCKING: &[&str] = &["@write", "@list", "@slow", "@blocking"];
+pub(super) const KS_RW_ACCESS_DELETE_RANGE_2: &[KeySpec] =
+    &[key_spec("", &["RW", "access", "delete"], 1, -2, 1, 0)];
+pub(super) const KS_RW_ACCESS_DELETE_KEYNUM_2: &[KeySpec] =
+    &[keynum_spec(&["RW", "access", "delete"], 2, 0, 1, 1)];
 pub(super) const KS_RW_ACCESS_DELETE_KEYNUM: &[KeySpec] =
     &[keynum_spec(&["RW", "access", "delete"], 1, 0, 1, 1)];
 
@@ -447,6 +456,11 @@ pub static COMMANDS: &[Spec] = &[
     spec!("lmove", 5, F_WRITE_DENYOOM, 1, 2, 1, A_WRITE_LIST_SLOW, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::lmove::parse_lmove, docs!("Pop an element from a list, push it to another list and return it", "6.2.0", "list", "O(1)", "", "", &[])),
     spec!("rpoplpush", 3, F_WRITE_DENYOOM, 1, 2, 1, A_WRITE_LIST_SLOW, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::lmove::parse_rpoplpush, docs!("Remove the last element in a list, prepend it to another list and return it", "1.2.0", "list", "O(1)", "6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments", &[])),
     spec!("lmpop", -4, F_WRITE_MOVABLEKEYS, 0, 0, 0, A_WRITE_LIST_SLOW, &[], KS_RW_ACCESS_DELETE_KEYNUM, super::lmpop::parse, docs!("Pop elements from a list", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "", "", &[])),
+    spec!("blpop", -3, F_WRITE_NOSCRIPT_BLOCKING, 1, -2, 1, A_WRITE_LIST_SLOW_BLOCKING, &[], KS_RW_ACCESS_DELETE_RANGE_2, super::bpop::parse_blpop, docs!("Remove and get the first element in a list, or block until one is available", "2.0.0", "list", "O(N) where N is the number of provided keys.", "", "", &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])),
+    spec!("brpop", -3, F_WRITE_NOSCRIPT_BLOCKING, 1, -2, 1, A_WRITE_LIST_SLOW_BLOCKING, &[], KS_RW_ACCESS_DELETE_RANGE_2, super::bpop::parse_brpop, docs!("Remove and get the last element in a list, or block until one is available", "2.0.0", "list", "O(N) where N is the number of provided keys.", "", "", &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])),
+    spec!("blmove", 6, F_WRITE_DENYOOM_NOSCRIPT_BLOCKING, 1, 2, 1, A_WRITE_LIST_SLOW_BLOCKING, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::bpop::parse_blmove, docs!("Pop an element from a list, push it to another list and return it; or block until one is available", "6.2.0", "list", "O(1)", "", "", &[])),
+    spec!("brpoplpush", 4, F_WRITE_DENYOOM_NOSCRIPT_BLOCKING, 1, 2, 1, A_WRITE_LIST_SLOW_BLOCKING, &[], KS_RW_ACCESS_DELETE__RW_INSERT, super::bpop::parse_brpoplpush, docs!("Pop an element from a list, push it to another list and return it; or block until one is available", "2.2.0", "list", "O(1)", "6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments", &[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])),
+    spec!("blmpop", -5, F_WRITE_BLOCKING_MOVABLEKEYS, 0, 0, 0, A_WRITE_LIST_SLOW_BLOCKING, &[], KS_RW_ACCESS_DELETE_KEYNUM_2, super::bpop::parse_blmpop, docs!("Pop elements from a list, or block until one is available", "7.0.0", "list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.", "", "", &[])),
     spec!("subscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_subscribe, docs!("Listen for messages published to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of channels to subscribe to.", "", "", &[])),
     spec!("unsubscribe", -1, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_unsubscribe, docs!("Stop listening for messages posted to the given channels", "2.0.0", "pubsub", "O(N) where N is the number of clients already subscribed to a channel.", "", "", &[])),
     spec!("psubscribe", -2, F_PUBSUB_NOSCRIPT_LOADING_STALE, 0, 0, 0, A_PUBSUB_SLOW, &[], &[], super::pubsub::parse_psubscribe, docs!("Listen for messages published to channels matching the given patterns", "2.0.0", "pubsub", "O(N) where N is the number of patterns the client is already subscribed to.", "", "", &[])),

@@ -49,6 +49,9 @@ pub struct ClientInfo {
     pub psub: usize,
     /// Shard channels subscribed to (CLIENT LIST `ssub=`).
     pub ssub: usize,
+    /// Waiting in a blocking command (CLIENT LIST `flags=b`, CLIENT UNBLOCK); set and cleared
+    /// by the connection's session.
+    pub blocked: Arc<AtomicBool>,
 }
 
 impl ClientInfo {
@@ -128,6 +131,8 @@ pub struct ServerCtx {
     pub error_replies: AtomicU64,
     /// Who subscribes to what (SUBSCRIBE, PUBLISH, PUBSUB).
     pub pubsub: crate::pubsub::PubSub,
+    /// Clients blocked on keys (BLPOP...), the writer's registry (`crate::blocked`).
+    pub blocked: Arc<crate::blocked::Blocked>,
     /// `notify-keyspace-events`, as `crate::notify` flags.
     notify_flags: std::sync::atomic::AtomicU32,
     /// The store's `expired_keys` at the last CONFIG RESETSTAT.
@@ -175,6 +180,7 @@ impl ServerCtx {
             keyspace_misses: AtomicU64::new(0),
             error_replies: AtomicU64::new(0),
             pubsub: Default::default(),
+            blocked: Default::default(),
             notify_flags: Default::default(),
             expired_base: AtomicU64::new(0),
             run_id: random_hex40(),
@@ -336,6 +342,13 @@ impl ServerCtx {
     /// Counts a connection in.
     pub fn client_connected(&self) {
         self.connected.fetch_add(1, Relaxed);
+    }
+
+    /// Whether client `id` is waiting in a blocking command; `None` if there is no such client.
+    pub fn client_blocked(&self, id: u64) -> Option<bool> {
+        lock(&self.clients)
+            .get(&id)
+            .map(|c| c.blocked.load(Relaxed))
     }
 
     /// Removes a client.

@@ -234,6 +234,11 @@ impl Parser {
         }
     }
 
+    /// The most input this parser lets a client buffer (`client-query-buffer-limit`).
+    pub fn max_buffered(&self) -> usize {
+        self.limits.max_query_buffer
+    }
+
     /// How many more bytes must arrive before the command in progress can complete, when that
     /// is known (the payload of a bulk whose header has been read), else 0. A reader can use it
     /// to size the next read of a big value, like Redis does for bulks of 32 KiB and more; it

@@ -14,7 +14,7 @@
 //! Here: the session, parsing and routing (`handle`, `dispatch`) and the reactor callbacks;
 //! `replies.rs`: slots, flushing, closing, backpressure; `placement.rs`: whether the looper
 //! answers a read batch itself. A batch leaves as a [`CommandJob`] and comes back as a
-//! [`BatchReply`] (`crate::job`).
+//! [`BatchReply`](crate::job::BatchReply).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,12 +26,10 @@ use bytes::{Bytes, BytesMut};
 use kvs_reactor::{Conn, ConnId, EventLoop, Handler, LoopHandle};
 
 use crate::cmd::{self, After, ClientCmd, Cmd, ConnectionCmd, MultiState, ReplyMode, Route};
+use crate::control_jobs::UnwatchJob;
 use crate::ctx::{ClientConn, ServerCtx};
 use crate::engine::Job;
-use crate::job::{
-    BatchReply, CommandJob, Dest, ReplyAddress, ReplyBudget, ReplyTo, UnwatchJob, WatchStep,
-    run_reads,
-};
+use crate::job::{CommandJob, Dest, ReplyBudget, WatchStep, run_reads};
 use crate::resp::{Limits, Parser, Proto, encode};
 
 /// How long a closing connection waits for the peer's FIN before it is closed anyway.
@@ -40,6 +38,7 @@ const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Most commands a connection may have in flight before its reading is paused.
 const MAX_PENDING_COMMANDS: usize = 64 * 1024;
 
+mod blocking;
 mod last_command;
 mod placement;
 mod published;
@@ -140,6 +139,8 @@ pub struct Session {
     soft_limit_since: Option<Instant>,
     /// PUBLISH deliveries waiting for this connection's earlier replies (`published.rs`).
     held_publishes: VecDeque<published::HeldPublish>,
+    /// Waiting in a blocking command (`blocking.rs`): no input is parsed meanwhile.
+    blocked: Option<blocking::BlockedWait>,
 }
 
 impl Session {
@@ -161,6 +162,7 @@ impl Session {
             created: kvs_storage::now_ms() / 1000,
             conn: None,
             last_cmd: Arc::new(AtomicU32::new(0)),
+            blocked: Default::default(),
             reply_mode: ReplyMode::On,
             channels: Default::default(),
             patterns: Vec::new(),
@@ -197,6 +199,7 @@ impl Session {
             last_code: 0,
             soft_limit_since: None,
             held_publishes: VecDeque::new(),
+            blocked: None,
             ctx,
         }
     }
@@ -208,7 +211,8 @@ impl Session {
     pub fn apply_timeout(&mut self, conn: &mut Conn<'_>) {
         let secs = self.ctx.timeout();
         let subscribed = self.st.total_subscriptions() > 0;
-        self.timeout = (secs > 0 && !subscribed).then(|| Duration::from_secs(secs));
+        let exempt = subscribed || self.is_blocked();
+        self.timeout = (secs > 0 && !exempt).then(|| Duration::from_secs(secs));
         conn.set_idle_timeout(self.timeout);
     }
 
@@ -294,6 +298,10 @@ impl Session {
                 }
                 self.hold_publishes(None);
                 after
+            }
+            Route::Write if cmd.as_blocking().is_some() => {
+                self.start_blocking(cmd, silent);
+                After::Continue
             }
             route @ (Route::Read | Route::Write) => {
                 let proto = self.st.proto;
@@ -424,39 +432,6 @@ impl Session {
     fn submit(&mut self, el: &mut EventLoop) {
         crate::outbox::post(el, &self.ctx.engine, &mut self.writes, &mut self.reads);
     }
-
-    /// Where the reply of batch `slot` goes: this connection on its looper, through
-    /// [`Session::deliver`].
-    fn reply_to(
-        &self,
-        slot: u64,
-        dest: Dest,
-        commands: usize,
-        transaction: bool,
-    ) -> Option<ReplyTo> {
-        let (conn, handle) = self.conn.clone()?;
-        let address = ReplyAddress {
-            handle,
-            conn,
-            deliver: Session::deliver,
-        };
-        let (budget, ctx) = (self.budget.clone(), self.ctx.clone());
-        Some(ReplyTo::new(
-            address,
-            slot,
-            dest,
-            commands,
-            transaction,
-            budget,
-            ctx,
-        ))
-    }
-
-    /// Hands a batch's reply, posted by a storage thread, to its session (if the connection is
-    /// still open). Runs on the connection's loop.
-    fn deliver(el: &mut EventLoop, id: ConnId, reply: BatchReply) {
-        el.with_handler::<Session, _>(id, |s, conn| s.on_reply(conn, reply));
-    }
 }
 
 impl Handler for Session {
@@ -486,6 +461,10 @@ impl Handler for Session {
             input.clear();
             return;
         }
+        if self.is_blocked() {
+            self.hold_input_while_blocked(conn, input);
+            return;
+        }
         let mut n = 0u64;
         let subscribed = self.st.total_subscriptions() > 0;
         loop {
@@ -495,6 +474,9 @@ impl Handler for Session {
                     if self.handle(args) == After::Close {
                         self.close_when_done = true;
                         break;
+                    }
+                    if self.is_blocked() {
+                        break; // the rest waits for the blocking command's reply
                     }
                 }
                 Ok(None) => break,
@@ -540,6 +522,7 @@ impl Handler for Session {
         }
         self.end_batch();
         self.dispatch(conn.event_loop());
+        self.arm_block_timer(conn);
         self.flush(conn);
         self.apply_backpressure(conn);
     }
@@ -552,6 +535,7 @@ impl Handler for Session {
     }
 
     fn on_read_closed(&mut self, conn: &mut Conn<'_>) {
+        self.unblock_at_close();
         // Answer what was asked before the FIN, then close.
         self.close_when_done = true;
         self.flush(conn);
@@ -565,6 +549,7 @@ impl Drop for Session {
     /// storage threads still run, writes especially: a client that sends a pipeline and goes away
     /// has them applied, as Redis does with what it had read.
     fn drop(&mut self) {
+        self.unblock_at_close();
         self.post_held_publishes_at_close();
         self.st.unsubscribe_all(&self.ctx);
         if self.counted {

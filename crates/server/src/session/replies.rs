@@ -6,7 +6,8 @@ use kvs_reactor::Conn;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::{CLOSE_GRACE, MAX_PENDING_COMMANDS, Session};
-use crate::job::{BatchReply, Dest};
+use crate::job::{BatchReply, Dest, ReplyAddress, ReplyTo};
+use kvs_reactor::{ConnId, EventLoop};
 
 impl Session {
     pub(super) fn new_slot(&mut self, silent: bool) -> u64 {
@@ -62,7 +63,9 @@ impl Session {
                 .fetch_add(reply.errors as u64, Relaxed);
         }
         self.budget.adjust(reply.charged, reply.bytes.len());
-        self.fill(reply.slot, reply.bytes, reply.dest, true);
+        let slot = reply.slot;
+        self.fill(slot, reply.bytes, reply.dest, true);
+        self.end_blocking_if(conn, slot);
         self.pending_commands = self.pending_commands.saturating_sub(reply.commands);
         self.flush_at_turn_end(conn);
         if !self.held.is_empty() {
@@ -196,4 +199,39 @@ fn arm_close_grace(conn: &mut Conn<'_>) {
             }
         }
     });
+}
+
+impl Session {
+    /// Where the reply of batch `slot` goes: this connection on its looper, through
+    /// [`Session::deliver`].
+    pub(super) fn reply_to(
+        &self,
+        slot: u64,
+        dest: Dest,
+        commands: usize,
+        transaction: bool,
+    ) -> Option<ReplyTo> {
+        let (conn, handle) = self.conn.clone()?;
+        let address = ReplyAddress {
+            handle,
+            conn,
+            deliver: Session::deliver,
+        };
+        let (budget, ctx) = (self.budget.clone(), self.ctx.clone());
+        Some(ReplyTo::new(
+            address,
+            slot,
+            dest,
+            commands,
+            transaction,
+            budget,
+            ctx,
+        ))
+    }
+
+    /// Hands a batch's reply, posted by a storage thread, to its session (if the connection is
+    /// still open). Runs on the connection's loop.
+    fn deliver(el: &mut EventLoop, id: ConnId, reply: BatchReply) {
+        el.with_handler::<Session, _>(id, |s, conn| s.on_reply(conn, reply));
+    }
 }
