@@ -371,3 +371,48 @@ fn bind_takes_the_address_before_start_and_queues_connections() {
     assert_eq!(read_exact(&mut early, 6), b"queued");
     server.shutdown(Duration::from_secs(1));
 }
+
+/// Consumes one line at a time; after a line it "waits" 100 ms (leaving the rest of its input
+/// unconsumed, reading still on) and then asks for the rest with `offer_input_again`.
+struct OneLineThenWait {
+    waiting: bool,
+}
+
+impl Handler for OneLineThenWait {
+    fn on_message(&mut self, conn: &mut Conn<'_>, input: &mut BytesMut) {
+        if self.waiting {
+            return; // keep it buffered
+        }
+        if let Some(end) = input.iter().position(|&b| b == b'\n') {
+            let line = input.split_to(end + 1);
+            conn.send(&line);
+            self.waiting = true;
+            let id = conn.id();
+            conn.event_loop()
+                .run_after(Duration::from_millis(100), move |el| {
+                    el.with_handler::<OneLineThenWait, _>(id, |h, c| {
+                        h.waiting = false;
+                        c.offer_input_again();
+                    });
+                });
+        }
+    }
+}
+
+#[test]
+fn input_left_unconsumed_is_offered_again_on_request() {
+    let server = TcpServer::builder("127.0.0.1:0")
+        .loopers(1)
+        .start(|| OneLineThenWait { waiting: false })
+        .unwrap();
+    let mut client = connect(server.local_addr());
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // Three lines in one write: without offer_input_again only the first would come back
+    // (no new bytes arrive to call on_message again).
+    let t = Instant::now();
+    write_all(&mut client, b"one\ntwo\nthree\n");
+    assert_eq!(read_exact(&mut client, 14), b"one\ntwo\nthree\n");
+    assert!(t.elapsed() >= Duration::from_millis(200), "{:?}", t.elapsed());
+}
