@@ -414,5 +414,9 @@ fn input_left_unconsumed_is_offered_again_on_request() {
     let t = Instant::now();
     write_all(&mut client, b"one\ntwo\nthree\n");
     assert_eq!(read_exact(&mut client, 14), b"one\ntwo\nthree\n");
-    assert!(t.elapsed() >= Duration::from_millis(200), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
 }

@@ -19,8 +19,8 @@ use kvs_storage::{CollectionKind, StorageError};
 use super::args::{ArgCursor, wrong_arity};
 use super::lmove::{LMove, parse_side};
 use super::lmpop::parse_keys_side_count;
+use super::lpop::{encode_key_and_elements, pop_from};
 use super::{Cmd, StorageCommand, WriteDb, collection};
-use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Redis' `getTimeoutFromObjectOrReply` texts.
@@ -200,26 +200,14 @@ impl BPop {
             Op::Pop { front } => (*front, 1),
             Op::MPop { front, count } => (*front, *count),
         };
-        let want = count.min(txn.element_count(list.id));
-        let lists = txn.lists()?;
-        let mut popped = Vec::with_capacity(want);
-        for _ in 0..want {
-            if let Some(v) = lists.pop(key, list.id, front)? {
-                popped.push(v);
-            }
-        }
-        txn.notify(notify::LIST, if front { "lpop" } else { "rpop" }, key);
-        collection::delete_if_empty(txn, key, &list)?;
-        encode::array_len(out, 2);
-        encode::bulk(out, key);
+        let popped = pop_from(txn, key, &list, front, count)?;
         match &self.op {
-            Op::MPop { .. } => {
-                encode::array_len(out, popped.len());
-                for v in &popped {
-                    encode::bulk(out, v);
-                }
+            Op::MPop { .. } => encode_key_and_elements(out, key, &popped),
+            _ => {
+                encode::array_len(out, 2);
+                encode::bulk(out, key);
+                encode::bulk(out, popped.first().map_or(&[][..], Vec::as_slice));
             }
-            _ => encode::bulk(out, popped.first().map_or(&[][..], Vec::as_slice)),
         }
         Ok(true)
     }

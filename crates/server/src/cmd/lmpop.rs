@@ -8,8 +8,8 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, SYNTAX, is, parse_i64};
 use super::lmove::parse_side;
+use super::lpop::{encode_key_and_elements, pop_from};
 use super::{Cmd, StorageCommand, WriteDb, collection};
-use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Redis' texts for LMPOP's (and ZMPOP's, BLMPOP's) numbers.
@@ -72,23 +72,8 @@ impl StorageCommand for LMPop {
             let Some(list) = collection::read_for_write(txn, key, CollectionKind::List)? else {
                 continue;
             };
-            let want = self.count.min(txn.element_count(list.id));
-            let lists = txn.lists()?;
-            let mut popped = Vec::with_capacity(want);
-            for _ in 0..want {
-                if let Some(v) = lists.pop(key, list.id, self.front)? {
-                    popped.push(v);
-                }
-            }
-            let event = if self.front { "lpop" } else { "rpop" };
-            txn.notify(notify::LIST, event, key);
-            collection::delete_if_empty(txn, key, &list)?;
-            encode::array_len(out, 2);
-            encode::bulk(out, key);
-            encode::array_len(out, popped.len());
-            for v in &popped {
-                encode::bulk(out, v);
-            }
+            let popped = pop_from(txn, key, &list, self.front, self.count)?;
+            encode_key_and_elements(out, key, &popped);
             return Ok(());
         }
         encode::null_array(out, proto);

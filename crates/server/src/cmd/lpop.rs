@@ -3,7 +3,7 @@
 //! deleted, as Redis has no empty lists.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{CollectionKind, StorageError};
+use kvs_storage::{CollectionKind, CollectionMeta, StorageError};
 
 use super::args::{ArgCursor, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb, collection, fail};
@@ -46,6 +46,42 @@ pub fn parse_rpop(args: &[Bytes]) -> Result<Cmd, String> {
     parse(args, false)
 }
 
+/// Pops up to `count` elements from the head (`front`) or the tail of `list`, held by `key`,
+/// in pop order: the `lpop`/`rpop` event if any went, and the key deleted if it is left empty.
+/// What LPOP, RPOP, LMPOP and the blocking pops share.
+pub fn pop_from(
+    txn: &mut dyn WriteDb,
+    key: &[u8],
+    list: &CollectionMeta,
+    front: bool,
+    count: usize,
+) -> Result<Vec<Vec<u8>>, StorageError> {
+    let want = count.min(txn.element_count(list.id));
+    let lists = txn.lists()?;
+    let mut popped = Vec::with_capacity(want);
+    for _ in 0..want {
+        match lists.pop(key, list.id, front)? {
+            Some(v) => popped.push(v),
+            None => return Err(fail("ERR internal error: list shorter than its count")),
+        }
+    }
+    if !popped.is_empty() {
+        txn.notify(notify::LIST, if front { "lpop" } else { "rpop" }, key);
+        collection::delete_if_empty(txn, key, list)?;
+    }
+    Ok(popped)
+}
+
+/// The `[key, [elements]]` reply of LMPOP and BLMPOP.
+pub fn encode_key_and_elements(out: &mut BytesMut, key: &[u8], elements: &[Vec<u8>]) {
+    encode::array_len(out, 2);
+    encode::bulk(out, key);
+    encode::array_len(out, elements.len());
+    for v in elements {
+        encode::bulk(out, v);
+    }
+}
+
 impl StorageCommand for LPop {
     const WRITES: bool = true;
 
@@ -62,19 +98,8 @@ impl StorageCommand for LPop {
             }
             return Ok(());
         };
-        let want = self.count.unwrap_or(1).min(txn.element_count(list.id));
-        let mut popped = Vec::with_capacity(want);
-        for _ in 0..want {
-            match txn.lists()?.pop(&self.key, list.id, self.front)? {
-                Some(v) => popped.push(v),
-                None => return Err(fail("ERR internal error: list shorter than its count")),
-            }
-        }
-        if !popped.is_empty() {
-            let event = if self.front { "lpop" } else { "rpop" };
-            txn.notify(notify::LIST, event, &self.key);
-            collection::delete_if_empty(txn, &self.key, &list)?;
-        }
+        let count = self.count.unwrap_or(1);
+        let popped = pop_from(txn, &self.key, &list, self.front, count)?;
         match self.count {
             None => match popped.first() {
                 Some(v) => encode::bulk(out, v),
