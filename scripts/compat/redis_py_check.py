@@ -71,6 +71,31 @@ try:
 except redis.ResponseError as e:
     assert str(e).startswith("WRONGTYPE"), e
 
+# Lists, and a blocking pop served from another connection (redis-py's BLPOP/BRPOP/BLMOVE).
+L = prefix + "l"
+assert r.rpush(L, "a", "b", "c") == 3 and r.lpush(L, "z") == 4
+assert r.lrange(L, 0, -1) == ["z", "a", "b", "c"] and r.llen(L) == 4 and r.type(L) == "list"
+assert r.linsert(L, "AFTER", "a", "ab") == 5 and r.lindex(L, 2) == "ab"
+assert r.lset(L, 0, "Z") is True and r.lrem(L, 1, "ab") == 1 and r.lpos(L, "c") == 3
+assert r.ltrim(L, 0, 2) is True and r.lrange(L, 0, -1) == ["Z", "a", "b"]
+assert r.lmove(L, prefix + "l2", "RIGHT", "LEFT") == "b" and r.rpoplpush(L, L) == "a"
+assert r.lmpop(2, prefix + "none", L, direction="LEFT", count=5) == [L, ["a", "Z"]]
+assert r.exists(L) == 0
+assert list(r.blpop([prefix + "none", prefix + "l2"], timeout=1)) == [prefix + "l2", "b"]
+assert r.brpop(prefix + "none", timeout=0.1) is None
+import threading
+result = []
+waiter = redis.Redis(host="127.0.0.1", port=port, protocol=proto, decode_responses=True)
+t = threading.Thread(target=lambda: result.append(waiter.blmove(prefix + "q", prefix + "done", 5, "LEFT", "RIGHT")))
+t.start()
+deadline = time.time() + 5
+while r.info("clients")["blocked_clients"] < 1 and time.time() < deadline:
+    time.sleep(0.01)
+assert r.rpush(prefix + "q", "job") == 1
+t.join(10)
+assert result == ["job"] and r.lrange(prefix + "done", 0, -1) == ["job"], result
+waiter.close()
+
 # Pub/sub: redis-py's PubSub object (a connection of its own), channel and pattern messages,
 # keyspace notifications, and the registry's counts.
 p = r.pubsub()
