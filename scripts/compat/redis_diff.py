@@ -1220,7 +1220,8 @@ def build_cases(kvs_commands, redis_arity):
         "MULTI", "BLPOP nope 0", "BRPOPLPUSH nope d 0", "BLMOVE nope d LEFT LEFT 0",
         "BLMPOP 0 1 nope LEFT", "RPUSH m 1", "BLPOP m 0", "EXEC",
         "CLIENT UNBLOCK 99999", "CLIENT UNBLOCK x", "CLIENT UNBLOCK 1 FOO", "CLIENT UNBLOCK 1 error",
-        "CLIENT UNBLOCK", "COMMAND GETKEYS BLMPOP 0 2 a b LEFT", "COMMAND GETKEYS BLPOP a b 0",
+        "CLIENT UNBLOCK", "CLIENT UNBLOCK 1 2 3", "BLPOP nope 1e-400", "LINDEX nope x", "LINDEX s x",
+        "COMMAND GETKEYS BLMPOP 0 2 a b LEFT", "COMMAND GETKEYS BLPOP a b 0",
         "COMMAND GETKEYS BLMOVE a b LEFT LEFT 0", "COMMAND INFO blpop brpop blmove brpoplpush blmpop"])
     case(g, "list_config", [
         "CONFIG GET list-max-listpack-size", "CONFIG GET list-max-ziplist-size",

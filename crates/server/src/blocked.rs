@@ -16,9 +16,14 @@
 //!
 //! A waiter is registered **pending** while its own batch runs (a later command of the same
 //! batch may already serve it), then **parked** with its reply address once that batch commits.
-//! A timeout, CLIENT UNBLOCK or a closed connection ends the wait through the writer too
-//! ([`Blocked::unblock`]), so a waiter is answered exactly once: by the data, or by the end of
-//! its wait, whichever the writer sees first.
+//! A waiter a command serves is **served**, off every key's queue, until that command's batch
+//! commits: then it is answered ([`Blocked::finish_served`]); if the command is rolled back or
+//! the batch fails, its pop is undone with it and the waiter goes back to the head of its
+//! queues ([`Blocked::unserve`]). A timeout or CLIENT UNBLOCK ends the wait through the writer
+//! too ([`Blocked::unblock`]), sent by the client's own looper behind the blocking command; a
+//! closed connection is seen through the waiter's closed flag ([`Waiting::is_closed`]). So a
+//! waiter is answered exactly once — by the data, or by the end of its wait, whichever the
+//! writer commits first — and no element is popped for a client that has gone.
 //!
 //! The registry holds its waiters type-erased ([`Waiting`], [`Answer`]): it knows neither the
 //! commands nor the reply path, and the server context can own it without depending on them.
@@ -26,11 +31,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use bytes::Bytes;
 use kvs_storage::StorageError;
 
+use kvs_reactor::{ConnId, EventLoop};
+
+use crate::client_conn::ClientConn;
 use crate::db::{Counted, WriteDb};
 
 /// A parked blocking command, as the registry sees it.
@@ -42,6 +50,8 @@ pub trait Waiting: Send {
     fn timed_out(&self) -> Bytes;
     /// Its reply for CLIENT UNBLOCK ... ERROR.
     fn unblocked_with_error(&self) -> Bytes;
+    /// Its client has closed the connection: it must not be served.
+    fn is_closed(&self) -> bool;
 }
 
 /// Where a parked command's reply goes (its batch's reply slot on its looper).
@@ -61,16 +71,24 @@ pub enum UnblockReason {
     Disconnected,
 }
 
-/// A served or unblocked waiter whose reply is to be sent once the batch commits.
-pub type Served = (Box<dyn Answer>, Bytes);
+/// A waiter ended without data whose reply is to be sent once the ending batch commits.
+pub type Ended = (Box<dyn Answer>, Bytes);
 
 enum State {
-    /// Its own batch has not committed yet.
+    /// Waiting; its own batch has not committed yet.
     Pending,
     /// Waiting, with its reply address.
     Parked(Box<dyn Answer>),
-    /// Answered before its own batch committed: the reply to send when it does.
+    /// Served by a command whose batch has not committed yet (its address, once parked).
+    Served(Option<Box<dyn Answer>>, Bytes),
+    /// Ended before its own batch committed: the reply to send when it does.
     Answered(Bytes),
+}
+
+impl State {
+    fn waiting(&self) -> bool {
+        matches!(self, State::Pending | State::Parked(_))
+    }
 }
 
 struct Entry {
@@ -85,9 +103,6 @@ struct Registry {
     by_key: HashMap<Bytes, VecDeque<u64>>,
     /// Per client, its blocked command (a client blocks on one command at a time).
     entries: HashMap<u64, Entry>,
-    /// Clients whose connection closed before the writer saw their blocking command: it must
-    /// not wait when it comes (a closing connection cannot order its requests behind it).
-    gone: std::collections::HashSet<u64>,
 }
 
 impl Registry {
@@ -106,23 +121,15 @@ impl Registry {
         }
     }
 
-    /// Ends client `id`'s wait with `reply`: a parked waiter is removed and returned with its
-    /// address; a pending one keeps the reply for its own batch to send.
-    fn finish(&mut self, id: u64, reply: Bytes) -> Option<Served> {
-        self.detach(id);
-        let entry = self.entries.get_mut(&id)?;
-        match std::mem::replace(&mut entry.state, State::Pending) {
-            State::Parked(answer) => {
-                self.entries.remove(&id);
-                Some((answer, reply))
-            }
-            State::Pending => {
-                entry.state = State::Answered(reply);
-                None
-            }
-            done @ State::Answered(_) => {
-                entry.state = done;
-                None
+    /// Puts client `id` back at the head of every key it waits on (its serve was undone).
+    fn reattach(&mut self, id: u64) {
+        let Some(entry) = self.entries.get(&id) else {
+            return;
+        };
+        for key in entry.keys.iter().rev() {
+            let q = self.by_key.entry(key.clone()).or_default();
+            if !q.contains(&id) {
+                q.push_front(id);
             }
         }
     }
@@ -134,7 +141,14 @@ pub struct Blocked {
     registry: Mutex<Registry>,
     /// Clients waiting (INFO `blocked_clients`), and whether any write must look for them.
     waiting: AtomicUsize,
+    /// Posts an unblock request to a client's looper (`session::unblock_posted`, installed by
+    /// the server at start-up): CLIENT UNBLOCK goes through the target's own looper, so the
+    /// request reaches the writer behind the blocking command.
+    post: OnceLock<PostUnblock>,
 }
+
+/// See [`Blocked::set_post`].
+pub type PostUnblock = fn(&mut EventLoop, ConnId, UnblockReason);
 
 impl Blocked {
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
@@ -151,14 +165,36 @@ impl Blocked {
         self.count() > 0
     }
 
+    /// Installs how an unblock request reaches a client's looper. **Thread-safe**, once.
+    pub fn set_post(&self, post: PostUnblock) {
+        let _ = self.post.set(post);
+    }
+
+    /// Asks the looper of the client at `conn` to end its wait for `reason` (CLIENT UNBLOCK).
+    /// **Thread-safe.**
+    pub fn post_unblock(&self, conn: &ClientConn, reason: UnblockReason) {
+        if let Some(&post) = self.post.get() {
+            let id = conn.id;
+            conn.handle.queue_in_loop(move |el| post(el, id, reason));
+        }
+    }
+
     /// Client `client` blocks on `keys` (its command found them all empty); pending until its
-    /// batch commits ([`park`](Self::park)). **Writer thread.**
+    /// batch commits ([`park`](Self::park)). A client already gone is answered at once (to
+    /// nobody). **Writer thread.**
     pub fn block(&self, client: u64, keys: Vec<Bytes>, waiting: Box<dyn Waiting>) {
         let mut r = self.lock();
-        if r.gone.remove(&client) {
-            // Its connection closed already: answered at once, to nobody.
-            let reply = waiting.timed_out();
-            let state = State::Answered(reply);
+        if let Some(old) = r.entries.get(&client) {
+            // One blocked command per client: a stale entry would be a bug; end it cleanly.
+            tracing::error!(client, "a client blocked twice; the first wait is dropped");
+            if old.state.waiting() {
+                self.waiting.fetch_sub(1, Relaxed);
+            }
+            r.detach(client);
+            r.entries.remove(&client);
+        }
+        if waiting.is_closed() {
+            let state = State::Answered(waiting.timed_out());
             r.entries.insert(
                 client,
                 Entry {
@@ -169,35 +205,26 @@ impl Blocked {
             );
             return;
         }
-        if let Some(old) = r.entries.contains_key(&client).then_some(client) {
-            // One blocked command per client: a stale entry would be a bug; end it cleanly.
-            tracing::error!(
-                client = old,
-                "a client blocked twice; the first wait is dropped"
-            );
-            r.detach(old);
-            r.entries.remove(&old);
-            self.waiting.fetch_sub(1, Relaxed);
-        }
         for key in &keys {
             let q = r.by_key.entry(key.clone()).or_default();
             if !q.contains(&client) {
                 q.push_back(client);
             }
         }
+        let state = State::Pending;
         r.entries.insert(
             client,
             Entry {
                 keys,
                 waiting,
-                state: State::Pending,
+                state,
             },
         );
         self.waiting.fetch_add(1, Relaxed);
     }
 
-    /// The blocking command's batch committed: the waiter parks with `answer`, or — served or
-    /// unblocked meanwhile — is answered now. **Writer thread.**
+    /// The blocking command's batch committed: the waiter parks with `answer`, or — ended
+    /// meanwhile — is answered now. **Writer thread.**
     pub fn park(&self, client: u64, answer: Box<dyn Answer>) {
         let mut r = self.lock();
         let Some(entry) = r.entries.get_mut(&client) else {
@@ -205,13 +232,14 @@ impl Blocked {
         };
         match std::mem::replace(&mut entry.state, State::Pending) {
             State::Pending => entry.state = State::Parked(answer),
+            State::Served(None, reply) => entry.state = State::Served(Some(answer), reply),
             State::Answered(reply) => {
                 r.entries.remove(&client);
                 drop(r);
                 answer.answer(Ok(reply));
             }
-            parked @ State::Parked(_) => {
-                entry.state = parked;
+            other => {
+                entry.state = other;
                 tracing::error!(client, "a waiter was parked twice");
             }
         }
@@ -222,7 +250,7 @@ impl Blocked {
     pub fn cancel(&self, client: u64) {
         let mut r = self.lock();
         if let Some(entry) = r.entries.get(&client) {
-            if !matches!(entry.state, State::Answered(_)) {
+            if entry.state.waiting() {
                 self.waiting.fetch_sub(1, Relaxed);
             }
             r.detach(client);
@@ -232,9 +260,11 @@ impl Blocked {
 
     /// Serves the clients waiting on the keys `view` made lists (its `ready` keys), each key's
     /// waiters first blocked first, for as long as the key has elements — also the keys their
-    /// own commands make lists (BLMOVE's destination). Their replies, to send once the batch
-    /// commits, go to `served`. **Writer thread**, right after the command that made the keys.
-    pub fn serve_ready(&self, view: &mut Counted<'_, dyn WriteDb + '_>, served: &mut Vec<Served>) {
+    /// own commands make lists (BLMOVE's destination). The clients served go to `served`: the
+    /// command must [`finish_served`](Self::finish_served) them once its batch commits, or
+    /// [`unserve`](Self::unserve) them if it does not. **Writer thread**, right after the
+    /// command that made the keys.
+    pub fn serve_ready(&self, view: &mut Counted<'_, dyn WriteDb + '_>, served: &mut Vec<u64>) {
         let mut r = self.lock();
         while !view.ready.is_empty() {
             for key in std::mem::take(&mut view.ready) {
@@ -246,34 +276,80 @@ impl Blocked {
                     let Some(entry) = r.entries.get_mut(&id) else {
                         continue;
                     };
+                    if entry.waiting.is_closed() {
+                        // Gone: never served. Its own unblock request removes it.
+                        continue;
+                    }
                     let Some(reply) = entry.waiting.serve(&key, view) else {
                         break; // nothing left at this key for anyone
                     };
+                    let answer = match std::mem::replace(&mut entry.state, State::Pending) {
+                        State::Parked(a) => Some(a),
+                        _ => None,
+                    };
+                    entry.state = State::Served(answer, reply);
                     self.waiting.fetch_sub(1, Relaxed);
-                    served.extend(r.finish(id, reply));
+                    r.detach(id);
+                    served.push(id);
                 }
             }
         }
     }
 
-    /// Ends client `client`'s wait without data (see [`UnblockReason`]); `None` if it is not
-    /// waiting (already served, or never blocked). A parked waiter's reply is returned, to
-    /// send once the unblocking batch commits. **Writer thread.**
-    pub fn unblock(&self, client: u64, reason: UnblockReason) -> Option<Served> {
-        /// Bounds the memory of closed clients whose blocking command was answered before the
-        /// close was seen (their mark is never used).
-        const MAX_GONE: usize = 4096;
-        let mut r = self.lock();
-        let Some(entry) = r.entries.get(&client) else {
-            if reason == UnblockReason::Disconnected {
-                if r.gone.len() >= MAX_GONE {
-                    r.gone.clear();
+    /// The command that served `clients` committed: their replies are posted. **Writer
+    /// thread.**
+    pub fn finish_served(&self, clients: &[u64]) {
+        let mut answers = Vec::new();
+        {
+            let mut r = self.lock();
+            for id in clients {
+                let Some(entry) = r.entries.get_mut(id) else {
+                    continue;
+                };
+                match std::mem::replace(&mut entry.state, State::Pending) {
+                    State::Served(Some(answer), reply) => {
+                        r.entries.remove(id);
+                        answers.push((answer, reply));
+                    }
+                    // Its own batch has not committed: it answers when it does.
+                    State::Served(None, reply) => entry.state = State::Answered(reply),
+                    other => entry.state = other,
                 }
-                r.gone.insert(client);
             }
-            return None;
-        };
-        if matches!(entry.state, State::Answered(_)) {
+        }
+        for (answer, reply) in answers {
+            answer.answer(Ok(reply));
+        }
+    }
+
+    /// The command that served `clients` was rolled back, or its batch failed: their pops are
+    /// undone with it, so they wait again, at the head of their queues. **Writer thread.**
+    pub fn unserve(&self, clients: &[u64]) {
+        let mut r = self.lock();
+        for id in clients.iter().rev() {
+            let Some(entry) = r.entries.get_mut(id) else {
+                continue;
+            };
+            match std::mem::replace(&mut entry.state, State::Pending) {
+                State::Served(Some(answer), _) => entry.state = State::Parked(answer),
+                State::Served(None, _) => entry.state = State::Pending,
+                other => {
+                    entry.state = other;
+                    continue;
+                }
+            }
+            self.waiting.fetch_add(1, Relaxed);
+            r.reattach(*id);
+        }
+    }
+
+    /// Ends client `client`'s wait without data (see [`UnblockReason`]); `None` if it is not
+    /// waiting (served, ended, or never blocked). A parked waiter's reply is returned, to send
+    /// once the unblocking batch commits. **Writer thread.**
+    pub fn unblock(&self, client: u64, reason: UnblockReason) -> Option<Ended> {
+        let mut r = self.lock();
+        let entry = r.entries.get(&client)?;
+        if !entry.state.waiting() {
             return None;
         }
         let reply = match reason {
@@ -281,6 +357,50 @@ impl Blocked {
             UnblockReason::Timeout | UnblockReason::Disconnected => entry.waiting.timed_out(),
         };
         self.waiting.fetch_sub(1, Relaxed);
-        r.finish(client, reply)
+        r.detach(client);
+        let entry = r.entries.get_mut(&client)?;
+        match std::mem::replace(&mut entry.state, State::Answered(reply.clone())) {
+            State::Parked(answer) => {
+                r.entries.remove(&client);
+                Some((answer, reply))
+            }
+            _ => None, // pending: its own batch answers when it commits
+        }
+    }
+}
+
+/// The waiters a job's commands served (`crate::blocked`), settled when the job commits:
+/// answered if it did, waiting again if not — also when the job is dropped unsettled (its
+/// command panicked and was rolled back).
+pub struct ServedWaiters {
+    blocked: std::sync::Arc<Blocked>,
+    clients: Vec<u64>,
+}
+
+impl ServedWaiters {
+    /// The waiters `clients` (none: no guard needed) of `blocked`.
+    pub fn of(blocked: &std::sync::Arc<Blocked>, clients: Vec<u64>) -> Option<ServedWaiters> {
+        (!clients.is_empty()).then(|| ServedWaiters {
+            blocked: blocked.clone(),
+            clients,
+        })
+    }
+
+    /// Answers them (`committed`) or puts them back to wait. **Writer thread.**
+    pub fn settle(mut self, committed: bool) {
+        let clients = std::mem::take(&mut self.clients);
+        if committed {
+            self.blocked.finish_served(&clients);
+        } else {
+            self.blocked.unserve(&clients);
+        }
+    }
+}
+
+impl Drop for ServedWaiters {
+    fn drop(&mut self) {
+        if !self.clients.is_empty() {
+            self.blocked.unserve(&self.clients);
+        }
     }
 }

@@ -36,6 +36,9 @@ pub struct SessionState {
     pub(crate) last_cmd: Arc<AtomicU32>,
     /// Waiting in a blocking command (BLPOP...), shared with its CLIENT LIST entry.
     pub(crate) blocked: Arc<std::sync::atomic::AtomicBool>,
+    /// The connection has closed (or its peer has): a blocking command's waiter in the
+    /// writer's registry reads it, so nothing is popped for a client that has gone.
+    pub(crate) closed: Arc<std::sync::atomic::AtomicBool>,
     /// CLIENT REPLY ON|OFF|SKIP.
     pub(crate) reply_mode: ReplyMode,
     /// The channels this client SUBSCRIBEd to.

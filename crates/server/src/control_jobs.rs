@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use kvs_storage::{ReadCommand, Reader, Txn, WriteCommand};
 
-use crate::blocked::{Blocked, Served, UnblockReason};
+use crate::blocked::{Blocked, Ended, UnblockReason};
 use crate::db::{Db, WriteDb};
 use crate::engine::Job;
 
@@ -46,7 +46,7 @@ pub struct UnblockJob {
     /// The registry that holds the waiter.
     pub blocked: Arc<Blocked>,
     /// The waiter's reply, found on the writer.
-    found: Option<Served>,
+    found: Option<Ended>,
 }
 
 impl UnblockJob {

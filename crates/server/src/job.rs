@@ -11,18 +11,19 @@
 //! hands it to the session (`Session::on_reply`), which alone writes the socket.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 use bytes::{Bytes, BytesMut};
 use kvs_reactor::{ConnId, EventLoop, LoopHandle};
 use kvs_storage::{ReadCommand, Reader, StorageError, Txn, WriteCommand};
 
-use crate::blocked::{Answer, Served};
+use crate::blocked::{Answer, ServedWaiters};
 use crate::cmd::{self, Cmd};
 use crate::ctx::ServerCtx;
 use crate::db::{Counted, Db, WriteDb};
 use crate::engine::Job;
+pub use crate::reply_budget::ReplyBudget;
 use crate::resp::{Proto, encode};
 
 /// The reply of a batch whose execution panicked (or whose job was dropped unrun), once per
@@ -74,9 +75,11 @@ pub struct CommandJob {
     /// Its blocking command found nothing and waits in the writer's registry
     /// (`crate::blocked`): `committed` parks its reply address there instead of answering.
     parked: bool,
-    /// Clients blocked on keys its commands made lists, served in its batch: answered once
-    /// it commits.
-    served: Vec<Served>,
+    /// Clients blocked on keys its commands made lists, served in its batch: answered once it
+    /// commits, waiting again if it does not (`crate::blocked`).
+    served: Option<ServedWaiters>,
+    /// The client's closed flag, for a blocking command's waiter.
+    closed: Option<Arc<AtomicBool>>,
     reply: ReplyTo,
 }
 
@@ -93,9 +96,16 @@ impl CommandJob {
             out: BytesMut::new(),
             events: Vec::new(),
             parked: false,
-            served: Vec::new(),
+            served: None,
+            closed: None,
             reply,
         }
+    }
+
+    /// A blocking command's job learns when its client's connection closes.
+    pub fn with_closed_flag(mut self, closed: Arc<AtomicBool>) -> CommandJob {
+        self.closed = Some(closed);
+        self
     }
 
     /// The job also takes `step` with client `client`'s watched keys (writer jobs).
@@ -160,7 +170,7 @@ impl CommandJob {
             .with_limits(&reply.ctx.encodings)
             .with_notify(reply.ctx.notify_flags())
             .with_ready_tracking(blocked.any());
-        let served = &mut self.served;
+        let mut served = Vec::new();
         // Redis serves the clients blocked on a key right after the command that made it a
         // list (`handleClientsBlockedOnKeys`), before the next one — after EXEC as a whole for
         // a transaction, so a list made and deleted inside it wakes nobody.
@@ -175,13 +185,14 @@ impl CommandJob {
             |c, out| {
                 cmd::exec_write(c, &mut view, proto, out);
                 if !transaction && !view.ready.is_empty() {
-                    blocked.serve_ready(&mut view, served);
+                    blocked.serve_ready(&mut view, &mut served);
                 }
             },
         );
         if !view.ready.is_empty() {
-            blocked.serve_ready(&mut view, served);
+            blocked.serve_ready(&mut view, &mut served);
         }
+        self.served = ServedWaiters::of(&reply.ctx.blocked, served);
         let lookups = view.lookups;
         reply.ctx.add_lookups(lookups.hits, lookups.misses);
         self.events = view.events;
@@ -205,11 +216,21 @@ impl CommandJob {
         };
         match bpop.try_serve(&mut view, proto, &mut out) {
             // BLMOVE may have made its destination a list someone waits on.
-            Ok(true) => blocked.serve_ready(&mut view, &mut self.served),
+            Ok(true) => {
+                let mut served = Vec::new();
+                blocked.serve_ready(&mut view, &mut served);
+                self.served = ServedWaiters::of(&reply.ctx.blocked, served);
+            }
             Ok(false) => {
                 let keys = bpop.keys().to_vec();
                 let cmd = self.cmds.remove(0);
-                let waiter = cmd::Blocker { cmd, proto, silent };
+                let closed = self.closed.clone();
+                let waiter = cmd::Blocker {
+                    cmd,
+                    proto,
+                    silent,
+                    closed,
+                };
                 blocked.block(client, keys, Box::new(waiter));
                 self.parked = true;
             }
@@ -261,19 +282,12 @@ impl CommandJob {
                 crate::notify::publish(&ctx.pubsub, ctx.notify_flags(), &self.events)
             });
         }
-        let out = self.out;
-        // Served waiters share the batch's fate: their pops were in it.
-        let failed = result
-            .as_ref()
-            .err()
-            .map(|e| cmd::storage_error_text(e).into_owned());
-        self.reply.send(result.map(|()| out.freeze()));
-        for (answer, bytes) in self.served {
-            answer.answer(match &failed {
-                None => Ok(bytes),
-                Some(text) => Err(StorageError::InvalidOperation(text.clone())),
-            });
+        // Served waiters share the command's fate: their pops were in its batch.
+        if let Some(served) = self.served {
+            served.settle(result.is_ok());
         }
+        let out = self.out;
+        self.reply.send(result.map(|()| out.freeze()));
     }
 }
 
@@ -486,65 +500,6 @@ impl Drop for ReplyTo {
             }
             self.post(out.freeze(), 0);
         }
-    }
-}
-
-/// What a connection owes its client: reply bytes built by the storage threads and not yet
-/// handed to the socket, plus its pending output as last seen by the looper. Shared with the
-/// threads that build its replies, which charge every reply as they append it and stop building
-/// once the total passes the limit (Redis' client-output-buffer-limit hard limit): so a client
-/// that pipelines many GETs of big values and never reads costs at most about the limit plus
-/// one value per storage thread, not the sum of every reply it asked for.
-#[derive(Debug)]
-pub struct ReplyBudget {
-    limit: usize,
-    used: AtomicUsize,
-    over: AtomicBool,
-}
-
-impl ReplyBudget {
-    /// A budget of `limit` bytes, none used.
-    pub fn new(limit: usize) -> ReplyBudget {
-        ReplyBudget {
-            limit,
-            used: AtomicUsize::new(0),
-            over: AtomicBool::new(false),
-        }
-    }
-
-    /// Counts `n` more bytes; false once the limit is passed (and ever after).
-    pub fn charge(&self, n: usize) -> bool {
-        let total = self.used.fetch_add(n, Relaxed).saturating_add(n);
-        if total > self.limit {
-            self.over.store(true, Relaxed);
-        }
-        !self.is_over()
-    }
-
-    /// Uncounts `n` bytes (handed to the socket, or dropped).
-    pub fn release(&self, n: usize) {
-        let _ = self
-            .used
-            .fetch_update(Relaxed, Relaxed, |u| Some(u.saturating_sub(n)));
-    }
-
-    /// Moves the charge for something from `from` bytes to `to` bytes.
-    pub fn adjust(&self, from: usize, to: usize) {
-        if to > from {
-            self.charge(to - from);
-        } else {
-            self.release(from - to);
-        }
-    }
-
-    /// Whether the limit was passed.
-    pub fn is_over(&self) -> bool {
-        self.over.load(Relaxed)
-    }
-
-    /// Bytes counted now.
-    pub fn used(&self) -> usize {
-        self.used.load(Relaxed)
     }
 }
 

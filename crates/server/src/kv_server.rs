@@ -154,6 +154,7 @@ impl KvServer {
         let ctx = Arc::new(ServerCtx::new(engine, config.clone()));
         let _ = ctx_cell.set(Arc::downgrade(&ctx));
         ctx.pubsub.set_deliver(crate::session::deliver_published);
+        ctx.blocked.set_post(crate::session::unblock_posted);
         let factory_ctx = ctx.clone();
         let server = listening.start(move || Session::new(factory_ctx.clone()))?;
         ctx.set_network(

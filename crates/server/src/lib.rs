@@ -25,6 +25,7 @@ pub mod notify;
 mod outbox;
 pub mod pattern;
 pub mod pubsub;
+pub mod reply_budget;
 pub mod resp;
 pub mod resp_client;
 pub mod session;

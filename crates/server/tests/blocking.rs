@@ -259,3 +259,112 @@ fn eight_workers_drain_a_queue_exactly_once() {
     let distinct: HashSet<&String> = all.iter().collect();
     assert_eq!(distinct.len(), JOBS, "no job twice");
 }
+
+/// A list COPYed and then pushed to in one transaction keeps every element; a waiter on the
+/// copy's key is served the first of them.
+#[test]
+fn a_copied_list_takes_pushes_and_serves_waiters() {
+    let (_server, addr, _dir) = start4();
+    let mut admin = connect(addr);
+    let mut w = connect(addr);
+    assert_eq!(cmd(&mut admin, &["RPUSH", "s", "a", "b", "c"]), int(3));
+    cmd(&mut admin, &["MULTI"]);
+    cmd(&mut admin, &["COPY", "s", "d"]);
+    cmd(&mut admin, &["RPUSH", "d", "x"]);
+    cmd(&mut admin, &["LRANGE", "d", "0", "-1"]);
+    let replies = items(cmd(&mut admin, &["EXEC"]));
+    assert_eq!(replies, vec![int(1), int(4), bulks(&["a", "b", "c", "x"])]);
+    send(&mut w, &["BLPOP", "k", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(cmd(&mut admin, &["COPY", "s", "k"]), int(1));
+    assert_eq!(w.read_reply().unwrap(), bulks(&["k", "a"]));
+    assert_eq!(
+        cmd(&mut admin, &["LRANGE", "k", "0", "-1"]),
+        bulks(&["b", "c"])
+    );
+}
+
+/// A push that is refused after it ran (its key is over the size limit, so the writer rolls
+/// the command back) takes its serve of the waiter back: the waiter keeps waiting and never
+/// sees an element that was not stored.
+#[test]
+fn a_rolled_back_push_leaves_its_waiter_waiting() {
+    let (_server, addr, _dir) = start4();
+    let mut admin = connect(addr);
+    let mut w = connect(addr);
+    let id = int_of(&cmd(&mut w, &["CLIENT", "ID"])).to_string();
+    let big = "k".repeat((1 << 20) + 10);
+    send(&mut w, &["BLPOP", &big, "0"]);
+    wait_blocked(&mut admin, 1);
+    let refused = cmd(&mut admin, &["RPUSH", &big, "v"]);
+    assert_eq!(
+        refused,
+        err("ERR key exceeds the maximum allowed size (1048576 bytes)")
+    );
+    assert_eq!(blocked_clients(&mut admin), 1);
+    assert_eq!(cmd(&mut admin, &["EXISTS", &big]), int(0));
+    assert_eq!(cmd(&mut admin, &["CLIENT", "UNBLOCK", &id]), int(1));
+    assert_eq!(w.read_reply().unwrap(), Reply::Array(None));
+}
+
+/// The timeout and CLIENT UNBLOCK of a blocking command still waiting behind a slow read of
+/// the same pipeline (KEYS over many keys, on a reader) end it once it has reached the writer.
+#[test]
+fn unblocking_a_command_held_behind_reads_still_ends_it() {
+    let (_server, addr, _dir) = start_with(|c| {
+        c.loopers = 2;
+        c.readers = 1;
+    });
+    let mut admin = connect(addr);
+    let mut load = Vec::new();
+    for i in 0..20_000 {
+        let k = format!("key:{i}");
+        load.extend(encode_command(&[b"SET", k.as_bytes(), b"v"]));
+    }
+    admin.send_raw(&load).unwrap();
+    for _ in 0..20_000 {
+        admin.read_reply().unwrap();
+    }
+    let mut w = connect(addr);
+    let mut p = Vec::new();
+    p.extend(encode_command(&[b"KEYS", b"nomatch*"]));
+    p.extend(encode_command(&[b"BLPOP", b"empty", b"0.001"]));
+    w.send_raw(&p).unwrap();
+    assert_eq!(w.read_reply().unwrap(), Reply::Array(Some(Vec::new())));
+    assert_eq!(w.read_reply().unwrap(), Reply::Array(None));
+    let id = int_of(&cmd(&mut w, &["CLIENT", "ID"])).to_string();
+    let mut p = Vec::new();
+    p.extend(encode_command(&[b"KEYS", b"nomatch*"]));
+    p.extend(encode_command(&[b"BLPOP", b"empty", b"0"]));
+    w.send_raw(&p).unwrap();
+    // Ask until it counts as blocked (once its command has left for the writer).
+    assert!(eventually(Duration::from_secs(5), || {
+        cmd(&mut admin, &["CLIENT", "UNBLOCK", &id]) == int(1)
+    }));
+    assert_eq!(w.read_reply().unwrap(), Reply::Array(Some(Vec::new())));
+    assert_eq!(w.read_reply().unwrap(), Reply::Array(None));
+    wait_blocked(&mut admin, 0);
+}
+
+/// A RESP3 client subscribed to a channel and blocked in BLPOP gets the channel's messages at
+/// once, before the BLPOP reply, as Redis writes them.
+#[test]
+fn pushes_reach_a_blocked_resp3_client_before_its_reply() {
+    let (_server, addr, _dir) = start4();
+    let mut admin = connect(addr);
+    let mut w = connect(addr);
+    cmd(&mut w, &["HELLO", "3"]);
+    send(&mut w, &["SUBSCRIBE", "ch"]);
+    let confirmation = items(w.read_reply().unwrap());
+    assert_eq!(text(&confirmation[0]), "subscribe");
+    send(&mut w, &["BLPOP", "k", "0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(cmd(&mut admin, &["PUBLISH", "ch", "hi"]), int(1));
+    let message = items(w.read_reply().unwrap());
+    assert_eq!(
+        (text(&message[0]), text(&message[2])),
+        ("message".into(), "hi".into())
+    );
+    assert_eq!(cmd(&mut admin, &["RPUSH", "k", "v"]), int(1));
+    assert_eq!(w.read_reply().unwrap(), bulks(&["k", "v"]));
+}

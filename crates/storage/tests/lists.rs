@@ -129,3 +129,38 @@ fn pushes_and_pops_at_both_ends_follow_a_deque() {
         Vec::from(model)
     );
 }
+
+/// Elements written to a list id without the list operations (COPY's way, `put_element` with
+/// the source's positions) are seen by the list operations later in the same batch: a push
+/// goes past them instead of onto one of them.
+#[test]
+fn elements_put_directly_are_in_the_batch_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store
+        .execute(|t| {
+            let src = list_id(t, b"src");
+            for v in [b"a", b"b", b"c"] {
+                t.list_push(b"src", src, false, v).unwrap();
+            }
+        })
+        .unwrap();
+    let got = store
+        .execute(|t| {
+            let src = list_id(t, b"src");
+            let dst = t.create_collection(b"dst", CollectionKind::List, None).id;
+            for e in t.elements(src) {
+                let v = t.element(src, &e).unwrap().unwrap();
+                t.put_element(b"dst", dst, &e, &v).unwrap();
+            }
+            t.list_push(b"dst", dst, false, b"x").unwrap();
+            t.list_range(dst, 0, 10).unwrap()
+        })
+        .unwrap();
+    let want: Vec<Vec<u8>> = ["a", "b", "c", "x"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(all(&store, b"dst"), want);
+}

@@ -64,11 +64,26 @@ fn parse_timeout(arg: &Bytes) -> Result<Option<Duration>, String> {
         .ok()
         .and_then(|t| t.trim().parse().ok())
         .ok_or_else(|| TIMEOUT_NOT_FLOAT.to_string())?;
-    let ms = (secs * 1000.0).ceil();
+    // A positive timeout too small for a double (1e-400) is still a long double: 1 ms.
+    let underflow = secs == 0.0
+        && !text_is_negative(arg)
+        && arg
+            .iter()
+            .take_while(|b| !matches!(b, b'e' | b'E'))
+            .any(|b| (b'1'..=b'9').contains(b));
+    let ms = if underflow {
+        1.0
+    } else {
+        (secs * 1000.0).ceil()
+    };
     if ms < 0.0 || !ms.is_finite() || ms >= i64::MAX as f64 {
         return Err(TIMEOUT_NEGATIVE.into());
     }
     Ok((ms > 0.0).then(|| Duration::from_millis(ms as u64)))
+}
+
+fn text_is_negative(arg: &[u8]) -> bool {
+    arg.first() == Some(&b'-')
 }
 
 fn parse_pop(args: &[Bytes], front: bool) -> Result<Cmd, String> {
@@ -259,6 +274,8 @@ pub struct Blocker {
     pub proto: Proto,
     /// CLIENT REPLY OFF / SKIP: the reply is empty (the slot still fills).
     pub silent: bool,
+    /// Set by the client's session when its connection closes.
+    pub closed: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Blocker {
@@ -289,6 +306,12 @@ impl crate::blocked::Waiting for Blocker {
 
     fn timed_out(&self) -> Bytes {
         self.reply(|o| BPop::timed_out_reply(self.proto, o))
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     fn unblocked_with_error(&self) -> Bytes {

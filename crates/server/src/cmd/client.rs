@@ -4,11 +4,8 @@ use bytes::{Bytes, BytesMut};
 
 use super::args::{SYNTAX, is};
 use super::{After, Cmd};
-use std::sync::Arc;
-
 use crate::blocked::UnblockReason;
 use crate::conn_state::{ReplyMode, SessionState};
-use crate::control_jobs::UnblockJob;
 use crate::ctx::{ClientInfo, ServerCtx};
 use crate::resp::encode;
 
@@ -278,7 +275,14 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
             [id, reason] if is(reason, "TIMEOUT") => (id, false),
             [id, reason] if is(reason, "ERROR") => (id, true),
             [_, _] => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
-            _ => return Err(bad_arity()),
+            [] => return Err(bad_arity()),
+            // Redis 7.0's addReplySubcommandSyntaxError, with the subcommand as typed.
+            _ => {
+                return Err(format!(
+                    "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                    String::from_utf8_lossy(sub)
+                ));
+            }
         };
         let id = super::args::parse_i64(id).ok_or(super::args::NOT_INTEGER)?;
         ClientCmd::Unblock(u64::try_from(id).unwrap_or(0), error)
@@ -422,18 +426,17 @@ pub fn exec(cmd: ClientCmd, st: &mut SessionState, ctx: &ServerCtx, out: &mut By
         }
         ClientCmd::Noop => encode::simple(out, "OK"),
         ClientCmd::Unblock(id, error) => {
-            // The writer decides: it answers the waiter unless data reached it first.
-            let blocked = ctx.client_blocked(id) == Some(true);
-            if blocked {
+            // The target's own looper sends the request, behind its blocking command; the
+            // writer decides: it ends the wait unless data reached the client first.
+            let target = ctx.client_blocked(id);
+            let blocked = matches!(target, Some((true, Some(_))));
+            if let Some((true, Some(conn))) = target {
                 let reason = if error {
                     UnblockReason::Error
                 } else {
                     UnblockReason::Timeout
                 };
-                let job = UnblockJob::new(Arc::clone(&ctx.blocked), id, reason);
-                if let Err(e) = ctx.engine.submit_writes(vec![Box::new(job)]) {
-                    tracing::error!(error = %e, "CLIENT UNBLOCK: writer unavailable");
-                }
+                ctx.blocked.post_unblock(&conn, reason);
             }
             encode::integer(out, i64::from(blocked));
         }

@@ -5,7 +5,7 @@
 //! `databases 1` answers.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{StorageError, Stored};
+use kvs_storage::{CollectionKind, StorageError, Stored};
 
 use super::args::{ArgCursor, NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb};
@@ -68,6 +68,19 @@ impl StorageCommand for Copy {
             Some(_) if !self.replace && txn.exists(&self.to)? => false,
             Some(Stored::String(v)) => {
                 txn.put(&self.to, &v.data, v.expire_at_ms);
+                true
+            }
+            Some(Stored::Collection(m)) if m.kind == CollectionKind::List => {
+                // A list is copied through the list operations, in order, so the batch's view
+                // of the new list (storage-format §4.3.1) has every element: a later command of
+                // the same batch pushes past them instead of onto one of them.
+                let len = txn.element_count(m.id);
+                txn.ensure_room(None, len)?;
+                let copy = txn.create_collection(&self.to, m.kind, m.expire_at_ms)?;
+                let lists = txn.lists()?;
+                for v in lists.range(m.id, 0, len)? {
+                    lists.push(&self.to, copy.id, false, &v)?;
+                }
                 true
             }
             Some(Stored::Collection(m)) => {

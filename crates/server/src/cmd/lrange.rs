@@ -6,13 +6,14 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, NOT_INTEGER, parse_i64};
-use super::{Cmd, StorageCommand, WriteDb, collection};
+use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
 enum Read {
     Len,
-    Index(i64),
+    /// Parsed after the key's lookup, as Redis' LINDEX does (nil or WRONGTYPE come first).
+    Index(Bytes),
     Range(i64, i64),
 }
 
@@ -38,10 +39,9 @@ pub fn parse_llen(args: &[Bytes]) -> Result<Cmd, String> {
 pub fn parse_lindex(args: &[Bytes]) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
     let key = a.next_bytes()?;
-    let i = index_arg(&a.next_bytes()?)?;
     Ok(LRange {
         key,
-        read: Read::Index(i),
+        read: Read::Index(a.next_bytes()?),
     }
     .into())
 }
@@ -74,7 +74,8 @@ impl StorageCommand for LRange {
             (Read::Len, _) => encode::integer(out, len),
             (Read::Index(_), None) => encode::null(out, proto),
             (Read::Index(i), Some(l)) => {
-                let i = if *i < 0 { len + i } else { *i };
+                let i = index_arg(i).map_err(|e| fail(&e))?;
+                let i = if i < 0 { len + i } else { i };
                 match usize::try_from(i).ok().filter(|_| i < len) {
                     Some(i) => match txn.lists()?.get(l.id, i)? {
                         Some(v) => encode::bulk(out, &v),

@@ -344,11 +344,12 @@ impl ServerCtx {
         self.connected.fetch_add(1, Relaxed);
     }
 
-    /// Whether client `id` is waiting in a blocking command; `None` if there is no such client.
-    pub fn client_blocked(&self, id: u64) -> Option<bool> {
+    /// Whether client `id` is waiting in a blocking command, and its connection; `None` if
+    /// there is no such client.
+    pub fn client_blocked(&self, id: u64) -> Option<(bool, Option<ClientConn>)> {
         lock(&self.clients)
             .get(&id)
-            .map(|c| c.blocked.load(Relaxed))
+            .map(|c| (c.blocked.load(Relaxed), c.conn.clone()))
     }
 
     /// Removes a client.

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use bytes::BytesMut;
-use kvs_reactor::{Conn, TimerId};
+use kvs_reactor::{Conn, ConnId, EventLoop, TimerId};
 
 use super::{Batch, Session, Work};
 use crate::blocked::UnblockReason;
@@ -27,6 +27,10 @@ pub(super) struct BlockedWait {
     /// How long it may wait (`None`: for ever), and the timer counting it down once armed.
     timeout: Option<Duration>,
     timer: Option<TimerId>,
+    /// Its job has gone to the loop's outbox: an unblock request may follow it.
+    dispatched: bool,
+    /// CLIENT UNBLOCK came before that: sent right behind the job.
+    unblock_early: Option<UnblockReason>,
     /// The writer was told the connection closed.
     told_gone: bool,
 }
@@ -54,11 +58,62 @@ impl Session {
             slot,
             timeout,
             timer: None,
+            dispatched: false,
+            unblock_early: None,
             told_gone: false,
         });
+    }
+
+    /// The blocking command's slot, while the client waits in one.
+    pub(super) fn blocked_slot(&self) -> Option<u64> {
+        self.blocked.as_ref().map(|w| w.slot)
+    }
+
+    /// Whether batch `slot` is the blocking command's.
+    pub(super) fn is_blocking_slot(&self, slot: u64) -> bool {
+        self.blocked.as_ref().is_some_and(|w| w.slot == slot)
+    }
+
+    /// The blocking command's job has just gone to the outbox: from now on the client counts
+    /// as blocked (CLIENT LIST, CLIENT UNBLOCK), and an unblock request asked for before goes
+    /// right behind it.
+    pub(super) fn blocking_dispatched(&mut self) {
+        let Some(wait) = self.blocked.as_mut() else {
+            return;
+        };
+        wait.dispatched = true;
+        let early = wait.unblock_early.take();
         self.st
             .blocked
             .store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(reason) = early {
+            let job = self.unblock_job(reason);
+            self.writes.push(job);
+        }
+    }
+
+    fn unblock_job(&self, reason: UnblockReason) -> Box<dyn Job> {
+        Box::new(UnblockJob::new(
+            self.ctx.blocked.clone(),
+            self.st.client_id,
+            reason,
+        ))
+    }
+
+    /// Ends this client's wait (its timeout, or CLIENT UNBLOCK from any connection, posted
+    /// here): through the loop's outbox, behind the blocking command, so the writer always
+    /// sees the command first; before the command has left, right behind it when it does.
+    pub(super) fn request_unblock(&mut self, conn: &mut Conn<'_>, reason: UnblockReason) {
+        let Some(wait) = self.blocked.as_mut() else {
+            return; // answered meanwhile
+        };
+        if !wait.dispatched {
+            wait.unblock_early.get_or_insert(reason);
+            return;
+        }
+        let job = self.unblock_job(reason);
+        self.writes.push(job);
+        self.submit(conn.event_loop());
     }
 
     /// Input that arrives while blocked waits in the buffer, unparsed; only its size is
@@ -84,7 +139,9 @@ impl Session {
         let Some(wait) = self.blocked.as_mut() else {
             return;
         };
-        if wait.timer.is_some() {
+        // Counted from when the command leaves for the writer, so the timeout's request can
+        // never overtake it.
+        if wait.timer.is_some() || !wait.dispatched {
             return;
         }
         if let Some(after) = wait.timeout {
@@ -102,12 +159,7 @@ impl Session {
     fn on_block_timeout(&mut self, conn: &mut Conn<'_>) {
         if let Some(wait) = self.blocked.as_mut() {
             wait.timer = None;
-            self.writes.push(Box::new(UnblockJob::new(
-                self.ctx.blocked.clone(),
-                self.st.client_id,
-                UnblockReason::Timeout,
-            )));
-            self.submit(conn.event_loop());
+            self.request_unblock(conn, UnblockReason::Timeout);
         }
     }
 
@@ -115,18 +167,23 @@ impl Session {
     /// connection, which may have no loop turn left); the registry also copes with this
     /// arriving before the blocking command itself.
     fn send_unblock(&self, reason: UnblockReason) {
-        let job: Box<dyn Job> = Box::new(UnblockJob::new(
-            self.ctx.blocked.clone(),
-            self.st.client_id,
-            reason,
-        ));
-        if let Err(e) = self.ctx.engine.submit_writes(vec![job]) {
+        if let Err(e) = self
+            .ctx
+            .engine
+            .submit_writes(vec![self.unblock_job(reason)])
+        {
             tracing::debug!(error = %e, "could not end a blocked client's wait");
         }
     }
 
-    /// The connection closed (or is closing) while blocked: the writer ends the wait, once.
+    /// The connection closed (or its peer did) while blocked: the waiter's closed flag keeps
+    /// the writer from serving it, and the writer drops it (once) — straight to the writer, as
+    /// a closing connection may have no loop turn left; if this overtakes the blocking command
+    /// itself, the flag makes that command end at once.
     pub(super) fn unblock_at_close(&mut self) {
+        self.st
+            .closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(wait) = self.blocked.as_mut()
             && !wait.told_gone
         {
@@ -150,4 +207,10 @@ impl Session {
         self.apply_timeout(conn);
         conn.offer_input_again();
     }
+}
+
+/// Runs on a client's looper: CLIENT UNBLOCK from another connection asks this client to end
+/// its wait (the `crate::blocked::PostUnblock` the server installs).
+pub fn unblock_posted(el: &mut EventLoop, id: ConnId, reason: UnblockReason) {
+    el.with_handler::<Session, _>(id, |s, conn| s.request_unblock(conn, reason));
 }

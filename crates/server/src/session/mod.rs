@@ -46,6 +46,7 @@ mod replies;
 mod transaction;
 
 pub use crate::conn_state::SessionState;
+pub use blocking::unblock_posted;
 pub use published::deliver_published;
 
 /// Where a batch runs.
@@ -141,6 +142,9 @@ pub struct Session {
     held_publishes: VecDeque<published::HeldPublish>,
     /// Waiting in a blocking command (`blocking.rs`): no input is parsed meanwhile.
     blocked: Option<blocking::BlockedWait>,
+    /// Push messages that came while blocked, to go before slot `ahead_before`'s reply.
+    ahead: BytesMut,
+    ahead_before: u64,
 }
 
 impl Session {
@@ -163,6 +167,7 @@ impl Session {
             conn: None,
             last_cmd: Arc::new(AtomicU32::new(0)),
             blocked: Default::default(),
+            closed: Default::default(),
             reply_mode: ReplyMode::On,
             channels: Default::default(),
             patterns: Vec::new(),
@@ -200,6 +205,8 @@ impl Session {
             soft_limit_since: None,
             held_publishes: VecDeque::new(),
             blocked: None,
+            ahead: BytesMut::new(),
+            ahead_before: 0,
             ctx,
         }
     }
@@ -395,12 +402,19 @@ impl Session {
                 Work::Commands {
                     cmds, proto, watch, ..
                 } => {
-                    let job = CommandJob::new(cmds, proto, b.silent, reply)
+                    let mut job = CommandJob::new(cmds, proto, b.silent, reply)
                         .with_watch(self.st.client_id, watch);
+                    let blocking = self.is_blocking_slot(b.slot);
+                    if blocking {
+                        job = job.with_closed_flag(self.st.closed.clone());
+                    }
                     let job = Box::new(job);
                     match dest {
                         Dest::Writer => self.writes.push(job),
                         Dest::Reader => self.reads.push(job),
+                    }
+                    if blocking {
+                        self.blocking_dispatched();
                     }
                 }
                 Work::Flush | Work::Save => {

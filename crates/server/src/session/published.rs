@@ -105,7 +105,10 @@ impl Session {
         }
         // Sent whatever CLIENT REPLY says: Redis 7.0 writes messages with CLIENT_PUSHING,
         // which `prepareClientToWrite` lets through, in RESP2 as in RESP3.
-        self.ready_reply(message.frame(self.st.proto), false);
+        match self.blocked_slot() {
+            Some(slot) => self.push_ahead_of(slot, message.frame(self.st.proto)),
+            None => self.ready_reply(message.frame(self.st.proto), false),
+        }
         self.flush_at_turn_end(conn);
     }
 

@@ -70,8 +70,46 @@ impl Session {
         self.flush_at_turn_end(conn);
         if !self.held.is_empty() {
             self.dispatch(conn.event_loop());
+            self.arm_block_timer(conn); // a blocking command held behind reads may have left
         }
         self.apply_backpressure(conn);
+    }
+
+    /// Queues a push message (pub/sub) that arrived while the client waits in a blocking
+    /// command: it goes out before that command's reply, as Redis writes it at once.
+    pub(super) fn push_ahead_of(&mut self, slot: u64, message: Bytes) {
+        self.budget.charge(message.len());
+        self.ahead.extend_from_slice(&message);
+        self.ahead_before = slot;
+    }
+
+    /// `flush` with messages waiting to go before slot `ahead_before`: the ready replies before
+    /// it, the messages, then the ready replies from it on.
+    fn flush_with_ahead(&mut self, conn: &mut Conn<'_>, ready: usize) {
+        let at = self.ahead_before.saturating_sub(self.base) as usize;
+        let mut out = BytesMut::new();
+        for (i, r) in self.slots.drain(..ready).enumerate() {
+            if i == at {
+                out.extend_from_slice(&self.ahead);
+            }
+            if let Some(r) = r {
+                self.budget.release(r.len());
+                out.extend_from_slice(&r);
+            }
+        }
+        if at >= ready {
+            out.extend_from_slice(&self.ahead);
+        }
+        if at <= ready {
+            self.budget.release(self.ahead.len());
+            self.ahead.clear();
+        } else {
+            // Replies before the blocking command are still out: the messages wait for them.
+            out.truncate(out.len() - self.ahead.len());
+        }
+        if !out.is_empty() {
+            conn.send(&out);
+        }
     }
 
     /// Replies come back from the reader and writer threads as separate functors; writing at the
@@ -111,7 +149,9 @@ impl Session {
                 }
             }
         }
-        if ready == 1 {
+        if !self.ahead.is_empty() {
+            self.flush_with_ahead(conn, ready);
+        } else if ready == 1 {
             if let Some(Some(r)) = self.slots.pop_front() {
                 conn.send(&r);
                 self.budget.release(r.len());

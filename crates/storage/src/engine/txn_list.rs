@@ -18,7 +18,11 @@ impl Txn<'_> {
     fn list_view(&mut self, id: u64) -> (&mut ListView, Option<&ListOrder>) {
         let base = self.collections.order(id);
         if !self.batch.lists.contains_key(&id) {
-            let view = if self.batch.lists_reset && self.batch_touches(id) {
+            // Elements the batch wrote without a view (a roll-back dropped the views, or they
+            // came another way than the list operations) are folded in from its records.
+            let written = self.batch.count_change(id) != 0
+                || (self.batch.lists_reset && self.batch_touches(id));
+            let view = if written {
                 self.rebuilt_view(id, base)
             } else {
                 ListView::over(base)
