@@ -16,6 +16,8 @@ pub struct EncodingLimits {
     set_max_intset_entries: AtomicI64,
     list_max_listpack_size: AtomicI64,
     list_compress_depth: AtomicI64,
+    zset_max_listpack_entries: AtomicI64,
+    zset_max_listpack_value: AtomicI64,
 }
 
 impl Default for EncodingLimits {
@@ -27,12 +29,14 @@ impl Default for EncodingLimits {
             set_max_intset_entries: AtomicI64::new(512),
             list_max_listpack_size: AtomicI64::new(-2),
             list_compress_depth: AtomicI64::new(0),
+            zset_max_listpack_entries: AtomicI64::new(128),
+            zset_max_listpack_value: AtomicI64::new(64),
         }
     }
 }
 
 /// The CONFIG parameters, with Redis' pre-7.0 aliases (`*-ziplist-*`).
-pub const PARAMS: [&str; 8] = [
+pub const PARAMS: [&str; 12] = [
     "hash-max-listpack-entries",
     "hash-max-listpack-value",
     "hash-max-ziplist-entries",
@@ -41,6 +45,10 @@ pub const PARAMS: [&str; 8] = [
     "list-max-listpack-size",
     "list-max-ziplist-size",
     "list-compress-depth",
+    "zset-max-listpack-entries",
+    "zset-max-listpack-value",
+    "zset-max-ziplist-entries",
+    "zset-max-ziplist-value",
 ];
 
 impl EncodingLimits {
@@ -57,6 +65,12 @@ impl EncodingLimits {
                 Some(&self.list_max_listpack_size)
             }
             "list-compress-depth" => Some(&self.list_compress_depth),
+            "zset-max-listpack-entries" | "zset-max-ziplist-entries" => {
+                Some(&self.zset_max_listpack_entries)
+            }
+            "zset-max-listpack-value" | "zset-max-ziplist-value" => {
+                Some(&self.zset_max_listpack_value)
+            }
             _ => None,
         }
     }
@@ -90,6 +104,17 @@ impl EncodingLimits {
             "listpack"
         } else {
             "hashtable"
+        }
+    }
+
+    /// A sorted set of `count` members whose longest is `longest` bytes.
+    pub fn zset(&self, count: usize, longest: usize) -> &'static str {
+        if count as i64 <= self.zset_max_listpack_entries.load(Relaxed)
+            && longest as i64 <= self.zset_max_listpack_value.load(Relaxed)
+        {
+            "listpack"
+        } else {
+            "skiplist"
         }
     }
 

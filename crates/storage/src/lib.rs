@@ -144,7 +144,7 @@ pub use file::{dbfile, dir, format, manifest, mapped, record_scan};
 
 pub(crate) use engine::{
     batch, collection, command, compactor, expiry, fileset, handoff, kv_store, list_order,
-    list_view, options, reader, shared, store, txn, watch, writer,
+    list_view, options, reader, shared, store, txn, watch, writer, zset_order,
 };
 #[cfg(not(feature = "fault-injection"))]
 pub(crate) use file::faults;

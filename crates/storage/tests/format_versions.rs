@@ -124,3 +124,51 @@ fn a_version_2_directory_with_collections_opens_and_takes_a_list() {
         .unwrap();
     assert_eq!(items, [b"first".to_vec()]);
 }
+
+/// Strings, a hash and a list as format version 3 (the last build before sorted sets) wrote
+/// them: `RPUSH l a b c`, `LPUSH l z`, `LINSERT l BEFORE b ab`, `RPOP l`, `HSET h f v`,
+/// `SET str hello`, `RPUSH gone x`, `DEL gone`, then a clean SHUTDOWN.
+#[test]
+fn a_version_3_directory_with_lists_opens_and_takes_a_sorted_set() {
+    use kvs_storage::{CollectionKind, Stored};
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("v3-lists", dir.path());
+    assert_eq!(header_version(&dir.path().join("000001.data")), 3);
+    let check = |store: &Store| {
+        let items = store
+            .execute(|t| {
+                let Some(Stored::Collection(m)) = t.lookup(b"l").unwrap() else {
+                    panic!("l is not a collection");
+                };
+                assert_eq!(m.kind, CollectionKind::List);
+                t.list_range(m.id, 0, 10).unwrap()
+            })
+            .unwrap();
+        let want: Vec<Vec<u8>> = ["z", "a", "ab", "b"].iter().map(|s| s.as_bytes().to_vec()).collect();
+        assert_eq!(items, want);
+        assert_eq!(store.get(b"str").unwrap(), Some(b"hello".to_vec()));
+        assert_eq!(store.reader().lookup(b"gone").unwrap(), None);
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        check(&store);
+        store
+            .execute(|t| {
+                let id = t.create_collection(b"z", CollectionKind::SortedSet, None).id;
+                t.zset_set(b"z", id, b"m", 1.5).unwrap();
+                t.zset_set(b"z", id, b"n", -2.0).unwrap();
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+    let members = store
+        .execute(|t| {
+            let Some(Stored::Collection(m)) = t.lookup(b"z").unwrap() else {
+                panic!("z is not a collection");
+            };
+            t.zset_range_by_rank(m.id, 0, 10, false)
+        })
+        .unwrap();
+    assert_eq!(members, vec![(b"n".to_vec(), -2.0), (b"m".to_vec(), 1.5)]);
+}

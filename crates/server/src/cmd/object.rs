@@ -147,6 +147,10 @@ fn collection_encoding(
     match m.kind {
         // Redis 7.0 keeps every list in a quicklist (7.2 added small listpack lists).
         CollectionKind::List => Ok("quicklist"),
+        CollectionKind::SortedSet => {
+            let limits = txn.encoding_limits().unwrap_or(&defaults);
+            Ok(limits.zset(peak, shape.longest))
+        }
         CollectionKind::Hash => {
             // Only a hash small enough to be a listpack needs its sizes looked at.
             let limits = txn.encoding_limits().unwrap_or(&defaults);

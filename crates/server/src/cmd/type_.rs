@@ -42,5 +42,6 @@ pub fn type_name(t: KeyType) -> &'static str {
         KeyType::Collection(CollectionKind::Hash) => "hash",
         KeyType::Collection(CollectionKind::Set) => "set",
         KeyType::Collection(CollectionKind::List) => "list",
+        KeyType::Collection(CollectionKind::SortedSet) => "zset",
     }
 }

@@ -1,5 +1,5 @@
-//! Collections on the log (docs/storage-format.md §4.3): hashes and sets whose every element is
-//! a record of its own.
+//! Collections on the log (docs/storage-format.md §4.3): hashes, sets, lists and sorted sets
+//! whose every element is a record of its own.
 //!
 //! A collection is a **metadata record** under its user key (flag META; value: its type and its
 //! *id*) and one **element record** per element (flag ELEMENT; key `[id, u64 big-endian]
@@ -22,6 +22,7 @@ use fxhash::FxHashMap;
 
 pub use super::list_order::ListOrder;
 use super::list_order::decode_position;
+pub use super::zset_order::ZOrder;
 pub use super::members::{CollectionShape, Members};
 
 /// The type of a collection, as its metadata record stores it.
@@ -33,6 +34,8 @@ pub enum CollectionKind {
     Set,
     /// A list: its elements are named by their positions (`list_order.rs`).
     List,
+    /// A sorted set: member → score (`zset_order.rs`).
+    SortedSet,
 }
 
 impl CollectionKind {
@@ -41,6 +44,7 @@ impl CollectionKind {
             CollectionKind::Hash => 1,
             CollectionKind::Set => 2,
             CollectionKind::List => 3,
+            CollectionKind::SortedSet => 4,
         }
     }
 
@@ -49,6 +53,7 @@ impl CollectionKind {
             1 => Some(CollectionKind::Hash),
             2 => Some(CollectionKind::Set),
             3 => Some(CollectionKind::List),
+            4 => Some(CollectionKind::SortedSet),
             _ => None,
         }
     }
@@ -168,6 +173,8 @@ pub(crate) struct Collections {
     members: FxHashMap<u64, Members>,
     /// List id → its committed positions in order.
     orders: FxHashMap<u64, ListOrder>,
+    /// Sorted-set id → its committed members by score.
+    zsets: FxHashMap<u64, ZOrder>,
     /// Recovery is loading elements in index order: lists are sorted once, at the end.
     loading: bool,
     /// Dead ids whose element entries are not all dropped yet.
@@ -185,10 +192,30 @@ impl Collections {
         self.orders.get(&id)
     }
 
+    /// The committed members of sorted set `id`, by score (none if it is not a live one).
+    pub(crate) fn zset(&self, id: u64) -> Option<&ZOrder> {
+        self.zsets.get(&id)
+    }
+
+    /// A committed element record of sorted set `id`: `member` has `score` now, or (`None`)
+    /// was removed. Nothing for another kind of collection.
+    pub(crate) fn zset_committed(&mut self, id: u64, member: &[u8], score: Option<f64>) {
+        if let Some(z) = self.zsets.get_mut(&id) {
+            match score {
+                Some(s) => z.set(member, s),
+                None => {
+                    z.remove(member);
+                }
+            }
+        }
+    }
+
     /// A committed record made `key` hold collection `id` of `kind` (a metadata record).
     pub(crate) fn key_now_holds(&mut self, key: &[u8], id: u64, kind: CollectionKind) {
-        if kind == CollectionKind::List {
-            self.orders.entry(id).or_default();
+        match kind {
+            CollectionKind::List => drop(self.orders.entry(id).or_default()),
+            CollectionKind::SortedSet => drop(self.zsets.entry(id).or_default()),
+            CollectionKind::Hash | CollectionKind::Set => {}
         }
         if let Some(old) = self.by_key.insert(key.into(), id)
             && old != id
@@ -214,6 +241,7 @@ impl Collections {
         if self.owner.get(&id).is_some_and(|k| &k[..] == key) {
             self.owner.remove(&id);
             self.orders.remove(&id);
+            self.zsets.remove(&id);
             self.doomed.push_back(id);
         }
     }

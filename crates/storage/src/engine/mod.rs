@@ -23,5 +23,7 @@ pub(crate) mod store;
 pub(crate) mod txn;
 pub(crate) mod txn_collection;
 pub(crate) mod txn_list;
+pub(crate) mod txn_zset;
 pub(crate) mod watch;
 pub(crate) mod writer;
+pub(crate) mod zset_order;

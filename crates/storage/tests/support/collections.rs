@@ -203,7 +203,9 @@ pub fn observed(store: &Store) -> Keyspace {
                                     .collect(),
                             ),
                             CollectionKind::Set => Model::Set(elements.into_iter().collect()),
-                            CollectionKind::List => unreachable!("the model makes no lists"),
+                            CollectionKind::List | CollectionKind::SortedSet => {
+                                unreachable!("the model makes no lists or sorted sets")
+                            }
                         }
                     }
                 };

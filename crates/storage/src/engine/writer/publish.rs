@@ -6,6 +6,7 @@ use crate::batch::Pending;
 use crate::collection::{decode_meta, split_element_key};
 use crate::format::RecordKind;
 use crate::index::IndexEntry;
+use crate::zset_order::decode_score;
 
 use super::Writer;
 
@@ -32,6 +33,8 @@ impl Writer {
                         p.tombstone,
                         old.is_some(),
                     );
+                    let score = (!p.tombstone).then(|| decode_score(value)).flatten();
+                    self.collections.zset_committed(id, element, score);
                 }
                 return (false, false); // elements have no expiry of their own
             }

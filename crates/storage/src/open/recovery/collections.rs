@@ -9,6 +9,7 @@ use crate::format::record::RECORD_FIXED_LEN;
 use crate::format::{Fid, RecordKind};
 use crate::index::Index;
 use crate::mapped::MappedFile;
+use crate::zset_order::decode_score;
 
 /// The live collections after the load: each key of `metas` whose entry is (still) a metadata
 /// record holds its id; every element entry of an id no key holds is removed from `elements`.
@@ -39,7 +40,15 @@ pub(super) fn build_collections(
         Some((id, element)) if c.is_live(id) => {
             // An element record has no expiry: its value is what follows the fixed part and key.
             let value_len = (e.len as usize).saturating_sub(RECORD_FIXED_LEN + key.len());
-            c.element_committed(id, element, value_len, false, false)
+            c.element_committed(id, element, value_len, false, false);
+            if c.zset(id).is_some() {
+                // A sorted set's order needs each score: the record's value (§4.3.2).
+                let score = sealed
+                    .get(&e.fid)
+                    .and_then(|m| m.record_at(e.offset).ok())
+                    .and_then(|rec| decode_score(rec.value));
+                c.zset_committed(id, element, score);
+            }
         }
         _ => dead.push(key.to_vec()),
     });
