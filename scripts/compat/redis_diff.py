@@ -1232,6 +1232,45 @@ def build_cases(kvs_commands, redis_arity):
         "CONFIG SET list-max-listpack-size 99999999999", "CONFIG SET list-max-listpack-size -2",
         "CONFIG SET list-compress-depth 0"])
 
+    # --- sorted sets: scores as Redis 7.0 prints doubles (%.17g), ranges, ranks, pops
+    g = "zsets"
+    case(g, "zadd_options", [
+        "ZADD z 1 a 2 b 3 c", "ZADD z 1.5 a", "ZSCORE z a", "ZADD z NX 10 a 4 d", "ZADD z XX 10 a 5 e",
+        "ZADD z XX CH 11 a 3 c", "ZADD z GT 5 a 12 b", "ZADD z LT CH 1 a 1 b", "ZRANGE z 0 -1 WITHSCORES",
+        "ZADD z INCR 2.5 a", "ZADD z INCR NX 1 a", "ZADD z INCR XX 1 nope", "ZADD z INCR GT -100 a",
+        "ZINCRBY z 0.1 a", "ZINCRBY z -inf b", "ZINCRBY z +inf b", "ZSCORE z b", "ZADD z 1e20 big",
+        "ZADD z -0 negzero", "ZSCORE z negzero", "ZADD z 0.1 tenth", "ZSCORE z tenth", "ZSCORE z big",
+        "ZADD z 123456789012345678 huge", "ZSCORE z huge", "ZMSCORE z a nope tenth", "ZCARD z",
+        "ZCARD nope", "ZSCORE nope a", "ZMSCORE nope a b", "ZADD z XX NX 1 a", "ZADD z GT LT 1 a",
+        "ZADD z GT NX 1 a", "ZADD z INCR 1 a 2 b", "ZADD z 1", "ZADD z", "ZADD z 1 a 2", "ZADD z x a",
+        "ZADD z nan a", "ZADD z 1e400 a", "ZINCRBY z x a", "ZADD n XX 1 a", "EXISTS n", "ZADD n INCR XX 1 a",
+        "SET s v", "ZADD s 1 a", "ZSCORE s a", "ZCARD s", "TYPE z", "OBJECT ENCODING z"])
+    case(g, "zrange_forms", [
+        "ZADD z 1 a 2 b 3 c 4 d 5 e 5 f 6 g", "ZRANGE z 0 -1", "ZRANGE z 1 3 WITHSCORES", "ZRANGE z -2 -1",
+        "ZRANGE z 5 1", "ZRANGE z 0 100", "ZRANGE z 0 -1 REV", "ZREVRANGE z 0 2 WITHSCORES",
+        "ZRANGE z 2 5 BYSCORE", "ZRANGE z (2 5 BYSCORE WITHSCORES", "ZRANGE z 5 (2 BYSCORE REV",
+        "ZRANGE z -inf +inf BYSCORE LIMIT 1 3", "ZRANGE z -inf +inf BYSCORE LIMIT -1 3",
+        "ZRANGE z -inf +inf BYSCORE LIMIT 2 -1", "ZRANGEBYSCORE z 2 5", "ZRANGEBYSCORE z (1 (5 WITHSCORES",
+        "ZRANGEBYSCORE z 5 2", "ZRANGEBYSCORE z (5 5", "ZREVRANGEBYSCORE z 5 2 LIMIT 0 2",
+        "ZREVRANGEBYSCORE z +inf -inf WITHSCORES", "ZRANGE z 0 -1 LIMIT 0 2", "ZRANGE z 0 -1 LIMIT 0 -1",
+        "ZRANGE z a b BYLEX WITHSCORES", "ZRANGE z x 1 BYSCORE", "ZRANGE z 0 x", "ZRANGE z 0 1 FOO",
+        "ZRANGE z 0 1 BYSCORE BYLEX", "ZREVRANGE z 0 1 REV", "ZRANGE z 0 1 LIMIT 1", "ZRANGE nope 0 -1",
+        "ZRANGEBYSCORE z 1 2 LIMIT a b", "ZRANGE z \"\" 2 BYSCORE",
+        "DEL l", "ZADD l 0 a 0 b 0 c 0 d 0 e", "ZRANGEBYLEX l - +", "ZRANGEBYLEX l [b (d",
+        "ZRANGEBYLEX l (b + LIMIT 1 2", "ZRANGEBYLEX l [b [d LIMIT 0 0", "ZRANGEBYSCORE z 1 5 LIMIT 0 0", "ZREVRANGEBYLEX l + - LIMIT 0 2", "ZRANGE l [e [b BYLEX REV",
+        "ZRANGEBYLEX l b d", "ZRANGEBYLEX l - +x", "ZLEXCOUNT l [b [d", "ZLEXCOUNT l - +", "ZLEXCOUNT l x y",
+        "ZCOUNT z 2 5", "ZCOUNT z (2 (5", "ZCOUNT z -inf +inf", "ZCOUNT z x 1", "ZCOUNT nope 0 1",
+        "SET s v", "ZRANGE s 0 1", "ZCOUNT s 0 1"])
+    case(g, "zrank_zrem_zpop", [
+        "ZADD z 1 a 2 b 3 c 4 d", "ZRANK z c", "ZREVRANK z c", "ZRANK z nope", "ZRANK nope a",
+        "ZREM z a nope", "ZREM z x", "ZRANGE z 0 -1", "ZPOPMIN z", "ZPOPMAX z 2", "ZPOPMIN z 0",
+        "ZPOPMIN z -1", "ZPOPMIN z x", "ZPOPMIN z 1 2", "EXISTS z", "ZPOPMAX nope", "ZPOPMAX nope 2",
+        "ZADD z 5 x 6 y", "ZPOPMIN z 10", "EXISTS z", "ZREM nope a", "SET s v", "ZREM s a", "ZPOPMIN s",
+        "ZRANK s a"])
+    case(g, "zset_multi", [
+        "MULTI", "ZADD z 1 a 2 b", "ZINCRBY z 5 a", "ZRANGE z 0 -1 WITHSCORES", "ZREM z b", "ZCARD z",
+        "ZRANK z a", "EXEC", "ZRANGE z 0 -1 WITHSCORES"])
+
     # --- pub/sub on one connection: confirmations, RESP2's subscribed mode, introspection,
     # a RESP3 client's own messages (written before PUBLISH's reply), notify-keyspace-events
     g = "pubsub"

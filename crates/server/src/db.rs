@@ -12,6 +12,7 @@ use bytes::Bytes;
 use crate::encoding::EncodingLimits;
 use crate::list_ops::ListOps;
 use crate::notify::{self, KeyEvent};
+use crate::zset_ops::ZsetOps;
 use kvs_storage::{
     CollectionKind, CollectionMeta, CollectionShape, Reader, StorageError, Stored, Txn, Value,
 };
@@ -134,6 +135,13 @@ pub trait WriteDb: Db {
     fn lists(&mut self) -> Result<&mut dyn ListOps, StorageError> {
         Err(StorageError::InvalidOperation(
             "ERR this engine has no lists".into(),
+        ))
+    }
+    /// The engine's sorted-set operations (storage-format §4.3.2); refused like
+    /// [`lists`](Self::lists) by an engine without them.
+    fn zsets(&mut self) -> Result<&mut dyn ZsetOps, StorageError> {
+        Err(StorageError::InvalidOperation(
+            "ERR this engine has no sorted sets".into(),
         ))
     }
     /// A keyspace event of `class` (`crate::notify`): the command did `event` (`set`, `del`,
@@ -272,6 +280,9 @@ impl WriteDb for Txn<'_> {
         Txn::collection_shape(self, id)
     }
     fn lists(&mut self) -> Result<&mut dyn ListOps, StorageError> {
+        Ok(self)
+    }
+    fn zsets(&mut self) -> Result<&mut dyn ZsetOps, StorageError> {
         Ok(self)
     }
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
@@ -473,6 +484,9 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
     }
     fn lists(&mut self) -> Result<&mut dyn ListOps, StorageError> {
         self.inner.lists()
+    }
+    fn zsets(&mut self) -> Result<&mut dyn ZsetOps, StorageError> {
+        self.inner.zsets()
     }
     fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<u64>) -> Result<bool, StorageError> {
         self.inner.set_expiry(key, expire_at_ms)

@@ -31,6 +31,7 @@ pub mod resp_client;
 pub mod session;
 pub mod startup_config;
 mod trim;
+pub mod zset_ops;
 
 pub use kv_server::{KvServer, ServerError};
 pub use startup_config::{Config, EngineKind, default_loopers};

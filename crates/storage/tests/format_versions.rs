@@ -144,7 +144,10 @@ fn a_version_3_directory_with_lists_opens_and_takes_a_sorted_set() {
                 t.list_range(m.id, 0, 10).unwrap()
             })
             .unwrap();
-        let want: Vec<Vec<u8>> = ["z", "a", "ab", "b"].iter().map(|s| s.as_bytes().to_vec()).collect();
+        let want: Vec<Vec<u8>> = ["z", "a", "ab", "b"]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect();
         assert_eq!(items, want);
         assert_eq!(store.get(b"str").unwrap(), Some(b"hello".to_vec()));
         assert_eq!(store.reader().lookup(b"gone").unwrap(), None);
@@ -154,7 +157,9 @@ fn a_version_3_directory_with_lists_opens_and_takes_a_sorted_set() {
         check(&store);
         store
             .execute(|t| {
-                let id = t.create_collection(b"z", CollectionKind::SortedSet, None).id;
+                let id = t
+                    .create_collection(b"z", CollectionKind::SortedSet, None)
+                    .id;
                 t.zset_set(b"z", id, b"m", 1.5).unwrap();
                 t.zset_set(b"z", id, b"n", -2.0).unwrap();
             })

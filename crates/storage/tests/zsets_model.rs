@@ -66,11 +66,25 @@ fn check_walks(t: &mut Txn<'_>, model: &Model) {
     assert_eq!(t.zset_range_by_rank(id, 0, usize::MAX, false), want);
     let mut rev = want.clone();
     rev.reverse();
-    assert_eq!(t.zset_range_by_rank(id, 1, 4, true), rev.iter().skip(1).take(3).cloned().collect::<Vec<_>>());
-    let (lo, hi) = (-3.0, 4.0);
-    let in_range: Model = want.iter().filter(|(_, s)| *s > lo && *s <= hi).cloned().collect();
     assert_eq!(
-        t.zset_range_by_score(id, Bound::Excluded(lo), Bound::Included(hi), false, 1, Some(5)),
+        t.zset_range_by_rank(id, 1, 4, true),
+        rev.iter().skip(1).take(3).cloned().collect::<Vec<_>>()
+    );
+    let (lo, hi) = (-3.0, 4.0);
+    let in_range: Model = want
+        .iter()
+        .filter(|(_, s)| *s > lo && *s <= hi)
+        .cloned()
+        .collect();
+    assert_eq!(
+        t.zset_range_by_score(
+            id,
+            Bound::Excluded(lo),
+            Bound::Included(hi),
+            false,
+            1,
+            Some(5)
+        ),
         in_range.iter().skip(1).take(5).cloned().collect::<Vec<_>>()
     );
     if let Some((m, s)) = want.get(want.len() / 2) {
@@ -138,7 +152,11 @@ fn random_sorted_set_histories_match_a_model() {
             drop(store.take());
             store = Some(Store::open_with(dir.path(), opts.clone()).unwrap());
             let m2 = model.clone();
-            store.as_ref().unwrap().execute(move |t| check_walks(t, &m2)).unwrap();
+            store
+                .as_ref()
+                .unwrap()
+                .execute(move |t| check_walks(t, &m2))
+                .unwrap();
         }
     }
     eprintln!("seed {seed}: final size {}", model.len());

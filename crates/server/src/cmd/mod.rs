@@ -84,6 +84,14 @@ mod strlen;
 mod subcommands;
 mod ttl;
 mod type_;
+mod zadd;
+mod zcount;
+mod zpop;
+mod zrange;
+mod zrank;
+mod zrem;
+mod zscore;
+mod zset;
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;

@@ -22,8 +22,8 @@ use fxhash::FxHashMap;
 
 pub use super::list_order::ListOrder;
 use super::list_order::decode_position;
-pub use super::zset_order::ZOrder;
 pub use super::members::{CollectionShape, Members};
+pub use super::zset_order::ZOrder;
 
 /// The type of a collection, as its metadata record stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -24,9 +24,11 @@ impl Txn<'_> {
     /// The score of `member` in sorted set `id`, or `None` if it is not there.
     pub fn zset_score(&self, id: u64, member: &[u8]) -> Option<f64> {
         let pending = with_element_key(id, member, |k| {
-            self.batch
-                .latest_element(k)
-                .map(|p| (!p.tombstone).then(|| decode_score(self.batch.value(p))).flatten())
+            self.batch.latest_element(k).map(|p| {
+                (!p.tombstone)
+                    .then(|| decode_score(self.batch.value(p)))
+                    .flatten()
+            })
         });
         match pending {
             Some(s) => s,
@@ -56,7 +58,9 @@ impl Txn<'_> {
             if let Some((eid, member)) = split_element_key(key)
                 && eid == id
             {
-                let score = (!p.tombstone).then(|| decode_score(self.batch.value(p))).flatten();
+                let score = (!p.tombstone)
+                    .then(|| decode_score(self.batch.value(p)))
+                    .flatten();
                 changes.insert(member.to_vec(), score);
             }
         }
@@ -98,7 +102,11 @@ impl Txn<'_> {
                 (None, Some(_)) => false,
                 (Some(&(os, om)), Some(&(as_, am))) => {
                     let o = (Score(os), om).cmp(&(as_, am));
-                    if rev { o == Ordering::Greater } else { o == Ordering::Less }
+                    if rev {
+                        o == Ordering::Greater
+                    } else {
+                        o == Ordering::Less
+                    }
                 }
             };
             let go_on = if take_old {
@@ -171,8 +179,11 @@ impl Txn<'_> {
                     skipped += 1;
                     return true;
                 }
+                if limit.is_some_and(|l| out.len() >= l) {
+                    return false;
+                }
                 out.push((m.to_vec(), s));
-                limit.is_none_or(|l| out.len() < l)
+                true
             },
         );
         out
@@ -204,8 +215,11 @@ impl Txn<'_> {
                     skipped += 1;
                     return true;
                 }
+                if limit.is_some_and(|l| out.len() >= l) {
+                    return false;
+                }
                 out.push((m.to_vec(), s));
-                limit.is_none_or(|l| out.len() < l)
+                true
             },
         );
         out

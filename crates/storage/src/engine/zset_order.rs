@@ -32,9 +32,9 @@ impl PartialOrd for Score {
 impl Ord for Score {
     fn cmp(&self, other: &Self) -> Ordering {
         // NaN never gets here; if it did, it sorts last rather than breaking the tree.
-        self.0.partial_cmp(&other.0).unwrap_or_else(|| {
-            self.0.is_nan().cmp(&other.0.is_nan())
-        })
+        self.0
+            .partial_cmp(&other.0)
+            .unwrap_or_else(|| self.0.is_nan().cmp(&other.0.is_nan()))
     }
 }
 
@@ -79,7 +79,8 @@ impl ZOrder {
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match self.scores.remove(member) {
             Some(score) => {
-                self.order.remove(&(Score(score), Box::<[u8]>::from(member)));
+                self.order
+                    .remove(&(Score(score), Box::<[u8]>::from(member)));
                 true
             }
             None => false,
@@ -89,7 +90,11 @@ impl ZOrder {
     /// The members in order from the lowest score (or, `rev`, from the highest).
     pub fn iter(&self, rev: bool) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         let it = self.order.iter().map(|(s, m)| (s.0, &m[..]));
-        if rev { Box::new(it.rev()) } else { Box::new(it) }
+        if rev {
+            Box::new(it.rev())
+        } else {
+            Box::new(it)
+        }
     }
 
     /// The members whose score lies within `min`..`max` (bounds on the score alone), in order
@@ -159,15 +164,30 @@ mod tests {
             z.set(m.as_bytes(), i as f64);
         }
         use Bound::*;
-        assert_eq!(members(z.by_score(Included(1.0), Included(3.0), false)), ["b:1", "c:2", "d:3"]);
-        assert_eq!(members(z.by_score(Excluded(1.0), Excluded(3.0), false)), ["c:2"]);
-        assert_eq!(members(z.by_score(Unbounded, Excluded(2.0), true)), ["b:1", "a:0"]);
-        assert_eq!(members(z.by_score(Included(10.0), Unbounded, false)).len(), 0);
+        assert_eq!(
+            members(z.by_score(Included(1.0), Included(3.0), false)),
+            ["b:1", "c:2", "d:3"]
+        );
+        assert_eq!(
+            members(z.by_score(Excluded(1.0), Excluded(3.0), false)),
+            ["c:2"]
+        );
+        assert_eq!(
+            members(z.by_score(Unbounded, Excluded(2.0), true)),
+            ["b:1", "a:0"]
+        );
+        assert_eq!(
+            members(z.by_score(Included(10.0), Unbounded, false)).len(),
+            0
+        );
         // -0 and +0 are one score.
         let mut z = ZOrder::default();
         z.set(b"x", -0.0);
         z.set(b"y", 0.0);
-        assert_eq!(members(z.by_score(Included(0.0), Included(0.0), false)).len(), 2);
+        assert_eq!(
+            members(z.by_score(Included(0.0), Included(0.0), false)).len(),
+            2
+        );
         assert_eq!(decode_score(&encode_score(-2.5)), Some(-2.5));
     }
 }

@@ -1,0 +1,95 @@
+//! ZPOPMIN key [count] and ZPOPMAX key [count]: remove and return the members with the lowest
+//! (highest) scores. Without a count, a flat `[member, score]`; with one, RESP3 nests a pair per
+//! member (RESP2 stays flat), as Redis 7.0 answers.
+
+use bytes::{Bytes, BytesMut};
+use kvs_storage::{CollectionKind, StorageError};
+
+use super::args::{SYNTAX, parse_i64};
+use super::{Cmd, StorageCommand, WriteDb, collection};
+use crate::notify;
+use crate::resp::{Proto, encode};
+
+#[derive(Debug)]
+pub struct ZPop {
+    key: Bytes,
+    /// `None`: the plain single pop.
+    count: Option<usize>,
+    max: bool,
+}
+
+fn parse(args: &[Bytes], max: bool) -> Result<Cmd, String> {
+    let count = match args {
+        [_, _] => None,
+        // Redis' getPositiveLongFromObjectOrReply: one text for "not an integer" and "< 0".
+        [_, _, n] => match parse_i64(n) {
+            Some(n) if n >= 0 => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => return Err("ERR value is out of range, must be positive".into()),
+        },
+        _ => return Err(SYNTAX.into()),
+    };
+    Ok(ZPop {
+        key: args[1].clone(),
+        count,
+        max,
+    }
+    .into())
+}
+
+pub fn parse_zpopmin(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, false)
+}
+
+pub fn parse_zpopmax(args: &[Bytes]) -> Result<Cmd, String> {
+    parse(args, true)
+}
+
+impl StorageCommand for ZPop {
+    const WRITES: bool = true;
+
+    fn exec_write(
+        &self,
+        txn: &mut dyn WriteDb,
+        proto: Proto,
+        out: &mut BytesMut,
+    ) -> Result<(), StorageError> {
+        let Some(z) = collection::read_for_write(txn, &self.key, CollectionKind::SortedSet)? else {
+            encode::array_len(out, 0);
+            return Ok(());
+        };
+        let want = self.count.unwrap_or(1);
+        if want == 0 {
+            encode::array_len(out, 0);
+            return Ok(());
+        }
+        let zsets = txn.zsets()?;
+        let popped = zsets.by_rank(z.id, 0, want, self.max);
+        for (m, _) in &popped {
+            zsets.remove(&self.key, z.id, m);
+        }
+        let event = if self.max { "zpopmax" } else { "zpopmin" };
+        txn.notify(notify::ZSET, event, &self.key);
+        collection::delete_if_empty(txn, &self.key, &z)?;
+        let nested = proto == Proto::Resp3 && self.count.is_some();
+        encode::array_len(
+            out,
+            if nested {
+                popped.len()
+            } else {
+                popped.len() * 2
+            },
+        );
+        for (m, s) in &popped {
+            if nested {
+                encode::array_len(out, 2);
+            }
+            encode::bulk(out, m);
+            encode::double_g17(out, *s, proto);
+        }
+        Ok(())
+    }
+
+    fn key_read_by_write(&self) -> Option<&Bytes> {
+        Some(&self.key)
+    }
+}
