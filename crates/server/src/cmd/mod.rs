@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod table;
+mod table_flags;
 
 mod append;
 mod bpop;
