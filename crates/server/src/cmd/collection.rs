@@ -131,3 +131,21 @@ pub fn scan_options(options: &[Bytes]) -> Result<Option<&Bytes>, &'static str> {
     }
     Ok(pattern)
 }
+
+/// The elements `start..=stop` of a list or sorted set of `len` as Redis' range commands read
+/// them (LRANGE, ZRANGE by rank: negative counts from the tail, then clamped): the half-open
+/// index range, or `None` when it is empty.
+pub fn index_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
+    let stop = if stop < 0 {
+        len + stop
+    } else {
+        stop.min(len - 1)
+    };
+    (start <= stop && start < len).then_some((start as usize, stop as usize + 1))
+}

@@ -86,26 +86,14 @@ impl StorageCommand for LRange {
             }
             (Read::Range(..), None) => encode::array_len(out, 0),
             (Read::Range(start, stop), Some(l)) => {
-                // Redis' lrangeGenericCommand: negative from the tail, then clamped.
-                let start = if *start < 0 {
-                    (len + start).max(0)
-                } else {
-                    *start
-                };
-                let stop = if *stop < 0 {
-                    len + stop
-                } else {
-                    (*stop).min(len - 1)
-                };
-                if start > stop || start >= len {
-                    encode::array_len(out, 0);
-                } else {
-                    let items = txn
-                        .lists()?
-                        .range(l.id, start as usize, stop as usize + 1)?;
-                    encode::array_len(out, items.len());
-                    for v in &items {
-                        encode::bulk(out, v);
+                match collection::index_range(*start, *stop, len as usize) {
+                    None => encode::array_len(out, 0),
+                    Some((from, to)) => {
+                        let items = txn.lists()?.range(l.id, from, to)?;
+                        encode::array_len(out, items.len());
+                        for v in &items {
+                            encode::bulk(out, v);
+                        }
                     }
                 }
             }

@@ -160,22 +160,10 @@ impl StorageCommand for ZRange {
         };
         let items = match &self.range {
             Range::Rank(start, stop) => {
-                let len = txn.element_count(z.id) as i64;
-                let start = if *start < 0 {
-                    (len + start).max(0)
-                } else {
-                    *start
-                };
-                let stop = if *stop < 0 {
-                    len + stop
-                } else {
-                    (*stop).min(len - 1)
-                };
-                if start > stop || start >= len {
-                    Vec::new()
-                } else {
-                    txn.zsets()?
-                        .by_rank(z.id, start as usize, stop as usize + 1, self.rev)
+                let len = txn.element_count(z.id);
+                match collection::index_range(*start, *stop, len) {
+                    None => Vec::new(),
+                    Some((from, to)) => txn.zsets()?.by_rank(z.id, from, to, self.rev),
                 }
             }
             Range::Score(lo, hi) => {

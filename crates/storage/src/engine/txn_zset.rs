@@ -20,6 +20,38 @@ use crate::zset_order::{Score, ZOrder, decode_score, encode_score};
 /// A member and its score, as walks return them.
 pub type Scored = (Vec<u8>, f64);
 
+/// LIMIT offset count over a walk: skips `offset` members, then keeps at most `limit`.
+struct Page {
+    offset: usize,
+    limit: Option<usize>,
+    skipped: usize,
+    out: Vec<Scored>,
+}
+
+impl Page {
+    fn new(offset: usize, limit: Option<usize>) -> Page {
+        Page {
+            offset,
+            limit,
+            skipped: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Counts or keeps one member; `false` once the page is full.
+    fn take(&mut self, member: &[u8], score: f64) -> bool {
+        if self.skipped < self.offset {
+            self.skipped += 1;
+            return true;
+        }
+        if self.limit.is_some_and(|l| self.out.len() >= l) {
+            return false;
+        }
+        self.out.push((member.to_vec(), score));
+        true
+    }
+}
+
 impl Txn<'_> {
     /// The score of `member` in sorted set `id`, or `None` if it is not there.
     pub fn zset_score(&self, id: u64, member: &[u8]) -> Option<f64> {
@@ -167,26 +199,15 @@ impl Txn<'_> {
             };
             above && below
         };
-        let mut out = Vec::new();
-        let mut skipped = 0usize;
+        let mut page = Page::new(offset, limit);
         self.zset_walk(
             id,
             rev,
             |z| z.by_score(min, max, rev),
             |s, _| within(s),
-            |m, s| {
-                if skipped < offset {
-                    skipped += 1;
-                    return true;
-                }
-                if limit.is_some_and(|l| out.len() >= l) {
-                    return false;
-                }
-                out.push((m.to_vec(), s));
-                true
-            },
+            |m, s| page.take(m, s),
         );
-        out
+        page.out
     }
 
     /// The members of sorted set `id` for which `keep(member)` holds, walked in order from the
@@ -200,29 +221,15 @@ impl Txn<'_> {
         offset: usize,
         limit: Option<usize>,
     ) -> Vec<Scored> {
-        let mut out = Vec::new();
-        let mut skipped = 0usize;
+        let mut page = Page::new(offset, limit);
         self.zset_walk(
             id,
             rev,
             |z| z.iter(rev),
             |_, m| keep(m),
-            |m, s| {
-                if !keep(m) {
-                    return true;
-                }
-                if skipped < offset {
-                    skipped += 1;
-                    return true;
-                }
-                if limit.is_some_and(|l| out.len() >= l) {
-                    return false;
-                }
-                out.push((m.to_vec(), s));
-                true
-            },
+            |m, s| !keep(m) || page.take(m, s),
         );
-        out
+        page.out
     }
 
     /// The 0-based rank of `member` in sorted set `id` (`rev`: from the highest score), with
