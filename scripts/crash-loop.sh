@@ -73,6 +73,9 @@ start_server() {
     exit 1
   fi
   STARTED_ONCE=1
+  # Created here, not only by the background job's redirection: the polling below may run
+  # before the job has opened it (sed on a missing file fails the script under pipefail).
+  : >"$log"
   "$SERVER" --addr 127.0.0.1:0 --dir "$DATA" --fsync "$FSYNC" \
     --max-file-kb 64 --compaction-interval-ms 200 --log-level info >/dev/null 2>"$log" &
   SERVER_PID=$!
