@@ -147,5 +147,28 @@ pub fn index_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> 
     } else {
         stop.min(len - 1)
     };
-    (start <= stop && start < len).then_some((start as usize, stop as usize + 1))
+    // Not `then_some`: its argument is computed even for an empty range (stop = -1 would
+    // overflow the `+ 1`).
+    if start <= stop && start < len {
+        Some((start as usize, stop as usize + 1))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod index_range_tests {
+    use super::index_range;
+
+    #[test]
+    fn ranges_follow_redis_index_rules() {
+        assert_eq!(index_range(0, -1, 3), Some((0, 3)));
+        assert_eq!(index_range(0, -3, 3), Some((0, 1)));
+        assert_eq!(index_range(0, -4, 3), None);
+        assert_eq!(index_range(0, -5, 3), None);
+        assert_eq!(index_range(-100, 100, 3), Some((0, 3)));
+        assert_eq!(index_range(2, 1, 3), None);
+        assert_eq!(index_range(5, 9, 3), None);
+        assert_eq!(index_range(i64::MIN + 4, i64::MAX, 3), Some((0, 3)));
+    }
 }
