@@ -1244,7 +1244,9 @@ def build_cases(kvs_commands, redis_arity):
         "ZCARD nope", "ZSCORE nope a", "ZMSCORE nope a b", "ZADD z XX NX 1 a", "ZADD z GT LT 1 a",
         "ZADD z GT NX 1 a", "ZADD z INCR 1 a 2 b", "ZADD z 1", "ZADD z", "ZADD z 1 a 2", "ZADD z x a",
         "ZADD z nan a", "ZADD z 1e400 a", "ZINCRBY z x a", "ZADD n XX 1 a", "EXISTS n", "ZADD n INCR XX 1 a",
-        "SET s v", "ZADD s 1 a", "ZSCORE s a", "ZCARD s", "TYPE z", "OBJECT ENCODING z"])
+        "SET s v", "ZADD s 1 a", "ZSCORE s a", "ZCARD s", "TYPE z", "OBJECT ENCODING z",
+        "ZADD d 1 a 2 a", "ZADD d CH 3 a 3 a 4 b", "ZADD d NX 9 c 8 c", "ZADD d INCR 1 a",
+        "ZRANGE d 0 -1 WITHSCORES"])
     case(g, "zrange_forms", [
         "ZADD z 1 a 2 b 3 c 4 d 5 e 5 f 6 g", "ZRANGE z 0 -1", "ZRANGE z 1 3 WITHSCORES", "ZRANGE z -2 -1",
         "ZRANGE z 5 1", "ZRANGE z 0 100", "ZRANGE z 0 -1 REV", "ZREVRANGE z 0 2 WITHSCORES",

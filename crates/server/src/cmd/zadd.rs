@@ -2,6 +2,8 @@
 //! increment member: set members' scores (storage-format §4.3.2: one element record each, its
 //! value the score), with Redis' rules for each option, replies and errors.
 
+use std::collections::HashMap;
+
 use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
@@ -102,19 +104,16 @@ impl StorageCommand for ZAdd {
         // Work out every change first, so that a NaN or a full set refuses the command whole.
         let id = found.map(|z| z.id);
         let mut changes: Vec<(&Bytes, f64, bool)> = Vec::new(); // member, score, new
+        // Each member's latest change, so a member named twice sees its earlier pair's score
+        // without a scan of the changes (a variadic ZADD stays linear).
+        let mut latest: HashMap<&[u8], usize> = HashMap::new();
         let mut last = None;
         for (score, member) in &self.pairs {
-            let current = match id {
+            let stored = match id {
                 Some(id) => txn.zsets()?.score(id, member),
                 None => None,
             };
-            // A member named twice: the later pair sees the earlier one's score.
-            let current = changes
-                .iter()
-                .rev()
-                .find(|(m, _, _)| *m == member)
-                .map(|c| c.1)
-                .or(current);
+            let current = latest.get(&member[..]).map(|&i| changes[i].1).or(stored);
             let new_score = match current {
                 Some(_) if f.nx => continue,
                 None if f.xx => continue,
@@ -130,11 +129,11 @@ impl StorageCommand for ZAdd {
                 continue;
             }
             last = Some(new_score);
-            let is_new = current.is_none() && !changes.iter().any(|(m, _, _)| *m == member);
             if current.is_some_and(|c| c == new_score) {
                 continue; // processed, but nothing to write (-0 == 0 here too)
             }
-            changes.push((member, new_score, is_new));
+            latest.insert(&member[..], changes.len());
+            changes.push((member, new_score, current.is_none()));
         }
         let added = changes.iter().filter(|c| c.2).count();
         let updated = changes.len() - added;
