@@ -166,10 +166,7 @@ impl CommandJob {
             reply.budget.charge(out.len());
         }
         let blocked = &reply.ctx.blocked;
-        let mut view = Counted::new(txn)
-            .with_limits(&reply.ctx.encodings)
-            .with_notify(reply.ctx.notify_flags())
-            .with_ready_tracking(blocked.any());
+        let mut view = write_view(&reply.ctx, txn);
         let mut served = Vec::new();
         // Redis serves the clients blocked on a key right after the command that made it a
         // list (`handleClientsBlockedOnKeys`), before the next one — after EXEC as a whole for
@@ -206,10 +203,7 @@ impl CommandJob {
         let (proto, silent, client) = (self.proto, self.silent, self.client);
         let reply = &mut self.reply;
         let blocked = &reply.ctx.blocked;
-        let mut view = Counted::new(txn)
-            .with_limits(&reply.ctx.encodings)
-            .with_notify(reply.ctx.notify_flags())
-            .with_ready_tracking(blocked.any());
+        let mut view = write_view(&reply.ctx, txn);
         let mut out = BytesMut::new();
         let Some(bpop) = self.cmds.first().and_then(Cmd::as_blocking) else {
             return;
@@ -334,6 +328,16 @@ impl Answer for ReplyTo {
             Err(e) => self.send(Err(e)),
         }
     }
+}
+
+/// The view a write batch runs its commands through: hits and misses counted, OBJECT
+/// ENCODING's thresholds, the keyspace events CONFIG enables, and the keys that become lists
+/// while clients wait on keys (`crate::blocked`).
+fn write_view<'t>(ctx: &'t ServerCtx, txn: &'t mut dyn WriteDb) -> Counted<'t, dyn WriteDb + 't> {
+    Counted::new(txn)
+        .with_limits(&ctx.encodings)
+        .with_notify(ctx.notify_flags())
+        .with_ready_tracking(ctx.blocked.any())
 }
 
 /// Runs a batch of reads on `db` — on a reader thread ([`CommandJob::run_read`]) or on the
