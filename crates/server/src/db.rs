@@ -445,7 +445,7 @@ impl WriteDb for Counted<'_, dyn WriteDb + '_> {
         expire_at_ms: Option<u64>,
     ) -> Result<CollectionMeta, StorageError> {
         self.notify_if_new(key);
-        if self.track_ready && kind == CollectionKind::List {
+        if self.track_ready && matches!(kind, CollectionKind::List | CollectionKind::SortedSet) {
             self.ready.push(Bytes::copy_from_slice(key));
         }
         self.inner.create_collection(key, kind, expire_at_ms)

@@ -368,3 +368,71 @@ fn pushes_reach_a_blocked_resp3_client_before_its_reply() {
     assert_eq!(cmd(&mut admin, &["RPUSH", "k", "v"]), int(1));
     assert_eq!(w.read_reply().unwrap(), bulks(&["k", "v"]));
 }
+
+#[test]
+fn sorted_set_waiters_are_served_by_writes_on_other_loopers_in_order() {
+    let (_server, addr, _dir) = start4();
+    let mut admin = connect(addr);
+    let mut min = connect(addr);
+    let mut max = connect(addr);
+    let mut many = connect(addr);
+    send(&mut min, &["BZPOPMIN", "z", "0"]);
+    wait_blocked(&mut admin, 1);
+    send(&mut max, &["BZPOPMAX", "other", "z", "0"]);
+    wait_blocked(&mut admin, 2);
+    send(&mut many, &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "10"]);
+    wait_blocked(&mut admin, 3);
+    // A list at the key serves none of them: they wait for a sorted set.
+    assert_eq!(cmd(&mut admin, &["RPUSH", "z", "x"]), int(1));
+    assert_eq!(cmd(&mut admin, &["DEL", "z"]), int(1));
+    wait_blocked(&mut admin, 3);
+    // One ZADD serves all three, first blocked first: the lowest, the highest, the rest.
+    assert_eq!(
+        cmd(
+            &mut admin,
+            &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]
+        ),
+        int(4)
+    );
+    assert_eq!(min.read_reply().unwrap(), bulks(&["z", "a", "1"]));
+    assert_eq!(max.read_reply().unwrap(), bulks(&["z", "d", "4"]));
+    let pair = |m: &str, s: &str| Reply::Array(Some(vec![bulk(m), bulk(s)]));
+    assert_eq!(
+        many.read_reply().unwrap(),
+        Reply::Array(Some(vec![
+            bulk("z"),
+            Reply::Array(Some(vec![pair("b", "2"), pair("c", "3")]))
+        ]))
+    );
+    assert_eq!(cmd(&mut admin, &["EXISTS", "z"]), int(0));
+    wait_blocked(&mut admin, 0);
+    // A store that creates the key serves a waiter too; a timeout is a null array.
+    send(&mut min, &["BZPOPMIN", "dest", "0"]);
+    wait_blocked(&mut admin, 1);
+    cmd(&mut admin, &["ZADD", "src", "5", "e", "6", "f"]);
+    assert_eq!(
+        cmd(
+            &mut admin,
+            &["ZUNIONSTORE", "dest", "1", "src", "WEIGHTS", "2"]
+        ),
+        int(2)
+    );
+    assert_eq!(min.read_reply().unwrap(), bulks(&["dest", "e", "10"]));
+    assert_eq!(
+        cmd(&mut max, &["BZPOPMAX", "nope", "0.05"]),
+        Reply::Array(None)
+    );
+    assert_eq!(
+        cmd(&mut max, &["BZMPOP", "0.05", "1", "nope", "MAX"]),
+        Reply::Array(None)
+    );
+    // Inside MULTI it never blocks; WRONGTYPE before blocking.
+    assert_eq!(cmd(&mut max, &["MULTI"]), ok());
+    cmd(&mut max, &["BZPOPMIN", "nope", "0"]);
+    assert_eq!(items(cmd(&mut max, &["EXEC"])), vec![Reply::Array(None)]);
+    cmd(&mut admin, &["SET", "s", "v"]);
+    assert_eq!(
+        cmd(&mut max, &["BZPOPMIN", "s", "0"]),
+        err("WRONGTYPE Operation against a key holding the wrong kind of value")
+    );
+}

@@ -1,13 +1,15 @@
 //! The blocking pops — BLPOP / BRPOP key [key ...] timeout, BLMOVE source destination
 //! LEFT|RIGHT LEFT|RIGHT timeout, BRPOPLPUSH source destination timeout, BLMPOP timeout numkeys
-//! key [key ...] LEFT|RIGHT [COUNT count] — as one command type, [`BPop`]: what differs is the
-//! operation on the list that is found non-empty ([`Op`]); the blocking is the same.
+//! key [key ...] LEFT|RIGHT [COUNT count], and for sorted sets BZPOPMIN / BZPOPMAX key [key ...]
+//! timeout and BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count] — as one command
+//! type, [`BPop`]: what differs is the operation on the list or sorted set that is found
+//! non-empty ([`Op`]); the blocking is the same.
 //!
 //! On the writer the command first tries its keys in order, as the non-blocking command would
 //! ([`BPop::try_serve`]). If every key is empty, the job parks it in the writer's
 //! [`Blocked`](crate::blocking::Blocked) registry instead of answering; a later write that
-//! creates a list at one of its keys serves it there ([`BPop::serve_key`]), first blocked first
-//! served, and posts the reply to the client's looper. Inside MULTI (and whenever it runs as
+//! creates a list (a sorted set) at one of its keys serves it there ([`BPop::serve_key`]),
+//! first blocked first served, and posts the reply to the client's looper. Inside MULTI (and whenever it runs as
 //! a plain `exec_write`) it never blocks: an empty result is answered at once, as Redis does
 //! for a client that may not block.
 
@@ -18,8 +20,10 @@ use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, wrong_arity};
 use super::lmove::{LMove, parse_side};
-use super::lmpop::parse_keys_side_count;
+use super::lmpop::{LIST_SIDES, parse_keys_side_count};
 use super::lpop::{encode_key_and_elements, pop_from};
+use super::zmpop::ZSET_SIDES;
+use super::zpop::{self, encode_key_and_scored};
 use super::{Cmd, StorageCommand, WriteDb, collection};
 use crate::resp::{Proto, encode};
 
@@ -40,6 +44,20 @@ pub enum Op {
         from_front: bool,
         to_front: bool,
     },
+    /// BZPOPMIN / BZPOPMAX: the lowest (highest) member, answered `[key, member, score]`.
+    ZPop { max: bool },
+    /// BZMPOP: up to `count` members, answered `[key, [[member, score], ...]]`.
+    ZMPop { max: bool, count: usize },
+}
+
+impl Op {
+    /// The type of collection it pops from.
+    fn kind(&self) -> CollectionKind {
+        match self {
+            Op::Pop { .. } | Op::MPop { .. } | Op::Move { .. } => CollectionKind::List,
+            Op::ZPop { .. } | Op::ZMPop { .. } => CollectionKind::SortedSet,
+        }
+    }
 }
 
 /// See the module docs.
@@ -86,25 +104,34 @@ fn text_is_negative(arg: &[u8]) -> bool {
     arg.first() == Some(&b'-')
 }
 
-fn parse_pop(args: &[Bytes], front: bool) -> Result<Cmd, String> {
+/// `key [key ...] timeout`: BLPOP, BRPOP, BZPOPMIN, BZPOPMAX.
+fn parse_keys_timeout(args: &[Bytes], name: &str, op: Op) -> Result<Cmd, String> {
     // `args[0]` is the command's name; the table checked there is a key and a timeout.
     let Some((timeout, keys)) = args.get(1..).and_then(<[Bytes]>::split_last) else {
-        return Err(wrong_arity(if front { "blpop" } else { "brpop" }));
+        return Err(wrong_arity(name));
     };
     Ok(BPop {
         timeout: parse_timeout(timeout)?,
         keys: keys.to_vec(),
-        op: Op::Pop { front },
+        op,
     }
     .into())
 }
 
 pub fn parse_blpop(args: &[Bytes]) -> Result<Cmd, String> {
-    parse_pop(args, true)
+    parse_keys_timeout(args, "blpop", Op::Pop { front: true })
 }
 
 pub fn parse_brpop(args: &[Bytes]) -> Result<Cmd, String> {
-    parse_pop(args, false)
+    parse_keys_timeout(args, "brpop", Op::Pop { front: false })
+}
+
+pub fn parse_bzpopmin(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_keys_timeout(args, "bzpopmin", Op::ZPop { max: false })
+}
+
+pub fn parse_bzpopmax(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_keys_timeout(args, "bzpopmax", Op::ZPop { max: true })
 }
 
 pub fn parse_blmove(args: &[Bytes]) -> Result<Cmd, String> {
@@ -143,20 +170,40 @@ pub fn parse_brpoplpush(args: &[Bytes]) -> Result<Cmd, String> {
     .into())
 }
 
-/// BLMPOP: `numkeys`, the keys, the side and COUNT are checked before the timeout, as Redis'
-/// `lmpopGenericCommand` does.
-pub fn parse_blmpop(args: &[Bytes]) -> Result<Cmd, String> {
+/// BLMPOP and BZMPOP: `numkeys`, the keys, the side and COUNT are checked before the timeout,
+/// as Redis' `lmpopGenericCommand` and `zmpopGenericCommand` do.
+fn parse_mpop(args: &[Bytes], zset: bool) -> Result<Cmd, String> {
     // `args[0]` is the command's name: the shared parser skips the timeout in its place.
     let (Some(timeout), Some(rest)) = (args.get(1), args.get(1..)) else {
-        return Err(wrong_arity("blmpop"));
+        return Err(wrong_arity(if zset { "bzmpop" } else { "blmpop" }));
     };
-    let (keys, front, count) = parse_keys_side_count(rest)?;
+    let sides = if zset { ZSET_SIDES } else { LIST_SIDES };
+    let (keys, first_side, count) = parse_keys_side_count(rest, sides)?;
+    let op = if zset {
+        Op::ZMPop {
+            max: !first_side,
+            count,
+        }
+    } else {
+        Op::MPop {
+            front: first_side,
+            count,
+        }
+    };
     Ok(BPop {
         timeout: parse_timeout(timeout)?,
         keys,
-        op: Op::MPop { front, count },
+        op,
     }
     .into())
+}
+
+pub fn parse_blmpop(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_mpop(args, false)
+}
+
+pub fn parse_bzmpop(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_mpop(args, true)
 }
 
 impl BPop {
@@ -170,9 +217,9 @@ impl BPop {
         self.timeout
     }
 
-    /// Tries each key in order, as the non-blocking command would: `true` once one list was
-    /// served (the reply is in `out`), `false` if every key is absent. A key of another type
-    /// met before a non-empty list is WRONGTYPE.
+    /// Tries each key in order, as the non-blocking command would: `true` once one list (or
+    /// sorted set) was served (the reply is in `out`), `false` if every key is absent. A key
+    /// of another type met before a non-empty one is WRONGTYPE.
     pub fn try_serve(
         &self,
         txn: &mut dyn WriteDb,
@@ -180,16 +227,17 @@ impl BPop {
         out: &mut BytesMut,
     ) -> Result<bool, StorageError> {
         for key in &self.keys {
-            if collection::read_for_write(txn, key, CollectionKind::List)?.is_some() {
+            if collection::read_for_write(txn, key, self.op.kind())?.is_some() {
                 return self.serve_key(txn, key, proto, out);
             }
         }
         Ok(false)
     }
 
-    /// Serves the command from the list at `key` (one of its keys, just made non-empty):
-    /// `false`, writing nothing, if `key` holds no list now (popped by an earlier client, or
-    /// replaced by another type: Redis serves a ready key only while it is a list).
+    /// Serves the command from the list (sorted set) at `key` (one of its keys, just made
+    /// non-empty): `false`, writing nothing, if `key` holds none now (popped by an earlier
+    /// client, or replaced by another type: Redis serves a ready key only while it has the
+    /// type the client waits for).
     pub fn serve_key(
         &self,
         txn: &mut dyn WriteDb,
@@ -197,12 +245,27 @@ impl BPop {
         proto: Proto,
         out: &mut BytesMut,
     ) -> Result<bool, StorageError> {
-        let list = match collection::read_for_write(txn, key, CollectionKind::List) {
+        let found = match collection::read_for_write(txn, key, self.op.kind()) {
             Ok(Some(l)) => l,
             Ok(None) | Err(StorageError::WrongType) => return Ok(false),
             Err(e) => return Err(e),
         };
         let (front, count) = match &self.op {
+            Op::ZPop { max } => {
+                let popped = zpop::pop_from(txn, key, &found, *max, 1)?;
+                encode::array_len(out, 1 + popped.len() * 2);
+                encode::bulk(out, key);
+                for (m, s) in &popped {
+                    encode::bulk(out, m);
+                    encode::double_g17(out, *s, proto);
+                }
+                return Ok(true);
+            }
+            Op::ZMPop { max, count } => {
+                let popped = zpop::pop_from(txn, key, &found, *max, *count)?;
+                encode_key_and_scored(out, key, &popped, proto);
+                return Ok(true);
+            }
             Op::Move {
                 destination,
                 from_front,
@@ -215,7 +278,7 @@ impl BPop {
             Op::Pop { front } => (*front, 1),
             Op::MPop { front, count } => (*front, *count),
         };
-        let popped = pop_from(txn, key, &list, front, count)?;
+        let popped = pop_from(txn, key, &found, front, count)?;
         match &self.op {
             Op::MPop { .. } => encode_key_and_elements(out, key, &popped),
             _ => {

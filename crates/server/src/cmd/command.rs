@@ -235,25 +235,31 @@ fn getkeys(args: &[Bytes]) -> Result<Vec<&Bytes>, &'static str> {
     if (spec.arity > 0 && spec.arity != n) || n < -spec.arity {
         return Err("ERR Invalid number of arguments specified for command");
     }
-    if let [
-        KeySpec {
-            begin_index,
-            find_keys:
+    // A command whose keys an argument counts (SINTERCARD, ZUNION...), maybe after a key of
+    // its own (ZUNIONSTORE's destination): Redis' `genericGetKeys` and its store variant.
+    let counted = spec
+        .key_specs
+        .iter()
+        .any(|k| matches!(k.find_keys, FindKeys::KeyNum { .. }));
+    if counted {
+        let mut keys = Vec::new();
+        for k in spec.key_specs {
+            let begin = k.begin_index as usize;
+            match k.find_keys {
                 FindKeys::KeyNum {
                     key_num_index,
                     first_key,
                     key_step,
-                },
-            ..
-        },
-    ] = spec.key_specs
-    {
-        return counted_keys(
-            args,
-            (begin_index + key_num_index) as usize,
-            (begin_index + first_key) as usize,
-            (*key_step).max(1) as usize,
-        );
+                } => keys.extend(counted_keys(
+                    args,
+                    begin + key_num_index as usize,
+                    begin + first_key as usize,
+                    key_step.max(1) as usize,
+                )?),
+                FindKeys::Range { .. } => keys.extend(args.get(begin)),
+            }
+        }
+        return Ok(keys);
     }
     let last = if spec.last_key < 0 {
         n + spec.last_key

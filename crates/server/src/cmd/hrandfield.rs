@@ -1,10 +1,13 @@
 //! HRANDFIELD key [count [WITHVALUES]]: random fields of a hash (t_hash.c, `hrandfieldCommand`
-//! and `hrandfieldWithCountCommand`), on the writer, which alone keeps each hash's field list.
+//! and `hrandfieldWithCountCommand`), on the writer, which alone keeps each hash's field list;
+//! and ZRANDMEMBER key [count [WITHSCORES]] (t_zset.c `zrandmemberCommand`, the same checks and
+//! cases), for a sorted set's members and scores.
 //!
 //! Without a count: one field, or null. With a count `n`: `n >= 0` picks `min(n, size)`
 //! distinct fields (the whole hash when `n >= size`), `n < 0` draws `|n|` fields with repeats.
 //! WITHVALUES follows each field with its value: a flat array in RESP2, an array of
 //! `[field, value]` pairs in RESP3 (Redis answers `addReplyArrayLen(c, 2)` per pair there).
+//! A score is a double (RESP3 `,`).
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, CollectionMeta, StorageError};
@@ -26,22 +29,35 @@ const COUNT_RANGE: &str =
 /// the whole list when it has, so many single reads could cost O(size) each.
 const SINGLE_READS: usize = 64;
 
-/// A parsed HRANDFIELD.
+/// A parsed HRANDFIELD or ZRANDMEMBER.
 #[derive(Debug)]
 pub struct HRandField {
+    /// A hash, or a sorted set (ZRANDMEMBER).
+    kind: CollectionKind,
     key: Bytes,
     /// `None`: the form without a count (one bulk field, or null).
     count: Option<i64>,
     with_values: bool,
 }
 
+/// HRANDFIELD.
+pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_random(args, CollectionKind::Hash, "WITHVALUES")
+}
+
+/// ZRANDMEMBER.
+pub fn parse_zrandmember(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_random(args, CollectionKind::SortedSet, "WITHSCORES")
+}
+
 /// Checks in `hrandfieldCommand`'s order, all before the key is looked up: the count's range,
 /// then the syntax, then WITHVALUES' tighter range (which keeps `2 * |count|` from overflowing).
-pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+fn parse_random(args: &[Bytes], kind: CollectionKind, with_word: &str) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
     let key = a.next_bytes()?;
     let Some(count) = a.next_opt() else {
         return Ok(HRandField {
+            kind,
             key,
             count: None,
             with_values: false,
@@ -54,13 +70,14 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
     }
     let with_values = match a.remaining() {
         [] => false,
-        [w] if is(w, "WITHVALUES") => true,
+        [w] if is(w, with_word) => true,
         _ => return Err(SYNTAX.into()),
     };
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return Err("ERR value is out of range".into());
     }
     Ok(HRandField {
+        kind,
         key,
         count: Some(count),
         with_values,
@@ -78,7 +95,7 @@ impl StorageCommand for HRandField {
         proto: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let h = collection::read(txn, &self.key, CollectionKind::Hash)?;
+        let h = collection::read(txn, &self.key, self.kind)?;
         let Some(count) = self.count else {
             // The form without a count: one field, or the null of a missing key.
             let field = match h {
@@ -104,10 +121,14 @@ impl StorageCommand for HRandField {
         let picks = Picks::choose(count, size);
         // Only draws with repeats are capped: distinct picks are at most the hash, as HGETALL.
         let capped = matches!(picks, Picks::Repeats { .. });
+        let too_large = || match self.kind {
+            CollectionKind::SortedSet => draw::too_large("ZRANDMEMBER", "members"),
+            _ => draw::too_large("HRANDFIELD", "fields"),
+        };
         if capped && picks.len().saturating_mul(MIN_PICK_BYTES) > MAX_REPLY_BYTES {
-            return Err(draw::too_large("HRANDFIELD", "fields"));
+            return Err(too_large());
         }
-        let mut fields = Fields::new(txn, &h, picks.len());
+        let mut fields = Fields::new(txn, &h, picks.len(), proto);
         let pairs = self.with_values && proto == Proto::Resp3;
         let start = out.len();
         encode::array_len(
@@ -121,7 +142,7 @@ impl StorageCommand for HRandField {
             }
             fields.reply(txn, i, self.with_values, out)?;
             if capped && out.len() - start > MAX_REPLY_BYTES {
-                return Err(draw::too_large("HRANDFIELD", "fields"));
+                return Err(too_large());
             }
             Ok(())
         });
@@ -181,21 +202,44 @@ impl Picks {
 /// from one copy of the field list, with each value read once however often it is drawn.
 struct Fields {
     id: u64,
+    kind: CollectionKind,
+    proto: Proto,
     /// The field list, when copied.
     list: Option<Vec<Vec<u8>>>,
-    /// Values read so far, by position (with `list` only).
+    /// Values read so far, encoded, by position (with `list` only).
     values: Vec<Option<Vec<u8>>>,
 }
 
 impl Fields {
-    fn new(txn: &mut dyn WriteDb, h: &CollectionMeta, picks: usize) -> Fields {
+    fn new(txn: &mut dyn WriteDb, h: &CollectionMeta, picks: usize, proto: Proto) -> Fields {
         let list = (picks > SINGLE_READS).then(|| txn.elements(h.id));
         let values = list.as_ref().map_or(0, Vec::len);
         Fields {
             id: h.id,
+            kind: h.kind,
+            proto,
             list,
             values: vec![None; values],
         }
+    }
+
+    /// Appends the reply of `field`'s value: a hash's value from its record (empty if it
+    /// vanished, which the writer's single thread rules out), a sorted-set member's score.
+    fn encode_value(
+        &self,
+        txn: &mut dyn WriteDb,
+        field: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), StorageError> {
+        let mut buf = BytesMut::new();
+        if self.kind == CollectionKind::SortedSet {
+            let score = txn.zsets()?.score(self.id, field).unwrap_or_default();
+            encode::double_g17(&mut buf, score, self.proto);
+        } else {
+            encode::bulk(&mut buf, &txn.element(self.id, field)?.unwrap_or_default());
+        }
+        out.extend_from_slice(&buf);
+        Ok(())
     }
 
     /// Appends the field at position `i`, and its value if `with_values`. A field listed is
@@ -208,24 +252,31 @@ impl Fields {
         with_values: bool,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let moved = || fail("ERR internal error: a hash's field list changed mid-read");
-        let Fields { id, list, values } = self;
-        let Some(list) = list else {
-            let field = txn.element_at(*id, i).ok_or_else(moved)?;
+        let moved = || fail("ERR internal error: a collection's element list changed mid-read");
+        let Some(list) = &self.list else {
+            let field = txn.element_at(self.id, i).ok_or_else(moved)?;
             encode::bulk(out, &field);
             if with_values {
-                encode::bulk(out, &txn.element(*id, &field)?.unwrap_or_default());
+                let mut value = Vec::new();
+                self.encode_value(txn, &field, &mut value)?;
+                out.extend_from_slice(&value);
             }
             return Ok(());
         };
         let field = list.get(i).ok_or_else(moved)?;
         encode::bulk(out, field);
         if with_values {
-            let slot = values.get_mut(i).ok_or_else(moved)?;
-            if slot.is_none() {
-                *slot = Some(txn.element(*id, field)?.unwrap_or_default());
-            }
-            encode::bulk(out, slot.as_deref().unwrap_or_default());
+            let cached = self.values.get(i).ok_or_else(moved)?;
+            let value = match cached {
+                Some(v) => v.clone(),
+                None => {
+                    let mut v = Vec::new();
+                    self.encode_value(txn, field, &mut v)?;
+                    v
+                }
+            };
+            out.extend_from_slice(&value);
+            self.values[i] = Some(value);
         }
         Ok(())
     }

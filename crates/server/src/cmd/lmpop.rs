@@ -7,7 +7,6 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{ArgCursor, SYNTAX, is, parse_i64};
-use super::lmove::parse_side;
 use super::lpop::{encode_key_and_elements, pop_from};
 use super::{Cmd, StorageCommand, WriteDb, collection};
 use crate::resp::{Proto, encode};
@@ -23,9 +22,16 @@ pub struct LMPop {
     count: usize,
 }
 
+/// The sides of a list: `LEFT` (the head, `true`) or `RIGHT`.
+pub const LIST_SIDES: [&str; 2] = ["LEFT", "RIGHT"];
+
 /// The keys, the side and the count of `numkeys key [key ...] LEFT|RIGHT [COUNT count]`
-/// (Redis' `lmpopGenericCommand`), for LMPOP and BLMPOP.
-pub fn parse_keys_side_count(args: &[Bytes]) -> Result<(Vec<Bytes>, bool, usize), String> {
+/// (Redis' `lmpopGenericCommand`), for LMPOP and BLMPOP; with `sides` `MIN`/`MAX`, of ZMPOP
+/// and BZMPOP (`zmpopGenericCommand`, the same checks). The side is `true` for `sides[0]`.
+pub fn parse_keys_side_count(
+    args: &[Bytes],
+    sides: [&str; 2],
+) -> Result<(Vec<Bytes>, bool, usize), String> {
     let mut a = ArgCursor::new(args);
     let numkeys = match parse_i64(&a.next_bytes()?) {
         Some(n) if n >= 1 => usize::try_from(n).unwrap_or(usize::MAX),
@@ -36,7 +42,14 @@ pub fn parse_keys_side_count(args: &[Bytes]) -> Result<(Vec<Bytes>, bool, usize)
         return Err(SYNTAX.into());
     }
     let keys = rest[..numkeys].to_vec();
-    let front = parse_side(&rest[numkeys])?;
+    let side = &rest[numkeys];
+    let front = if is(side, sides[0]) {
+        true
+    } else if is(side, sides[1]) {
+        false
+    } else {
+        return Err(SYNTAX.into());
+    };
     let mut count = None;
     let mut opts = rest[numkeys + 1..].iter();
     while let Some(opt) = opts.next() {
@@ -55,7 +68,7 @@ pub fn parse_keys_side_count(args: &[Bytes]) -> Result<(Vec<Bytes>, bool, usize)
 }
 
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
-    let (keys, front, count) = parse_keys_side_count(args)?;
+    let (keys, front, count) = parse_keys_side_count(args, LIST_SIDES)?;
     Ok(LMPop { keys, front, count }.into())
 }
 

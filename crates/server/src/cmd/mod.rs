@@ -87,12 +87,17 @@ mod ttl;
 mod type_;
 mod zadd;
 mod zcount;
+mod zmpop;
 mod zpop;
 mod zrange;
+mod zrangestore;
 mod zrank;
 mod zrem;
+mod zremrange;
+mod zscan;
 mod zscore;
 mod zset;
+mod zsetops;
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::StorageError;

@@ -202,3 +202,19 @@ pub(super) const KS_RW_ACCESS_DELETE_KEYNUM_2: &[KeySpec] =
     &[keynum_spec(&["RW", "access", "delete"], 2, 0, 1, 1)];
 pub(super) const KS_RW_ACCESS_DELETE_KEYNUM: &[KeySpec] =
     &[keynum_spec(&["RW", "access", "delete"], 1, 0, 1, 1)];
+pub(super) const A_WRITE_SORTEDSET_SLOW: &[&str] = &["@write", "@sortedset", "@slow"];
+pub(super) const F_WRITE_DENYOOM_MOVABLEKEYS: &[&str] = &["write", "denyoom", "movablekeys"];
+pub(super) const F_WRITE_NOSCRIPT_BLOCKING_FAST: &[&str] =
+    &["write", "noscript", "blocking", "fast"];
+pub(super) const A_WRITE_SORTEDSET_FAST_BLOCKING: &[&str] =
+    &["@write", "@sortedset", "@fast", "@blocking"];
+pub(super) const A_WRITE_SORTEDSET_SLOW_BLOCKING: &[&str] =
+    &["@write", "@sortedset", "@slow", "@blocking"];
+pub(super) const KS_OW_UPDATE__RO_ACCESS_2: &[KeySpec] = &[
+    key_spec("", &["OW", "update"], 1, 0, 1, 0),
+    key_spec("", &["RO", "access"], 2, 0, 1, 0),
+];
+pub(super) const KS_OW_UPDATE__RO_ACCESS_KEYNUM_2: &[KeySpec] = &[
+    key_spec("", &["OW", "update"], 1, 0, 1, 0),
+    keynum_spec(&["RO", "access"], 2, 0, 1, 1),
+];

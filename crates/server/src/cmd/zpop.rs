@@ -1,14 +1,51 @@
 //! ZPOPMIN key [count] and ZPOPMAX key [count]: remove and return the members with the lowest
 //! (highest) scores. Without a count, a flat `[member, score]`; with one, RESP3 nests a pair per
-//! member (RESP2 stays flat), as Redis 7.0 answers.
+//! member (RESP2 stays flat), as Redis 7.0 answers. [`pop_from`] is the pop that ZMPOP and the
+//! blocking BZPOPMIN, BZPOPMAX and BZMPOP share.
 
 use bytes::{Bytes, BytesMut};
-use kvs_storage::{CollectionKind, StorageError};
+use kvs_storage::{CollectionKind, CollectionMeta, StorageError};
 
 use super::args::{SYNTAX, parse_i64};
 use super::{Cmd, StorageCommand, WriteDb, collection};
 use crate::notify;
 use crate::resp::{Proto, encode};
+use crate::zset_ops::Scored;
+
+/// Removes up to `count` members from the low end of sorted set `z` at `key` (the high end if
+/// `max`), announcing `zpopmin`/`zpopmax`, and deletes the key if none are left (announcing
+/// `del`), as Redis' `genericZpopCommand` does. The members, in the order popped.
+pub fn pop_from(
+    txn: &mut dyn WriteDb,
+    key: &[u8],
+    z: &CollectionMeta,
+    max: bool,
+    count: usize,
+) -> Result<Vec<Scored>, StorageError> {
+    let zsets = txn.zsets()?;
+    let popped = zsets.by_rank(z.id, 0, count, max);
+    for (m, _) in &popped {
+        zsets.remove(key, z.id, m);
+    }
+    if !popped.is_empty() {
+        let event = if max { "zpopmax" } else { "zpopmin" };
+        txn.notify(notify::ZSET, event, key);
+        collection::delete_if_empty(txn, key, z)?;
+    }
+    Ok(popped)
+}
+
+/// ZMPOP's and BZMPOP's reply: `[key, [[member, score], ...]]`, nested in RESP2 too.
+pub fn encode_key_and_scored(out: &mut BytesMut, key: &[u8], popped: &[Scored], proto: Proto) {
+    encode::array_len(out, 2);
+    encode::bulk(out, key);
+    encode::array_len(out, popped.len());
+    for (m, s) in popped {
+        encode::array_len(out, 2);
+        encode::bulk(out, m);
+        encode::double_g17(out, *s, proto);
+    }
+}
 
 #[derive(Debug)]
 pub struct ZPop {
@@ -62,14 +99,7 @@ impl StorageCommand for ZPop {
             encode::array_len(out, 0);
             return Ok(());
         }
-        let zsets = txn.zsets()?;
-        let popped = zsets.by_rank(z.id, 0, want, self.max);
-        for (m, _) in &popped {
-            zsets.remove(&self.key, z.id, m);
-        }
-        let event = if self.max { "zpopmax" } else { "zpopmin" };
-        txn.notify(notify::ZSET, event, &self.key);
-        collection::delete_if_empty(txn, &self.key, &z)?;
+        let popped = pop_from(txn, &self.key, &z, self.max, want)?;
         let nested = proto == Proto::Resp3 && self.count.is_some();
         encode::array_len(
             out,
