@@ -165,3 +165,67 @@ fn kvs_keeps_acknowledged_collection_writes_across_sigkill() {
         server.sigkill();
     }
 }
+
+/// Lists and sorted sets under the default `everysec`: each round pushes at both ends, pops,
+/// inserts in the middle, adds and rescores sorted-set members, removes a range, and is
+/// SIGKILLed once its replies are in; the next round finds exactly what the model says (order
+/// of the list, scores and order of the sorted set).
+#[test]
+fn kvs_keeps_acknowledged_list_and_sorted_set_writes_across_sigkill() {
+    use std::collections::{BTreeMap, VecDeque};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut list: VecDeque<String> = VecDeque::new();
+    let mut zset: BTreeMap<String, i64> = BTreeMap::new();
+    for i in 0..=ROUNDS {
+        let server = start(dir.path(), "kvs", policy(i));
+        let mut c = connect(server.addr);
+        let want_list: Vec<&str> = list.iter().map(String::as_str).collect();
+        assert_eq!(
+            cmd(&mut c, &["LRANGE", "l", "0", "-1"]),
+            common::bulks(&want_list),
+            "round {i}: the list"
+        );
+        let mut ordered: Vec<(&String, &i64)> = zset.iter().collect();
+        ordered.sort_by(|a, b| a.1.cmp(b.1).then_with(|| a.0.cmp(b.0)));
+        let flat: Vec<String> = ordered
+            .iter()
+            .flat_map(|(m, s)| [m.to_string(), s.to_string()])
+            .collect();
+        let flat: Vec<&str> = flat.iter().map(String::as_str).collect();
+        assert_eq!(
+            cmd(&mut c, &["ZRANGE", "z", "0", "-1", "WITHSCORES"]),
+            common::bulks(&flat),
+            "round {i}: the sorted set"
+        );
+        if i == ROUNDS {
+            break;
+        }
+        let (head, tail) = (format!("h{i}"), format!("t{i}"));
+        cmd(&mut c, &["LPUSH", "l", &head]);
+        cmd(&mut c, &["RPUSH", "l", &tail]);
+        list.push_front(head);
+        list.push_back(tail.clone());
+        if i % 3 == 2 {
+            assert_eq!(cmd(&mut c, &["RPOP", "l"]), bulk(&tail));
+            list.pop_back();
+            let mid = list.len() / 2;
+            let pivot = list[mid].clone();
+            let new = format!("m{i}");
+            cmd(&mut c, &["LINSERT", "l", "BEFORE", &pivot, &new]);
+            list.insert(mid, new);
+        }
+        let member = format!("z{}", i % 7);
+        let score = (i as i64 * 37) % 11 - 5;
+        cmd(&mut c, &["ZADD", "z", &score.to_string(), &member]);
+        zset.insert(member, score);
+        if i % 4 == 3 {
+            let removed = zset.values().filter(|s| (-2..=1).contains(*s)).count();
+            assert_eq!(
+                cmd(&mut c, &["ZREMRANGEBYSCORE", "z", "-2", "1"]),
+                int(removed as i64)
+            );
+            zset.retain(|_, s| !(-2..=1).contains(s));
+        }
+        server.sigkill();
+    }
+}

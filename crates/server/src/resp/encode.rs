@@ -142,54 +142,26 @@ pub fn double(out: &mut BytesMut, d: f64, p: Proto) {
 /// (Redis 7.2 switched to the shortest round-trip digits, [`double`]; the installed 7.0 is the
 /// reference for sorted sets.)
 pub fn double_g17(out: &mut BytesMut, d: f64, p: Proto) {
-    let text = format_g17(d);
+    let mut buf = [0; super::g17::MAX_LEN];
+    let n = super::g17::format(d, &mut buf);
+    let text = &buf[..n];
     match p {
-        Proto::Resp2 => bulk(out, text.as_bytes()),
+        Proto::Resp2 => bulk(out, text),
         Proto::Resp3 => {
             out.reserve(text.len() + 3);
             out.put_u8(b',');
-            out.put_slice(text.as_bytes());
+            out.put_slice(text);
             out.put_slice(b"\r\n");
         }
     }
 }
 
-/// `d` as C's `printf("%.17g")` prints it (`inf`, `-inf`, `nan` spelled as Redis sends them):
-/// 17 significant digits, fixed notation when the exponent is from -4 to 16, else `d.ddde±XX`
-/// (at least two exponent digits), trailing zeros and a trailing point removed.
+/// `d` as C's `printf("%.17g")` prints it (`inf`, `-inf`, `nan` spelled as Redis sends them);
+/// see [`double_g17`], which writes it without allocating.
 pub fn format_g17(d: f64) -> String {
-    if d.is_nan() {
-        return "nan".into();
-    }
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if d == 0.0 {
-        return if d.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust rounds `{:e}` exactly, as glibc's printf does: the same 17 digits.
-    let sci = format!("{d:.16e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let strip = |s: String| -> String {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    };
-    if (-4..17).contains(&exp) {
-        let decimals = usize::try_from(16 - exp).unwrap_or(0);
-        strip(format!("{d:.decimals$}"))
-    } else {
-        let m = strip(mantissa.to_string());
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{m}e{sign}{:02}", exp.unsigned_abs())
-    }
+    let mut buf = [0; super::g17::MAX_LEN];
+    let n = super::g17::format(d, &mut buf);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 /// A boolean: `#t\r\n` / `#f\r\n` in RESP3, `:1\r\n` / `:0\r\n` in RESP2.

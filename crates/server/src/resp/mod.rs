@@ -19,6 +19,7 @@
 //! `HELLO`), with the RESP2 fallbacks Redis uses for the RESP3-only types.
 
 pub mod encode;
+mod g17;
 mod inline;
 pub mod parse;
 
