@@ -1,7 +1,8 @@
 //! Storage failures as a client sees them: an injected fsync or write failure in the storage
 //! engine (through the `kvs_storage::faults` seam, cargo feature `fault-injection`, enabled for
 //! this crate's tests only) turns every later write command into Redis' MISCONF error, with the
-//! failure in the text, while reads keep working — until the server is restarted.
+//! failure in the text, while reads keep working — until the disk works again: then the store
+//! heals by itself (storage-format §9.3) and writes are accepted, without a restart.
 
 mod common;
 
@@ -76,20 +77,53 @@ fn fsync_failure_is_misconf_and_reads_still_work() {
     assert_eq!(cmd(&mut c, &["SET", "a", "1"]), ok());
     // A fresh store's first data file is 000001.data; the store works on the canonical path.
     let data = dir.path().canonicalize().unwrap().join("000001.data");
-    let fault = inject(dir.path(), Fault::eio(Op::Sync).kind(FileKind::Data));
+    let fault = inject(
+        dir.path(),
+        Fault::eio(Op::Sync).kind(FileKind::Data).always(),
+    );
     let expected = misconf(&format!(
         "fdatasync {}: Input/output error (os error 5)",
         data.display()
     ));
     // The write whose fsync failed is not acknowledged...
     assert_eq!(cmd(&mut c, &["SET", "b", "2"]), expected);
-    assert_eq!(fault.fired(), 1);
-    drop(fault);
-    // ... and the disk working again changes nothing: after a failed fsync the store refuses
-    // writes until restart, on every connection, with the first failure's text.
+    assert!(fault.fired() >= 1);
+    // ... and while the disk keeps failing, every write on every connection is refused with
+    // the first failure's text.
     check_refused_but_readable(addr, &expected);
     assert_eq!(cmd(&mut c, &["GET", "b"]), nil());
     assert_eq!(cmd(&mut c, &["PING"]), simple("PONG"));
+    drop(fault);
+    writes_resume(addr, "Input/output error");
+}
+
+/// Once the fault is gone: writes are accepted again within a few retries, INFO persistence
+/// says so and still names the failure, and the refused write never appears.
+fn writes_resume(addr: std::net::SocketAddr, error: &str) {
+    let mut c = connect(addr);
+    assert!(
+        eventually(std::time::Duration::from_secs(5), || cmd(
+            &mut c,
+            &["SET", "c", "3"]
+        ) == ok()),
+        "writes never resumed"
+    );
+    let info = text(&cmd(&mut c, &["INFO", "persistence"]));
+    for want in [
+        "aof_last_write_status:ok",
+        "kvs_writes_refused:0",
+        "kvs_heals:1",
+    ] {
+        assert!(info.contains(want), "{want}: {info}");
+    }
+    let last = info
+        .lines()
+        .find_map(|l| l.strip_prefix("kvs_last_write_error:"))
+        .unwrap_or_default();
+    assert!(last.contains(error), "{info}");
+    assert_eq!(cmd(&mut c, &["GET", "b"]), nil());
+    assert_eq!(cmd(&mut c, &["GET", "c"]), bulk("3"));
+    assert_eq!(cmd(&mut c, &["GET", "a"]), bulk("1"));
 }
 
 #[test]
@@ -100,13 +134,18 @@ fn enospc_on_write_is_misconf() {
     let data = dir.path().canonicalize().unwrap().join("000001.data");
     let fault = inject(
         dir.path(),
-        Fault::enospc(Op::Write).kind(FileKind::Data).short_write(7),
+        Fault::enospc(Op::Write)
+            .kind(FileKind::Data)
+            .short_write(7)
+            .always(),
     );
     let expected = misconf(&format!(
         "write {}: No space left on device (os error 28)",
         data.display()
     ));
     assert_eq!(cmd(&mut c, &["SET", "b", "2"]), expected);
-    drop(fault);
     check_refused_but_readable(addr, &expected);
+    // Space is freed.
+    drop(fault);
+    writes_resume(addr, "No space left on device");
 }

@@ -199,8 +199,9 @@ pub enum StorageError {
     },
 
     /// An earlier write or fsync failed: what reached the disk is unknown, so the store refuses
-    /// writes until it is reopened (§9.3), rather than pretend.
-    #[error("writes refused after an earlier I/O failure ({reason}); restart the store")]
+    /// writes, rather than pretend, until the writer heals it in a fresh file or it is
+    /// reopened (§9.3).
+    #[error("writes refused after an earlier I/O failure ({reason}); retrying")]
     WritesRefused {
         /// The failure that poisoned the store.
         reason: String,

@@ -94,6 +94,55 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Keeps the writer from healing while the guard lives (`writer/heal.rs`): its first step,
+/// rewriting the MANIFEST, cannot create `MANIFEST.tmp`, as on a disk that stays full. Armed
+/// before a fault fires, so that what the store does while refusing writes can be checked;
+/// dropped to let the store heal (or only after the store is closed).
+fn hold_healing(dir: &Path) -> Injected {
+    inject(
+        dir,
+        Fault::enospc(Op::Create).kind(FileKind::Manifest).always(),
+    )
+}
+
+/// Releases `hold` once the fault that made the store refuse writes is gone (the space is
+/// freed), waits for the writer to heal, and checks that writes go through again and that the
+/// failed writes stay invisible.
+#[track_caller]
+fn heal(store: &Store, hold: Injected, model: &mut Model, failed: &Model) {
+    assert!(store.stats().refused.is_some(), "refusing before the heal");
+    drop(hold);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.stats().refused.is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "never healed: {:?}",
+            store.stats()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stats = store.stats();
+    assert!(stats.heals >= 1, "{stats:?}");
+    assert!(
+        stats.last_write_error.is_some(),
+        "the failure is still reported"
+    );
+    for i in 0..3 {
+        let (k, v) = (key("healed", i), value("healed", i));
+        store.set(&k, &v).expect("a write after healing");
+        model.insert(k, v);
+    }
+    check_contents(store, model, &Model::new());
+    for k in failed.keys() {
+        assert_eq!(
+            store.get(k).unwrap(),
+            None,
+            "failed write {} visible after healing",
+            String::from_utf8_lossy(k)
+        );
+    }
+}
+
 /// Data and hint files in `dir` that the MANIFEST does not list (leftovers).
 fn orphans(dir: &Path) -> Vec<(FileKind, Fid)> {
     let (live, _) = manifest_state(dir);
@@ -180,6 +229,15 @@ struct Row {
 /// "refused" or "accepted".
 fn then(refused: bool) -> String {
     if refused { "refused" } else { "accepted" }.to_string()
+}
+
+/// What a write-path row's store did: refused writes, then healed once the fault cleared.
+fn healed(refused: bool) -> String {
+    if refused {
+        "refused; healed once the fault cleared".into()
+    } else {
+        then(false)
+    }
 }
 
 fn describe(op: Op, errno: i32, short: Option<usize>, target: &str) -> String {
@@ -396,6 +454,7 @@ fn write_case(
     settle_hints(dir);
     let (live, next) = manifest_state(dir);
     let active = live.iter().copied().max().unwrap();
+    let hold = hold_healing(dir);
     let armed = inject(dir, fault(dir, active, next));
     // Write until one fails (everysec: the failing fsync runs in the background).
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -444,8 +503,10 @@ fn write_case(
             .unwrap(),
         Some(value("k", 1))
     );
-    drop(store);
+    // The fault clears: the store heals and takes writes; what failed stays invisible.
     drop(armed);
+    heal(&store, hold, &mut model, &failed);
+    drop(store);
     let after_reopen = reopen_and_verify(dir, &mut model, &failed);
     WriteOutcome {
         error,
@@ -471,7 +532,7 @@ fn matrix_write_path() {
                     describe(Op::Write, errno, None, "active data file")
                 ),
                 error: o.error,
-                then: then(o.refused),
+                then: healed(o.refused),
                 after_reopen: o.after_reopen,
             });
             // The append writes part of the batch, then fails.
@@ -487,7 +548,7 @@ fn matrix_write_path() {
                     describe(Op::Write, errno, Some(50), "active data file")
                 ),
                 error: o.error,
-                then: then(o.refused),
+                then: healed(o.refused),
                 after_reopen: o.after_reopen,
             });
         }
@@ -505,7 +566,7 @@ fn matrix_write_path() {
                     describe(Op::Sync, errno, None, "active data file")
                 ),
                 error: o.error,
-                then: then(o.refused),
+                then: healed(o.refused),
                 after_reopen: o.after_reopen,
             });
         }
@@ -515,7 +576,7 @@ fn matrix_write_path() {
         rows.push(save_case(errno));
     }
     for r in &rows {
-        assert_eq!(r.then, "refused", "{}: {}", r.site, r.fault);
+        assert_eq!(r.then, healed(true), "{}: {}", r.site, r.fault);
     }
     print_matrix("write path", &rows);
 }
@@ -532,6 +593,7 @@ fn save_case(errno: i32) -> Row {
         model.insert(k, v);
     }
     assert!(store.writes_refused().is_none());
+    let hold = hold_healing(dir);
     let armed = inject(dir, Fault::new(Op::Sync, errno).kind(FileKind::Data));
     let err = store.sync().expect_err("SAVE fails");
     assert_eq!(armed.fired(), 1);
@@ -545,8 +607,9 @@ fn save_case(errno: i32) -> Row {
     assert!(is_refused(&store.set(b"later", b"1")));
     assert!(is_refused(&store.sync()));
     check_contents(&store, &model, &Model::new());
-    drop(store);
     drop(armed);
+    heal(&store, hold, &mut model, &Model::new());
+    drop(store);
     Row {
         site: "SAVE (`Store::sync`)",
         fault: format!(
@@ -554,7 +617,7 @@ fn save_case(errno: i32) -> Row {
             describe(Op::Sync, errno, None, "active data file")
         ),
         error: short_error(&err),
-        then: then(true),
+        then: healed(true),
         after_reopen: reopen_and_verify(dir, &mut model, &Model::new()),
     }
 }
@@ -648,7 +711,7 @@ fn matrix_rotation() {
             site: "rotation",
             fault: name,
             error: o.error,
-            then: then(o.refused),
+            then: healed(o.refused),
             after_reopen: o.after_reopen,
         });
     }
@@ -687,6 +750,7 @@ fn short_writes_of_an_atomic_batch_never_half_apply() {
         let active = live.iter().copied().max().unwrap();
         let path = kvs_storage::file_path(dir, FileKind::Data, active);
         let before = std::fs::metadata(&path).unwrap().len();
+        let hold = hold_healing(dir);
         let f = inject(
             dir,
             Fault::enospc(Op::Write)
@@ -716,6 +780,7 @@ fn short_writes_of_an_atomic_batch_never_half_apply() {
         check_contents(&store, &model, &Model::new());
         drop(store);
         drop(f);
+        drop(hold);
         let store = Store::open_with(dir, opts(FsyncPolicy::No, 1 << 20)).unwrap();
         let torn = &store.recovery_report().torn_tails;
         if cut == 0 {
@@ -751,6 +816,7 @@ fn short_write_of_separate_commands_keeps_only_whole_records() {
     let (live, _) = manifest_state(dir);
     let active = live.iter().copied().max().unwrap();
     let rec_len = RecordRef::put(1, &key("z", 0), &value("z", 0)).encoded_len();
+    let hold = hold_healing(dir);
     let f = inject(
         dir,
         Fault::eio(Op::Write)
@@ -777,6 +843,7 @@ fn short_write_of_separate_commands_keeps_only_whole_records() {
     assert_eq!(f.fired(), 1);
     drop(store);
     drop(f);
+    drop(hold);
     let failed: Model = (0..3).map(|i| (key("z", i), value("z", i))).collect();
     let store = Store::open_with(dir, opts(FsyncPolicy::No, 1 << 20)).unwrap();
     let got = dump(&store);
@@ -791,33 +858,121 @@ fn short_write_of_separate_commands_keeps_only_whole_records() {
 
 /// After the everysec fsync fails, the store refuses writes and keeps saying why: the reason is
 /// the first failure, not a later "file refuses further writes".
+/// EIO, then recovered: the background fsync of `everysec` fails after `b` was acknowledged.
+/// While the disk keeps failing the store refuses writes with the first reason, and retries on
+/// a backoff without spinning; once the fault clears it heals, and `b` — acknowledged but never
+/// synced in the failed file — is copied out of the page cache, so it survives a reopen.
 #[test]
-fn everysec_fsync_failure_keeps_its_reason() {
+fn everysec_fsync_failure_heals_and_keeps_the_unsynced_write() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let store = Store::open_with(dir, opts(FsyncPolicy::EverySec, 1 << 20)).unwrap();
     store.set(b"a", b"1").unwrap();
     let (live, _) = manifest_state(dir);
     let active = live.iter().copied().max().unwrap();
-    let f = inject(dir, Fault::eio(Op::Sync).file(FileKind::Data, active));
+    let hold = hold_healing(dir);
+    let f = inject(
+        dir,
+        Fault::eio(Op::Sync).file(FileKind::Data, active).always(),
+    );
     store.set(b"b", b"2").unwrap(); // acknowledged: everysec syncs within a second
-    wait_for("the background fsync", || f.fired() == 1);
+    wait_for("the background fsync", || f.fired() >= 1);
     wait_for("the store to refuse writes", || {
         store.stats().refused.is_some()
     });
-    // Dirty, a poisoned file, a second passes: the writer must not retry (nor spin) and must
-    // not replace the reason.
+    // A poisoned file, a disk that keeps failing, 1.5 s: retries back off (50 ms doubling to
+    // 500 ms: a handful, not a spin) and the reason stays the first failure's.
     std::thread::sleep(Duration::from_millis(1500));
-    let reason = store.stats().refused.unwrap();
+    let stats = store.stats();
+    let reason = stats.refused.clone().unwrap();
     assert!(
         reason.starts_with("fdatasync ") && reason.contains("Input/output error"),
         "{reason}"
     );
+    assert!(
+        (2..=10).contains(&stats.heal_attempts),
+        "attempts in 1.5 s: {}",
+        stats.heal_attempts
+    );
+    assert!(stats.last_heal_error.is_some(), "{stats:?}");
     match store.set(b"c", b"3") {
         Err(StorageError::WritesRefused { reason: r }) => assert_eq!(r, reason),
         other => panic!("{other:?}"),
     }
     assert_eq!(store.get(b"b").unwrap(), Some(b"2".to_vec()));
+    // The disk recovers.
+    drop(f);
+    let mut model: Model = [
+        (b"a".to_vec(), b"1".to_vec()),
+        (b"b".to_vec(), b"2".to_vec()),
+    ]
+    .into_iter()
+    .collect();
+    let failed: Model = [(b"c".to_vec(), b"3".to_vec())].into_iter().collect();
+    heal(&store, hold, &mut model, &failed);
+    let stats = store.stats();
+    assert!(stats.last_heal_error.is_none());
+    // `a` and `b` (seqs 1 and 2, never synced: everysec had not run yet) were copied into the
+    // new file: the failed file's copies are not trusted.
+    let (_, newest) = stats.files.iter().max_by_key(|(fid, _)| *fid).unwrap();
+    assert_eq!(newest.min_seq, 1, "{stats:?}");
+    drop(store);
+    reopen_and_verify(dir, &mut model, &failed);
+}
+
+/// ENOSPC, then space freed: every write to the store's files fails (a full disk) until the
+/// fault is dropped; writes are refused meanwhile and resume without a reopen once it is,
+/// within the retry interval. A pipeline of writes around the failure keeps exactly the
+/// acknowledged ones, also after a reopen.
+#[test]
+fn a_full_disk_refuses_writes_until_space_is_freed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let store = Store::open_with(dir, opts(FsyncPolicy::EverySec, 64 << 10)).unwrap();
+    let mut model = Model::new();
+    let mut failed = Model::new();
+    for i in 0..200 {
+        let (k, v) = (key("pre", i), value("pre", i));
+        store.set(&k, &v).unwrap();
+        model.insert(k, v);
+    }
+    let full = inject(dir, Fault::enospc(Op::Write).always());
+    let full_create = inject(dir, Fault::enospc(Op::Create).always());
+    for i in 0..50 {
+        let (k, v) = (key("during", i), value("during", i));
+        match store.set(&k, &v) {
+            Ok(()) => {
+                model.insert(k, v);
+            }
+            Err(e) => {
+                assert!(matches!(e, StorageError::WritesRefused { .. }), "{e}");
+                failed.insert(k, v);
+            }
+        }
+    }
+    assert!(!failed.is_empty(), "the full disk refused writes");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(store.stats().refused.is_some(), "still full: still refused");
+    check_contents(&store, &model, &Model::new());
+    // Space is freed: writes resume by themselves.
+    let freed = Instant::now();
+    drop(full);
+    drop(full_create);
+    wait_for("writes to resume", || store.stats().refused.is_none());
+    let took = freed.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    for i in 0..200 {
+        let (k, v) = (key("post", i), value("post", i));
+        store.set(&k, &v).unwrap();
+        model.insert(k, v);
+    }
+    check_contents(&store, &model, &Model::new());
+    for k in failed.keys() {
+        assert_eq!(store.get(k).unwrap(), None);
+    }
+    store.compact().unwrap();
+    drop(store);
+    reopen_and_verify(dir, &mut model, &failed);
 }
 
 /// A read-only command sent to the writer (as the server does for a read queued behind a write
@@ -829,6 +984,7 @@ fn read_only_commands_on_the_writer_run_while_refused() {
     let dir = tmp.path();
     let store = Store::open_with(dir, opts(FsyncPolicy::Always, 1 << 20)).unwrap();
     store.set(b"a", b"1").unwrap();
+    let _hold = hold_healing(dir);
     let f = inject(dir, Fault::eio(Op::Sync).kind(FileKind::Data));
     assert!(is_refused(&store.set(b"b", b"2")));
     drop(f);
@@ -896,6 +1052,7 @@ fn compaction_case(fault: impl FnOnce(Fid) -> Fault, expect_refused: bool) -> Ro
     let (live_before, next) = manifest_state(dir);
     let f = fault(next);
     let fault_text = format!("{f:?}");
+    let hold = hold_healing(dir);
     let armed = inject(dir, f);
     let err = store.compact().expect_err("the compaction fails");
     assert!(armed.fired() >= 1, "{fault_text}: the fault fired");
@@ -906,7 +1063,11 @@ fn compaction_case(fault: impl FnOnce(Fid) -> Fault, expect_refused: bool) -> Ro
     assert_eq!(refused, expect_refused, "{fault_text}: {err}");
     if refused {
         assert!(is_refused(&store.compact()));
+        heal(&store, hold, &mut model, &Model::new());
+        store.compact().expect("a compaction after healing");
+        check_contents(&store, &model, &Model::new());
     } else {
+        drop(hold);
         model.insert(b"probe".to_vec(), b"1".to_vec());
         // The inputs are still live and nothing was left behind.
         let (live, _) = manifest_state(dir);
@@ -927,7 +1088,7 @@ fn compaction_case(fault: impl FnOnce(Fid) -> Fault, expect_refused: bool) -> Ro
         fault: String::new(),
         error,
         then: if refused {
-            then(true)
+            "refused; healed once the fault cleared".into()
         } else {
             "accepted; retry compacts".into()
         },
@@ -1065,6 +1226,7 @@ fn compaction_commit_fsync_failure_keeps_both_file_sets() {
     let dir = tmp.path();
     let (store, model) = compaction_store(dir);
     let (inputs, next) = manifest_state(dir);
+    let hold = hold_healing(dir);
     let f = inject(dir, Fault::eio(Op::Sync).kind(FileKind::Manifest).nth(2));
     assert!(store.compact().is_err());
     drop(f);
@@ -1073,6 +1235,7 @@ fn compaction_commit_fsync_failure_keeps_both_file_sets() {
         assert!(kvs_storage::file_path(dir, FileKind::Data, *fid).exists());
     }
     drop(store);
+    drop(hold);
     let store = Store::open_with(dir, opts(FsyncPolicy::No, 4096)).unwrap();
     let (live, _) = manifest_state(dir);
     assert!(live.contains(&next), "the edit reached the file");
@@ -1089,6 +1252,7 @@ fn hint_case(fault: Fault, expect_refused: bool) -> Row {
     let store = Store::open_with(dir, opts(FsyncPolicy::No, 4096)).unwrap();
     let mut model = Model::new();
     let fault_text = format!("{fault:?}");
+    let hold = hold_healing(dir);
     let armed = inject(dir, fault);
     // Write until the first rotation: its hint file is then written in the background.
     let mut i = 0;
@@ -1117,8 +1281,13 @@ fn hint_case(fault: Fault, expect_refused: bool) -> Row {
         assert!(!hint.exists(), "{fault_text}: no hint file");
     }
     check_contents(&store, &model, &Model::new());
-    drop(store);
     drop(armed);
+    if refused {
+        heal(&store, hold, &mut model, &Model::new());
+    } else {
+        drop(hold);
+    }
+    drop(store);
     let after_reopen = reopen_and_verify(dir, &mut model, &Model::new());
     Row {
         site: "hint file after rotation",
@@ -1352,6 +1521,7 @@ fn flush_all_failures_are_all_or_nothing() {
             model.insert(k, v);
         }
         // MANIFEST edits of a FLUSHALL: raise the seq floor, allocate a fid, the swap.
+        let hold = hold_healing(dir);
         let armed = inject(dir, fault.clone());
         // The FLUSHALL is refused like any failed write (its reason names the I/O error), and
         // so is everything after it.
@@ -1362,6 +1532,7 @@ fn flush_all_failures_are_all_or_nothing() {
         assert!(is_refused(&store.set(b"x", b"1")));
         check_contents(&store, &model, &Model::new());
         drop(store);
+        drop(hold);
         let store = Store::open_with(dir, opts(FsyncPolicy::No, 1 << 20)).unwrap();
         if gone {
             assert!(dump(&store).is_empty(), "{fault:?}");

@@ -146,7 +146,7 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
             "persistence" => {
                 let _ = write!(
                     t,
-                    "loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:{}\r\nkvs_fsync:{}\r\nkvs_data_files:{}\r\nkvs_disk_bytes:{}\r\nkvs_dead_bytes:{}\r\nkvs_compactions:{}\r\nkvs_bytes_reclaimed:{}\r\nkvs_write_batches:{}\r\nkvs_fsyncs:{}\r\n",
+                    "loading:0\r\nrdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\naof_enabled:1\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_bgrewrite_status:ok\r\naof_last_write_status:{}\r\nkvs_fsync:{}\r\nkvs_data_files:{}\r\nkvs_disk_bytes:{}\r\nkvs_dead_bytes:{}\r\nkvs_compactions:{}\r\nkvs_bytes_reclaimed:{}\r\nkvs_write_batches:{}\r\nkvs_fsyncs:{}\r\nkvs_writes_refused:{}\r\nkvs_last_write_error:{}\r\nkvs_heal_attempts:{}\r\nkvs_heals:{}\r\n",
                     stats.last_save_ms / 1000,
                     if stats.refused.is_some() { "err" } else { "ok" },
                     ctx.fsync_name(),
@@ -157,6 +157,15 @@ pub fn text(sections: &[Bytes], ctx: &ServerCtx) -> String {
                     stats.bytes_reclaimed,
                     stats.write_batches,
                     stats.fsyncs,
+                    u8::from(stats.refused.is_some()),
+                    // One line: what an I/O error says, with any line break flattened.
+                    stats
+                        .last_write_error
+                        .as_deref()
+                        .unwrap_or("")
+                        .replace(['\r', '\n'], " "),
+                    stats.heal_attempts,
+                    stats.heals,
                 );
             }
             "stats" => {

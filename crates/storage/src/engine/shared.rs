@@ -67,6 +67,10 @@ pub(crate) struct Counters {
     pub(crate) expired_keys: AtomicU64,
     /// The writer's watched keys and watching clients (WATCH).
     pub(crate) watches: crate::watch::WatchCounts,
+    /// Attempts to heal after a failed write, and the ones that made the store take writes
+    /// again (`writer/heal.rs`).
+    pub(crate) heal_attempts: AtomicU64,
+    pub(crate) heals: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -87,6 +91,10 @@ pub(crate) struct Shared {
     pub(crate) poisoned: Mutex<Option<String>>,
     /// `poisoned.is_some()`, readable without the lock (checked once per write command).
     pub(crate) refusing: AtomicBool,
+    /// The last write failure (kept after writes resume) and why the last attempt to heal
+    /// failed, for `Store::stats`.
+    pub(crate) last_write_error: Mutex<Option<String>>,
+    pub(crate) last_heal_error: Mutex<Option<String>>,
     /// Held for a whole compaction, and by FLUSHALL, so their MANIFEST edits never interleave.
     pub(crate) compaction: Mutex<()>,
     pub(crate) counters: Counters,
@@ -100,17 +108,29 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// Makes the store refuse writes until it is reopened (§9.3). The first reason stays: later
-    /// failures are usually consequences of it ("file refuses further writes").
+    /// Makes the store refuse writes until the writer heals it or it is reopened (§9.3). The
+    /// first reason stays: later failures are usually consequences of it ("file refuses further
+    /// writes").
     pub(crate) fn poison(&self, reason: String) {
         let mut poisoned = lock(&self.poisoned);
         if poisoned.is_some() {
             tracing::debug!(%reason, "another failure while refusing writes");
             return;
         }
-        tracing::error!(%reason, "store refuses writes from now on");
+        tracing::error!(%reason, "store refuses writes until a retry succeeds");
+        *lock(&self.last_write_error) = Some(reason.clone());
         *poisoned = Some(reason);
         self.refusing.store(true, Ordering::Release);
+    }
+
+    /// Takes writes again: the writer healed the store (`writer/heal.rs`).
+    pub(crate) fn unpoison(&self) {
+        let mut poisoned = lock(&self.poisoned);
+        if let Some(reason) = poisoned.take() {
+            tracing::warn!(%reason, "writes resumed after a write failure");
+        }
+        *lock(&self.last_heal_error) = None;
+        self.refusing.store(false, Ordering::Release);
     }
 
     pub(crate) fn refused(&self) -> Option<StorageError> {

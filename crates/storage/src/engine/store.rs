@@ -78,8 +78,17 @@ pub struct StoreStats {
     pub bytes_reclaimed: u64,
     /// Unix ms of the last fsync (Redis' `LASTSAVE`, in ms).
     pub last_save_ms: u64,
-    /// Why writes are refused, if they are (after an I/O failure).
+    /// Why writes are refused, if they are (after an I/O failure, until the writer heals
+    /// the store: storage-format §9.3).
     pub refused: Option<String>,
+    /// The last write failure, kept after writes resume.
+    pub last_write_error: Option<String>,
+    /// Why the last attempt to heal failed, while writes are refused.
+    pub last_heal_error: Option<String>,
+    /// Attempts to heal after write failures, and the ones that succeeded.
+    pub heal_attempts: u64,
+    /// See `heal_attempts`.
+    pub heals: u64,
     /// Keys that carry an expiry (Redis' `expires`; expired ones not yet collected included).
     pub expiring_keys: u64,
     /// Mean remaining TTL, in ms, of the keys with an expiry: exact (their mean expiry time
@@ -287,7 +296,8 @@ impl Store {
     }
 
     /// Why writes are refused, if they are: after a failed write or fsync the store refuses
-    /// every write until it is reopened (storage-format §9.3); reads go on. **Thread-safe**, and
+    /// every write until the writer heals it — a fresh file takes the writes once the disk
+    /// does — or it is reopened (storage-format §9.3); reads go on. **Thread-safe**, and
     /// one atomic load while writes are accepted, so callers may ask before each write.
     pub fn writes_refused(&self) -> Option<StorageError> {
         self.inner.shared.refused()
@@ -312,6 +322,10 @@ impl Store {
             bytes_reclaimed: load(&c.bytes_reclaimed),
             last_save_ms: load(&c.last_save_ms),
             refused: lock(&s.poisoned).clone(),
+            last_write_error: lock(&s.last_write_error).clone(),
+            last_heal_error: lock(&s.last_heal_error).clone(),
+            heal_attempts: load(&c.heal_attempts),
+            heals: load(&c.heals),
             expiring_keys: load(&c.expiring_keys),
             avg_ttl_ms: match load(&c.expiring_keys) {
                 0 => 0,
@@ -346,6 +360,8 @@ impl Inner {
             next_seq: AtomicU64::new(rec.next_seq),
             poisoned: Mutex::new(None),
             refusing: AtomicBool::new(false),
+            last_write_error: Mutex::new(None),
+            last_heal_error: Mutex::new(None),
             compaction: Mutex::new(()),
             counters: Counters::default(),
             publishing: AtomicU64::new(0),

@@ -348,6 +348,35 @@ impl DBFile {
         Ok(())
     }
 
+    /// After a failed write or sync (§9.3, healing): cuts the file to `len` — the end of the
+    /// last batch that was published, at or before the logical end — dropping what a failed
+    /// write or an unacknowledged batch left after it, and fsyncs the cut. Readers may map the
+    /// file meanwhile: they only touch published records, all below `len`.
+    pub fn cut_after_failure(&mut self, len: u64) -> Result<()> {
+        if len < HEADER_LEN as u64 || len > self.len {
+            return Err(StorageError::BadTruncate {
+                path: self.path.clone(),
+                to: len,
+                header: HEADER_LEN as u64,
+                len: self.len,
+            });
+        }
+        faults::set_len(&self.file, &self.path, len)
+            .map_err(|e| StorageError::io("truncate", &self.path, e))?;
+        faults::sync_all(&self.file, &self.path)
+            .map_err(|e| StorageError::io("fsync", &self.path, e))?;
+        self.len = len;
+        Ok(())
+    }
+
+    /// Seals a file poisoned by a failed write or sync once [`cut_after_failure`] has made
+    /// it end durably (§9.3, healing): it is only read from now on.
+    ///
+    /// [`cut_after_failure`]: DBFile::cut_after_failure
+    pub fn seal_after_failure(&mut self) {
+        self.sealed = true;
+    }
+
     /// Turns a sealed file into a [`MappedFile`] for lock-free readers.
     pub fn into_mapped(self) -> Result<MappedFile> {
         if !self.sealed {

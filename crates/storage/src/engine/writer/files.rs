@@ -44,8 +44,12 @@ impl Writer {
         let old_fid = self.active.fid();
         self.sync()?;
         let new = new_active_file(&self.shared)?;
-        let mut old = std::mem::replace(&mut self.active, new);
-        old.seal()?;
+        // Sealed before it is replaced: if this fails, the failed file is still the active
+        // one, which is what healing expects (`heal.rs`).
+        self.active.seal()?;
+        let old = std::mem::replace(&mut self.active, new);
+        self.durable_len = self.active.len();
+        self.published_len = self.active.len();
         let mapped = Arc::new(old.into_mapped()?);
         let new_active = Arc::new(ActiveFile::open(
             &self.shared.dir,
@@ -124,6 +128,8 @@ impl Writer {
         .into();
         self.active = new;
         self.dirty = false;
+        self.durable_len = self.active.len();
+        self.published_len = self.active.len();
         for f in old {
             crate::compactor::remove_files(&dir, f);
         }

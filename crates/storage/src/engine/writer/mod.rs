@@ -27,6 +27,7 @@ use crate::watch::Watches;
 
 mod expire;
 mod files;
+mod heal;
 mod publish;
 
 pub(crate) use files::new_active_file;
@@ -52,6 +53,12 @@ pub(crate) struct Writer {
     /// Told about each file the writer seals, to write its hint file off the write path.
     compactor: Option<crossbeam_channel::Sender<crate::compactor::CompactorMsg>>,
     active: DBFile,
+    /// The active file's length at its last successful fsync, and at the end of its last
+    /// published batch: what healing copies and where it cuts (`heal.rs`).
+    durable_len: u64,
+    published_len: u64,
+    /// The retry schedule while the store refuses writes (`heal.rs`).
+    healing: Option<heal::Healing>,
     rx: Receiver<WriterMsg>,
     next_seq: u64,
     dirty: bool,
@@ -123,6 +130,9 @@ impl Writer {
         let writer = Writer {
             shared,
             compactor: Some(compactor),
+            durable_len: active.len(),
+            published_len: active.len(),
+            healing: None,
             active,
             rx,
             next_seq,
@@ -167,6 +177,10 @@ impl Writer {
             if self.collections.has_doomed() {
                 timeout = Duration::ZERO; // dead collections' elements to drop meanwhile
             }
+            // Refusing writes: the next attempt to heal. Otherwise wake now and then anyway: a
+            // failure on the compactor's thread makes the store refuse writes without a
+            // message to this one.
+            timeout = timeout.min(self.heal_wait().unwrap_or(heal::MAX_RETRY));
             // Just answered a blocked caller: its next call is likely a few µs away.
             let window = self.spin.take_window().min(timeout);
             let polled = (!window.is_zero())
@@ -179,6 +193,7 @@ impl Writer {
             let first = match polled.map_or_else(|| self.rx.recv_timeout(timeout), Ok) {
                 Ok(m) => m,
                 Err(RecvTimeoutError::Timeout) => {
+                    self.heal_if_due();
                     self.expire_due();
                     self.drop_dead_elements();
                     self.sync_if_due();
@@ -209,6 +224,7 @@ impl Writer {
             if answers_caller {
                 self.spin.answered();
             }
+            self.heal_if_due();
             self.expire_due();
             self.drop_dead_elements();
             self.seal_if_mostly_dead();
@@ -257,6 +273,7 @@ impl Writer {
             return Err(e);
         }
         self.dirty = false;
+        self.durable_len = self.active.len();
         self.last_sync = Instant::now();
         self.shared.counters.fsyncs.fetch_add(1, Relaxed);
         self.shared.counters.last_save_ms.store(now_ms(), Relaxed);
@@ -487,6 +504,7 @@ impl Writer {
             s.total = self.active.len();
         }
         drop(stats);
+        self.published_len = self.active.len();
         if expiries_changed {
             self.publish_expiries();
         }
