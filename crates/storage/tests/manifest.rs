@@ -281,3 +281,57 @@ fn rewrite_compacts_the_log_and_keeps_the_state() {
     assert_eq!(m.state(), &state);
     assert!(!dir.path().join("MANIFEST.tmp").exists());
 }
+
+/// Grown past its bound, the MANIFEST is rewritten as one snapshot edit after the edit that took
+/// it there (§6.5): it stays small however many edits it has seen, and replays to the same state.
+#[test]
+fn a_manifest_past_its_bound_is_rewritten_after_the_edit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut m = Manifest::create(dir).unwrap();
+    m.set_rewrite_at(2048);
+    let (live, _) = history(&mut m, 400);
+    let len = std::fs::metadata(manifest_path(dir)).unwrap().len();
+    // The snapshot of a few hundred live fids, plus at most 2 KiB of edits since.
+    assert!(
+        len <= 4096 + 2048,
+        "{len} bytes after 400 rounds: never rewritten"
+    );
+    assert_eq!(m.live_files(), &live);
+    let next_fid = m.next_fid();
+    drop(m);
+    let (state, report) = Manifest::replay(dir).unwrap();
+    assert_eq!(state.live(), &live);
+    assert_eq!(state.next_fid(), next_fid);
+    assert!(report.damaged.is_empty());
+    assert!(!dir.join("MANIFEST.tmp").exists());
+}
+
+/// A store that rotates its active file thousands of times keeps a bounded MANIFEST, and
+/// reopens with every key.
+#[test]
+fn a_long_running_store_keeps_its_manifest_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let opts = || kvs_storage::Options {
+        max_file_size: 4096,
+        manifest_rewrite_at: 1024,
+        compaction_interval: None,
+        ..Default::default()
+    };
+    let store = kvs_storage::Store::open_with(dir, opts()).unwrap();
+    for i in 0..3000u32 {
+        store.set(format!("k{i}").as_bytes(), &[b'v'; 100]).unwrap();
+    }
+    store.compact().unwrap();
+    let len = std::fs::metadata(manifest_path(dir)).unwrap().len();
+    assert!(len <= 1024 + 4096, "MANIFEST of {len} bytes");
+    drop(store);
+    let store = kvs_storage::Store::open_with(dir, opts()).unwrap();
+    for i in (0..3000u32).step_by(7) {
+        assert_eq!(
+            store.get(format!("k{i}").as_bytes()).unwrap(),
+            Some(vec![b'v'; 100])
+        );
+    }
+}

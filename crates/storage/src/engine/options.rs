@@ -62,6 +62,10 @@ pub struct Options {
     /// writer's element positions are 32-bit); larger values are taken as that. Lower it to bound
     /// what one collection can cost the writer's memory, or to test the limit.
     pub max_collection_elements: u64,
+    /// The MANIFEST is rewritten as one snapshot edit once it passes this many bytes
+    /// (storage-format §6.5). Default [`DEFAULT_REWRITE_AT`](crate::manifest::DEFAULT_REWRITE_AT)
+    /// (64 KiB).
+    pub manifest_rewrite_at: u64,
     /// How often the compactor looks for files past the threshold (it also runs on request).
     /// `None` disables automatic compaction. Default 10 s.
     pub compaction_interval: Option<Duration>,
@@ -143,6 +147,7 @@ impl Default for Options {
             seal_dead_ratio: 0.5,
             seal_dead_bytes: 8 << 20,
             max_collection_elements: crate::collection::MAX_ELEMENTS as u64,
+            manifest_rewrite_at: crate::manifest::DEFAULT_REWRITE_AT,
             compaction_interval: Some(Duration::from_secs(10)),
             completion_scope: None,
             on_expired: None,

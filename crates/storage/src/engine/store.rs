@@ -356,7 +356,11 @@ impl Inner {
             }),
             files_update: Mutex::new(()),
             stats: Mutex::new(rec.stats),
-            manifest: Mutex::new(rec.manifest),
+            manifest: Mutex::new({
+                let mut m = rec.manifest;
+                m.set_rewrite_at(opts.manifest_rewrite_at);
+                m
+            }),
             next_seq: AtomicU64::new(rec.next_seq),
             poisoned: Mutex::new(None),
             refusing: AtomicBool::new(false),

@@ -130,6 +130,12 @@ impl ManifestState {
     }
 }
 
+/// A MANIFEST that has grown this many bytes past its last snapshot is rewritten as one
+/// snapshot edit (§6.5), at open and after the edit that takes it there, so it never grows
+/// without bound (a few edits per rotation and per compaction). LevelDB starts a new MANIFEST
+/// at open; this also does it at run time.
+pub const DEFAULT_REWRITE_AT: u64 = 64 << 10;
+
 /// An open MANIFEST, ready to log edits. Single writer: wrap it in a mutex to share.
 #[derive(Debug)]
 pub struct Manifest {
@@ -137,6 +143,14 @@ pub struct Manifest {
     file: DBFile,
     state: ManifestState,
     recovered_tail: Option<Damage>,
+    /// Rewrite once the file is this much longer than `snapshot_len` ([`DEFAULT_REWRITE_AT`]).
+    rewrite_at: u64,
+    /// The file's length after its snapshot edit (its last rewrite, or its creation; 0 if it
+    /// was opened as it was).
+    snapshot_len: u64,
+    /// A rewrite failed part way: `MANIFEST` may be a new file that `file` is not, so no edit
+    /// is appended until a rewrite succeeds.
+    needs_rewrite: bool,
 }
 
 impl Manifest {
@@ -162,7 +176,11 @@ impl Manifest {
             file,
             state,
             recovered_tail: None,
-        })
+            rewrite_at: DEFAULT_REWRITE_AT,
+            snapshot_len: 0,
+            needs_rewrite: false,
+        }
+        .with_snapshot_len())
     }
 
     /// Opens and replays the MANIFEST in `dir`, repairing a torn last edit (§6.4).
@@ -189,12 +207,19 @@ impl Manifest {
             next_fid = state.next_fid(),
             "MANIFEST replayed"
         );
-        Ok(Manifest {
+        let mut manifest = Manifest {
             dir: dir.to_path_buf(),
             file,
             state,
             recovered_tail,
-        })
+            rewrite_at: DEFAULT_REWRITE_AT,
+            snapshot_len: 0,
+            needs_rewrite: false,
+        };
+        if manifest.past_bound() {
+            manifest.rewrite()?;
+        }
+        Ok(manifest)
     }
 
     /// [`Manifest::open`] if `dir` has a MANIFEST, else [`Manifest::create`].
@@ -297,6 +322,11 @@ impl Manifest {
     /// is unknown. [`Manifest::rewrite`] replaces the file with the in-memory state, which
     /// settles the question (the edit is then definitely not applied).
     pub fn log_edit(&mut self, edit: &ManifestEdit) -> Result<()> {
+        if self.needs_rewrite {
+            return Err(StorageError::Poisoned {
+                path: self.file.path().to_path_buf(),
+            });
+        }
         self.state
             .check(edit)
             .map_err(|reason| StorageError::InvalidEdit {
@@ -318,13 +348,50 @@ impl Manifest {
             next_fid = edit.next_fid,
             "MANIFEST edit committed"
         );
+        // The edit is committed whatever happens here: a failed rewrite only makes the next
+        // edit fail (and the store heal, rewriting it again).
+        if self.past_bound()
+            && let Err(e) = self.rewrite()
+        {
+            tracing::warn!(error = %e, "MANIFEST rewrite failed; the next edit will retry it");
+        }
         Ok(())
+    }
+
+    /// Rewrites the MANIFEST once it has grown `bytes` past its last snapshot (default
+    /// [`DEFAULT_REWRITE_AT`]).
+    pub fn set_rewrite_at(&mut self, bytes: u64) {
+        self.rewrite_at = bytes;
+    }
+
+    fn past_bound(&self) -> bool {
+        self.file.len() > self.snapshot_len.saturating_add(self.rewrite_at)
+    }
+
+    fn with_snapshot_len(mut self) -> Self {
+        self.snapshot_len = self.file.len();
+        self
+    }
+
+    /// The MANIFEST's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.file.len()
+    }
+
+    /// Whether the MANIFEST holds no edit (never: it starts with a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.file.len() <= crate::format::HEADER_LEN as u64
     }
 
     /// Replaces the MANIFEST by one holding a single snapshot edit of the current state
     /// (tmp file, fsync, rename, directory fsync; §6.5). Keeps the log short, and is the way
     /// out after a poisoned append.
+    ///
+    /// Until it has succeeded no edit is appended: a failure after the rename would otherwise
+    /// leave edits going to the replaced file's unlinked inode.
     pub fn rewrite(&mut self) -> Result<()> {
+        self.needs_rewrite = true;
+        let before = self.file.len();
         write_snapshot(&self.dir, &self.state)?;
         self.file = DBFile::open(
             &self.dir,
@@ -332,7 +399,10 @@ impl Manifest {
             MANIFEST_FID,
             Access::ReadWrite,
         )?;
+        self.needs_rewrite = false;
+        self.snapshot_len = self.file.len();
         self.recovered_tail = None;
+        tracing::debug!(before, after = self.file.len(), "MANIFEST rewritten");
         Ok(())
     }
 }
