@@ -156,8 +156,8 @@ pub use dbfile::{Access, DBFile};
 pub use dir::{file_name, file_path, list_files, parse_file_name, sync_dir};
 pub use error::{Corruption, DecodeError, EditError, Result, StorageError};
 pub use format::{
-    DataCodec, EditCodec, Fid, FileHeader, FileKind, HintCodec, HintEntry, ManifestEdit, RecordBuf,
-    RecordCodec, RecordKind, RecordPos, RecordRef,
+    DataCodec, EditCodec, Fid, FileHeader, FileKind, HintCodec, HintEntry, HintFooter,
+    ManifestEdit, RecordBuf, RecordCodec, RecordKind, RecordPos, RecordRef,
 };
 pub use manifest::{Manifest, ManifestState};
 pub use mapped::{FileView, MappedFile};

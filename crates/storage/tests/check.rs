@@ -421,6 +421,16 @@ fn stale_hint_file() {
     hint.write_records::<HintCodec>(&entries).unwrap();
     hint.sync().unwrap();
     drop(hint);
+    // A correct footer (§5.1): the entry, not the footer, is what is stale.
+    let data = std::fs::read(file_path(b.dir(), FileKind::Data, fid)).unwrap();
+    let footer = kvs_storage::HintFooter::of_data(&data, entries.last().map(|h| h.pos)).unwrap();
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&footer.encode())
+        .unwrap();
 
     let r = check_only(b.dir());
     assert_eq!(r.problems.len(), 1, "{r}");

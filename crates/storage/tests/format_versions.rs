@@ -3,6 +3,8 @@
 //! SETs with overwrites and deletes, a far TTL and a past one, MSET, INCR, APPEND, an empty
 //! value, 4 KiB files, one compaction (hint files) and a hint-less active file.
 //! `fixtures/v2-collections` was written by the last version-2 build (9b57f6a, before lists).
+//! `fixtures/v4-zsets` was written by the last version-4 build (5c6fca0, before hint-file
+//! footers), with hint files.
 
 use std::path::Path;
 
@@ -176,4 +178,78 @@ fn a_version_3_directory_with_lists_opens_and_takes_a_sorted_set() {
         })
         .unwrap();
     assert_eq!(members, vec![(b"n".to_vec(), -2.0), (b"m".to_vec(), 1.5)]);
+}
+
+/// Format version 4 (the last build before hint-file footers, 5c6fca0's kvs-server with 4 KiB
+/// files and compaction every 100 ms): `ZADD z 1.5 m -2 n 3 o`, three rounds of `SET key:1..40`
+/// (`round-R-value-I-` and 30 x), `ZREM z o`, `RPUSH l a b c`, `DEL key:40`, `HSET h f v`, a
+/// clean SHUTDOWN. Its hint files have no footer: they are still used, within the old bounds
+/// check, and the files this build writes next carry one.
+#[test]
+fn a_version_4_directory_keeps_its_hint_files_and_new_ones_get_footers() {
+    use kvs_storage::{CollectionKind, Stored};
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("v4-zsets", dir.path());
+    assert_eq!(header_version(&dir.path().join("000002.hint")), 4);
+    let check = |store: &Store| {
+        let x = "x".repeat(30);
+        for i in 1..=39 {
+            let want = format!("round-2-value-{i}-{x}");
+            assert_eq!(
+                store.get(format!("key:{i}").as_bytes()).unwrap(),
+                Some(want.into_bytes()),
+                "key:{i}"
+            );
+        }
+        assert_eq!(store.get(b"key:40").unwrap(), None);
+        let members = store
+            .execute(|t| {
+                let Some(Stored::Collection(m)) = t.lookup(b"z").unwrap() else {
+                    panic!("z is not a collection");
+                };
+                assert_eq!(m.kind, CollectionKind::SortedSet);
+                t.zset_range_by_rank(m.id, 0, 10, false)
+            })
+            .unwrap();
+        assert_eq!(members, vec![(b"n".to_vec(), -2.0), (b"m".to_vec(), 1.5)]);
+    };
+    {
+        let store = Store::open(dir.path()).unwrap();
+        assert!(
+            store.recovery_report().from_hints >= 1,
+            "version-4 hint files are still used: {:?}",
+            store.recovery_report()
+        );
+        check(&store);
+        for i in 1..=39 {
+            store
+                .set(
+                    format!("key:{i}").as_bytes(),
+                    format!("round-2-value-{i}-{}", "x".repeat(30)).as_bytes(),
+                )
+                .unwrap();
+        }
+        store.compact().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    check(&store);
+    let new_hints: Vec<_> = kvs_storage::list_files(dir.path())
+        .unwrap()
+        .into_iter()
+        .filter(|(kind, _)| *kind == kvs_storage::FileKind::Hint)
+        .map(|(_, fid)| kvs_storage::file_path(dir.path(), kvs_storage::FileKind::Hint, fid))
+        .filter(|p| header_version(p) == kvs_storage::format::FORMAT_VERSION)
+        .collect();
+    assert!(
+        !new_hints.is_empty(),
+        "the compaction wrote version-5 hint files"
+    );
+    for p in new_hints {
+        let bytes = std::fs::read(&p).unwrap();
+        let tail = &bytes[bytes.len() - kvs_storage::format::HINT_FOOTER_LEN..];
+        assert!(
+            kvs_storage::HintFooter::decode(tail).is_some(),
+            "{p:?} has a footer"
+        );
+    }
 }

@@ -455,6 +455,32 @@ fn inspect_hint(
         problem(ProblemKind::BadHeader(h));
         return Ok(HintStatus::Invalid);
     }
+    // From format version 5 the file ends with a footer naming its data file's last record
+    // (§5.1); the entries come before it.
+    let layout = crate::file::hint_file::layout(bytes);
+    if let crate::file::hint_file::Footer::Required(footer) = layout.footer {
+        let last = records.last().map(|(o, r)| (*o, r.encoded_len() as u64));
+        let named = footer.map(|f| f.last.map(|(p, _)| (p.offset, u64::from(p.len))));
+        match named {
+            None => {
+                problem(ProblemKind::StaleHint {
+                    detail: "no valid footer (format version 5 hint files end with one)".into(),
+                });
+                return Ok(HintStatus::Invalid);
+            }
+            Some(n) if n != last => {
+                problem(ProblemKind::StaleHint {
+                    detail: format!(
+                        "the footer names the last record as {n:?} (offset, length), the data \
+                         file's is {last:?}"
+                    ),
+                });
+                return Ok(HintStatus::Invalid);
+            }
+            Some(_) => {}
+        }
+    }
+    let bytes = bytes.get(..layout.entries_end).unwrap_or_default();
     let mut iter = RecordIter::<HintCodec>::new(bytes, &path);
     let entries: Vec<(u64, HintEntry<'_>)> = iter
         .by_ref()

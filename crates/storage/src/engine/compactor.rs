@@ -12,9 +12,10 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::dbfile::DBFile;
 use crate::error::{Result, StorageError};
+use crate::file::hint_file;
 use crate::fileset::FileSet;
 use crate::format::header::HEADER_LEN;
-use crate::format::{DataCodec, Fid, FileKind, HintCodec, HintEntry, RecordKind, RecordRef};
+use crate::format::{DataCodec, Fid, FileKind, HintEntry, HintFooter, RecordKind, RecordRef};
 use crate::index::IndexEntry;
 use crate::mapped::MappedFile;
 use crate::options::now_ms;
@@ -207,8 +208,19 @@ impl<'a> Outputs<'a> {
         };
         Self::flush(o, &mut self.moves)?;
         o.file.sync()?;
+        // The footer pins the hint file to this data file (§5.1): its last record's CRC.
+        let footer = match o.hints.last() {
+            Some(h) => {
+                let mut crc = [0u8; 4];
+                o.file.read_exact_at(&mut crc, h.pos.offset)?;
+                HintFooter {
+                    last: Some((h.pos, u32::from_le_bytes(crc))),
+                }
+            }
+            None => HintFooter { last: None },
+        };
         let mut hint = DBFile::create(&self.shared.dir, FileKind::Hint, o.file.fid())?;
-        hint.write_records::<HintCodec>(&o.hints)?;
+        hint_file::write_body(&mut hint, &o.hints, footer)?;
         hint.sync()?;
         o.file.seal()?;
         o.stats.total = o.file.len();
@@ -263,9 +275,14 @@ fn write_hints(shared: &Shared, fid: Fid) -> Result<()> {
         mf.release_pages();
         return Ok(()); // a damaged file keeps being scanned on open, so its damage is reported
     }
+    // A clean scan: the last entry is the file's last record (§5.1).
+    let Some(footer) = HintFooter::of_data(mf.bytes(), hints.last().map(|h| h.pos)) else {
+        mf.release_pages();
+        return Ok(());
+    };
     let tmp_dir = shared.dir.join("hint.tmp");
     let _ = std::fs::remove_dir_all(&tmp_dir);
-    let written = write_hint_file(&tmp_dir, &final_path, fid, &hints);
+    let written = write_hint_file(&tmp_dir, &final_path, fid, &hints, footer);
     // Only now: the hint entries borrow their keys from the map.
     let entries = hints.len();
     drop(hints);
@@ -283,11 +300,12 @@ fn write_hint_file(
     final_path: &Path,
     fid: Fid,
     hints: &[HintEntry<'_>],
+    footer: HintFooter,
 ) -> Result<()> {
     crate::faults::create_dir(tmp_dir)
         .map_err(|e| StorageError::io("create directory", tmp_dir, e))?;
     let mut hint = DBFile::create(tmp_dir, FileKind::Hint, fid)?;
-    hint.write_records::<HintCodec>(hints)?;
+    hint_file::write_body(&mut hint, hints, footer)?;
     hint.sync()?;
     let tmp_path = hint.path().to_path_buf();
     drop(hint);

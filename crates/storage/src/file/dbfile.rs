@@ -234,6 +234,17 @@ impl DBFile {
         Ok(())
     }
 
+    /// Appends `bytes` as they are (the hint-file footer, §5.1).
+    pub(crate) fn append_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.check_writable()?;
+        self.write_at_end(bytes)
+    }
+
+    /// Reads `buf.len()` bytes at `offset` with `pread`.
+    pub(crate) fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        self.pread(buf, offset)
+    }
+
     /// Reads and verifies the data record at `offset` with `pread` (§8).
     ///
     /// Reads the fixed prefix first; a length that is over the limits or runs past the end of

@@ -11,6 +11,7 @@ pub mod faults;
 #[cfg(not(feature = "fault-injection"))]
 pub(crate) mod faults;
 pub mod format;
+pub(crate) mod hint_file;
 pub(crate) mod lock;
 pub mod manifest;
 pub mod mapped;

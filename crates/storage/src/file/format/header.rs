@@ -3,7 +3,7 @@
 //! ```text
 //! offset  width  field
 //!      0      8  magic            "KVS\0DATA" | "KVS\0HINT" | "KVS\0MANI"
-//!      8      2  format version   u16 LE, currently 4 (FORMAT_VERSION)
+//!      8      2  format version   u16 LE, currently 5 (FORMAT_VERSION)
 //!     10      2  reserved         u16 LE, must be 0
 //!     12      8  fid              u64 LE
 //!     20      4  header CRC32     u32 LE, over bytes 0..20
@@ -17,13 +17,15 @@ use crate::format::{Cursor, Fid, MANIFEST_FID, crc32};
 /// Length of the file header in bytes; records start at this offset.
 pub const HEADER_LEN: usize = 24;
 
-/// The format version written by this build (§12): 4, which adds sorted sets (metadata type
-/// 4, §4.3.2) to version 3's lists and version 2's collection records.
-pub const FORMAT_VERSION: u16 = 4;
+/// The format version written by this build (§12): 5, whose hint files end with a footer that
+/// ties them to their data file (§5.1), on top of version 4's sorted sets (metadata type 4,
+/// §4.3.2), version 3's lists and version 2's collection records.
+pub const FORMAT_VERSION: u16 = 5;
 
 /// The oldest format version this build reads (§12): version 1 files are version 2 files
 /// without collection records, version 2 files are version 3 files without lists, and
-/// version 3 files are version 4 files without sorted sets.
+/// version 3 files are version 4 files without sorted sets, and version 4 files are version 5
+/// files whose hint files have no footer.
 pub const OLDEST_READ_VERSION: u16 = 1;
 
 /// The three kinds of DBFile, told apart by their magic (§2, §3).
@@ -168,8 +170,14 @@ mod tests {
         let hex: Vec<String> = h.encode().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex.join(" "),
-            "4b 56 53 00 44 41 54 41 04 00 00 00 07 00 00 00 00 00 00 00 ee a9 51 6b"
+            "4b 56 53 00 44 41 54 41 05 00 00 00 07 00 00 00 00 00 00 00 81 e5 f4 f0"
         );
+        // The same header as format version 4 wrote it still opens (§12).
+        let v4 = [
+            0x4b, 0x56, 0x53, 0x00, 0x44, 0x41, 0x54, 0x41, 0x04, 0x00, 0x00, 0x00, 0x07, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xee, 0xa9, 0x51, 0x6b,
+        ];
+        assert_eq!(FileHeader::decode(&v4), Ok(h));
         // The same header as format version 3 wrote it still opens (§12).
         let v3 = [
             0x4b, 0x56, 0x53, 0x00, 0x44, 0x41, 0x54, 0x41, 0x03, 0x00, 0x00, 0x00, 0x07, 0x00,
@@ -188,13 +196,13 @@ mod tests {
             0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfe, 0xde, 0xf2, 0xf3,
         ];
         assert_eq!(FileHeader::decode(&v1), Ok(h));
-        let mut v5 = h.encode();
-        v5[8] = 5;
-        let crc = crc32(&v5[..20]);
-        v5[20..].copy_from_slice(&crc.to_le_bytes());
+        let mut v6 = h.encode();
+        v6[8] = 6;
+        let crc = crc32(&v6[..20]);
+        v6[20..].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(
-            FileHeader::decode(&v5),
-            Err(Corruption::UnsupportedVersion(5).into())
+            FileHeader::decode(&v6),
+            Err(Corruption::UnsupportedVersion(6).into())
         );
     }
 

@@ -14,12 +14,14 @@ pub mod codec;
 pub mod edit;
 pub mod header;
 pub mod hint;
+pub mod hint_footer;
 pub mod record;
 
 pub use codec::{RecordCodec, decode_frame};
 pub use edit::{EditCodec, ManifestEdit};
 pub use header::{FORMAT_VERSION, FileHeader, FileKind, HEADER_LEN, OLDEST_READ_VERSION};
 pub use hint::{HintCodec, HintEntry};
+pub use hint_footer::{HINT_FOOTER_LEN, HintFooter};
 pub use record::{DataCodec, RecordBuf, RecordRef};
 
 /// A file id. Fid 0 is the MANIFEST; data and hint files use fids from 1 up, allocated by

@@ -8,10 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::error::{Result, StorageError};
+use crate::file::hint_file;
 use crate::format::{Fid, HintCodec, RecordKind};
 use crate::index::{Index, IndexEntry, SHARDS};
 use crate::loader::Loader;
 use crate::mapped::MappedFile;
+use crate::record_scan::RecordIter;
 use crate::shared::FileStats;
 
 use super::{Loaded, LoaderResult, Phases, Planned, Source, committed_records};
@@ -275,28 +277,45 @@ fn sort_file(
     };
     let mut scanned = false;
     if let Source::Hints(h) = &p.source {
-        // A hint entry is trusted only for a record that lies inside its data file: a data
-        // file cut short behind its hint file's back (a copy, a restore, a disk that lost its
-        // tail) is scanned instead, so its lost records read as absent rather than as errors.
-        let data_len = sealed.get(&fid).map_or(0, |m| m.len());
+        // A version-5 hint file is trusted only for the exact data file its footer names
+        // (§5.1: the data file's length and its last record's CRC), checked before a single
+        // entry is filed. Any hint entry is also trusted only for a record that lies inside its
+        // data file: a data file cut short behind an older hint file's back (a copy, a restore,
+        // a disk that lost its tail) is scanned instead, so its lost records read as absent
+        // rather than as errors.
+        let data = sealed.get(&fid);
+        let data_len = data.map_or(0, |m| m.len());
+        let layout = hint_file::layout(h.bytes());
+        let fits = data.is_some_and(|m| layout.fits(m.bytes()));
         let mut past_end = false;
-        let mut iter = h.records::<HintCodec>()?;
-        for (offset, h) in iter.by_ref() {
-            let Ok(h) = h else { continue };
-            if h.pos.offset.saturating_add(u64::from(h.pos.len)) > data_len {
-                past_end = true;
-                break;
+        let mut clean = false;
+        if fits {
+            let entries = h.bytes().get(..layout.entries_end).unwrap_or_default();
+            let mut iter = RecordIter::<HintCodec>::new(entries, h.path());
+            for (offset, h) in iter.by_ref() {
+                let Ok(h) = h else { continue };
+                if h.pos.offset.saturating_add(u64::from(h.pos.len)) > data_len {
+                    past_end = true;
+                    break;
+                }
+                out.seqs.note_seq(h.seq);
+                file(h.key, RecordRef64::new(true, i, offset), h.kind)?;
             }
-            out.seqs.note_seq(h.seq);
-            file(h.key, RecordRef64::new(true, i, offset), h.kind)?;
+            clean = iter.report().is_clean();
         }
-        if !past_end && iter.report().is_clean() {
+        if fits && !past_end && clean {
             out.from_hints = true;
             return Ok(out);
         }
         // The entries filed so far were each intact and inside the data file: its scan meets
         // the same records again, which changes nothing (an equal seq keeps the present entry).
-        if past_end {
+        if !fits {
+            tracing::warn!(
+                fid,
+                data_len,
+                "hint file does not match its data file (length or last record); scanning the data file"
+            );
+        } else if past_end {
             tracing::warn!(
                 fid,
                 data_len,
