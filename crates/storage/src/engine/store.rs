@@ -345,7 +345,9 @@ impl Store {
 impl Inner {
     fn start(dir: &Path, opts: Options) -> Result<Inner> {
         let lock_file = DirLock::acquire(dir)?;
+        let opening = std::time::Instant::now();
         let rec = recover(dir)?;
+        let recovered_in = opening.elapsed();
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
             index: rec.index,
@@ -382,7 +384,20 @@ impl Inner {
             sealed: cur.sealed.clone(),
             active: active_reader,
         });
-        tracing::info!(dir = %dir.display(), keys = rec.report.keys, files = rec.report.files, "store opened");
+        let r = &rec.report;
+        tracing::info!(
+            dir = %dir.display(),
+            keys = r.keys,
+            files = r.files,
+            from_hints = r.from_hints,
+            scanned = r.scanned,
+            threads = r.load_threads,
+            recovery_ms = recovered_in.as_millis() as u64,
+            sort_ms = r.sort_time.as_millis() as u64,
+            insert_ms = r.insert_time.as_millis() as u64,
+            opened_ms = opening.elapsed().as_millis() as u64,
+            "store opened"
+        );
 
         let (writer_tx, writer_rx) = unbounded();
         let (reader_tx, reader_rx) = unbounded();

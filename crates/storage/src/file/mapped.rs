@@ -165,8 +165,25 @@ impl MappedFile {
 
     /// Decodes and verifies the record of kind `C` at `offset`.
     pub fn decode_at<C: RecordCodec>(&self, offset: u64) -> Result<C::Ref<'_>> {
+        let rest = self.bytes_from::<C>(offset)?;
+        decode_frame::<C>(rest)
+            .map(|(rec, _)| rec)
+            .map_err(|e| StorageError::from_decode(&self.path, offset, e))
+    }
+
+    /// [`decode_at`](MappedFile::decode_at) without the CRC check, for a record this mapping
+    /// already verified (recovery's phase B, storage-engine §11.5).
+    pub(crate) fn decode_verified_at<C: RecordCodec>(&self, offset: u64) -> Result<C::Ref<'_>> {
+        let rest = self.bytes_from::<C>(offset)?;
+        crate::format::codec::decode_frame_verified::<C>(rest)
+            .map(|(rec, _)| rec)
+            .map_err(|e| StorageError::from_decode(&self.path, offset, e))
+    }
+
+    /// The bytes from `offset` on, if it lies after the header of a file of `C`'s kind.
+    fn bytes_from<C: RecordCodec>(&self, offset: u64) -> Result<&[u8]> {
         self.check_kind::<C>()?;
-        let rest = usize::try_from(offset)
+        usize::try_from(offset)
             .ok()
             .filter(|&o| o >= HEADER_LEN)
             .and_then(|o| self.bytes().get(o..))
@@ -175,10 +192,7 @@ impl MappedFile {
                 path: self.path.clone(),
                 offset,
                 len: self.len(),
-            })?;
-        decode_frame::<C>(rest)
-            .map(|(rec, _)| rec)
-            .map_err(|e| StorageError::from_decode(&self.path, offset, e))
+            })
     }
 
     fn check_kind<C: RecordCodec>(&self) -> Result<()> {

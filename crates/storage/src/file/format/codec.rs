@@ -78,6 +78,26 @@ pub fn decode_frame<C: RecordCodec>(buf: &[u8]) -> Result<(C::Ref<'_>, usize), D
     Ok((C::decode_checked(record)?, len))
 }
 
+/// [`decode_frame`] without the CRC check, for a record whose CRC was checked earlier in the
+/// same immutable bytes (recovery decodes each record twice: phase A checks it, phase B,
+/// storage-engine §11.5, only needs its fields back). The fields are still checked for
+/// plausibility, so no input makes it panic or read out of bounds.
+pub(crate) fn decode_frame_verified<C: RecordCodec>(
+    buf: &[u8],
+) -> Result<(C::Ref<'_>, usize), DecodeError> {
+    let available = buf.len() as u64;
+    let prefix = buf.get(..C::PREFIX_LEN).ok_or(DecodeError::Truncated {
+        needed: C::PREFIX_LEN as u64,
+        available,
+    })?;
+    let len = C::record_len(prefix)?;
+    let record = buf.get(..len).ok_or(DecodeError::Truncated {
+        needed: len as u64,
+        available,
+    })?;
+    Ok((C::decode_checked(record)?, len))
+}
+
 /// Checks the leading CRC32 of `record` against the rest of it.
 pub(crate) fn verify_crc(record: &[u8]) -> Result<(), DecodeError> {
     let (stored, covered) = match (record.get(..4), record.get(4..)) {

@@ -393,7 +393,8 @@ fn prefetch(p: *const u8) {
 #[cfg(not(target_arch = "x86_64"))]
 fn prefetch(_: *const u8) {}
 
-/// Phase B for one record: decodes it again and hands it to the loader.
+/// Phase B for one record: decodes it again (without its CRC, checked in phase A) and hands
+/// it to the loader.
 fn insert_ref<F: Fn(&IndexEntry) -> u64>(
     r: RecordRef64,
     plan: &[Planned],
@@ -405,7 +406,8 @@ fn insert_ref<F: Fn(&IndexEntry) -> u64>(
     };
     if r.hint() {
         if let Source::Hints(hints) = &p.source {
-            let h = hints.decode_at::<HintCodec>(r.offset())?;
+            // Phase A checked this entry's CRC in the same immutable mapping.
+            let h = hints.decode_verified_at::<HintCodec>(r.offset())?;
             let e = IndexEntry {
                 fid: p.fid,
                 offset: h.pos.offset,
@@ -415,7 +417,8 @@ fn insert_ref<F: Fn(&IndexEntry) -> u64>(
             loader.apply(h.key, e, h.seq, h.tombstone);
         }
     } else if let Some(m) = sealed.get(&p.fid) {
-        let rec = m.record_at(r.offset())?;
+        // Phase A checked this record's CRC (and its batch) in the same immutable mapping.
+        let rec = m.decode_verified_at::<crate::format::DataCodec>(r.offset())?;
         let e = IndexEntry {
             fid: p.fid,
             offset: r.offset(),
