@@ -73,13 +73,8 @@ fn pops_that_empty_a_list_delete_it_and_publish_redis_events() {
 #[test]
 fn a_list_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let config = || kvs_server::startup_config::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
     {
-        let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+        let server = start_in(dir.path());
         let mut c = connect(server.local_addr());
         for i in 0..100 {
             let v = i.to_string();
@@ -91,7 +86,7 @@ fn a_list_survives_a_restart() {
         drop(c);
         server.shutdown(std::time::Duration::from_secs(5)).unwrap();
     }
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     let mut model: VecDeque<String> = VecDeque::new();
     for i in 0..100 {
@@ -115,14 +110,9 @@ fn a_list_survives_a_restart() {
 #[test]
 fn middle_edits_follow_a_model_and_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let config = || kvs_server::startup_config::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
     let mut a: Vec<String> = (0..20).map(|i| format!("x{}", i % 5)).collect();
     let mut b: Vec<String> = Vec::new();
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     let mut setup: Vec<&str> = vec!["RPUSH", "a"];
     setup.extend(a.iter().map(String::as_str));
@@ -236,7 +226,7 @@ fn middle_edits_follow_a_model_and_survive_a_restart() {
     check(&mut c);
     drop(c);
     server.shutdown(std::time::Duration::from_secs(5)).unwrap();
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     check(&mut c);
     drop(c);

@@ -28,12 +28,7 @@ fn withscores(v: &[(String, f64)]) -> Reply {
 #[test]
 fn a_pipelined_history_follows_a_model_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let config = || kvs_server::startup_config::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     let mut model: BTreeMap<String, f64> = BTreeMap::new();
     let mut seed = 0x9e37_79b9_u64;
@@ -135,7 +130,7 @@ fn a_pipelined_history_follows_a_model_and_survives_a_restart() {
     check(&mut c);
     drop(c);
     server.shutdown(std::time::Duration::from_secs(5)).unwrap();
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     check(&mut c);
     drop(c);

@@ -63,12 +63,7 @@ fn all(c: &mut Client, key: &str) -> Reply {
 #[test]
 fn store_forms_follow_a_model_and_the_read_forms_agree() {
     let dir = tempfile::tempdir().unwrap();
-    let config = || kvs_server::startup_config::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        dir: dir.path().to_path_buf(),
-        ..Default::default()
-    };
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     for round in 0..40 {
@@ -172,7 +167,7 @@ fn store_forms_follow_a_model_and_the_read_forms_agree() {
     let before = all(&mut c, "ZUNION7");
     drop(c);
     server.shutdown(std::time::Duration::from_secs(5)).unwrap();
-    let server = kvs_server::kv_server::KvServer::start(config()).unwrap();
+    let server = start_in(dir.path());
     let mut c = connect(server.local_addr());
     assert_eq!(all(&mut c, "ZUNION7"), before);
     drop(c);

@@ -226,12 +226,10 @@ impl BPop {
         proto: Proto,
         out: &mut BytesMut,
     ) -> Result<bool, StorageError> {
-        for key in &self.keys {
-            if collection::read_for_write(txn, key, self.op.kind())?.is_some() {
-                return self.serve_key(txn, key, proto, out);
-            }
+        match collection::first_present(txn, &self.keys, self.op.kind())? {
+            Some((key, _)) => self.serve_key(txn, key, proto, out),
+            None => Ok(false),
         }
-        Ok(false)
     }
 
     /// Serves the command from the list (sorted set) at `key` (one of its keys, just made

@@ -30,6 +30,22 @@ pub fn read(
     Ok(found)
 }
 
+/// The first of `keys` that holds a collection of `kind`, and that collection: what LMPOP,
+/// ZMPOP and the blocking pops take from. A key of another type met before one is WRONGTYPE,
+/// as Redis checks each key in turn (`lookupKeyWrite`).
+pub fn first_present<'k>(
+    txn: &mut dyn WriteDb,
+    keys: &'k [Bytes],
+    kind: CollectionKind,
+) -> Result<Option<(&'k Bytes, CollectionMeta)>, StorageError> {
+    for key in keys {
+        if let Some(m) = read_for_write(txn, key, kind)? {
+            return Ok(Some((key, m)));
+        }
+    }
+    Ok(None)
+}
+
 /// [`read`] for a write command (Redis' `lookupKeyWrite`: no hit or miss counted).
 pub fn read_for_write(
     txn: &mut dyn WriteDb,

@@ -1,10 +1,14 @@
 //! HSCAN key cursor [MATCH pattern] [COUNT count]: a hash's fields and values (db.c,
-//! `hscanCommand` and `scanGenericCommand`), on the writer, which alone keeps the field list.
+//! `hscanCommand` and `scanGenericCommand`), on the writer, which alone keeps the field list;
+//! and ZSCAN key cursor [MATCH pattern] [COUNT count], a sorted set's members and scores, the
+//! same way (`zscanCommand`).
 //!
 //! The whole hash comes back in one reply with cursor 0, whatever the cursor and COUNT: what
 //! Redis does for a hash small enough to be a listpack. The writer's field list reorders when a
 //! field is removed, so a position in it would not make a cursor that keeps SCAN's guarantee
-//! (every field present for the whole iteration is returned).
+//! (every field present for the whole iteration is returned). A sorted set comes back in score
+//! order, each score a bulk string in both protocols, printed as Redis prints it in a listpack
+//! (`%.17g`).
 
 use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
@@ -14,9 +18,11 @@ use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::pattern::glob_match;
 use crate::resp::{Proto, encode};
 
-/// A parsed HSCAN.
+/// A parsed HSCAN or ZSCAN.
 #[derive(Debug)]
 pub struct HScan {
+    /// A hash, or a sorted set (ZSCAN).
+    kind: CollectionKind,
     key: Bytes,
     /// MATCH's pattern; `None` also for `*`, which matches everything (Redis skips it too).
     pattern: Option<Bytes>,
@@ -25,7 +31,17 @@ pub struct HScan {
     options_error: Option<String>,
 }
 
+/// HSCAN.
 pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_scan(args, CollectionKind::Hash)
+}
+
+/// ZSCAN.
+pub fn parse_zscan(args: &[Bytes]) -> Result<Cmd, String> {
+    parse_scan(args, CollectionKind::SortedSet)
+}
+
+fn parse_scan(args: &[Bytes], kind: CollectionKind) -> Result<Cmd, String> {
     let mut a = ArgCursor::new(args);
     let key = a.next_bytes()?;
     // The cursor is checked first, before the key is looked up (`hscanCommand`). Its value
@@ -36,6 +52,7 @@ pub fn parse(args: &[Bytes]) -> Result<Cmd, String> {
         Err(e) => (None, Some(e.to_string())),
     };
     Ok(HScan {
+        kind,
         key,
         pattern,
         options_error,
@@ -53,7 +70,7 @@ impl StorageCommand for HScan {
         _: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        let Some(h) = collection::read(txn, &self.key, CollectionKind::Hash)? else {
+        let Some(h) = collection::read(txn, &self.key, self.kind)? else {
             // Redis' `shared.emptyscan`.
             out.extend_from_slice(b"*2\r\n$1\r\n0\r\n*0\r\n");
             return Ok(());
@@ -61,21 +78,32 @@ impl StorageCommand for HScan {
         if let Some(e) = &self.options_error {
             return Err(fail(e));
         }
-        let fields: Vec<Vec<u8>> = txn
-            .elements(h.id)
-            .into_iter()
-            .filter(|f| self.pattern.as_ref().is_none_or(|p| glob_match(p, f)))
-            .collect();
-        // The same reply in RESP2 and RESP3: an array of the cursor and a flat array of field,
+        let matches = |name: &[u8]| self.pattern.as_ref().is_none_or(|p| glob_match(p, name));
+        // The same reply in RESP2 and RESP3: an array of the cursor and a flat array of name,
         // value... (Redis uses no map here).
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> = if self.kind == CollectionKind::SortedSet {
+            let len = txn.element_count(h.id);
+            txn.zsets()?
+                .by_rank(h.id, 0, len, false)
+                .into_iter()
+                .filter(|(m, _)| matches(m))
+                .map(|(m, s)| (m, encode::format_g17(s).into_bytes()))
+                .collect()
+        } else {
+            let mut pairs = Vec::new();
+            for field in txn.elements(h.id).into_iter().filter(|f| matches(f)) {
+                // A field listed is there: its value is read from its record.
+                let value = txn.element(h.id, &field)?.unwrap_or_default();
+                pairs.push((field, value));
+            }
+            pairs
+        };
         encode::array_len(out, 2);
         encode::bulk(out, b"0");
-        encode::array_len(out, fields.len() * 2);
-        for field in &fields {
-            // A field listed is there: its value is read from its record.
-            let value = txn.element(h.id, field)?.unwrap_or_default();
-            encode::bulk(out, field);
-            encode::bulk(out, &value);
+        encode::array_len(out, pairs.len() * 2);
+        for (name, value) in &pairs {
+            encode::bulk(out, name);
+            encode::bulk(out, value);
         }
         Ok(())
     }

@@ -81,15 +81,13 @@ impl StorageCommand for LMPop {
         proto: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        for key in &self.keys {
-            let Some(list) = collection::read_for_write(txn, key, CollectionKind::List)? else {
-                continue;
-            };
-            let popped = pop_from(txn, key, &list, self.front, self.count)?;
-            encode_key_and_elements(out, key, &popped);
-            return Ok(());
+        match collection::first_present(txn, &self.keys, CollectionKind::List)? {
+            Some((key, list)) => {
+                let popped = pop_from(txn, key, &list, self.front, self.count)?;
+                encode_key_and_elements(out, key, &popped);
+            }
+            None => encode::null_array(out, proto),
         }
-        encode::null_array(out, proto);
         Ok(())
     }
 

@@ -94,7 +94,6 @@ mod zrangestore;
 mod zrank;
 mod zrem;
 mod zremrange;
-mod zscan;
 mod zscore;
 mod zset;
 mod zsetops;

@@ -40,15 +40,13 @@ impl StorageCommand for ZMPop {
         proto: Proto,
         out: &mut BytesMut,
     ) -> Result<(), StorageError> {
-        for key in &self.keys {
-            let Some(z) = collection::read_for_write(txn, key, CollectionKind::SortedSet)? else {
-                continue;
-            };
-            let popped = pop_from(txn, key, &z, self.max, self.count)?;
-            encode_key_and_scored(out, key, &popped, proto);
-            return Ok(());
+        match collection::first_present(txn, &self.keys, CollectionKind::SortedSet)? {
+            Some((key, z)) => {
+                let popped = pop_from(txn, key, &z, self.max, self.count)?;
+                encode_key_and_scored(out, key, &popped, proto);
+            }
+            None => encode::null_array(out, proto),
         }
-        encode::null_array(out, proto);
         Ok(())
     }
 

@@ -42,6 +42,17 @@ pub fn start_with(tweak: impl FnOnce(&mut Config)) -> (KvServer, SocketAddr, Tem
     (server, addr, dir)
 }
 
+/// Starts a server on 127.0.0.1:0 with its data in `dir` and the default durability: what a
+/// test that restarts the server on the same directory starts each time.
+pub fn start_in(dir: &std::path::Path) -> KvServer {
+    KvServer::start(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        dir: dir.to_path_buf(),
+        ..Config::default()
+    })
+    .expect("server starts")
+}
+
 /// A client with [`IO_TIMEOUT`] on every read and write.
 pub fn connect(addr: SocketAddr) -> Client {
     Client::connect(addr, IO_TIMEOUT).expect("connect")

@@ -64,18 +64,24 @@ pub trait RecordCodec {
 ///
 /// Never panics and never allocates more than the record's own size, whatever `buf` holds.
 pub fn decode_frame<C: RecordCodec>(buf: &[u8]) -> Result<(C::Ref<'_>, usize), DecodeError> {
+    let record = frame::<C>(buf)?;
+    verify_crc(record)?;
+    Ok((C::decode_checked(record)?, record.len()))
+}
+
+/// The record at the start of `buf`: its length read from its prefix (checked for
+/// plausibility, so a corrupt length never reads out of bounds), its bytes.
+fn frame<C: RecordCodec>(buf: &[u8]) -> Result<&[u8], DecodeError> {
     let available = buf.len() as u64;
     let prefix = buf.get(..C::PREFIX_LEN).ok_or(DecodeError::Truncated {
         needed: C::PREFIX_LEN as u64,
         available,
     })?;
     let len = C::record_len(prefix)?;
-    let record = buf.get(..len).ok_or(DecodeError::Truncated {
+    buf.get(..len).ok_or(DecodeError::Truncated {
         needed: len as u64,
         available,
-    })?;
-    verify_crc(record)?;
-    Ok((C::decode_checked(record)?, len))
+    })
 }
 
 /// [`decode_frame`] without the CRC check, for a record whose CRC was checked earlier in the
@@ -85,17 +91,8 @@ pub fn decode_frame<C: RecordCodec>(buf: &[u8]) -> Result<(C::Ref<'_>, usize), D
 pub(crate) fn decode_frame_verified<C: RecordCodec>(
     buf: &[u8],
 ) -> Result<(C::Ref<'_>, usize), DecodeError> {
-    let available = buf.len() as u64;
-    let prefix = buf.get(..C::PREFIX_LEN).ok_or(DecodeError::Truncated {
-        needed: C::PREFIX_LEN as u64,
-        available,
-    })?;
-    let len = C::record_len(prefix)?;
-    let record = buf.get(..len).ok_or(DecodeError::Truncated {
-        needed: len as u64,
-        available,
-    })?;
-    Ok((C::decode_checked(record)?, len))
+    let record = frame::<C>(buf)?;
+    Ok((C::decode_checked(record)?, record.len()))
 }
 
 /// Checks the leading CRC32 of `record` against the rest of it.
