@@ -143,6 +143,9 @@ impl KvServer {
             ..Options::default()
         };
         let open_err = |e| ServerError::open(&config.dir, e);
+        // Before the store opens: its recovery threads then free into pinned thresholds, and
+        // what they held (8 B per record while loading) goes back to the system right after.
+        let trimmer = crate::trim::HeapTrimmer::start(crate::trim::TRIM_INTERVAL);
         let engine: Arc<dyn Engine> = match config.engine {
             EngineKind::Sled => Arc::new(
                 SledEngine::open(&config.dir, config.fsync, config.readers).map_err(open_err)?,
@@ -151,6 +154,7 @@ impl KvServer {
                 Store::open_with(&config.dir, opts).map_err(open_err)?,
             )),
         };
+        trimmer.trim_now();
         let ctx = Arc::new(ServerCtx::new(engine, config.clone()));
         let _ = ctx_cell.set(Arc::downgrade(&ctx));
         ctx.pubsub.set_deliver(crate::session::deliver_published);
@@ -181,7 +185,7 @@ impl KvServer {
             ctx,
             server: Some(server),
             stop,
-            _trimmer: crate::trim::HeapTrimmer::start(crate::trim::TRIM_INTERVAL),
+            _trimmer: trimmer,
         })
     }
 

@@ -46,6 +46,14 @@ impl HeapTrimmer {
     }
 }
 
+impl HeapTrimmer {
+    /// Trims the heap now, on the calling thread (after opening the store: recovery's
+    /// transient buffers would otherwise stay resident until the first tick). A few ms.
+    pub(crate) fn trim_now(&self) {
+        trim();
+    }
+}
+
 fn run(stop: &(Mutex<bool>, Condvar), every: Duration) {
     let (lock, cv) = stop;
     let mut stopped = lock.lock().unwrap_or_else(PoisonError::into_inner);
