@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::Writer;
 use crate::dbfile::DBFile;
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
 use crate::format::{DataCodec, FileKind, RecordRef};
 use crate::index::IndexEntry;
@@ -87,8 +87,18 @@ impl Writer {
 
     fn heal(&mut self) -> Result<()> {
         let shared = self.shared.clone();
-        // No compaction may change the file set or move index entries meanwhile.
-        let _compaction = lock(&shared.compaction);
+        // No compaction may change the file set or move index entries meanwhile. One that is
+        // running (it started before the failure) is not waited for: the writer would stop
+        // serving the reads that run on it; the next attempt comes soon enough.
+        let _compaction = match shared.compaction.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(StorageError::InvalidOperation(
+                    "a compaction is running; healing waits for it".into(),
+                ));
+            }
+        };
         // 1. A MANIFEST that names exactly what memory holds.
         lock(&shared.manifest).rewrite()?;
         // 2. The failed file ends where its last published batch ends.
