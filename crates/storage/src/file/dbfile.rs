@@ -380,14 +380,6 @@ impl DBFile {
         Ok(())
     }
 
-    /// Seals a file poisoned by a failed write or sync once [`cut_after_failure`] has made
-    /// it end durably (§9.3, healing): it is only read from now on.
-    ///
-    /// [`cut_after_failure`]: DBFile::cut_after_failure
-    pub fn seal_after_failure(&mut self) {
-        self.sealed = true;
-    }
-
     /// Turns a sealed file into a [`MappedFile`] for lock-free readers.
     pub fn into_mapped(self) -> Result<MappedFile> {
         if !self.sealed {

@@ -13,8 +13,9 @@
 //! 3. copies the records written since the last successful fsync — acknowledged, but of
 //!    unknown durability — out of the page cache into a new data file, verifies each CRC,
 //!    fsyncs it and the directory, and only then adds it to the MANIFEST;
-//! 4. makes the new file the active one, the old one sealed, and repoints the index at the
-//!    copies (a compare-and-repoint: a key written since points elsewhere already).
+//! 4. makes the new file the active one and the old one a sealed, mapped file for readers
+//!    (both opened before the MANIFEST edit, so nothing can fail after it), and repoints the
+//!    index at the copies (a compare-and-repoint: a key written since points elsewhere already).
 //!
 //! Any step failing leaves the store refusing writes and the next attempt starts over; a new
 //! file not yet in the MANIFEST is deleted. Nothing acknowledged is lost that the page cache
@@ -33,6 +34,7 @@ use crate::error::{Result, StorageError};
 use crate::fileset::{ActiveFile, FileSet};
 use crate::format::{DataCodec, FileKind, RecordRef};
 use crate::index::IndexEntry;
+use crate::mapped::MappedFile;
 use crate::shared::{FileStats, Shared, lock};
 
 /// The first retry comes this long after the failure.
@@ -104,10 +106,21 @@ impl Writer {
         // 2. The failed file ends where its last published batch ends.
         let old_fid = self.active.fid();
         self.active.cut_after_failure(self.published_len)?;
-        // 3. The possibly lost records, copied into a new file, durably, then made live.
+        // 3. The possibly lost records, copied into a new file, durably. Everything that can
+        // still fail — mapping the failed file for readers, opening the new one for them — is
+        // done before the MANIFEST names the new file: after that edit nothing may fail.
         let fid = lock(&shared.manifest).allocate_fid()?;
-        let (new, copied) = match self.copy_unsynced(fid) {
-            Ok(done) => done,
+        let prepared = self.copy_unsynced(fid).and_then(|(new, copied)| {
+            let mapped = Arc::new(MappedFile::open(&shared.dir, FileKind::Data, old_fid)?);
+            let active = Arc::new(ActiveFile::open(
+                &shared.dir,
+                fid,
+                shared.opts.max_file_size,
+            )?);
+            Ok((new, copied, mapped, active))
+        });
+        let (new, copied, mapped, active) = match prepared {
+            Ok(p) => p,
             Err(e) => {
                 let path = crate::dir::file_path(&shared.dir, FileKind::Data, fid);
                 let _ = std::fs::remove_file(path);
@@ -124,14 +137,9 @@ impl Writer {
             stats.note_seq(c.seq);
         }
         lock(&shared.stats).insert(fid, stats);
-        let mut old = std::mem::replace(&mut self.active, new);
-        old.seal_after_failure();
-        let mapped = Arc::new(old.into_mapped()?);
-        let active = Arc::new(ActiveFile::open(
-            &shared.dir,
-            fid,
-            shared.opts.max_file_size,
-        )?);
+        // The failed file's handle is never written again; readers use `mapped`, a mapping of
+        // its own.
+        drop(std::mem::replace(&mut self.active, new));
         shared.update_files(|cur| {
             let mut sealed = cur.sealed.clone();
             sealed.insert(old_fid, mapped);
