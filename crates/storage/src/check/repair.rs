@@ -14,7 +14,7 @@ use crate::dir::{
 };
 use crate::error::{Result, StorageError};
 use crate::format::{
-    DataCodec, EditCodec, Fid, FileKind, HEADER_LEN, HintEntry, HintFooter, MANIFEST_FID, RecordRef,
+    DataCodec, EditCodec, Fid, FileKind, HEADER_LEN, HintEntry, MANIFEST_FID, RecordRef,
 };
 use crate::manifest::{Manifest, ManifestState};
 use crate::record_scan::RecordIter;
@@ -354,16 +354,7 @@ fn copy_records(
     }
     flush(&mut out, &mut batch, &mut hints)?;
     out.sync()?;
-    let footer = match hints.last() {
-        Some(h) => {
-            let mut crc = [0u8; 4];
-            out.read_exact_at(&mut crc, h.pos.offset)?;
-            HintFooter {
-                last: Some((h.pos, u32::from_le_bytes(crc))),
-            }
-        }
-        None => HintFooter { last: None },
-    };
+    let footer = crate::file::hint_file::footer_of(&out, &hints)?;
     let mut hint = DBFile::create(dir, FileKind::Hint, new)?;
     crate::file::hint_file::write_body(&mut hint, &hints, footer)?;
     hint.sync()?;

@@ -209,16 +209,7 @@ impl<'a> Outputs<'a> {
         Self::flush(o, &mut self.moves)?;
         o.file.sync()?;
         // The footer pins the hint file to this data file (§5.1): its last record's CRC.
-        let footer = match o.hints.last() {
-            Some(h) => {
-                let mut crc = [0u8; 4];
-                o.file.read_exact_at(&mut crc, h.pos.offset)?;
-                HintFooter {
-                    last: Some((h.pos, u32::from_le_bytes(crc))),
-                }
-            }
-            None => HintFooter { last: None },
-        };
+        let footer = hint_file::footer_of(&o.file, &o.hints)?;
         let mut hint = DBFile::create(&self.shared.dir, FileKind::Hint, o.file.fid())?;
         hint_file::write_body(&mut hint, &o.hints, footer)?;
         hint.sync()?;

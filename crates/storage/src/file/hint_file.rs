@@ -18,6 +18,19 @@ pub(crate) fn write_body(
     hint.append_raw(&footer.encode())
 }
 
+/// The footer for hint `entries` of the data file `data`, just written through this handle:
+/// its last record (the last entry's) and that record's CRC, read back with `pread` (§5.1).
+pub(crate) fn footer_of(data: &DBFile, entries: &[HintEntry<'_>]) -> Result<HintFooter> {
+    let Some(last) = entries.last() else {
+        return Ok(HintFooter { last: None });
+    };
+    let mut crc = [0u8; 4];
+    data.read_exact_at(&mut crc, last.pos.offset)?;
+    Ok(HintFooter {
+        last: Some((last.pos, u32::from_le_bytes(crc))),
+    })
+}
+
 /// Where a hint file's entries end, and what its footer says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Layout {

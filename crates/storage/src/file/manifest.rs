@@ -373,16 +373,6 @@ impl Manifest {
         self
     }
 
-    /// The MANIFEST's length in bytes.
-    pub fn len(&self) -> u64 {
-        self.file.len()
-    }
-
-    /// Whether the MANIFEST holds no edit (never: it starts with a snapshot).
-    pub fn is_empty(&self) -> bool {
-        self.file.len() <= crate::format::HEADER_LEN as u64
-    }
-
     /// Replaces the MANIFEST by one holding a single snapshot edit of the current state
     /// (tmp file, fsync, rename, directory fsync; §6.5). Keeps the log short, and is the way
     /// out after a poisoned append.
