@@ -7,8 +7,8 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, CollectionMeta, StorageError};
 
 use super::args::{SYNTAX, parse_i64};
+use super::zset::remove_members;
 use super::{Cmd, StorageCommand, WriteDb, collection};
-use crate::notify;
 use crate::resp::{Proto, encode};
 use crate::zset_ops::Scored;
 
@@ -22,16 +22,9 @@ pub fn pop_from(
     max: bool,
     count: usize,
 ) -> Result<Vec<Scored>, StorageError> {
-    let zsets = txn.zsets()?;
-    let popped = zsets.by_rank(z.id, 0, count, max);
-    for (m, _) in &popped {
-        zsets.remove(key, z.id, m);
-    }
-    if !popped.is_empty() {
-        let event = if max { "zpopmax" } else { "zpopmin" };
-        txn.notify(notify::ZSET, event, key);
-        collection::delete_if_empty(txn, key, z)?;
-    }
+    let popped = txn.zsets()?.by_rank(z.id, 0, count, max);
+    let event = if max { "zpopmax" } else { "zpopmin" };
+    remove_members(txn, key, z, popped.iter().map(|(m, _)| m.as_slice()), event)?;
     Ok(popped)
 }
 

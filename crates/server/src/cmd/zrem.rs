@@ -5,8 +5,8 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
+use super::zset::remove_members;
 use super::{Cmd, StorageCommand, WriteDb, collection};
-use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -38,16 +38,8 @@ impl StorageCommand for ZRem {
             encode::integer(out, 0);
             return Ok(());
         };
-        let zsets = txn.zsets()?;
-        let removed = self
-            .members
-            .iter()
-            .filter(|m| zsets.remove(&self.key, z.id, m))
-            .count();
-        if removed > 0 {
-            txn.notify(notify::ZSET, "zrem", &self.key);
-            collection::delete_if_empty(txn, &self.key, &z)?;
-        }
+        let members = self.members.iter().map(|m| &m[..]);
+        let removed = remove_members(txn, &self.key, &z, members, "zrem")?;
         encode::integer(out, removed as i64);
         Ok(())
     }

@@ -6,8 +6,8 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::zrange::{Kind, Range, parse_range};
+use super::zset::remove_members;
 use super::{Cmd, StorageCommand, WriteDb, collection};
-use crate::notify;
 use crate::resp::{Proto, encode};
 
 #[derive(Debug)]
@@ -54,15 +54,9 @@ impl StorageCommand for ZRemRange {
             return Ok(());
         };
         let doomed = self.range.select(txn, z.id, false, 0, None)?;
-        if !doomed.is_empty() {
-            let zsets = txn.zsets()?;
-            for (member, _) in &doomed {
-                zsets.remove(&self.key, z.id, member);
-            }
-            txn.notify(notify::ZSET, self.event, &self.key);
-            collection::delete_if_empty(txn, &self.key, &z)?;
-        }
-        encode::integer(out, doomed.len() as i64);
+        let members = doomed.iter().map(|(m, _)| m.as_slice());
+        let removed = remove_members(txn, &self.key, &z, members, self.event)?;
+        encode::integer(out, removed as i64);
         Ok(())
     }
 

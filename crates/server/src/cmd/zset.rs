@@ -1,11 +1,15 @@
 //! What the sorted-set commands share (storage-format §4.3.2): Redis' number and range syntax —
 //! a score (`string2d`), a score range (`zslParseRange`: `(` for open, `-inf`/`+inf`), a member
-//! range (`zslParseLexRange`: `[a`, `(a`, `-`, `+`) — and the reply of scored members.
+//! range (`zslParseLexRange`: `[a`, `(a`, `-`, `+`) — the reply of scored members, and the
+//! removal of members with its events.
 
 use std::ops::Bound;
 
 use bytes::{Bytes, BytesMut};
+use kvs_storage::{CollectionMeta, StorageError};
 
+use super::{WriteDb, collection};
+use crate::notify;
 use crate::resp::{Proto, encode};
 
 /// Redis' texts.
@@ -144,6 +148,28 @@ pub fn score_range_is_empty(range: &(Bound<f64>, Bound<f64>)) -> bool {
         Bound::Unbounded => return false,
     };
     lo > hi || (lo == hi && (lo_open || hi_open))
+}
+
+/// Removes `members` from sorted set `z` at `key`; if any was there, announces `event` and
+/// deletes the key when none is left (announcing `del`) — what ZREM, ZREMRANGEBY* and the pops
+/// share. How many were removed.
+pub fn remove_members<'m>(
+    txn: &mut dyn WriteDb,
+    key: &[u8],
+    z: &CollectionMeta,
+    members: impl IntoIterator<Item = &'m [u8]>,
+    event: &'static str,
+) -> Result<usize, StorageError> {
+    let zsets = txn.zsets()?;
+    let removed = members
+        .into_iter()
+        .filter(|m| zsets.remove(key, z.id, m))
+        .count();
+    if removed > 0 {
+        txn.notify(notify::ZSET, event, key);
+        collection::delete_if_empty(txn, key, z)?;
+    }
+    Ok(removed)
 }
 
 /// Members with or without their scores, as ZRANGE and its family answer: an array of members;
