@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::{SYNTAX, is};
-use super::zset::{NAN_RESULT, NOT_FLOAT, parse_score};
+use super::zset::{NAN_RESULT, NOT_FLOAT, encode_score, parse_score};
 use super::{Cmd, StorageCommand, WriteDb, collection, fail};
 use crate::notify;
 use crate::resp::{Proto, encode};
@@ -175,10 +175,7 @@ impl ZAdd {
         score: Option<f64>,
     ) -> Result<(), StorageError> {
         if self.flags.incr {
-            match score {
-                Some(s) => encode::double_g17(out, s, proto),
-                None => encode::null(out, proto),
-            }
+            encode_score(out, score, proto);
         } else {
             encode::integer(out, count as i64);
         }

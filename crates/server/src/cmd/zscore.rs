@@ -5,6 +5,7 @@ use bytes::{Bytes, BytesMut};
 use kvs_storage::{CollectionKind, StorageError};
 
 use super::args::ArgCursor;
+use super::zset::encode_score;
 use super::{Cmd, StorageCommand, WriteDb, collection};
 use crate::resp::{Proto, encode};
 
@@ -63,13 +64,13 @@ impl StorageCommand for ZScore {
         let z = collection::read(txn, &self.key, CollectionKind::SortedSet)?;
         match &self.read {
             Read::Card => encode::integer(out, z.map_or(0, |z| txn.element_count(z.id)) as i64),
-            Read::Score(member) => match z {
-                Some(z) => match txn.zsets()?.score(z.id, member) {
-                    Some(s) => encode::double_g17(out, s, proto),
-                    None => encode::null(out, proto),
-                },
-                None => encode::null(out, proto),
-            },
+            Read::Score(member) => {
+                let score = match z {
+                    Some(z) => txn.zsets()?.score(z.id, member),
+                    None => None,
+                };
+                encode_score(out, score, proto);
+            }
             Read::Scores(members) => {
                 encode::array_len(out, members.len());
                 for m in members {
@@ -77,10 +78,7 @@ impl StorageCommand for ZScore {
                         Some(z) => txn.zsets()?.score(z.id, m),
                         None => None,
                     };
-                    match score {
-                        Some(s) => encode::double_g17(out, s, proto),
-                        None => encode::null(out, proto),
-                    }
+                    encode_score(out, score, proto);
                 }
             }
         }

@@ -172,6 +172,14 @@ pub fn remove_members<'m>(
     Ok(removed)
 }
 
+/// A score, or the null of an absent member (ZSCORE, ZMSCORE, ZADD INCR).
+pub fn encode_score(out: &mut BytesMut, score: Option<f64>, p: Proto) {
+    match score {
+        Some(s) => encode::double_g17(out, s, p),
+        None => encode::null(out, p),
+    }
+}
+
 /// Members with or without their scores, as ZRANGE and its family answer: an array of members;
 /// with scores, RESP2 interleaves member and score, RESP3 nests `[member, score]` pairs.
 pub fn encode_scored(out: &mut BytesMut, items: &[(Vec<u8>, f64)], withscores: bool, p: Proto) {
